@@ -11,6 +11,7 @@ import typer
 
 from cletrial.cli import (
     analysis_commands,
+    endpoint_commands,
     instrument_commands,
     protocol_commands,
     schema_command,
@@ -35,6 +36,7 @@ for _module in (
     schema_command,
     protocol_commands,
     store_commands,
+    endpoint_commands,
     analysis_commands,
     web_commands,
 ):
