@@ -117,9 +117,7 @@ class HistoryError(InputError):
 class ImportFileError(InputError):
     """A row of an import file that does not validate; names the file, row and column."""
 
-    def __init__(
-        self, file: str, row: int, column: str, value: Any, problem: str
-    ) -> None:
+    def __init__(self, file: str, row: int, column: str, value: Any, problem: str) -> None:
         self.file = file
         self.row = row
         self.column = column
@@ -127,7 +125,8 @@ class ImportFileError(InputError):
 
     @property
     def message(self) -> str:
-        return f"{self.file}, row {self.row}, column {self.column} = {_show(self.value)}: {self.problem}"
+        where = f"{self.file}, row {self.row}, column {self.column}"
+        return f"{where} = {_show(self.value)}: {self.problem}"
 
     def at_line(self, line: int) -> InputError:
         return ImportFileError(self.file, line, self.column, self.value, self.problem)
@@ -148,8 +147,14 @@ class StoreError(CletrialError):
 class ConflictError(StoreError):
     """A write based on a stale version of a record; names the record and both versions."""
 
-    def __init__(self, table: str, record_id: object, expected: int, actual: int,
-                 changed: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        table: str,
+        record_id: object,
+        expected: int,
+        actual: int,
+        changed: dict[str, Any] | None = None,
+    ) -> None:
         self.table = table
         self.record_id = record_id
         self.expected = expected

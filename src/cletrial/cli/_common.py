@@ -34,7 +34,7 @@ def iter_lines(path: str) -> Iterator[bytes]:
         yield from sys.stdin.buffer
         return
     try:
-        handle = Path(path).open("rb")
+        handle = Path(path).open("rb")  # noqa: SIM115 - closed by the with below
     except OSError as exc:
         fail(f"cannot read {path}: {exc.strerror}")
     with handle:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import importlib
 import json
-from enum import Enum
+from enum import StrEnum
 
 import typer
 
 
-class SchemaName(str, Enum):
+class SchemaName(StrEnum):
     """The input formats that have a published JSON Schema."""
 
     clasi = "clasi"

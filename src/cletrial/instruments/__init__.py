@@ -1,0 +1,68 @@
+"""Clinical instruments: CLASI, SLEDAI-2K, NCI CTCAE laboratory grading and the rule of nines.
+
+Pure functions over validated forms; every value is cited in its module.
+
+>>> compute_clasi({"regions": {"v_neck": {"erythema": 3, "scale": 2}}}).activity
+5
+"""
+
+from __future__ import annotations
+
+from cletrial.instruments.clasi import (
+    CLASI_ACTIVITY_MAX,
+    CLASI_DAMAGE_MAX,
+    CLASI_REGIONS,
+    ClasiForm,
+    ClasiScore,
+    clasi_json_schema,
+    compute_clasi,
+    compute_clasi_severity,
+    compute_max_erythema,
+    decode_clasi_json,
+    validate_clasi_form,
+)
+from cletrial.instruments.ctcae import (
+    CTCAE_TERMS,
+    DEFAULT_LLN,
+    CtcaeGrade,
+    convert_lab_value,
+    grade_lab,
+)
+from cletrial.instruments.rule_of_nines import RULE_OF_NINES, compute_bsa_percent
+from cletrial.instruments.sledai import (
+    SLEDAI_MAX,
+    SLEDAI_WEIGHTS,
+    SledaiForm,
+    compute_sledai,
+    decode_sledai_json,
+    sledai_json_schema,
+    validate_sledai_form,
+)
+
+__all__ = [
+    "CLASI_ACTIVITY_MAX",
+    "CLASI_DAMAGE_MAX",
+    "CLASI_REGIONS",
+    "CTCAE_TERMS",
+    "DEFAULT_LLN",
+    "RULE_OF_NINES",
+    "SLEDAI_MAX",
+    "SLEDAI_WEIGHTS",
+    "ClasiForm",
+    "ClasiScore",
+    "CtcaeGrade",
+    "SledaiForm",
+    "clasi_json_schema",
+    "compute_bsa_percent",
+    "compute_clasi",
+    "compute_clasi_severity",
+    "compute_max_erythema",
+    "compute_sledai",
+    "convert_lab_value",
+    "decode_clasi_json",
+    "decode_sledai_json",
+    "grade_lab",
+    "sledai_json_schema",
+    "validate_clasi_form",
+    "validate_sledai_form",
+]
