@@ -1,0 +1,27 @@
+"""The curated public API is pinned: a change to it must be deliberate."""
+
+from __future__ import annotations
+
+import cletrial.errors
+import cletrial.instruments
+
+
+def test_instruments_public_names() -> None:
+    assert sorted(cletrial.instruments.__all__) == sorted(
+        [
+            "CLASI_ACTIVITY_MAX", "CLASI_DAMAGE_MAX", "CLASI_REGIONS", "CTCAE_TERMS",
+            "DEFAULT_LLN", "RULE_OF_NINES", "SLEDAI_MAX", "SLEDAI_WEIGHTS", "ClasiForm",
+            "ClasiScore", "CtcaeGrade", "SledaiForm", "clasi_json_schema", "compute_bsa_percent",
+            "compute_clasi", "compute_clasi_severity", "compute_max_erythema", "compute_sledai",
+            "convert_lab_value", "decode_clasi_json", "decode_sledai_json", "grade_lab",
+            "sledai_json_schema", "validate_clasi_form", "validate_sledai_form",
+        ]
+    )  # fmt: skip
+    for name in cletrial.instruments.__all__:
+        assert hasattr(cletrial.instruments, name)
+
+
+def test_every_error_subclasses_the_one_base() -> None:
+    for name in cletrial.errors.__all__:
+        cls = getattr(cletrial.errors, name)
+        assert issubclass(cls, cletrial.errors.CletrialError), name
