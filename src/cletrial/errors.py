@@ -92,6 +92,8 @@ class InputError(CletrialError, ValueError):
         where = f"line {self.line}: " if self.line is not None else ""
         if self.field:
             return f"{where}{self.field} = {_show(self.value)}: {self.problem}"
+        if self.value is not None:
+            return f"{where}{_show(self.value)}: {self.problem}"
         return f"{where}{self.problem}"
 
     def at_line(self, line: int) -> InputError:

@@ -167,3 +167,6 @@ def test_json_fast_path_agrees_and_reports_the_same_errors() -> None:
         decode_clasi_json(b'{"regions": ')
     with pytest.raises(FormError, match="scarring_alopecia = 2"):
         decode_clasi_json(b'{"scarring_alopecia": 2}')
+    for not_an_object in (b"null", b"[1]", b"3", b'"form"'):
+        with pytest.raises(FormError, match="a form must be a JSON object"):
+            decode_clasi_json(not_an_object)

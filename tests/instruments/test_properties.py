@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -83,3 +85,36 @@ def test_sledai_in_range_and_monotone(form: dict, descriptor: str) -> None:
 def test_lower_count_never_gives_a_milder_grade(term: str, a: float, b: float) -> None:
     low, high = sorted((a, b))
     assert grade_lab(term, low, "10^9/L").grade >= grade_lab(term, high, "10^9/L").grade
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 10)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=5),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["regions", "arms", "scale", "rash", "x"]), children, max_size=3
+        )
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        json_values.map(lambda v: json.dumps(v).encode()), st.binary(max_size=40)
+    )
+)
+def test_decoders_raise_only_form_errors(data: bytes) -> None:
+    from cletrial.errors import FormError
+    from cletrial.instruments import decode_clasi_json, decode_sledai_json
+
+    for decode in (decode_clasi_json, decode_sledai_json):
+        try:
+            decode(data)
+        except FormError:
+            pass

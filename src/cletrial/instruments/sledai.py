@@ -131,8 +131,8 @@ def decode_sledai_json(data: bytes | str) -> Any:
         try:
             document = msgspec.json.decode(data)
         except msgspec.DecodeError:
-            document = None
-        if document is not None and not isinstance(document, dict):
+            raise FormError("", None, f"not valid JSON ({exc})") from None
+        if not isinstance(document, dict):
             raise FormError("", document, "a form must be a JSON object") from None
         raise to_form_error(exc, document, _describe) from None
 
