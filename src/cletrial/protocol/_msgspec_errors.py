@@ -1,0 +1,103 @@
+"""Locate the field and the bad value of a msgspec validation failure.
+
+msgspec validates in C and reports ``Expected `int` >= 1 - at `$.dosing.taper.interval_weeks```;
+on that rare error path we find the value again in the raw document so that the error names the
+field path and the value, as every error of the project does.
+
+>>> exc = msgspec.ValidationError("Expected `int` >= 1 - at `$.taper.weeks[2]`")
+>>> locate(exc, {"taper": {"weeks": [4, 4, 0]}})
+('taper.weeks[2]', 0, 'expected `int` >= 1')
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+__all__ = ["MISSING", "dotted", "locate"]
+
+_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_UNKNOWN = re.compile(r"^Object contains unknown field `(?P<name>[^`]+)`")
+_REQUIRED = re.compile(r"^Object missing required field `(?P<name>[^`]+)`")
+_KEY = re.compile(r" - at `key` in `\$(?P<path>[^`]*)`$")
+
+#: Marker for a value that is not in the document.
+MISSING: Any = None
+
+
+def _split(path: str) -> list[str | int]:
+    parts: list[str | int] = []
+    for match in re.finditer(r"\.([^.\[\]]+)|\[(\d+)\]|\[\"([^\"]+)\"\]|\['([^']+)'\]", path):
+        name, index, quoted, single = match.groups()
+        if index is not None:
+            parts.append(int(index))
+        else:
+            parts.append(name or quoted or single)
+    return parts
+
+
+def dotted(parts: list[str | int]) -> str:
+    """Write path parts as ``a.b[2].c``.
+
+    >>> dotted(["doses", 2, "regimen"])
+    'doses[2].regimen'
+    """
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _lookup(document: Any, parts: list[str | int]) -> Any:
+    node = document
+    for part in parts:
+        in_list = isinstance(part, int) and isinstance(node, list) and part < len(node)
+        if in_list or (isinstance(part, str) and isinstance(node, dict) and part in node):
+            node = node[part]
+        else:
+            return MISSING
+    return node
+
+
+def locate(exc: msgspec.ValidationError, document: Any) -> tuple[str, Any, str]:
+    """Return ``(field path, bad value, problem)`` for a msgspec validation error.
+
+    Parameters
+    ----------
+    exc : msgspec.ValidationError
+        The failure.
+    document : Any
+        The raw document (plain dicts and lists) that failed.
+    """
+    text = str(exc)
+    key = _KEY.search(text)
+    if key:
+        parts = _split(key.group("path"))
+        problem = text[: key.start()]
+        enum = re.match(r"Invalid enum value '(?P<bad>.*)'$", problem)
+        if enum:
+            return dotted(parts), enum.group("bad"), "unknown key"
+        pattern = re.search(r"matching regex '(?P<regex>.*)'", problem)
+        node = _lookup(document, parts)
+        if pattern and isinstance(node, dict):
+            regex = re.compile(pattern.group("regex"))
+            bad = next((k for k in node if not (isinstance(k, str) and regex.search(k))), None)
+            if bad is not None:
+                parts.append(bad)
+                return dotted(parts), node[bad], f"key must match {pattern.group('regex')}"
+        return dotted(parts), None, "keys: " + problem[0].lower() + problem[1:]
+    match = _PATH.search(text)
+    parts = _split(match.group("path")) if match else []
+    problem = text[: match.start()] if match else text
+    unknown = _UNKNOWN.match(problem)
+    if unknown:
+        parts.append(unknown.group("name"))
+        return dotted(parts), _lookup(document, parts), "unknown key"
+    required = _REQUIRED.match(problem)
+    if required:
+        parts.append(required.group("name"))
+        return dotted(parts), None, "is required"
+    problem = problem[0].lower() + problem[1:] if problem else problem
+    return dotted(parts), _lookup(document, parts), problem

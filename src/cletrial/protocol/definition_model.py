@@ -1,0 +1,342 @@
+"""The typed model of a protocol definition file (YAML), from which its JSON Schema is derived.
+
+Every number the engine uses lives in one of these structures; the engine reads them, never a
+constant of its own. The bundled files are under ``cletrial/protocols/``; the loader is
+:mod:`cletrial.protocol.definition`.
+
+>>> sorted(ProtocolFile.__struct_fields__)[:4]
+['citation', 'description', 'dosing', 'drug']
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta, Struct, field
+
+__all__ = [
+    "CTCAE_TERM_OF_TEST",
+    "EVENT_TYPES",
+    "LAB_TESTS",
+    "RULE_SOURCES",
+    "AdverseEventStop",
+    "BeforeFirstDose",
+    "BloodCounts",
+    "Dosing",
+    "Eligibility",
+    "LabLimit",
+    "Monitoring",
+    "ProtocolFile",
+    "Regimen",
+    "Response",
+    "RuleSetting",
+    "Safety",
+]
+
+#: Laboratory tests a patient history may hold (see docs/formats.md).
+LAB_TESTS = ("neutrophils", "wbc", "platelets", "hemoglobin", "anti_dsdna", "c3", "c4")
+
+#: Laboratory test of a history -> the NCI CTCAE term that grades it (counts and haemoglobin).
+CTCAE_TERM_OF_TEST = {
+    "neutrophils": "neutrophil_count_decreased",
+    "wbc": "white_blood_cell_decreased",
+    "platelets": "platelet_count_decreased",
+    "hemoglobin": "anemia",
+}
+
+#: Event types a patient history may hold (see docs/formats.md).
+EVENT_TYPES = (
+    "consent_withdrawn",
+    "pregnancy",
+    "thrombosis",
+    "life_threatening",
+    "physician_decision",
+    "severe_rash",
+    "death",
+    "lost_to_follow_up",
+)
+
+#: Where a rule comes from: the 2012 protocol, the lenalidomide label, or a default chosen where
+#: the protocol is silent (shared/spec/protocol.md).
+RULE_SOURCES = ("protocol", "label", "default")
+
+RegimenId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_]*$", max_length=40)]
+RuleId = Annotated[str, Meta(pattern=r"^[A-Z][A-Z0-9-]*$", max_length=60)]
+Text = Annotated[str, Meta(min_length=1, max_length=2000)]
+LabTest = Literal["neutrophils", "wbc", "platelets", "hemoglobin", "anti_dsdna", "c3", "c4"]
+EventType = Literal[
+    "consent_withdrawn",
+    "pregnancy",
+    "thrombosis",
+    "life_threatening",
+    "physician_decision",
+    "severe_rash",
+    "death",
+    "lost_to_follow_up",
+]
+Days = Annotated[int, Meta(ge=0, le=3650)]
+Weeks = Annotated[int, Meta(ge=1, le=520)]
+Percent = Annotated[float, Meta(ge=0, le=100)]
+Grade = Annotated[int, Meta(ge=1, le=5)]
+ClasiActivity = Annotated[int, Meta(ge=0, le=70)]
+
+
+class _Model(Struct, forbid_unknown_fields=True, frozen=True):
+    """Base of every part of the definition: unknown keys are errors."""
+
+
+class Regimen(_Model, frozen=True):
+    """One step of the dose ladder."""
+
+    id: RegimenId
+    dose_mg: Annotated[float, Meta(ge=0, description="Dose per administration, mg.")]
+    administrations_per_week: Annotated[float, Meta(ge=0, le=7)]
+    schedule: Text
+
+
+class Response(_Model, frozen=True):
+    """Response and relapse thresholds on CLASI activity (CLASI-A, 0-70)."""
+
+    complete_response_max: ClasiActivity
+    partial_response_min_improvement_percent: Annotated[float, Meta(gt=0, le=100)]
+    relapse_min: Annotated[int, Meta(ge=1, le=70)]
+    reference: Literal["baseline", "cycle_start"] = "baseline"
+
+
+class Review(_Model, frozen=True):
+    """The first response review of a treatment cycle."""
+
+    week: Weeks
+    window_days: Days
+
+
+class Escalation(_Model, frozen=True):
+    """Escalate at the review when improvement is below a threshold."""
+
+    regimen: RegimenId
+    below_improvement_percent: Percent
+
+
+class Taper(_Model, frozen=True):
+    """Step down the ladder while complete response holds."""
+
+    interval_weeks: Weeks
+    tolerance_days: Days
+    last_regimen: RegimenId
+
+
+class Relapse(_Model, frozen=True):
+    """What a relapse (CLASI-A >= relapse_min after CR, while tapering or off) restarts."""
+
+    restart_regimen: RegimenId
+
+
+class Maintenance(_Model, frozen=True):
+    """Long-term maintenance after repeated relapses."""
+
+    after_relapses: Annotated[int, Meta(ge=1, le=20)]
+    steps_above_relapse: Annotated[int, Meta(ge=0, le=10)]
+    highest_regimen: RegimenId
+
+
+class Nonresponse(_Model, frozen=True):
+    """Discontinuation for lack of efficacy on the escalated regimen."""
+
+    week: Weeks
+    regimen: RegimenId
+    window_days: Days
+    disposition: Text
+
+
+class Dosing(_Model, frozen=True):
+    """Start, review, escalation, taper, relapse, maintenance and non-response."""
+
+    start_regimen: RegimenId
+    review: Review
+    escalation: Escalation
+    taper: Taper
+    relapse: Relapse
+    maintenance: Maintenance
+    nonresponse: Nonresponse
+    assessment_max_age_days: Days
+
+
+class Myelosuppression(_Model, frozen=True):
+    """Stop at a CTCAE grade of a blood count."""
+
+    stop_grade: Grade
+    tests: Annotated[list[LabTest], Meta(min_length=1)]
+    disposition: Text
+
+
+class SleFlare(_Model, frozen=True):
+    """SLEDAI-2K increase from baseline: stop above one value, alert above another."""
+
+    stop_increase_above: Annotated[int, Meta(ge=0, le=105)]
+    alert_increase_above: Annotated[int, Meta(ge=0, le=105)]
+    disposition: Text
+
+
+class LifeThreateningAdverseEvent(_Model, frozen=True):
+    """An adverse event of this CTCAE grade or worse is a life-threatening complication."""
+
+    min_grade: Grade
+    disposition: Text
+
+
+class StopEvent(_Model, frozen=True):
+    """An event that stops treatment, with its rule and CDISC disposition term."""
+
+    rule: RuleId
+    disposition: Text
+
+
+class AdverseEventStop(_Model, frozen=True):
+    """Adverse events (by term, case-insensitive, at or above a grade) that stop treatment."""
+
+    rule: RuleId
+    terms: Annotated[list[Text], Meta(min_length=1)]
+    min_grade: Grade
+    disposition: Text
+
+
+class NeutropeniaAlert(_Model, frozen=True):
+    """Alert and more frequent counts while a count sits at a grade."""
+
+    test: LabTest
+    grade: Grade
+    every_days: Annotated[int, Meta(ge=1, le=365)]
+
+
+class Safety(_Model, frozen=True):
+    """Stopping rules and safety alerts."""
+
+    ctcae_version: Literal["5.0", "3.0"]
+    myelosuppression: Myelosuppression
+    sle_flare: SleFlare
+    life_threatening_adverse_event: LifeThreateningAdverseEvent
+    stop_events: dict[EventType, StopEvent]
+    positive_pregnancy_test: StopEvent
+    neutropenia_alert: NeutropeniaAlert
+    adverse_event_stops: list[AdverseEventStop] = field(default_factory=list)
+
+
+class Phase(_Model, frozen=True):
+    """Every ``every_weeks`` from the previous phase's end until ``until_week`` (open if null)."""
+
+    every_weeks: Weeks
+    tolerance_days: Days
+    until_week: Weeks | None = None
+    irregular_cycles_every_weeks: Weeks | None = None
+
+
+class VisitPhase(_Model, frozen=True):
+    """Study visits every ``every_weeks`` until ``until_week`` (open if null), with a window."""
+
+    every_weeks: Weeks
+    window_days: Days
+    until_week: Weeks | None = None
+
+
+class BloodCounts(_Model, frozen=True):
+    """Blood count monitoring; a count is recorded when any of ``tests`` is."""
+
+    name: Text
+    tests: Annotated[list[LabTest], Meta(min_length=1)]
+    phases: Annotated[list[Phase], Meta(min_length=1)]
+
+
+class PanelItem(_Model, frozen=True):
+    """One baseline laboratory item; ``tests`` lists the history tests that record it."""
+
+    name: Text
+    tests: list[LabTest] = field(default_factory=list)
+
+
+class BeforeFirstDose(_Model, frozen=True):
+    """A negative pregnancy test required this many days before the first dose (inclusive)."""
+
+    days_before_min: Days
+    days_before_max: Days
+
+
+class PregnancyTesting(_Model, frozen=True):
+    """Pregnancy testing for females of reproductive potential."""
+
+    before_first_dose: list[BeforeFirstDose]
+    phases: Annotated[list[Phase], Meta(min_length=1)]
+    withhold_start_until_negative: bool
+
+
+class Monitoring(_Model, frozen=True):
+    """Visits, windows, blood counts, baseline panel and pregnancy testing."""
+
+    visits: Annotated[list[VisitPhase], Meta(min_length=1)]
+    visit_assessments: list[Text]
+    plan_weeks: Weeks
+    blood_counts: BloodCounts
+    baseline_panel: list[PanelItem]
+    baseline_panel_lookback_days: Days
+    pregnancy_testing: PregnancyTesting
+    follow_up_ends_on: list[EventType]
+
+
+class LabLimit(_Model, frozen=True):
+    """Exclusion when a value is strictly below ``below`` (given in ``unit``)."""
+
+    below: Annotated[float, Meta(ge=0)]
+    unit: Text
+
+
+class Eligibility(_Model, frozen=True):
+    """Numbers of the inclusion and exclusion criteria."""
+
+    min_age_years: Annotated[int, Meta(ge=0, le=120)]
+    min_erythema: Annotated[int, Meta(ge=0, le=3)]
+    stable_therapy_min_days: Days
+    prednisone_below_mg_per_day: Annotated[float, Meta(ge=0)]
+    refractory_min_months: Annotated[float, Meta(ge=0)]
+    bsa_above_percent: Percent
+    lab_lookback_days: Days
+    lab_exclusions: dict[LabTest, LabLimit]
+    egfr_below: Annotated[float, Meta(ge=0)]
+
+
+class RuleSetting(_Model, frozen=True):
+    """Where a rule comes from and, for switchable rules, whether it is on."""
+
+    source: Literal["protocol", "label", "default"]
+    enabled: bool = True
+    note: str = ""
+
+
+class ProtocolFile(_Model, frozen=True):
+    """A protocol definition file, version 1 of the format."""
+
+    format: Literal["cletrial-protocol/1"]
+    id: Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
+    version: Text
+    title: Text
+    drug: Text
+    example: bool
+    citation: Text
+    regimens: Annotated[list[Regimen], Meta(min_length=2)]
+    maximum_dose_mg: Annotated[float, Meta(gt=0)]
+    response: Response
+    dosing: Dosing
+    safety: Safety
+    monitoring: Monitoring
+    eligibility: Eligibility
+    rules: dict[RuleId, RuleSetting]
+    description: str = ""
+
+
+def model_json_schema() -> dict[str, object]:
+    """Return msgspec's JSON Schema of :class:`ProtocolFile` (before the loader's additions).
+
+    >>> model_json_schema()["$ref"]
+    '#/$defs/ProtocolFile'
+    """
+    schema: dict[str, object] = msgspec.json.schema(ProtocolFile)
+    return schema

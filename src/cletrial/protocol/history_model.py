@@ -1,0 +1,137 @@
+"""The patient history as it arrives (JSON): one msgspec structure a part, with its schema.
+
+This is the wire format of ``docs/formats.md`` (section "Patient history"); unknown keys are
+errors. :mod:`cletrial.protocol.history` validates the parts msgspec cannot (scores or forms,
+date order, units) and builds the :class:`~cletrial.protocol.history.PatientHistory` the engine
+reads.
+
+>>> doc = msgspec.convert({"doses": [{"date": "2009-02-02", "regimen": "5_daily"}]}, HistoryDoc)
+>>> doc.doses[0].date
+datetime.date(2009, 2, 2)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
+
+import msgspec
+from msgspec import Meta, Struct, field
+
+from cletrial.instruments import CTCAE_TERMS
+from cletrial.protocol.definition_model import CTCAE_TERM_OF_TEST, EventType, LabTest
+
+__all__ = [
+    "LAB_UNITS",
+    "AdverseEventDoc",
+    "AssessmentDoc",
+    "BaselineDoc",
+    "DoseDoc",
+    "EventDoc",
+    "HistoryDoc",
+    "LabDoc",
+    "PregnancyTestDoc",
+]
+
+#: Test -> units accepted for it (counts and haemoglobin: the CTCAE units of the instruments).
+LAB_UNITS: Final[dict[str, frozenset[str]]] = {
+    **{test: frozenset(CTCAE_TERMS[term].units) for test, term in CTCAE_TERM_OF_TEST.items()},
+    "anti_dsdna": frozenset({"IU/mL", "IU/ml"}),
+    "c3": frozenset({"mg/dL", "g/L"}),
+    "c4": frozenset({"mg/dL", "g/L"}),
+}
+
+if TYPE_CHECKING:
+    LabUnit = str
+else:  # every unit of any test: decoded to one shared string object each (fast lookups)
+    LabUnit = Literal[tuple(sorted(set().union(*LAB_UNITS.values())))]
+
+Causality = Literal["unrelated", "unlikely", "possible", "probable", "definite"]
+Name = Annotated[str, Meta(min_length=1, max_length=500)]
+
+
+class _Doc(Struct, forbid_unknown_fields=True, frozen=True, gc=False):
+    """Base of every part of a history: unknown keys are errors."""
+
+
+class BaselineDoc(_Doc, frozen=True):
+    """The baseline visit (day 0): CLASI scores or form, SLEDAI-2K, concomitant medication."""
+
+    date: dt.date
+    clasi: dict[str, Any] | None = None
+    sledai: dict[str, Any] | None = None
+    medications: list[Name] | None = None
+
+
+class AssessmentDoc(_Doc, frozen=True):
+    """A dated assessment; an omitted instrument was not recorded (never read as 0)."""
+
+    date: dt.date
+    clasi: dict[str, Any] | None = None
+    sledai: dict[str, Any] | None = None
+    medications: list[Name] | None = None
+
+
+class LabDoc(_Doc, frozen=True):
+    """A laboratory value; ``lln`` is the laboratory's lower limit of normal in ``unit``."""
+
+    date: dt.date
+    test: LabTest
+    value: Annotated[float, Meta(ge=0, le=1e9)]
+    unit: LabUnit
+    lln: Annotated[float, Meta(ge=0, le=1e9)] | None = None
+
+
+class DoseDoc(_Doc, frozen=True):
+    """The regimen (a step of the protocol's ladder) in force from ``date`` on."""
+
+    date: dt.date
+    regimen: Annotated[str, Meta(min_length=1, max_length=40)]
+
+
+class AdverseEventDoc(_Doc, frozen=True):
+    """An adverse event graded by NCI CTCAE (1-5)."""
+
+    term: Name
+    start: dt.date
+    grade: Annotated[int, Meta(ge=1, le=5)]
+    end: dt.date | None = None
+    causality: Causality | None = None
+    serious: bool | None = None
+
+
+class PregnancyTestDoc(_Doc, frozen=True):
+    """A pregnancy test result."""
+
+    date: dt.date
+    result: Literal["negative", "positive"]
+
+
+class EventDoc(_Doc, frozen=True):
+    """An event such as consent withdrawal or pregnancy."""
+
+    date: dt.date
+    type: EventType
+
+
+class HistoryDoc(_Doc, frozen=True):
+    """One patient's history (input of the protocol engine and the endpoints)."""
+
+    patient_id: Annotated[str, Meta(max_length=200)] | None = None
+    protocol: Annotated[str, Meta(max_length=500)] | None = None
+    synthetic: bool | None = None
+    sex: Literal["F", "M"] | None = None
+    reproductive_potential: bool | None = None
+    irregular_cycles: bool | None = None
+    first_dose_date: dt.date | None = None
+    baseline: BaselineDoc | None = None
+    assessments: list[AssessmentDoc] = field(default_factory=list)
+    labs: list[LabDoc] = field(default_factory=list)
+    doses: list[DoseDoc] = field(default_factory=list)
+    adverse_events: list[AdverseEventDoc] = field(default_factory=list)
+    pregnancy_tests: list[PregnancyTestDoc] = field(default_factory=list)
+    events: list[EventDoc] = field(default_factory=list)
+
+
+#: Fast JSON decoder of one history.
+HISTORY_DECODER = msgspec.json.Decoder(HistoryDoc)

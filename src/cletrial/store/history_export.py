@@ -1,0 +1,189 @@
+"""A stored patient as a patient history (``docs/formats.md``), the protocol engine's input.
+
+Stored CLASI and SLEDAI-2K forms are exported item by item (the engine scores them); forms
+stored as published scores only are exported as ``{"activity", "damage"}`` and ``{"score"}``.
+Nothing missing is filled in: a visit without a CLASI has no ``clasi`` key, an unknown sex has no
+``sex`` key. Disposition events ``completed`` are not history events and are left out.
+
+>>> from cletrial.store import UnitOfWork, create_engine_for, upgrade
+>>> engine = create_engine_for("sqlite://"); upgrade(engine)
+>>> with UnitOfWork(engine, user="ana") as uow:
+...     study = uow.studies.create(code="S", title="T", protocol_id="lenalidomide-cle-2012",
+...                                protocol_version="1")
+...     site = uow.sites.create(study_id=study.id, code="A", name="Site A")
+...     p = uow.patients.create(study_id=study.id, site_id=site.id, study_code="P01", sex="F")
+...     _ = uow.visits.create(patient_id=p.id, visit_date=dt.date(2009, 2, 2), kind="baseline",
+...                           clasi={"regions": {"arms": {"erythema": 2}}})
+>>> with UnitOfWork(engine, read_only=True) as uow:
+...     history = export_patient_history(uow, p.id)
+>>> history["patient_id"], history["baseline"]["clasi"]["regions"]["arms"]["erythema"]
+('P01', 2)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
+
+from cletrial.errors import InputError, NotFoundError
+from cletrial.store.fields import decode_medications, table_of
+from cletrial.store.records import ClasiRecord, SledaiRecord
+from cletrial.store.unit_of_work import UnitOfWork
+
+__all__ = ["export_patient_history"]
+
+
+def _connection(source: UnitOfWork | Session | Connection) -> Connection:
+    if isinstance(source, UnitOfWork):
+        return source.connection
+    if isinstance(source, Session):
+        return source.connection()
+    return source
+
+
+def _patient_row(conn: Connection, patient: int | str, study_id: int | None) -> dict[str, Any]:
+    t = table_of("patients")
+    if isinstance(patient, int) and not isinstance(patient, bool):
+        query = select(t).where(t.c.id == patient)
+    elif isinstance(patient, str):
+        query = select(t).where(t.c.study_code == patient)
+        if study_id is not None:
+            query = query.where(t.c.study_id == study_id)
+    else:
+        raise InputError("patient_id", patient, "must be a patient id (int) or study code (str)")
+    rows = conn.execute(query).mappings().all()
+    if not rows:
+        raise NotFoundError(f"patients {patient}: no such patient")
+    if len(rows) > 1:
+        raise InputError("patient_id", patient, "is used in several studies: give study_id")
+    return dict(rows[0])
+
+
+def _rows(conn: Connection, table: str, key: str, value: int, *order: str) -> list[dict[str, Any]]:
+    t = table_of(table)
+    query = select(t).where(t.c[key] == value).order_by(*[t.c[name] for name in order])
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def _forms(conn: Connection, table: str, visit_ids: list[int]) -> dict[int, dict[str, Any]]:
+    if not visit_ids:
+        return {}
+    t = table_of(table)
+    rows = conn.execute(select(t).where(t.c.visit_id.in_(visit_ids))).mappings()
+    return {row["visit_id"]: dict(row) for row in rows}
+
+
+def _clasi_doc(row: dict[str, Any]) -> dict[str, Any]:
+    record = ClasiRecord.from_row(row)
+    if record.form is None:
+        return {"activity": record.activity, "damage": record.damage}
+    document: dict[str, Any] = msgspec.to_builtins(record.form)
+    return document
+
+
+def _sledai_doc(row: dict[str, Any]) -> dict[str, Any]:
+    record = SledaiRecord.from_row(row)
+    if record.form is None:
+        return {"score": record.score}
+    form: dict[str, Any] = msgspec.to_builtins(record.form)
+    return {name: value for name, value in form.items() if value}
+
+
+def _visit_doc(visit: dict[str, Any], clasi: Any, sledai: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {"date": visit["visit_date"].isoformat()}
+    if clasi is not None:
+        doc["clasi"] = _clasi_doc(clasi)
+    if sledai is not None:
+        doc["sledai"] = _sledai_doc(sledai)
+    medications = decode_medications(visit["medications"])
+    if medications is not None:
+        doc["medications"] = list(medications)
+    return doc
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _patient_lists(conn: Connection, pid: int) -> dict[str, list[dict[str, Any]]]:
+    labs = []
+    for lab in _rows(conn, "labs", "patient_id", pid, "sample_date", "test"):
+        item = {"date": _iso(lab["sample_date"]), "test": lab["test"], "value": lab["value"],
+                "unit": lab["unit"]}  # fmt: skip
+        if lab["lln"] is not None:
+            item["lln"] = lab["lln"]
+        labs.append(item)
+    adverse_events = [
+        {"term": ae["term"], "start": _iso(ae["start_date"]), "end": _iso(ae["end_date"]),
+         "grade": ae["grade"], "causality": ae["causality"], "serious": ae["serious"]}
+        for ae in _rows(conn, "adverse_events", "patient_id", pid, "start_date", "term")
+    ]  # fmt: skip
+    return {
+        "labs": labs,
+        "doses": [{"date": _iso(d["start_date"]), "regimen": d["regimen"]}
+                  for d in _rows(conn, "doses", "patient_id", pid, "start_date")],
+        "adverse_events": adverse_events,
+        "pregnancy_tests": [{"date": _iso(t["test_date"]), "result": t["result"]}
+                            for t in _rows(conn, "pregnancy_tests", "patient_id", pid,
+                                           "test_date")],
+        "events": [{"date": _iso(e["event_date"]), "type": e["event_type"]}
+                   for e in _rows(conn, "patient_events", "patient_id", pid, "event_date",
+                                  "event_type") if e["event_type"] != "completed"],
+    }  # fmt: skip
+
+
+def export_patient_history(
+    source: UnitOfWork | Session | Connection, patient_id: int | str, *, study_id: int | None = None
+) -> dict[str, Any]:
+    """Return a stored patient as a patient history dict (``docs/formats.md``).
+
+    Parameters
+    ----------
+    source : UnitOfWork, Session or Connection
+        Where to read from (a read-only unit of work is enough).
+    patient_id : int or str
+        The patient's database id, or their pseudonymous study code (then ``study_id`` when
+        the code is used in several studies).
+    study_id : int, optional
+        The study, to resolve a study code.
+
+    Returns
+    -------
+    dict
+        JSON-ready: dates as ``YYYY-MM-DD`` strings; identifying data is never included.
+
+    Raises
+    ------
+    NotFoundError
+        No such patient.
+    """
+    conn = _connection(source)
+    patient = _patient_row(conn, patient_id, study_id)
+    pid = patient["id"]
+    study = conn.execute(
+        select(table_of("studies")).where(table_of("studies").c.id == patient["study_id"])
+    ).mappings().one()  # fmt: skip
+    history: dict[str, Any] = {"patient_id": patient["study_code"],
+                               "protocol": study["protocol_id"]}  # fmt: skip
+    for name in ("sex", "reproductive_potential", "irregular_cycles"):
+        if patient[name] is not None:
+            history[name] = patient[name]
+    if patient["first_dose_date"] is not None:
+        history["first_dose_date"] = _iso(patient["first_dose_date"])
+    visits = _rows(conn, "visits", "patient_id", pid, "visit_date")
+    ids = [v["id"] for v in visits]
+    clasi, sledai = _forms(conn, "clasi_assessments", ids), _forms(conn, "sledai_assessments", ids)
+    assessments = []
+    for visit in visits:
+        doc = _visit_doc(visit, clasi.get(visit["id"]), sledai.get(visit["id"]))
+        if visit["kind"] == "baseline":
+            history["baseline"] = doc
+        else:
+            assessments.append(doc)
+    history["assessments"] = assessments
+    history.update(_patient_lists(conn, pid))
+    return history

@@ -1,0 +1,40 @@
+"""Typed repositories: one per kind of record, reached through the unit of work
+(``uow.patients``, ``uow.visits``, ``uow.clasi``, ``uow.labs``, ...)."""
+
+from __future__ import annotations
+
+from cletrial.store.repositories.admin import SiteRepository, StudyRepository, UserRepository
+from cletrial.store.repositories.base import Repository
+from cletrial.store.repositories.events import (
+    AdverseEventRepository,
+    DeviationRepository,
+    DoseRepository,
+    LabRepository,
+    PatientEventRepository,
+    PregnancyTestRepository,
+)
+from cletrial.store.repositories.patients import (
+    IdentityRepository,
+    PatientRepository,
+    ScreeningRepository,
+)
+from cletrial.store.repositories.visits import ClasiRepository, SledaiRepository, VisitRepository
+
+__all__ = [
+    "AdverseEventRepository",
+    "ClasiRepository",
+    "DeviationRepository",
+    "DoseRepository",
+    "IdentityRepository",
+    "LabRepository",
+    "PatientEventRepository",
+    "PatientRepository",
+    "PregnancyTestRepository",
+    "Repository",
+    "ScreeningRepository",
+    "SiteRepository",
+    "SledaiRepository",
+    "StudyRepository",
+    "UserRepository",
+    "VisitRepository",
+]

@@ -1,0 +1,80 @@
+"""The shape every repository shares: get, list, update, delete and history of one table.
+
+A repository is a thin typed layer over :class:`cletrial.store.UnitOfWork`: it validates with
+the table's field rules, writes through the unit of work (so every change is audited) and
+returns immutable records (:mod:`cletrial.store.records`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Table, select
+
+from cletrial.store.audit import AuditRecord, audit_history
+from cletrial.store.fields import table_of
+from cletrial.store.records import StoredRecord
+
+if TYPE_CHECKING:
+    from cletrial.store.unit_of_work import UnitOfWork
+
+__all__ = ["Repository"]
+
+R = TypeVar("R", bound=StoredRecord)
+
+
+class Repository(Generic[R]):
+    """Typed access to one table through a unit of work."""
+
+    table: ClassVar[str]
+    record: type[R]
+    #: Columns listed records are sorted by.
+    order_by: ClassVar[tuple[str, ...]] = ("id",)
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def _t(self) -> Table:
+        return table_of(self.table)
+
+    def get(self, record_id: int) -> R:
+        """Return the record with this id (raises NotFoundError)."""
+        return self.record.from_row(self._uow.get(self.table, record_id))
+
+    def _rows(self, *where: ColumnElement[bool]) -> list[dict[str, Any]]:
+        t = self._t
+        query = select(t).where(*where).order_by(*[t.c[name] for name in self.order_by])
+        return [dict(r) for r in self._uow.connection.execute(query).mappings()]
+
+    def _list(self, *where: ColumnElement[bool]) -> list[R]:
+        return [self.record.from_row(row) for row in self._rows(*where)]
+
+    def _find(self, **natural_key: Any) -> R | None:
+        row = self._uow.find(self.table, **natural_key)
+        return None if row is None else self.record.from_row(row)
+
+    def _create(self, values: dict[str, Any]) -> R:
+        return self.record.from_row(self._uow.insert(self.table, values))
+
+    def update(
+        self, record_id: int, *, expected_version: int, reason: str | None = None, **changes: Any
+    ) -> R:
+        """Change fields of a record read at ``expected_version``; return the new record.
+
+        Raises ConflictError when the record changed since, ReasonRequiredError without a reason
+        (for a saved record), LockedRecordError for data of a signed visit, InputError for a bad
+        value or a field that cannot be changed.
+        """
+        row = self._uow.update(
+            self.table, record_id, changes, expected_version=expected_version, reason=reason
+        )
+        return self.record.from_row(row)
+
+    def delete(self, record_id: int, *, expected_version: int, reason: str | None = None) -> None:
+        """Delete a record read at ``expected_version`` (audited; a reason once saved)."""
+        self._uow.delete(self.table, record_id, expected_version=expected_version, reason=reason)
+
+    def history(self, record_id: int) -> list[AuditRecord]:
+        """Return the audit trail of one record, oldest first."""
+        return audit_history(self._uow.connection, self.table, record_id)

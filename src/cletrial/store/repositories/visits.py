@@ -1,0 +1,236 @@
+"""Visits with their CLASI and SLEDAI-2K forms; signing and unlocking a visit.
+
+Forms are validated and scored with :mod:`cletrial.instruments` before anything is written:
+CLASI-A, CLASI-D and the activity severity with ``compute_clasi``, SLEDAI-2K with
+``compute_sledai``. A signed visit and its forms cannot change until unlocked with a reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+from cletrial.errors import InputError, LockedRecordError
+from cletrial.instruments import (
+    compute_clasi,
+    compute_clasi_severity,
+    compute_sledai,
+    validate_clasi_form,
+    validate_sledai_form,
+)
+from cletrial.store.fields import validate_field
+from cletrial.store.records import ClasiRecord, SledaiRecord, VisitRecord, clasi_form_to_columns
+from cletrial.store.repositories.base import Repository
+from cletrial.store.tables_forms import CLASI_ITEM_COLUMNS, SLEDAI_ITEM_COLUMNS
+from cletrial.store.types import utc_now
+
+__all__ = ["ClasiRepository", "SledaiRepository", "VisitRepository"]
+
+R = TypeVar("R", ClasiRecord, SledaiRecord)
+
+
+class VisitRepository(Repository[VisitRecord]):
+    """Visits of a patient (natural key: patient and ``visit_date``)."""
+
+    table = "visits"
+    record = VisitRecord
+    order_by = ("patient_id", "visit_date")
+
+    def create(
+        self,
+        *,
+        patient_id: int,
+        visit_date: dt.date,
+        kind: str = "scheduled",
+        label: str | None = None,
+        medications: Sequence[str] | None = None,
+        notes: str | None = None,
+        clasi: Mapping[str, Any] | Any | None = None,
+        sledai: Mapping[str, Any] | Any | None = None,
+    ) -> VisitRecord:
+        """Record a visit, optionally with its CLASI and SLEDAI-2K forms (scored and stored).
+
+        ``kind`` is baseline (one per patient), scheduled or unscheduled; ``medications`` the
+        concomitant medications (``None``: not recorded). Forms are validated before anything
+        is written (FormError names the field).
+        """
+        clasi_form = validate_clasi_form(clasi) if clasi is not None else None
+        sledai_form = validate_sledai_form(sledai) if sledai is not None else None
+        row = self._uow.insert(self.table, {
+            "patient_id": patient_id, "visit_date": visit_date, "kind": kind, "label": label,
+            "medications": None if medications is None else list(medications), "notes": notes,
+            "status": "open",
+        })  # fmt: skip
+        if clasi_form is not None:
+            self._uow.clasi.save(row["id"], clasi_form)
+        if sledai_form is not None:
+            self._uow.sledai.save(row["id"], sledai_form)
+        return VisitRecord.from_row(row)
+
+    def for_patient(self, patient_id: int) -> list[VisitRecord]:
+        """Visits of a patient, by date."""
+        return self._list(self._t.c.patient_id == patient_id)
+
+    def by_date(self, patient_id: int, visit_date: dt.date) -> VisitRecord | None:
+        """The patient's visit on this date, or ``None``."""
+        return self._find(patient_id=patient_id, visit_date=visit_date)
+
+    def update(
+        self, record_id: int, *, expected_version: int, reason: str | None = None, **changes: Any
+    ) -> VisitRecord:
+        """Change visit fields (date, kind, label, medications, notes); refused while signed."""
+        if "medications" in changes and changes["medications"] is not None:
+            changes["medications"] = list(changes["medications"])
+        return super().update(record_id, expected_version=expected_version, reason=reason,
+                              **changes)  # fmt: skip
+
+    def sign(
+        self, visit_id: int, *, expected_version: int, meaning: str = "reviewed and approved"
+    ) -> VisitRecord:
+        """Sign a visit as the unit of work's user; the visit and its forms become locked.
+
+        The audit reason is ``signature: <meaning>``.
+        """
+        current = self._uow.get(self.table, visit_id, lock=True)
+        if current["status"] == "signed":
+            raise LockedRecordError(
+                f"visits {visit_id} is already signed by {current['signed_by']}"
+            )
+        if not meaning or not meaning.strip():
+            raise InputError("visits.sign.meaning", meaning, "must say what the signature means")
+        changes = {"status": "signed", "signed_by": self._uow.user, "signed_at": utc_now()}
+        row = self._uow.update(self.table, visit_id, changes, expected_version=expected_version,
+                               reason=f"signature: {meaning}", system=True)  # fmt: skip
+        return VisitRecord.from_row(row)
+
+    def unlock(self, visit_id: int, *, expected_version: int, reason: str) -> VisitRecord:
+        """Unlock a signed visit so it can be corrected; ``reason`` is required."""
+        if not reason or not reason.strip():
+            raise InputError("visits.unlock.reason", reason, "a reason is required to unlock")
+        current = self._uow.get(self.table, visit_id, lock=True)
+        if current["status"] != "signed":
+            raise InputError(
+                "visits.status", current["status"], "only a signed visit can be unlocked"
+            )
+        changes = {"status": "open", "signed_by": None, "signed_at": None}
+        row = self._uow.update(self.table, visit_id, changes, expected_version=expected_version,
+                               reason=reason, system=True)  # fmt: skip
+        return VisitRecord.from_row(row)
+
+
+class _FormRepository(Repository[R]):
+    """Shared insert-or-update of a visit's single form record."""
+
+    def _save(
+        self,
+        visit_id: int,
+        values: dict[str, Any],
+        expected_version: int | None,
+        reason: str | None,
+    ) -> dict[str, Any]:
+        new_visit = self._uow.created_in_this_transaction("visits", visit_id)
+        current = None if new_visit else self._uow.find(self.table, visit_id=visit_id)
+        if current is None:
+            return dict(self._uow.insert(self.table, {"visit_id": visit_id, **values}))
+        if expected_version is None:
+            raise InputError(
+                f"{self.table}.expected_version",
+                None,
+                "is required to change a saved form (the version you edited)",
+            )
+        return dict(self._uow.update(self.table, current["id"], values,
+                                     expected_version=expected_version, reason=reason,
+                                     system=True))  # fmt: skip
+
+
+class ClasiRepository(_FormRepository[ClasiRecord]):
+    """The CLASI form of each visit, item by item, with CLASI-A, CLASI-D and severity."""
+
+    table = "clasi_assessments"
+    record = ClasiRecord
+
+    def for_visit(self, visit_id: int) -> ClasiRecord | None:
+        """The visit's CLASI, or ``None`` when none was recorded (missing, not zero)."""
+        return self._find(visit_id=visit_id)
+
+    def save(
+        self,
+        visit_id: int,
+        form: Mapping[str, Any] | Any,
+        *,
+        expected_version: int | None = None,
+        reason: str | None = None,
+    ) -> ClasiRecord:
+        """Store a CLASI form (a mapping or ``ClasiForm``) item by item and its scores.
+
+        A second save of the same visit's form is an edit: give ``expected_version`` (and a
+        reason once saved); only the items that change are written to the audit trail.
+        """
+        validated = validate_clasi_form(form)
+        score = compute_clasi(validated)
+        values = {**clasi_form_to_columns(validated), "entry": "items",
+                  "activity": score.activity, "damage": score.damage,
+                  "activity_severity": score.activity_severity}  # fmt: skip
+        row = self._save(visit_id, values, expected_version, reason)
+        return ClasiRecord.from_row(row, form=validated)
+
+    def save_scores(
+        self,
+        visit_id: int,
+        *,
+        activity: int,
+        damage: int,
+        expected_version: int | None = None,
+        reason: str | None = None,
+    ) -> ClasiRecord:
+        """Store only CLASI-A (0-70) and CLASI-D (0-56) when the items are not known."""
+        validate_field(self.table, "activity", activity)
+        validate_field(self.table, "damage", damage)
+        values = {
+            **dict.fromkeys(CLASI_ITEM_COLUMNS),
+            "entry": "scores",
+            "activity": activity,
+            "damage": damage,
+            "activity_severity": compute_clasi_severity(activity),
+        }
+        return ClasiRecord.from_row(self._save(visit_id, values, expected_version, reason))
+
+
+class SledaiRepository(_FormRepository[SledaiRecord]):
+    """The SLEDAI-2K form of each visit, descriptor by descriptor, with its score."""
+
+    table = "sledai_assessments"
+    record = SledaiRecord
+
+    def for_visit(self, visit_id: int) -> SledaiRecord | None:
+        """The visit's SLEDAI-2K, or ``None`` when none was recorded."""
+        return self._find(visit_id=visit_id)
+
+    def save(
+        self,
+        visit_id: int,
+        form: Mapping[str, Any] | Any,
+        *,
+        expected_version: int | None = None,
+        reason: str | None = None,
+    ) -> SledaiRecord:
+        """Store a SLEDAI-2K form (descriptor -> bool) and its score."""
+        validated = validate_sledai_form(form)
+        values: dict[str, Any] = {n: bool(getattr(validated, n)) for n in SLEDAI_ITEM_COLUMNS}
+        values.update(entry="items", score=compute_sledai(validated))
+        row = self._save(visit_id, values, expected_version, reason)
+        return SledaiRecord.from_row(row, form=validated)
+
+    def save_score(
+        self,
+        visit_id: int,
+        score: int,
+        *,
+        expected_version: int | None = None,
+        reason: str | None = None,
+    ) -> SledaiRecord:
+        """Store only the SLEDAI-2K total (0-105) when the descriptors are not known."""
+        validate_field(self.table, "score", score)
+        values = {**dict.fromkeys(SLEDAI_ITEM_COLUMNS), "entry": "score", "score": score}
+        return SledaiRecord.from_row(self._save(visit_id, values, expected_version, reason))

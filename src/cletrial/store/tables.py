@@ -1,0 +1,272 @@
+"""The study database schema: SQLAlchemy 2 typed declarative models.
+
+Every clinical or administrative record has an integer ``id`` (never reused) and a ``version``
+that starts at 1 and grows by one with each saved change (optimistic concurrency). Patients are
+known by a pseudonymous ``study_code``; identifying data (name, date of birth, medical record
+number) lives apart in :class:`PatientIdentity`. Dates are calendar dates, timestamps are UTC.
+
+The CLASI and SLEDAI-2K tables (item by item) and the audit tables are in
+:mod:`cletrial.store.tables_forms` and :mod:`cletrial.store.tables_audit`.
+
+>>> sorted(Base.metadata.tables)[:3]
+['adverse_events', 'audit_head', 'audit_log']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from cletrial.store.types import UTCDateTime
+
+__all__ = [
+    "AdverseEvent",
+    "Base",
+    "Dose",
+    "Lab",
+    "Patient",
+    "PatientEvent",
+    "PatientIdentity",
+    "PregnancyTest",
+    "ProtocolDeviation",
+    "Screening",
+    "Site",
+    "Study",
+    "User",
+    "UserSite",
+    "Visit",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: Ids are never reused on SQLite either, so an audit row names one record forever.
+#: (Lookups by patient use the unique keys that start with ``patient_id``; no extra index.)
+_NO_REUSE = {"sqlite_autoincrement": True}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Versioned:
+    """Columns shared by every mutable record: id and version."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-10)
+    version: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=text("1"), sort_order=-9
+    )
+
+
+class Study(Versioned, Base):
+    """A study running one protocol definition (``protocol_id`` at ``protocol_version``)."""
+
+    __tablename__ = "studies"
+    __table_args__ = (_NO_REUSE,)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    protocol_id: Mapped[str] = mapped_column(String(80))
+    protocol_version: Mapped[str] = mapped_column(String(40))
+
+
+class Site(Versioned, Base):
+    """A recruiting site of a study."""
+
+    __tablename__ = "sites"
+    __table_args__ = (UniqueConstraint("study_id", "code"), _NO_REUSE)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class User(Versioned, Base):
+    """A user with one role; ``password_hash`` is an argon2 hash (never audited in clear)."""
+
+    __tablename__ = "users"
+    __table_args__ = (_NO_REUSE,)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean)
+
+
+class UserSite(Versioned, Base):
+    """A site a user works at (a user may have several)."""
+
+    __tablename__ = "user_sites"
+    __table_args__ = (UniqueConstraint("user_id", "site_id"), _NO_REUSE)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+
+
+class Patient(Versioned, Base):
+    """A patient, known only by a pseudonymous study code within the study."""
+
+    __tablename__ = "patients"
+    __table_args__ = (UniqueConstraint("study_id", "study_code"), _NO_REUSE)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    study_code: Mapped[str] = mapped_column(String(40))
+    sex: Mapped[str | None] = mapped_column(String(1))
+    reproductive_potential: Mapped[bool | None] = mapped_column(Boolean)
+    irregular_cycles: Mapped[bool | None] = mapped_column(Boolean)
+    cle_subtype: Mapped[str | None] = mapped_column(String(60))
+    sle: Mapped[bool | None] = mapped_column(Boolean)
+    diagnosis_date: Mapped[str | None] = mapped_column(String(10))
+    first_dose_date: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class PatientIdentity(Versioned, Base):
+    """Identifying data of a patient, kept apart from the clinical tables."""
+
+    __tablename__ = "patient_identities"
+    __table_args__ = (_NO_REUSE,)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), unique=True)
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    date_of_birth: Mapped[dt.date | None] = mapped_column(Date)
+    mrn: Mapped[str | None] = mapped_column(String(60))
+
+
+class Screening(Versioned, Base):
+    """The screening record of a patient (JSON, see the protocol's screening format)."""
+
+    __tablename__ = "screenings"
+    __table_args__ = (_NO_REUSE,)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), unique=True)
+    screening_date: Mapped[dt.date] = mapped_column(Date)
+    record_json: Mapped[str] = mapped_column(Text)
+    verdict: Mapped[str | None] = mapped_column(String(20))
+
+
+class Visit(Versioned, Base):
+    """A visit; signing locks it and its forms until unlocked with a reason."""
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "visit_date"),
+        Index(
+            "uq_visits_one_baseline",
+            "patient_id",
+            unique=True,
+            sqlite_where=text("kind = 'baseline'"),
+            postgresql_where=text("kind = 'baseline'"),
+        ),
+        _NO_REUSE,
+    )
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    visit_date: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(12))
+    label: Mapped[str | None] = mapped_column(String(40))
+    medications: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(8))
+    signed_by: Mapped[str | None] = mapped_column(String(80))
+    signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Lab(Versioned, Base):
+    """A laboratory result, graded by NCI CTCAE when the test has a CTCAE term."""
+
+    __tablename__ = "labs"
+    __table_args__ = (UniqueConstraint("patient_id", "sample_date", "test"), _NO_REUSE)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
+    sample_date: Mapped[dt.date] = mapped_column(Date)
+    test: Mapped[str] = mapped_column(String(20))
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(12))
+    lln: Mapped[float | None] = mapped_column(Float)
+    ctcae_term: Mapped[str | None] = mapped_column(String(40))
+    ctcae_grade: Mapped[int | None] = mapped_column(SmallInteger)
+    ctcae_version: Mapped[str | None] = mapped_column(String(4))
+    lln_source: Mapped[str | None] = mapped_column(String(8))
+
+
+class Dose(Versioned, Base):
+    """The lenalidomide regimen in force from ``start_date`` on (a dose-ladder step or off)."""
+
+    __tablename__ = "doses"
+    __table_args__ = (UniqueConstraint("patient_id", "start_date"), _NO_REUSE)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    regimen: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class AdverseEvent(Versioned, Base):
+    """An adverse event: term, CTCAE grade, causality, seriousness and dates."""
+
+    __tablename__ = "adverse_events"
+    __table_args__ = (UniqueConstraint("patient_id", "term", "start_date"), _NO_REUSE)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    term: Mapped[str] = mapped_column(String(200))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    grade: Mapped[int] = mapped_column(SmallInteger)
+    causality: Mapped[str] = mapped_column(String(10))
+    serious: Mapped[bool] = mapped_column(Boolean)
+    serious_criterion: Mapped[str | None] = mapped_column(String(30))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class PregnancyTest(Versioned, Base):
+    """A pregnancy test result."""
+
+    __tablename__ = "pregnancy_tests"
+    __table_args__ = (UniqueConstraint("patient_id", "test_date"), _NO_REUSE)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    test_date: Mapped[dt.date] = mapped_column(Date)
+    result: Mapped[str] = mapped_column(String(8))
+
+
+class PatientEvent(Versioned, Base):
+    """A disposition event (consent withdrawn, pregnancy, death, completed, ...)."""
+
+    __tablename__ = "patient_events"
+    __table_args__ = (UniqueConstraint("patient_id", "event_date", "event_type"), _NO_REUSE)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    event_date: Mapped[dt.date] = mapped_column(Date)
+    event_type: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ProtocolDeviation(Versioned, Base):
+    """A protocol deviation (for example a change of baseline medication)."""
+
+    __tablename__ = "protocol_deviations"
+    __table_args__ = (UniqueConstraint("patient_id", "deviation_date", "category"), _NO_REUSE)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
+    deviation_date: Mapped[dt.date] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(Text)
+
+
+# The form and audit tables register themselves on Base.metadata.
+from cletrial.store import tables_audit as _tables_audit  # noqa: E402
+from cletrial.store import tables_forms as _tables_forms  # noqa: E402
+
+del _tables_audit, _tables_forms

@@ -1,0 +1,65 @@
+"""The audit trail tables: ``audit_log`` (append-only, hash-chained) and its chain head.
+
+``audit_log.id`` is the position in the chain (1, 2, 3, ... without gaps); each row stores the
+hash of the previous row (``prev_hash``) and the hash of its own canonical content
+(``row_hash``). ``audit_head`` has one row holding the id and hash of the last row; writers lock
+it, which keeps the chain linear under concurrent writers. Triggers created by the migration
+refuse UPDATE and DELETE on ``audit_log`` on both engines.
+
+>>> [c.name for c in AuditRow.__table__.primary_key]
+['id']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Final
+
+from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cletrial.store.tables import Base
+from cletrial.store.types import UTCDateTime
+
+__all__ = ["GENESIS_HASH", "AuditHead", "AuditRow"]
+
+#: ``prev_hash`` of the first row of the chain.
+GENESIS_HASH: Final = "0" * 64
+
+
+class AuditRow(Base):
+    """One audit record: who changed which field of which record, when, why, from what to what.
+
+    ``action`` is ``INSERT`` (``field`` empty, ``new_value`` the whole record as canonical JSON),
+    ``UPDATE`` (one row per changed field; ``old_value`` and ``new_value`` are JSON values) or
+    ``DELETE`` (``old_value`` the whole record). ``record_version`` is the record's version after
+    the change. Rows written in one transaction share ``txid``.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_record", "table_name", "record_id"),)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(6))
+    table_name: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[int] = mapped_column(BigInteger)
+    field: Mapped[str | None] = mapped_column(String(60))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    record_version: Mapped[int] = mapped_column(Integer)
+    txid: Mapped[str] = mapped_column(String(32))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The head of the audit chain (a single row, ``id == 1``)."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_id: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))

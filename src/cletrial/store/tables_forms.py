@@ -1,0 +1,109 @@
+"""CLASI and SLEDAI-2K forms stored item by item, with their computed scores.
+
+A CLASI form has one column per item: ``<region>_<item>`` for the 13 regions (the scalp has no
+``scarring`` item; scalp scarring is ``scarring_alopecia``) and the once-per-form items. When
+only published scores are known (``entry == "scores"``) the item columns are empty (missing, not
+zero). SLEDAI-2K has one boolean column per descriptor, plus the two drug-attribution flags.
+
+>>> CLASI_ITEM_COLUMNS[:3]
+('scalp_erythema', 'scalp_scale', 'scalp_dyspigmentation')
+>>> len(CLASI_ITEM_COLUMNS), len(SLEDAI_ITEM_COLUMNS)
+(56, 26)
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from sqlalchemy import Boolean, ForeignKey, SmallInteger, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cletrial.store.tables import Base, Versioned
+
+__all__ = [
+    "CLASI_FORM_ITEMS",
+    "CLASI_ITEM_COLUMNS",
+    "CLASI_REGION_ITEMS",
+    "SLEDAI_ITEM_COLUMNS",
+    "ClasiAssessment",
+    "SledaiAssessment",
+    "clasi_region_items",
+]
+
+#: Regions in CLASI form order (same keys as ``cletrial.instruments.CLASI_REGIONS``).
+CLASI_REGION_KEYS: Final = (
+    "scalp", "ears", "nose", "rest_of_face", "v_neck", "posterior_neck_shoulders", "chest",
+    "abdomen", "back_buttocks", "arms", "hands", "legs", "feet",
+)  # fmt: skip
+
+#: Items scored in each region (the scalp has no ``scarring``).
+CLASI_REGION_ITEMS: Final = ("erythema", "scale", "dyspigmentation", "scarring")
+
+#: Integer items scored once per form.
+CLASI_FORM_ITEMS: Final = (
+    "mucous_membrane_lesions", "recent_hair_loss", "nonscarring_alopecia", "scarring_alopecia",
+)  # fmt: skip
+
+
+def clasi_region_items(region: str) -> tuple[str, ...]:
+    """Return the items of a CLASI region.
+
+    >>> clasi_region_items("scalp")
+    ('erythema', 'scale', 'dyspigmentation')
+    """
+    return CLASI_REGION_ITEMS[:3] if region == "scalp" else CLASI_REGION_ITEMS
+
+
+#: Every CLASI item column, in form order; the last is the boolean ``dyspigmentation_persistent``.
+CLASI_ITEM_COLUMNS: Final = (
+    *(f"{r}_{i}" for r in CLASI_REGION_KEYS for i in clasi_region_items(r)),
+    *CLASI_FORM_ITEMS,
+    "dyspigmentation_persistent",
+)
+
+#: SLEDAI-2K descriptors in form order, then the two drug-attribution flags.
+SLEDAI_ITEM_COLUMNS: Final = (
+    "seizure", "psychosis", "organic_brain_syndrome", "visual_disturbance",
+    "cranial_nerve_disorder", "lupus_headache", "cerebrovascular_accident", "vasculitis",
+    "arthritis", "myositis", "urinary_casts", "hematuria", "proteinuria", "pyuria", "rash",
+    "alopecia", "mucosal_ulcers", "pleurisy", "pericarditis", "low_complement",
+    "increased_dna_binding", "fever", "thrombocytopenia", "leukopenia",
+    "thrombocytopenia_drug_induced", "leukopenia_drug_induced",
+)  # fmt: skip
+
+
+class ClasiAssessment(Versioned, Base):
+    """A CLASI form of a visit, item by item (see :data:`CLASI_ITEM_COLUMNS`), with its scores.
+
+    ``entry`` is ``items`` (scores computed from the items) or ``scores`` (only the published
+    CLASI-A and CLASI-D are known; the item columns are empty).
+    """
+
+    __tablename__ = "clasi_assessments"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), unique=True)
+    entry: Mapped[str] = mapped_column(String(6))
+    activity: Mapped[int] = mapped_column(SmallInteger)
+    damage: Mapped[int] = mapped_column(SmallInteger)
+    activity_severity: Mapped[str] = mapped_column(String(8))
+
+
+class SledaiAssessment(Versioned, Base):
+    """A SLEDAI-2K form of a visit, descriptor by descriptor, with its score.
+
+    ``entry`` is ``items`` or ``score`` (only the total is known; descriptor columns empty).
+    """
+
+    __tablename__ = "sledai_assessments"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), unique=True)
+    entry: Mapped[str] = mapped_column(String(6))
+    score: Mapped[int] = mapped_column(SmallInteger)
+
+
+for _name in CLASI_ITEM_COLUMNS:
+    _type = Boolean if _name == "dyspigmentation_persistent" else SmallInteger
+    setattr(ClasiAssessment, _name, mapped_column(_name, _type, nullable=True))
+for _name in SLEDAI_ITEM_COLUMNS:
+    setattr(SledaiAssessment, _name, mapped_column(_name, Boolean, nullable=True))
+del _name, _type

@@ -1,0 +1,257 @@
+"""What the web layer does with the study database: scoped reads and the clinical writes.
+
+Both the REST API and the pages call these functions inside one
+:class:`cletrial.store.UnitOfWork` (opened by the route, with the user's name as the actor), so a
+visit, its forms, labs, adverse events and dose are saved together with their audit rows, or
+not at all. Object-level access is checked here: a patient of another site is refused
+(:meth:`cletrial.web.accounts.WebUser.check_site`, which logs the attempt without identifiers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from cletrial.errors import InputError, NotFoundError
+from cletrial.store.fields import table_of
+from cletrial.store.records import LabRecord, PatientRecord, VisitRecord
+from cletrial.store.unit_of_work import UnitOfWork
+from cletrial.web.accounts import WebUser
+from cletrial.web.schemas import (
+    ClasiPublic,
+    LabCreate,
+    LabPublic,
+    PatientCreate,
+    PatientPublic,
+    SledaiPublic,
+    VisitCreate,
+    VisitPublic,
+    VisitUpdate,
+)
+
+__all__ = [
+    "create_patient",
+    "create_visit",
+    "form_as_dict",
+    "labs_of_visit",
+    "patient_in_scope",
+    "patient_public",
+    "update_visit",
+    "visit_in_scope",
+    "visit_public",
+]
+
+
+def labs_of_visit(uow: UnitOfWork, visit_id: int) -> list[LabRecord]:
+    """The lab results recorded with a visit (one indexed query, not the patient's whole list).
+
+    The store's ``LabRepository`` lists labs by patient only; this reads the ``labs`` table
+    through the unit of work's connection (a read; writes go through the repositories).
+    """
+    labs = table_of("labs")
+    query = select(labs).where(labs.c.visit_id == visit_id).order_by(labs.c.test)
+    rows = uow.connection.execute(query).mappings()
+    return [LabRecord.from_row(dict(row)) for row in rows]
+
+
+def patient_in_scope(uow: UnitOfWork, user: WebUser, patient_id: int, route: str) -> PatientRecord:
+    """Return the patient if it exists and is at one of the user's sites (else 404 / 403)."""
+    patient = uow.patients.get(patient_id)
+    user.check_site(patient.site_id, route=route)
+    return patient
+
+
+def visit_in_scope(
+    uow: UnitOfWork, user: WebUser, visit_id: int, route: str
+) -> tuple[VisitRecord, PatientRecord]:
+    """Return the visit and its patient if the patient is at one of the user's sites."""
+    visit = uow.visits.get(visit_id)
+    patient = uow.patients.get(visit.patient_id)
+    user.check_site(patient.site_id, route=route)
+    return visit, patient
+
+
+def form_as_dict(form: Any) -> dict[str, Any] | None:
+    """A validated msgspec form (CLASI or SLEDAI-2K) as plain JSON-ready data."""
+    if form is None:
+        return None
+    import msgspec
+
+    out = msgspec.to_builtins(form)
+    return out if isinstance(out, dict) else None
+
+
+def patient_public(patient: PatientRecord, verdict: str | None = None) -> PatientPublic:
+    """The public shape of a patient."""
+    return PatientPublic(
+        id=patient.id,
+        version=patient.version,
+        study_id=patient.study_id,
+        site_id=patient.site_id,
+        study_code=patient.study_code,
+        sex=patient.sex,
+        reproductive_potential=patient.reproductive_potential,
+        irregular_cycles=patient.irregular_cycles,
+        cle_subtype=patient.cle_subtype,
+        sle=patient.sle,
+        diagnosis_date=patient.diagnosis_date,
+        first_dose_date=patient.first_dose_date,
+        screening_verdict=verdict,
+    )
+
+
+def create_patient(
+    uow: UnitOfWork, user: WebUser, body: PatientCreate, verdict: str | None
+) -> PatientRecord:
+    """Screen a patient at one of the user's sites: the patient and the screening record."""
+    site = uow.sites.get(body.site_id)
+    user.check_site(site.id, route="POST /patients")
+    fields = body.model_dump(
+        exclude={"site_id", "study_code", "screening_date", "screening"}, exclude_none=True
+    )
+    patient = uow.patients.create(
+        study_id=site.study_id, site_id=site.id, study_code=body.study_code, **fields
+    )
+    uow.screenings.save(
+        patient.id, screening_date=body.screening_date, record=body.screening, verdict=verdict
+    )
+    return patient
+
+
+def _add_labs(
+    uow: UnitOfWork, patient_id: int, visit_id: int, visit_date: dt.date, labs: list[LabCreate]
+) -> None:
+    seen: set[tuple[dt.date, str]] = set()
+    for index, lab in enumerate(labs):
+        sample_date = lab.sample_date or visit_date
+        key = (sample_date, lab.test)
+        if key in seen:
+            raise InputError(f"labs[{index}].test", lab.test, "is given twice for the same date")
+        seen.add(key)
+        uow.labs.add(
+            patient_id=patient_id,
+            visit_id=visit_id,
+            sample_date=sample_date,
+            test=lab.test,
+            value=lab.value,
+            unit=lab.unit,
+            lln=lab.lln,
+        )
+
+
+def create_visit(uow: UnitOfWork, patient: PatientRecord, body: VisitCreate) -> VisitRecord:
+    """Record a visit with its CLASI, SLEDAI-2K, labs, adverse events and dose (one unit)."""
+    visit = uow.visits.create(
+        patient_id=patient.id,
+        visit_date=body.visit_date,
+        kind=body.kind,
+        label=body.label,
+        medications=body.medications,
+        notes=body.notes,
+        clasi=body.clasi,
+        sledai=body.sledai,
+    )
+    _add_labs(uow, patient.id, visit.id, body.visit_date, body.labs)
+    for event in body.adverse_events:
+        uow.adverse_events.add(patient_id=patient.id, **event.model_dump())
+    if body.dose is not None:
+        _save_dose(uow, patient.id, body.dose.start_date or body.visit_date, body.dose.regimen,
+                   body.dose.note)  # fmt: skip
+    starts = body.dose is not None and body.dose.regimen != "off"
+    if body.kind == "baseline" and patient.first_dose_date is None and starts:
+        assert body.dose is not None
+        uow.patients.update(
+            patient.id,
+            expected_version=patient.version,
+            reason="first dose recorded at the baseline visit",
+            first_dose_date=body.dose.start_date or body.visit_date,
+        )
+    return visit
+
+
+def _save_dose(
+    uow: UnitOfWork, patient_id: int, start: dt.date, regimen: str, note: str | None
+) -> None:
+    existing = [d for d in uow.doses.for_patient(patient_id) if d.start_date == start]
+    if existing:
+        current = existing[0]
+        uow.doses.update(
+            current.id,
+            expected_version=current.version,
+            reason="regimen corrected at the visit",
+            regimen=regimen,
+            note=note,
+        )
+        return
+    uow.doses.add(patient_id=patient_id, start_date=start, regimen=regimen, note=note)
+
+
+def update_visit(uow: UnitOfWork, visit: VisitRecord, body: VisitUpdate) -> VisitRecord:
+    """Apply an edit to a visit and its forms and labs, quoting the versions read (else 409)."""
+    reason = body.reason
+    changes = body.model_dump(
+        include={"visit_date", "kind", "label", "medications", "notes"}, exclude_unset=True
+    )
+    updated = uow.visits.update(visit.id, expected_version=body.version, reason=reason, **changes)
+    if body.clasi is not None:
+        uow.clasi.save(visit.id, body.clasi, expected_version=body.clasi_version, reason=reason)
+    if body.sledai is not None:
+        uow.sledai.save(visit.id, body.sledai, expected_version=body.sledai_version, reason=reason)
+    current_labs = {(lab.test, lab.sample_date): lab for lab in labs_of_visit(uow, visit.id)}
+    new_labs: list[LabCreate] = []
+    for lab in body.labs:
+        sample_date = lab.sample_date or updated.visit_date
+        stored = current_labs.get((lab.test, sample_date))
+        if stored is None:
+            new_labs.append(lab)
+            continue
+        version = body.lab_versions.get(lab.test)
+        if version is None:
+            raise InputError(
+                f"lab_versions.{lab.test}", None, "the version of the stored result is required"
+            )
+        uow.labs.update(
+            stored.id, expected_version=version, reason=reason,
+            value=lab.value, unit=lab.unit, lln=lab.lln,
+        )  # fmt: skip
+    _add_labs(uow, visit.patient_id, visit.id, updated.visit_date, new_labs)
+    return updated
+
+
+def visit_public(uow: UnitOfWork, visit: VisitRecord) -> VisitPublic:
+    """The public shape of a visit with its forms and labs."""
+    clasi = uow.clasi.for_visit(visit.id)
+    sledai = uow.sledai.for_visit(visit.id)
+    labs = labs_of_visit(uow, visit.id)
+    return VisitPublic(
+        id=visit.id,
+        version=visit.version,
+        patient_id=visit.patient_id,
+        visit_date=visit.visit_date,
+        kind=visit.kind,
+        label=visit.label,
+        medications=list(visit.medications) if visit.medications is not None else None,
+        notes=visit.notes,
+        status="signed" if visit.status == "signed" else "open",
+        signed_by=visit.signed_by,
+        signed_at=visit.signed_at,
+        clasi=None if clasi is None else ClasiPublic(
+            id=clasi.id, version=clasi.version, entry=clasi.entry, activity=clasi.activity,
+            damage=clasi.damage, activity_severity=clasi.activity_severity,
+            form=form_as_dict(clasi.form),
+        ),
+        sledai=None if sledai is None else SledaiPublic(
+            id=sledai.id, version=sledai.version, entry=sledai.entry, score=sledai.score,
+            form=form_as_dict(sledai.form),
+        ),
+        labs=[LabPublic(**{f: getattr(lab, f) for f in LabPublic.model_fields}) for lab in labs],
+    )  # fmt: skip
+
+
+def require_found(value: Any, what: str) -> Any:
+    """Raise NotFoundError naming ``what`` when ``value`` is None."""
+    if value is None:
+        raise NotFoundError(f"{what}: no such record")
+    return value

@@ -1,0 +1,186 @@
+"""FastAPI dependencies: settings, database, the logged-in user, permissions, CSRF.
+
+Use them as ``Annotated`` types in route signatures::
+
+    def show(patient_id: int, user: CurrentUser, db: SessionDep) -> ...
+
+* :data:`SessionDep` is a read-only unit of work of the store (never commits, never blocks
+  SQLite writers); writes open their own unit of work (:func:`write_uow`), the only place
+  that commits.
+* :data:`CurrentUser` resolves the session token (cookie or ``Authorization: Bearer``), enforces
+  the idle and absolute timeouts, reloads the user (a deactivated user is logged out at once) and
+  checks the CSRF token of every unsafe request authenticated by the cookie.
+* :func:`require` builds a dependency that also checks a permission.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+
+from cletrial.store.unit_of_work import UnitOfWork
+from cletrial.web.accounts import WebUser, load_user
+from cletrial.web.handlers import CsrfError, NotAuthenticatedError
+from cletrial.web.security import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    UNSAFE_METHODS,
+    Permission,
+    SessionRegistry,
+    WebSession,
+    tokens_match,
+)
+from cletrial.web.settings import WebSettings
+
+__all__ = [
+    "CurrentUser",
+    "EngineDep",
+    "OptionalUser",
+    "SessionDep",
+    "SettingsDep",
+    "get_db",
+    "get_engine",
+    "get_settings",
+    "read_token",
+    "require",
+    "write_uow",
+]
+
+
+def get_settings(request: Request) -> WebSettings:
+    """The application's settings."""
+    settings: WebSettings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    """The application's database engine."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_db(request: Request) -> Iterator[UnitOfWork]:
+    """A read-only unit of work for the request (never writes; never blocks SQLite writers)."""
+    with UnitOfWork(get_engine(request), read_only=True) as uow:
+        yield uow
+
+
+SettingsDep = Annotated[WebSettings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SessionDep = Annotated[UnitOfWork, Depends(get_db)]
+
+
+def read_token(request: Request) -> tuple[str | None, bool]:
+    """Return ``(token, from_cookie)``: the bearer token if sent, else the session cookie."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip(), False
+    return request.cookies.get(SESSION_COOKIE), True
+
+
+async def _csrf_token_of(request: Request) -> str | None:
+    given = request.headers.get(CSRF_HEADER)
+    if given:
+        return given
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
+    return None
+
+
+async def _live_session(request: Request) -> tuple[WebSession, bool] | None:
+    registry: SessionRegistry = request.app.state.sessions
+    token, from_cookie = read_token(request)
+    session = registry.get(token)
+    if session is None:
+        return None
+    return session, from_cookie
+
+
+async def _check_csrf(request: Request, session: WebSession, from_cookie: bool) -> None:
+    unsafe = request.method in UNSAFE_METHODS and from_cookie
+    if unsafe and not tokens_match(session.csrf_token, await _csrf_token_of(request)):
+        raise CsrfError(
+            "the form or request is missing its security token (CSRF) or it is stale: "
+            "reload the page and try again"
+        )
+
+
+#: Seconds a session keeps its user snapshot before reloading it from the database. Changes made
+#: through this application (deactivation, role, sites) take effect at once (sessions are ended
+#: or the snapshot dropped); changes made by another process within this many seconds.
+USER_CACHE_S = 5.0
+
+
+def _cached_user(request: Request, session: WebSession) -> WebUser | None:
+    now = time.monotonic()
+    cached = getattr(session, "user", None)
+    if cached is not None and now - getattr(session, "user_loaded_at", 0.0) < USER_CACHE_S:
+        return cached  # type: ignore[no-any-return]
+    user = load_user(get_engine(request), session.user_id)
+    session.user = user
+    session.user_loaded_at = now
+    return user
+
+
+async def _optional_user(request: Request) -> WebUser | None:
+    found = await _live_session(request)
+    if found is None:
+        return None
+    session, from_cookie = found
+    user = _cached_user(request, session)
+    if user is None or not user.active:
+        request.app.state.sessions.revoke(read_token(request)[0])
+        return None
+    await _check_csrf(request, session, from_cookie)
+    request.state.web_session = session
+    request.state.user = user
+    return user
+
+
+async def _current_user(request: Request) -> WebUser:
+    user = await _optional_user(request)
+    if user is None:
+        raise NotAuthenticatedError("log in first: no session, or the session has ended")
+    return user
+
+
+OptionalUser = Annotated[WebUser | None, Depends(_optional_user)]
+CurrentUser = Annotated[WebUser, Depends(_current_user)]
+
+
+@contextmanager
+def write_uow(request: Request, user: WebUser, reason: str | None = None) -> Iterator[UnitOfWork]:
+    """A unit of work that writes as ``user``; commits when the ``with`` block ends.
+
+    On SQLite (one writer at a time) writers of this process queue on a fair in-process lock
+    instead of SQLite's busy handler, which sleeps up to 100 ms between retries.
+    """
+    engine = get_engine(request)
+    lock = request.app.state.write_lock if engine.dialect.name == "sqlite" else nullcontext()
+    with lock, UnitOfWork(engine, user=user.username, reason=reason) as uow:
+        yield uow
+
+
+def require(permission: Permission) -> Callable[..., Any]:
+    """A dependency returning the current user if their role grants ``permission``.
+
+    >>> callable(require(Permission.SIGN))
+    True
+    """
+
+    async def dependency(user: CurrentUser) -> WebUser:
+        user.check(permission)
+        return user
+
+    dependency.__name__ = f"require_{permission.value}"
+    return dependency

@@ -1,0 +1,32 @@
+"""Route modules, one a resource; :data:`ROUTERS` lists them in the order they are mounted."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from cletrial.web.routes import (
+    admin,
+    auth,
+    patients_api,
+    patients_pages,
+    reports,
+    scoring,
+    visits_api,
+    visits_pages,
+)
+
+__all__ = ["ROUTERS"]
+
+ROUTERS: tuple[APIRouter, ...] = (
+    auth.api,
+    auth.pages,
+    scoring.router,
+    patients_api.router,
+    visits_api.router,
+    admin.api,
+    reports.api,
+    patients_pages.router,
+    visits_pages.router,
+    admin.pages,
+    reports.pages,
+)

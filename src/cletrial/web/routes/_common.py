@@ -1,0 +1,110 @@
+"""Helpers shared by the route modules: documented error responses, raw JSON bodies, redirects.
+
+>>> sorted(errors(404, 409))
+[400, 401, 403, 404, 409, 422]
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+from urllib.parse import urlsplit
+
+import msgspec
+from fastapi import Path, Request
+
+from cletrial.errors import InputError
+from cletrial.web.schemas import ErrorPublic
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_ID",
+    "RecordId",
+    "errors",
+    "json_body_doc",
+    "read_json_body",
+    "safe_next",
+]
+
+#: Largest record id or version accepted (a 32-bit signed integer on every engine).
+MAX_ID: Final = 2_147_483_647
+#: A record id in a URL path.
+RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="record id")]
+
+#: Largest request body the API accepts, in bytes.
+MAX_BODY_BYTES: Final = 1_000_000
+
+_DESCRIPTIONS: Final = {
+    400: "Malformed request (the body is not valid JSON).",
+    401: "Not logged in, or the session has ended.",
+    403: "The role or site does not allow this, or the CSRF token is missing.",
+    404: "No such record.",
+    409: "The record changed since it was read (stale version): the body says what changed.",
+    413: "Request body too large.",
+    415: "Request body must be JSON.",
+    422: "Invalid input: names the field, the value and what is allowed.",
+    423: "The record is signed and locked: unlock it with a reason first.",
+    429: "Too many failed logins for this user name: wait and try again.",
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error codes of a route (400, 401, 403, 422 always)."""
+    wanted = sorted({400, 401, 403, 422, *codes})
+    return {c: {"model": ErrorPublic, "description": _DESCRIPTIONS[c]} for c in wanted}
+
+
+def json_body_doc(schema_ref: str, description: str) -> dict[str, Any]:
+    """``openapi_extra`` documenting a JSON request body by a component schema name."""
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}
+            },
+        }
+    }
+
+
+async def read_json_body(request: Request) -> bytes:
+    """Return the raw JSON body, refusing other content types and bodies over 1 MB."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.split(";")[0].strip().lower().endswith(("/json", "+json")):
+        raise InputError("content-type", content_type, "must be application/json")
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise InputError("body", f"{len(body)} bytes", f"must be at most {MAX_BODY_BYTES} bytes")
+    return body
+
+
+def decode_json_object(body: bytes, field: str = "") -> dict[str, Any]:
+    """Decode a JSON object (not an array or scalar), naming ``field`` in errors.
+
+    >>> decode_json_object(b'{"a": 1}')
+    {'a': 1}
+    >>> decode_json_object(b'[1]')
+    Traceback (most recent call last):
+    ...
+    cletrial.errors.InputError: must be a JSON object
+    """
+    try:
+        value = msgspec.json.decode(body)
+    except msgspec.DecodeError as exc:
+        raise InputError(field, None, f"not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise InputError(field, value if field else None, "must be a JSON object")
+    return value
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A local path to go to after login; anything else (other hosts, ``//x``) gives ``default``.
+
+    >>> safe_next("/patients/3"), safe_next("https://evil.example/"), safe_next("//evil")
+    ('/patients/3', '/', '/')
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or "\\" in target:
+        return default
+    return target

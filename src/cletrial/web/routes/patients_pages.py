@@ -1,0 +1,236 @@
+"""Pages of the study and its patients: dashboard, patient list, screening with live
+eligibility, the patient page (recommendation panel, timeline, visits, labs, adverse events,
+doses) and the patient's audit history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from cletrial.errors import CletrialError, InputError
+from cletrial.instruments import CLASI_REGIONS, RULE_OF_NINES
+from cletrial.web.accounts import WebUser
+from cletrial.web.clinical import create_patient, patient_in_scope
+from cletrial.web.decisions import assess_screening, recommend_for
+from cletrial.web.deps import SessionDep, require, write_uow
+from cletrial.web.forms_screening import (
+    SCREENING_SECTIONS,
+    parse_screening_form,
+    screening_lab_tests,
+)
+from cletrial.web.history import patient_history
+from cletrial.web.routes._common import RecordId
+from cletrial.web.routes.visits_api import audit_entries
+from cletrial.web.schemas import PatientCreate
+from cletrial.web.security import Permission
+from cletrial.web.timeline import build_timeline_svg, timeline_points
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+Viewer = Annotated[WebUser, Depends(require(Permission.VIEW))]
+Screener = Annotated[WebUser, Depends(require(Permission.SCREEN))]
+Auditor = Annotated[WebUser, Depends(require(Permission.VIEW_AUDIT))]
+
+
+def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    response: Response = request.app.state.templates.TemplateResponse(
+        request, name, context, status_code=status
+    )
+    return response
+
+
+def _summary(request: Request, uow: SessionDep, patient: Any, today: dt.date) -> dict[str, Any]:
+    """One patient's line of the dashboard and list: status, scores, recommendation."""
+    from cletrial.endpoints import compute_patient_endpoints, course_from_history
+
+    history = patient_history(uow, patient.id, request.app.state.settings.protocol)
+    screening = uow.screenings.for_patient(patient.id)
+    row: dict[str, Any] = {"patient": patient, "verdict": screening.verdict if screening else None,
+                           "reco": None, "error": "", "best_response": None,
+                           "last_activity": None, "open_visits": 0}  # fmt: skip
+    points = timeline_points(history)
+    if points:
+        row["last_activity"] = points[-1]["activity"]
+    row["open_visits"] = sum(1 for v in uow.visits.for_patient(patient.id) if not v.locked)
+    try:
+        if patient.first_dose_date is not None:
+            endpoints = compute_patient_endpoints(course_from_history(history))
+            row["best_response"] = endpoints.subject.get("best_response")
+        row["reco"] = recommend_for(request.app.state.protocol, history, today)
+    except CletrialError as exc:
+        row["error"] = str(exc)
+    return row
+
+
+def _in_scope(uow: SessionDep, user: WebUser) -> list[Any]:
+    out = []
+    for site_id in sorted(user.site_ids):
+        out.extend(uow.patients.list(site_id=site_id))
+    return out
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(request: Request, user: Viewer, uow: SessionDep) -> Response:
+    """Enrolment, response status, visits and labs due or overdue, open alerts."""
+    today = dt.date.today()
+    rows = [_summary(request, uow, p, today) for p in _in_scope(uow, user)]
+    counts: dict[str, int] = {"screened": len(rows), "eligible": 0, "ineligible": 0,
+                              "undetermined": 0, "treated": 0}  # fmt: skip
+    responses: dict[str, int] = {}
+    due: list[dict[str, Any]] = []
+    alerts: list[dict[str, Any]] = []
+    for row in rows:
+        if row["verdict"] in counts:
+            counts[row["verdict"]] += 1
+        if row["patient"].first_dose_date is not None:
+            counts["treated"] += 1
+            key = row["best_response"] or "not yet assessed"
+            responses[key] = responses.get(key, 0) + 1
+        reco = row["reco"]
+        if reco is None:
+            continue
+        visit = reco.get("next_visit")
+        if visit:
+            late = dt.date.fromisoformat(visit["window_end"]) < today
+            due.append({"patient": row["patient"], "what": f"visit: {visit['label']}",
+                        "date": visit["date"], "overdue": late})  # fmt: skip
+        for lab in reco.get("labs_due", []):
+            due.append({"patient": row["patient"], "what": lab["name"], "date": lab["due"],
+                        "overdue": lab["overdue"]})  # fmt: skip
+        for alert in reco.get("alerts", []):
+            alerts.append({"patient": row["patient"], **alert})
+    due.sort(key=lambda d: (not d["overdue"], d["date"]))
+    rank = {"critical": 0, "warning": 1, "info": 2}
+    alerts.sort(key=lambda a: (rank.get(a.get("severity", "info"), 3), a["patient"].study_code))
+    sites = {s.id: s for s in uow.sites.list()}
+    return _render(request, "dashboard.html", {
+        "rows": rows, "counts": counts, "responses": responses, "due": due[:40],
+        "due_total": len(due), "alerts": alerts, "today": today, "sites": sites,
+    })  # fmt: skip
+
+
+@router.get("/patients", response_class=HTMLResponse)
+def patients(request: Request, user: Viewer, uow: SessionDep) -> Response:
+    """The patients of the user's sites."""
+    today = dt.date.today()
+    rows = [_summary(request, uow, p, today) for p in _in_scope(uow, user)]
+    sites = {s.id: s for s in uow.sites.list()}
+    return _render(request, "patients.html", {"rows": rows, "sites": sites})
+
+
+@router.get("/patients/{patient_id}", response_class=HTMLResponse)
+def patient_page(patient_id: RecordId, request: Request, user: Viewer, uow: SessionDep) -> Response:
+    """The patient: recommendation with reasons, timeline, visits, labs, AEs, doses."""
+    patient = patient_in_scope(uow, user, patient_id, "/patients/{patient_id}")
+    history = patient_history(uow, patient_id, request.app.state.settings.protocol)
+    reco, missing = None, ""
+    try:
+        reco = recommend_for(request.app.state.protocol, history, dt.date.today())
+    except CletrialError as exc:
+        missing = str(exc)
+    return _render(request, "patient.html", {
+        "patient": patient, "site": uow.sites.get(patient.site_id), "reco": reco,
+        "reco_missing": missing, "timeline": build_timeline_svg(history, reco),
+        "points": timeline_points(history), "visits": uow.visits.for_patient(patient_id),
+        "labs": uow.labs.for_patient(patient_id), "doses": uow.doses.for_patient(patient_id),
+        "adverse_events": uow.adverse_events.for_patient(patient_id),
+        "events": uow.events.for_patient(patient_id),
+        "screening": uow.screenings.for_patient(patient_id),
+    })  # fmt: skip
+
+
+@router.get("/patients/{patient_id}/audit", response_class=HTMLResponse)
+def patient_audit(
+    patient_id: RecordId, request: Request, user: Auditor, uow: SessionDep
+) -> Response:
+    """Audit history of the patient record and its screening record."""
+    patient = patient_in_scope(uow, user, patient_id, "/patients/{patient_id}/audit")
+    rows = audit_entries(uow, "patients", patient_id)
+    screening = uow.screenings.for_patient(patient_id)
+    if screening is not None:
+        rows += audit_entries(uow, "screenings", screening.id)
+    rows.sort(key=lambda r: r.id)
+    return _render(request, "audit.html", {"patient": patient, "visit": None, "rows": rows,
+                                           "title": "patient and screening records"})  # fmt: skip
+
+
+def _screening_context(
+    request: Request, uow: SessionDep, user: WebUser, values: dict[str, Any],
+    errors: dict[str, str], eligibility: dict[str, Any] | None, problem: str = "",
+) -> dict[str, Any]:  # fmt: skip
+    sites = [s for s in uow.sites.list() if s.id in user.site_ids]
+    return {
+        "values": values, "errors": errors, "eligibility": eligibility, "problem": problem,
+        "sections": SCREENING_SECTIONS, "regions": CLASI_REGIONS, "areas": list(RULE_OF_NINES),
+        "lab_tests": screening_lab_tests(),
+        "site_options": [(str(s.id), f"{s.code} — {s.name}") for s in sites],
+    }  # fmt: skip
+
+
+def _assess(request: Request, values: dict[str, Any]) -> tuple[Any, dict[str, str], str]:
+    record, _patient, errors = parse_screening_form(values)
+    if "screening_date" not in record:
+        return None, errors, "enter the screening date"
+    try:
+        return assess_screening(request.app.state.protocol, record), errors, ""
+    except InputError as exc:
+        return None, {**errors, exc.field or "form": exc.problem}, str(exc)
+
+
+@router.get("/screening/new", response_class=HTMLResponse)
+def screening_form(request: Request, user: Screener, uow: SessionDep) -> Response:
+    """The screening form with live eligibility."""
+    values = {"screening_date": dt.date.today().isoformat(), "clasi_assessed": "on"}
+    if len(user.site_ids) == 1:
+        values["site_id"] = str(next(iter(user.site_ids)))
+    eligibility, _errors, problem = _assess(request, values)
+    return _render(
+        request,
+        "screening.html",
+        _screening_context(request, uow, user, values, {}, eligibility, problem),
+    )
+
+
+async def _values(request: Request) -> dict[str, Any]:
+    form = await request.form()
+    return {k: v for k, v in form.multi_items() if isinstance(v, str)}
+
+
+@router.post("/screening/preview", response_class=HTMLResponse)
+async def screening_preview(request: Request, user: Screener) -> Response:
+    """The live eligibility fragment."""
+    eligibility, errors, problem = _assess(request, await _values(request))
+    return _render(
+        request,
+        "partials/eligibility.html",
+        {"eligibility": eligibility, "problem": problem, "errors": errors},
+    )
+
+
+@router.post("/screening/new", response_class=HTMLResponse)
+async def screening_submit(request: Request, user: Screener, uow: SessionDep) -> Response:
+    """Save the screened patient (any verdict is recorded), then show the patient."""
+    values = await _values(request)
+    record, patient_fields, errors = parse_screening_form(values)
+    eligibility, more, problem = _assess(request, values)
+    errors.update(more)
+    if not errors and eligibility is not None:
+        try:
+            body = PatientCreate.model_validate({**patient_fields, "screening": record})
+            with write_uow(request, user) as wuow:
+                patient = create_patient(wuow, user, body, eligibility["verdict"])
+            return RedirectResponse(f"/patients/{patient.id}?screened=1", status_code=303)
+        except ValidationError as exc:
+            errors = {".".join(map(str, e["loc"])): str(e["msg"]) for e in exc.errors()}
+        except InputError as exc:
+            name = exc.field.removeprefix("patients.").removeprefix("(")
+            errors = {("study_code" if "study_code" in name else name or "form"): exc.problem}
+    context = _screening_context(request, uow, user, values, errors, eligibility, problem)
+    return _render(request, "screening.html", context, 422)

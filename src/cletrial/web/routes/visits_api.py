@@ -1,0 +1,189 @@
+"""REST API of visits: list, create, read, edit (version + reason), sign, unlock, audit history.
+
+A visit is saved with its CLASI, SLEDAI-2K, labs (graded by CTCAE), adverse events and dose in
+one unit of work. An edit quotes the version it read; a stale edit gets HTTP 409 with what
+changed. A signed visit is locked (HTTP 423) until unlocked with a reason.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from cletrial.web.accounts import WebUser, verify_user_password
+from cletrial.web.clinical import (
+    create_visit,
+    labs_of_visit,
+    patient_in_scope,
+    update_visit,
+    visit_in_scope,
+    visit_public,
+)
+from cletrial.web.deps import SessionDep, require, write_uow
+from cletrial.web.handlers import LoginLockedError, SignatureRefusedError
+from cletrial.web.routes._common import RecordId, errors
+from cletrial.web.schemas import (
+    AuditEntryPublic,
+    SignRequest,
+    UnlockRequest,
+    VisitCreate,
+    VisitPublic,
+    VisitUpdate,
+)
+from cletrial.web.security import Permission
+
+__all__ = ["audit_entries", "router", "sign_visit"]
+
+router = APIRouter(prefix="/api", tags=["visits"])
+
+Viewer = Annotated[WebUser, Depends(require(Permission.VIEW))]
+Editor = Annotated[WebUser, Depends(require(Permission.EDIT))]
+Signer = Annotated[WebUser, Depends(require(Permission.SIGN))]
+Unlocker = Annotated[WebUser, Depends(require(Permission.UNLOCK))]
+Auditor = Annotated[WebUser, Depends(require(Permission.VIEW_AUDIT))]
+
+
+@router.get(
+    "/patients/{patient_id}/visits",
+    response_model=list[VisitPublic],
+    summary="Visits of a patient",
+    responses=errors(404),
+)
+def list_visits(patient_id: RecordId, user: Viewer, uow: SessionDep) -> list[VisitPublic]:
+    """Every visit of the patient, by date, with forms and labs."""
+    patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/visits")
+    return [visit_public(uow, v) for v in uow.visits.for_patient(patient_id)]
+
+
+@router.post(
+    "/patients/{patient_id}/visits",
+    response_model=VisitPublic,
+    status_code=201,
+    summary="Record a visit",
+    responses=errors(404, 423),
+)
+def post_visit(
+    patient_id: RecordId, body: VisitCreate, request: Request, user: Editor
+) -> VisitPublic:
+    """Record a visit with its CLASI, SLEDAI-2K, labs, adverse events and dose."""
+    with write_uow(request, user) as uow:
+        patient = patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/visits")
+        visit = create_visit(uow, patient, body)
+        return visit_public(uow, visit)
+
+
+@router.get(
+    "/visits/{visit_id}", response_model=VisitPublic, summary="A visit", responses=errors(404)
+)
+def get_visit(visit_id: RecordId, user: Viewer, uow: SessionDep) -> VisitPublic:
+    """The visit with its forms, labs and signature."""
+    visit, _ = visit_in_scope(uow, user, visit_id, "/api/visits/{visit_id}")
+    return visit_public(uow, visit)
+
+
+@router.patch(
+    "/visits/{visit_id}",
+    response_model=VisitPublic,
+    summary="Edit a visit (version and reason required)",
+    responses=errors(404, 409, 423),
+)
+def patch_visit(
+    visit_id: RecordId, body: VisitUpdate, request: Request, user: Editor
+) -> VisitPublic:
+    """Change a visit, its forms or labs. Quote the version read; give the reason for change."""
+    with write_uow(request, user) as uow:
+        visit, _ = visit_in_scope(uow, user, visit_id, "/api/visits/{visit_id}")
+        updated = update_visit(uow, visit, body)
+        return visit_public(uow, updated)
+
+
+def sign_visit(
+    request: Request, user: WebUser, visit_id: RecordId, body: SignRequest
+) -> VisitPublic:
+    """Check the re-entered password, then sign (the visit becomes locked)."""
+    throttle = request.app.state.throttle
+    if throttle.locked(user.username):
+        raise LoginLockedError("too many wrong passwords: wait 15 minutes before signing again")
+    if not verify_user_password(request.app.state.engine, user, body.password):
+        throttle.record_failure(user.username)
+        raise SignatureRefusedError(
+            "password not recognised: the signature needs your own password, re-entered"
+        )
+    throttle.record_success(user.username)
+    with write_uow(request, user) as uow:
+        visit_in_scope(uow, user, visit_id, "/api/visits/{visit_id}/sign")
+        meaning = f"{body.meaning} ({user.display_name})"
+        signed = uow.visits.sign(visit_id, expected_version=body.version, meaning=meaning)
+        return visit_public(uow, signed)
+
+
+@router.post(
+    "/visits/{visit_id}/sign",
+    response_model=VisitPublic,
+    summary="Sign a visit (password re-entry)",
+    responses=errors(404, 409, 423, 429),
+)
+def post_sign(visit_id: RecordId, body: SignRequest, request: Request, user: Signer) -> VisitPublic:
+    """Electronic signature by the investigator: printed name, time and meaning are recorded;
+    the visit and its forms are locked. A wrong password is refused (403) and nothing changes."""
+    return sign_visit(request, user, visit_id, body)
+
+
+@router.post(
+    "/visits/{visit_id}/unlock",
+    response_model=VisitPublic,
+    summary="Unlock a signed visit (reason required)",
+    responses=errors(404, 409),
+)
+def post_unlock(
+    visit_id: RecordId, body: UnlockRequest, request: Request, user: Unlocker
+) -> VisitPublic:
+    """Unlock a signed visit so it can be corrected; the reason is in the audit trail."""
+    with write_uow(request, user) as uow:
+        visit_in_scope(uow, user, visit_id, "/api/visits/{visit_id}/unlock")
+        unlocked = uow.visits.unlock(visit_id, expected_version=body.version, reason=body.reason)
+        return visit_public(uow, unlocked)
+
+
+def audit_entries(uow: SessionDep, table: str, record_id: int) -> list[AuditEntryPublic]:
+    """Audit rows of one record, oldest first."""
+    from cletrial.store.audit import audit_history
+
+    return [
+        AuditEntryPublic(
+            id=row.id,
+            occurred_at=row.occurred_at,
+            actor=row.actor,
+            action=row.action,
+            table_name=row.table_name,
+            record_id=row.record_id,
+            field=row.field,
+            old_value=row.old_value,
+            new_value=row.new_value,
+            reason=row.reason,
+            record_version=row.record_version,
+        )
+        for row in audit_history(uow.connection, table, record_id)
+    ]
+
+
+@router.get(
+    "/visits/{visit_id}/audit",
+    response_model=list[AuditEntryPublic],
+    summary="Audit history of a visit and its forms and labs",
+    responses=errors(404),
+)
+def get_visit_audit(visit_id: RecordId, user: Auditor, uow: SessionDep) -> list[AuditEntryPublic]:
+    """Who changed what, when, why, from what to what: the visit, its CLASI, SLEDAI-2K, labs."""
+    visit, _ = visit_in_scope(uow, user, visit_id, "/api/visits/{visit_id}/audit")
+    rows = audit_entries(uow, "visits", visit.id)
+    clasi = uow.clasi.for_visit(visit.id)
+    if clasi is not None:
+        rows += audit_entries(uow, "clasi_assessments", clasi.id)
+    sledai = uow.sledai.for_visit(visit.id)
+    if sledai is not None:
+        rows += audit_entries(uow, "sledai_assessments", sledai.id)
+    for lab in labs_of_visit(uow, visit.id):
+        rows += audit_entries(uow, "labs", lab.id)
+    return sorted(rows, key=lambda r: r.id)

@@ -1,0 +1,410 @@
+"""Pages of visits: entry with the CLASI grid and live scores, view, edit with a reason, live
+preview (scores, lab grades, the recommendation if saved), sign-off, unlock and audit history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from cletrial.errors import CletrialError, ConflictError, InputError, LockedRecordError
+from cletrial.instruments import CLASI_REGIONS, SLEDAI_WEIGHTS, grade_lab
+from cletrial.store.vocab import AE_CAUSALITY, LAB_CTCAE_TERMS, LAB_UNITS, SERIOUS_CRITERIA
+from cletrial.web.accounts import WebUser
+from cletrial.web.clinical import (
+    create_visit,
+    labs_of_visit,
+    patient_in_scope,
+    update_visit,
+    visit_in_scope,
+    visit_public,
+)
+from cletrial.web.decisions import recommend_for
+from cletrial.web.deps import SessionDep, require, write_uow
+from cletrial.web.forms import (
+    AE_ROWS,
+    CLASI_ONCE_ITEMS,
+    LAB_FORM_TESTS,
+    parse_visit_form,
+    region_items,
+    visit_form_values,
+)
+from cletrial.web.handlers import SignatureRefusedError
+from cletrial.web.history import patient_history
+from cletrial.web.routes._common import RecordId
+from cletrial.web.routes.scoring import score_clasi_form, score_sledai_form
+from cletrial.web.routes.visits_api import audit_entries, sign_visit
+from cletrial.web.schemas import SignRequest, VisitCreate, VisitUpdate
+from cletrial.web.security import Permission
+from cletrial.web.templating import label
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+Viewer = Annotated[WebUser, Depends(require(Permission.VIEW))]
+Editor = Annotated[WebUser, Depends(require(Permission.EDIT))]
+Signer = Annotated[WebUser, Depends(require(Permission.SIGN))]
+Unlocker = Annotated[WebUser, Depends(require(Permission.UNLOCK))]
+Auditor = Annotated[WebUser, Depends(require(Permission.VIEW_AUDIT))]
+
+REGIMENS = [
+    (r, label(r))
+    for r in ("10_daily", "5_daily", "5_alternate", "5_thrice_weekly", "5_twice_weekly", "off")
+]
+
+
+def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    response: Response = request.app.state.templates.TemplateResponse(
+        request, name, context, status_code=status
+    )
+    return response
+
+
+async def _form(request: Request) -> dict[str, Any]:
+    form = await request.form()
+    return {k: v for k, v in form.multi_items() if isinstance(v, str)}
+
+
+def _field_of(exc: InputError) -> str:
+    """Map a store or instrument error's field path to the form field name."""
+    field = exc.field
+    for prefix in ("visits.", "labs.", "adverse_events.", "doses."):
+        if field.startswith(prefix):
+            field = field[len(prefix) :]
+    if field.startswith("regions."):
+        return "clasi." + field[len("regions.") :]
+    if field in ("mucous_membrane_lesions", "recent_hair_loss", "nonscarring_alopecia",
+                 "scarring_alopecia"):  # fmt: skip
+        return "clasi." + field
+    return field
+
+
+def _preview(
+    request: Request, uow: SessionDep, patient_id: RecordId, body: dict[str, Any],
+    errors: dict[str, str], replace_visit: Any = None,
+) -> dict[str, Any]:  # fmt: skip
+    preview: dict[str, Any] = {"errors": dict(errors), "clasi": None, "sledai": None,
+                               "grades": [], "reco": None, "baseline_activity": None,
+                               "reco_missing": "complete the visit date"}  # fmt: skip
+    try:
+        if body.get("clasi") is not None:
+            preview["clasi"] = score_clasi_form(body["clasi"])
+        if body.get("sledai") is not None:
+            preview["sledai"] = score_sledai_form(body["sledai"])
+    except InputError as exc:
+        preview["errors"][_field_of(exc)] = exc.problem
+    for lab in body.get("labs", []):
+        term = LAB_CTCAE_TERMS.get(lab["test"])
+        if term is None:
+            continue
+        try:
+            grade = grade_lab(term, lab["value"], lab["unit"], lln=lab.get("lln"))
+        except InputError as exc:
+            preview["errors"][f"lab.{lab['test']}.{exc.field}"] = exc.problem
+            continue
+        preview["grades"].append({"test": lab["test"], **grade.as_dict()})
+    history = patient_history(uow, patient_id, request.app.state.settings.protocol)
+    baseline = history.get("baseline", {}).get("clasi")
+    if baseline is not None:
+        try:
+            preview["baseline_activity"] = score_clasi_form(baseline).activity
+        except InputError:
+            preview["baseline_activity"] = baseline.get("activity")
+    if body.get("visit_date") is None or preview["errors"]:
+        preview["reco_missing"] = "correct the form first" if preview["errors"] else (
+            "enter the visit date")  # fmt: skip
+        return preview
+    draft = _draft_history(history, body, replace_visit)
+    try:
+        preview["reco"] = recommend_for(request.app.state.protocol, draft, body["visit_date"])
+    except CletrialError as exc:
+        preview["reco_missing"] = str(exc)
+    return preview
+
+
+def _draft_history(history: dict[str, Any], body: dict[str, Any], replace: Any) -> dict[str, Any]:
+    """The stored history with the visit being entered (replacing the stored one if edited)."""
+    day = body["visit_date"].isoformat()
+    draft = dict(history)
+    entry: dict[str, Any] = {"date": day}
+    for key in ("clasi", "sledai", "medications"):
+        if body.get(key) is not None:
+            entry[key] = body[key]
+    old_day = replace.visit_date.isoformat() if replace is not None else None
+    kept = [a for a in history.get("assessments", []) if a["date"] not in (day, old_day)]
+    if body.get("kind") == "baseline":
+        draft["baseline"] = entry
+    else:
+        if draft.get("baseline", {}).get("date") in (day, old_day):
+            draft.pop("baseline", None)
+        kept.append(entry)
+    draft["assessments"] = sorted(kept, key=lambda a: a["date"])
+    labs = [lab for lab in history.get("labs", []) if lab["date"] != day]
+    for lab in body.get("labs", []):
+        labs.append({"date": day, **{k: v for k, v in lab.items() if k != "sample_date"}})
+    draft["labs"] = sorted(labs, key=lambda lab: (lab["date"], lab["test"]))
+    if body.get("dose"):
+        start = (body["dose"].get("start_date") or body["visit_date"]).isoformat()
+        doses = [d for d in history.get("doses", []) if d["date"] != start]
+        doses.append({"date": start, "regimen": body["dose"]["regimen"]})
+        draft["doses"] = sorted(doses, key=lambda d: d["date"])
+        if body.get("kind") == "baseline" and "first_dose_date" not in draft:
+            draft["first_dose_date"] = start
+    for ae in body.get("adverse_events", []):
+        if ae.get("start_date") and ae.get("grade"):
+            draft.setdefault("adverse_events", []).append(
+                {"term": ae["term"], "start": ae["start_date"].isoformat(), "grade": ae["grade"],
+                 "end": ae["end_date"].isoformat() if ae.get("end_date") else None}
+            )  # fmt: skip
+    return draft
+
+
+def _form_context(
+    request: Request, patient: Any, visit: Any, values: dict[str, Any], errors: dict[str, str],
+    preview: dict[str, Any], conflict: dict[str, Any] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    base = f"/visits/{visit.id}" if visit else f"/patients/{patient.id}/visits"
+    return {
+        "patient": patient, "visit": visit, "values": values, "errors": errors,
+        "preview": preview, "conflict": conflict,
+        "action": f"{base}/edit" if visit else f"{base}/new",
+        "preview_url": f"{base}/preview",
+        "regions": CLASI_REGIONS, "region_items": region_items, "once_items": CLASI_ONCE_ITEMS,
+        "sledai_weights": SLEDAI_WEIGHTS, "lab_tests": LAB_FORM_TESTS, "lab_units": LAB_UNITS,
+        "ae_rows": max(AE_ROWS, _ae_rows(values)), "causalities": AE_CAUSALITY,
+        "serious_criteria": SERIOUS_CRITERIA, "regimens": REGIMENS,
+    }  # fmt: skip
+
+
+def _ae_rows(values: dict[str, Any]) -> int:
+    rows = {k.split(".")[0] for k in values if k.startswith("ae-")}
+    return len(rows)
+
+
+@router.get("/patients/{patient_id}/visits/new", response_class=HTMLResponse)
+def new_visit(patient_id: RecordId, request: Request, user: Editor, uow: SessionDep) -> Response:
+    """The visit entry form."""
+    patient = patient_in_scope(uow, user, patient_id, "/patients/{patient_id}/visits/new")
+    has_baseline = any(v.kind == "baseline" for v in uow.visits.for_patient(patient_id))
+    values: dict[str, Any] = {
+        "visit_date": dt.date.today().isoformat(),
+        "kind": "scheduled" if has_baseline else "baseline",
+        "clasi_assessed": "on", "sledai_assessed": "on",
+    }  # fmt: skip
+    body, errors = parse_visit_form(values)
+    preview = _preview(request, uow, patient_id, body, errors)
+    return _render(request, "visit_form.html",
+                   _form_context(request, patient, None, values, {}, preview))  # fmt: skip
+
+
+@router.post("/patients/{patient_id}/visits/preview", response_class=HTMLResponse)
+async def preview_new_visit(
+    patient_id: RecordId, request: Request, user: Editor, uow: SessionDep
+) -> Response:
+    """The live preview fragment of a visit being entered."""
+    patient_in_scope(uow, user, patient_id, "/patients/{patient_id}/visits/preview")
+    body, errors = parse_visit_form(await _form(request))
+    preview = _preview(request, uow, patient_id, body, errors)
+    return _render(request, "partials/visit_preview.html", {"preview": preview})
+
+
+@router.post("/patients/{patient_id}/visits/new", response_class=HTMLResponse)
+async def save_new_visit(
+    patient_id: RecordId, request: Request, user: Editor, uow: SessionDep
+) -> Response:
+    """Save a new visit, or show the form again with the errors next to their fields."""
+    patient = patient_in_scope(uow, user, patient_id, "/patients/{patient_id}/visits/new")
+    values = await _form(request)
+    body, errors = parse_visit_form(values)
+    if not errors:
+        try:
+            payload = VisitCreate.model_validate(body)
+            with write_uow(request, user) as wuow:
+                visit = create_visit(wuow, patient, payload)
+            return RedirectResponse(f"/visits/{visit.id}?saved=1", status_code=303)
+        except ValidationError as exc:
+            errors = _pydantic_errors(exc)
+        except InputError as exc:
+            errors = {_field_of(exc): exc.problem}
+    preview = _preview(request, uow, patient_id, body, errors)
+    return _render(request, "visit_form.html",
+                   _form_context(request, patient, None, values, errors, preview), 422)  # fmt: skip
+
+
+def _pydantic_errors(exc: ValidationError) -> dict[str, str]:
+    out = {}
+    for item in exc.errors():
+        loc = ".".join(str(p) for p in item["loc"])
+        out[loc or "form"] = str(item["msg"])
+    return out
+
+
+@router.get("/visits/{visit_id}", response_class=HTMLResponse)
+def show_visit(
+    visit_id: RecordId, request: Request, user: Viewer, uow: SessionDep, saved: int = 0
+) -> Response:
+    """A visit: forms, labs with grades, signature; sign, unlock, edit and audit actions."""
+    visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}")
+    public = visit_public(uow, visit)
+    return _render(request, "visit_view.html", {
+        "patient": patient, "visit": public, "saved": bool(saved),
+        "regions": CLASI_REGIONS, "region_items": region_items,
+        "sledai_weights": SLEDAI_WEIGHTS,
+    })  # fmt: skip
+
+
+def _edit_values(uow: SessionDep, visit: Any) -> dict[str, Any]:
+    labs = labs_of_visit(uow, visit.id)
+    return visit_form_values(visit, uow.clasi.for_visit(visit.id),
+                             uow.sledai.for_visit(visit.id), labs)  # fmt: skip
+
+
+@router.get("/visits/{visit_id}/edit", response_class=HTMLResponse)
+def edit_visit(visit_id: RecordId, request: Request, user: Editor, uow: SessionDep) -> Response:
+    """The edit form of an open (unsigned) visit; a signed visit must be unlocked first."""
+    visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}/edit")
+    if visit.locked:
+        raise LockedRecordError(
+            f"the visit of {visit.visit_date} is signed: unlock it with a reason before editing"
+        )
+    values = _edit_values(uow, visit)
+    body, errors = parse_visit_form(values)
+    preview = _preview(request, uow, patient.id, body, errors, replace_visit=visit)
+    return _render(request, "visit_form.html",
+                   _form_context(request, patient, visit, values, {}, preview))  # fmt: skip
+
+
+@router.post("/visits/{visit_id}/preview", response_class=HTMLResponse)
+async def preview_edit(
+    visit_id: RecordId, request: Request, user: Editor, uow: SessionDep
+) -> Response:
+    """The live preview fragment of a visit being edited."""
+    visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}/preview")
+    body, errors = parse_visit_form(await _form(request))
+    preview = _preview(request, uow, patient.id, body, errors, replace_visit=visit)
+    return _render(request, "partials/visit_preview.html", {"preview": preview})
+
+
+def _update_body(body: dict[str, Any], values: dict[str, Any]) -> VisitUpdate:
+    def version(name: str) -> int | None:
+        raw = str(values.get(name, "") or "")
+        return int(raw) if raw.isdigit() else None
+
+    payload: dict[str, Any] = {
+        "version": version("version") or 0, "reason": str(values.get("reason", "")).strip(),
+        **{k: body[k] for k in ("visit_date", "kind", "label", "medications", "notes")},
+        "labs": body["labs"],
+        "lab_versions": {
+            test: v for test in LAB_FORM_TESTS if (v := version(f"lab.{test}.version"))
+        },
+    }  # fmt: skip
+    if body.get("clasi") is not None:
+        payload.update(clasi=body["clasi"], clasi_version=version("clasi_version"))
+    if body.get("sledai") is not None:
+        payload.update(sledai=body["sledai"], sledai_version=version("sledai_version"))
+    return VisitUpdate.model_validate(payload)
+
+
+@router.post("/visits/{visit_id}/edit", response_class=HTMLResponse)
+async def save_edit(
+    visit_id: RecordId, request: Request, user: Editor, uow: SessionDep
+) -> Response:
+    """Save an edit (reason required); a stale edit shows what changed (HTTP 409)."""
+    visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}/edit")
+    values = await _form(request)
+    body, errors = parse_visit_form(values)
+    if not str(values.get("reason", "")).strip():
+        errors["reason"] = "give the reason for changing this saved visit"
+    status, conflict = 422, None
+    if not errors:
+        try:
+            payload = _update_body(body, values)
+            with write_uow(request, user) as wuow:
+                update_visit(wuow, visit, payload)
+            return RedirectResponse(f"/visits/{visit_id}?saved=1", status_code=303)
+        except ValidationError as exc:
+            errors = _pydantic_errors(exc)
+        except ConflictError as exc:
+            status = 409
+            conflict = {"message": str(exc), "changed": exc.changed}
+        except InputError as exc:
+            errors = {_field_of(exc): exc.problem}
+    preview = _preview(request, uow, patient.id, body, errors, replace_visit=visit)
+    context = _form_context(request, patient, visit, values, errors, preview, conflict)
+    return _render(request, "visit_form.html", context, status)
+
+
+@router.get("/visits/{visit_id}/sign", response_class=HTMLResponse)
+def sign_form(visit_id: RecordId, request: Request, user: Signer, uow: SessionDep) -> Response:
+    """The electronic signature form: meaning, password re-entry."""
+    visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}/sign")
+    return _render(request, "sign.html", {"visit": visit, "patient": patient, "error": "",
+                                          "now": dt.datetime.now(dt.UTC)})  # fmt: skip
+
+
+@router.post("/visits/{visit_id}/sign", response_class=HTMLResponse)
+async def sign_submit(
+    visit_id: RecordId, request: Request, user: Signer, uow: SessionDep
+) -> Response:
+    """Sign the visit (password re-entered); a wrong password is shown next to the field."""
+    visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}/sign")
+    values = await _form(request)
+    error = ""
+    try:
+        body = SignRequest.model_validate({
+            "version": int(values.get("version", 0) or 0), "password": values.get("password", ""),
+            **({"meaning": values["meaning"]} if values.get("meaning") else {}),
+        })  # fmt: skip
+        sign_visit(request, user, visit_id, body)
+        return RedirectResponse(f"/visits/{visit_id}?saved=1", status_code=303)
+    except ValidationError:
+        error = "enter your password and choose the meaning of the signature"
+    except SignatureRefusedError as exc:
+        error = str(exc)
+    except (LockedRecordError, ConflictError) as exc:
+        error = str(exc)
+    return _render(request, "sign.html", {"visit": visit, "patient": patient, "error": error,
+                                          "now": dt.datetime.now(dt.UTC)}, 403)  # fmt: skip
+
+
+@router.post("/visits/{visit_id}/unlock", response_class=HTMLResponse)
+async def unlock_submit(
+    visit_id: RecordId, request: Request, user: Unlocker, uow: SessionDep
+) -> Response:
+    """Unlock a signed visit with a reason (required)."""
+    visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}/unlock")
+    values = await _form(request)
+    reason = str(values.get("reason", "")).strip()
+    if not reason:
+        public = visit_public(uow, visit)
+        return _render(request, "visit_view.html", {
+            "patient": patient, "visit": public, "saved": False,
+            "regions": CLASI_REGIONS, "region_items": region_items,
+            "sledai_weights": SLEDAI_WEIGHTS,
+            "unlock_error": "give the reason for unlocking this signed visit",
+        }, 422)  # fmt: skip
+    with write_uow(request, user) as wuow:
+        wuow.visits.unlock(visit_id, expected_version=int(values.get("version", 0) or 0),
+                           reason=reason)  # fmt: skip
+    return RedirectResponse(f"/visits/{visit_id}?saved=1", status_code=303)
+
+
+@router.get("/visits/{visit_id}/audit", response_class=HTMLResponse)
+def visit_audit(visit_id: RecordId, request: Request, user: Auditor, uow: SessionDep) -> Response:
+    """The audit history of the visit, its forms and labs."""
+    visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}/audit")
+    rows = audit_entries(uow, "visits", visit.id)
+    for table, record in (("clasi_assessments", uow.clasi.for_visit(visit.id)),
+                          ("sledai_assessments", uow.sledai.for_visit(visit.id))):  # fmt: skip
+        if record is not None:
+            rows += audit_entries(uow, table, record.id)
+    for lab in labs_of_visit(uow, visit.id):
+        rows += audit_entries(uow, "labs", lab.id)
+    rows.sort(key=lambda r: r.id)
+    return _render(request, "audit.html", {"patient": patient, "visit": visit, "rows": rows,
+                                           "title": f"visit of {visit.visit_date}"})  # fmt: skip

@@ -1,0 +1,70 @@
+"""Request and response bodies of the administration API: sites and users.
+
+>>> UserCreate(username="ana", password="long enough", role="monitor", site_ids=[1]).role
+'monitor'
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["SiteCreate", "SitePublic", "UserCreate", "UserSitesUpdate", "UserUpdate"]
+
+RoleName = Literal["investigator", "coordinator", "monitor", "statistician", "administrator"]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SiteCreate(_Request):
+    """A new site of the study."""
+
+    code: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class SitePublic(BaseModel):
+    """A site."""
+
+    id: int
+    version: int
+    study_id: int
+    code: str
+    name: str
+
+
+class UserCreate(_Request):
+    """A new user: role, sites, and an initial password (at least 8 characters)."""
+
+    username: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9._@-]+$")]
+    password: Annotated[str, Field(min_length=8, max_length=1024)]
+    role: RoleName
+    display_name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    site_ids: list[Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(
+        default_factory=list, max_length=100
+    )
+
+
+class UserUpdate(_Request):
+    """A change to a user (version read and reason required); deactivating logs them out."""
+
+    version: int = Field(ge=1, le=2_147_483_647)
+    reason: Annotated[str, Field(min_length=1, max_length=1000)]
+    display_name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    role: RoleName | None = None
+    active: bool | None = None
+
+
+class UserSitesUpdate(_Request):
+    """Grant or withdraw access to sites (the patients a user may see)."""
+
+    add: list[Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(
+        default_factory=list, max_length=100
+    )
+    remove: list[Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(
+        default_factory=list, max_length=100
+    )
+    reason: Annotated[str, Field(min_length=1, max_length=1000)] = "site access changed"

@@ -1,0 +1,113 @@
+"""Jinja2 templates of the web pages: environment, filters and the shared page context.
+
+Templates ship inside the package (``cletrial/web/templates``); autoescaping is on and undefined
+names are errors, so a typo in a template fails the tests instead of rendering blank.
+
+>>> env = make_environment()
+>>> env.from_string("{{ x }}").render(x="<b>")
+'&lt;b&gt;'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import jinja2
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+__all__ = ["make_environment", "make_templates", "page_context"]
+
+#: Readable labels of controlled values shown in the pages.
+LABELS: dict[str, str] = {
+    "10_daily": "10 mg daily",
+    "5_daily": "5 mg daily",
+    "5_alternate": "5 mg on alternate days",
+    "5_thrice_weekly": "5 mg three times a week",
+    "5_twice_weekly": "5 mg twice a week",
+    "off": "off (no lenalidomide)",
+    "neutrophils": "Neutrophils",
+    "wbc": "White blood cells",
+    "platelets": "Platelets",
+    "hemoglobin": "Haemoglobin",
+    "anti_dsdna": "Anti-dsDNA",
+    "c3": "C3",
+    "c4": "C4",
+    "rest_of_face": "Rest of face",
+    "v_neck": "V-area of neck (frontal)",
+    "posterior_neck_shoulders": "Posterior neck and/or shoulders",
+    "back_buttocks": "Back and buttocks",
+    "nose": "Nose (incl. malar area)",
+}
+
+
+def label(value: Any) -> str:
+    """A readable label for a controlled value (``5_daily`` -> ``5 mg daily``).
+
+    >>> label("5_alternate"), label("lupus_headache")
+    ('5 mg on alternate days', 'Lupus headache')
+    """
+    text = str(value)
+    if text in LABELS:
+        return LABELS[text]
+    return text.replace("_", " ").capitalize()
+
+
+def _date(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _tojson_safe(value: Any) -> Markup:
+    """JSON for a ``<script type="application/json">`` block (``<`` escaped)."""
+    text = json.dumps(value, default=str, sort_keys=True)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def options(values: Any) -> list[tuple[str, str]]:
+    """``(value, text)`` pairs for a select from plain values.
+
+    >>> options((0, 1))
+    [('0', '0'), ('1', '1')]
+    """
+    return [(str(v), str(v)) for v in values]
+
+
+def make_environment() -> jinja2.Environment:
+    """The Jinja2 environment: package loader, autoescape, strict undefined, filters."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("cletrial.web", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["label"] = label
+    env.filters["date"] = _date
+    env.filters["json_script"] = _tojson_safe
+    env.filters["options"] = options
+    return env
+
+
+def page_context(request: Request) -> dict[str, Any]:
+    """Variables every page gets: the user, the CSRF token, the settings, the current path."""
+    session = getattr(request.state, "web_session", None)
+    return {
+        "user": getattr(request.state, "user", None),
+        "csrf_token": session.csrf_token if session is not None else "",
+        "settings": request.app.state.settings,
+        "path": request.url.path,
+    }
+
+
+def make_templates() -> Jinja2Templates:
+    """Templates object used by the page routes (``templates.TemplateResponse``)."""
+    return Jinja2Templates(env=make_environment(), context_processors=[page_context])
