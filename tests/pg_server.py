@@ -141,9 +141,9 @@ class PostgresServer:
         self.running = True
 
     def stop(self) -> None:
-        """Stop the server (fast shutdown) and delete its directory."""
+        """Stop the server (immediate shutdown: its data is thrown away) and delete it."""
         if self.running:
-            self._run(["pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop"])
+            self._run(["pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"])
             self.running = False
         shutil.rmtree(self.base_dir, ignore_errors=True)
 

@@ -266,16 +266,15 @@ def replay_course(
     """
     index = protocol.regimen_index
     doses = history.doses
-    regimens = []
-    for i, dose in enumerate(doses):
-        regimen = index.get(dose.regimen)
-        if regimen is None:
-            raise HistoryError(
-                f"doses[{i}].regimen",
-                dose.regimen,
-                f"must be a step of {protocol.id}'s ladder: " + ", ".join(index),
-            )
-        regimens.append(regimen)
+    regimens = [index.get(dose.regimen, -1) for dose in doses]
+    if -1 in regimens:
+        i = regimens.index(-1)
+        dose = doses[i]
+        raise HistoryError(
+            f"doses[{i}].regimen",
+            dose.regimen,
+            f"must be a step of {protocol.id}'s ladder: " + ", ".join(index),
+        )
     if regimens and regimens[0] == protocol.off:
         raise HistoryError(
             "doses[0].regimen",

@@ -32,17 +32,23 @@ import yaml
 from cletrial.errors import ProtocolDefinitionError, UnknownProtocolError
 from cletrial.instruments import CTCAE_TERMS
 from cletrial.protocol._msgspec_errors import locate
+from cletrial.protocol.definition_checks import (
+    check_ladder,
+    check_mappings,
+    check_numbers,
+    check_rules,
+    fail,
+    regimen_ref,
+)
 from cletrial.protocol.definition_model import (
     CTCAE_TERM_OF_TEST,
     AdverseEventStop,
-    LabLimit,
     ProtocolFile,
     Regimen,
-    RuleSetting,
     StopEvent,
     model_json_schema,
 )
-from cletrial.protocol.rules import ENGINE_RULES, is_switchable
+from cletrial.protocol.rules import ENGINE_RULES
 
 __all__ = [
     "DEFAULT_PROTOCOL",
@@ -169,177 +175,6 @@ class ProtocolDefinition:
         return self.rule_enabled.get(rule, False)
 
 
-def _fail(origin: str, path: str, value: Any, problem: str) -> ProtocolDefinitionError:
-    shown = msgspec.json.encode(value).decode() if value is not None else "null"
-    return ProtocolDefinitionError(f"{origin}: {path} = {shown}: {problem}")
-
-
-def _regimen_ref(file: ProtocolFile, index: dict[str, int], origin: str, path: str) -> int:
-    node: Any = file
-    for part in path.split("."):
-        node = getattr(node, part)
-    if node not in index:
-        raise _fail(origin, path, node, "must be a regimen id: " + ", ".join(index))
-    return index[node]
-
-
-def _check_ladder(file: ProtocolFile, origin: str) -> dict[str, int]:
-    index: dict[str, int] = {}
-    last_intensity = math.inf
-    last = len(file.regimens) - 1
-    for i, regimen in enumerate(file.regimens):
-        where = f"regimens[{i}]"
-        if regimen.id in index:
-            raise _fail(origin, f"{where}.id", regimen.id, "regimen ids must be unique")
-        index[regimen.id] = i
-        if regimen.dose_mg > file.maximum_dose_mg:
-            raise _fail(
-                origin,
-                f"{where}.dose_mg",
-                regimen.dose_mg,
-                f"exceeds maximum_dose_mg {file.maximum_dose_mg}",
-            )
-        intensity = regimen.dose_mg * regimen.administrations_per_week
-        if i == last and regimen.dose_mg != 0:
-            raise _fail(
-                origin,
-                f"{where}.dose_mg",
-                regimen.dose_mg,
-                "the last step of the ladder must be no treatment (dose 0)",
-            )
-        if i < last and intensity <= 0:
-            raise _fail(
-                origin,
-                f"{where}.dose_mg",
-                regimen.dose_mg,
-                "only the last step of the ladder may be no treatment",
-            )
-        if intensity >= last_intensity:
-            raise _fail(
-                origin,
-                f"{where}.id",
-                regimen.id,
-                "regimens must be listed from the highest weekly dose to the lowest",
-            )
-        last_intensity = intensity
-    return index
-
-
-def _check_phases(origin: str, path: str, phases: list[Any]) -> None:
-    previous = 0
-    for i, phase in enumerate(phases):
-        until = phase.until_week
-        if until is None and i != len(phases) - 1:
-            raise _fail(origin, f"{path}[{i}].until_week", None, "only the last phase may be open")
-        if until is not None and until <= previous:
-            raise _fail(
-                origin,
-                f"{path}[{i}].until_week",
-                until,
-                f"must be after the previous phase's end (week {previous})",
-            )
-        previous = until or previous
-    if phases[-1].until_week is not None:
-        raise _fail(
-            origin,
-            f"{path}[{len(phases) - 1}].until_week",
-            phases[-1].until_week,
-            "the last phase must be open (null)",
-        )
-
-
-def _check_rules(file: ProtocolFile, origin: str) -> None:
-    referenced = {event.rule for event in file.safety.stop_events.values()}
-    referenced |= {stop.rule for stop in file.safety.adverse_event_stops}
-    referenced.add(file.safety.positive_pregnancy_test.rule)
-    for rule in [*ENGINE_RULES, *sorted(referenced)]:
-        if rule not in file.rules:
-            raise _fail(origin, f"rules.{rule}", None, "every rule the engine uses needs a source")
-    for rule, setting in file.rules.items():
-        if rule not in ENGINE_RULES and rule not in referenced:
-            raise _fail(origin, f"rules.{rule}", None, "unknown rule: not used by the engine")
-        if not setting.enabled and not is_switchable(rule, setting.source):
-            raise _fail(
-                origin,
-                f"rules.{rule}.enabled",
-                False,
-                "only label-derived and optional default rules can be switched off",
-            )
-
-
-def _check_numbers(file: ProtocolFile, origin: str) -> None:
-    dosing, safety = file.dosing, file.safety
-    if dosing.nonresponse.week <= dosing.review.week:
-        raise _fail(
-            origin,
-            "dosing.nonresponse.week",
-            dosing.nonresponse.week,
-            f"must be after the review week {dosing.review.week}",
-        )
-    if dosing.escalation.below_improvement_percent > (
-        file.response.partial_response_min_improvement_percent
-    ):
-        raise _fail(
-            origin,
-            "dosing.escalation.below_improvement_percent",
-            dosing.escalation.below_improvement_percent,
-            "must not exceed response.partial_response_min_improvement_percent",
-        )
-    if file.response.relapse_min <= file.response.complete_response_max:
-        raise _fail(
-            origin,
-            "response.relapse_min",
-            file.response.relapse_min,
-            "must be above response.complete_response_max",
-        )
-    if safety.sle_flare.alert_increase_above > safety.sle_flare.stop_increase_above:
-        raise _fail(
-            origin,
-            "safety.sle_flare.alert_increase_above",
-            safety.sle_flare.alert_increase_above,
-            "must not exceed safety.sle_flare.stop_increase_above",
-        )
-    graded = [*safety.myelosuppression.tests, safety.neutropenia_alert.test]
-    for i, test in enumerate(graded):
-        if test not in CTCAE_TERM_OF_TEST:
-            raise _fail(
-                origin,
-                f"safety tests[{i}]",
-                test,
-                "must be a CTCAE-graded test: " + ", ".join(CTCAE_TERM_OF_TEST),
-            )
-    for test, limit in file.eligibility.lab_exclusions.items():
-        where = f"eligibility.lab_exclusions.{test}.unit"
-        if test not in CTCAE_TERM_OF_TEST:
-            raise _fail(
-                origin,
-                f"eligibility.lab_exclusions.{test}",
-                test,
-                "must be a CTCAE-graded test: " + ", ".join(CTCAE_TERM_OF_TEST),
-            )
-        if limit.unit not in CTCAE_TERMS[CTCAE_TERM_OF_TEST[test]].units:
-            raise _fail(
-                origin,
-                where,
-                limit.unit,
-                "must be one of " + ", ".join(CTCAE_TERMS[CTCAE_TERM_OF_TEST[test]].units),
-            )
-    monitoring = file.monitoring
-    _check_phases(origin, "monitoring.visits", monitoring.visits)
-    _check_phases(origin, "monitoring.blood_counts.phases", monitoring.blood_counts.phases)
-    _check_phases(
-        origin, "monitoring.pregnancy_testing.phases", monitoring.pregnancy_testing.phases
-    )
-    for i, window in enumerate(monitoring.pregnancy_testing.before_first_dose):
-        if window.days_before_min > window.days_before_max:
-            raise _fail(
-                origin,
-                f"monitoring.pregnancy_testing.before_first_dose[{i}].days_before_min",
-                window.days_before_min,
-                "must not exceed days_before_max",
-            )
-
-
 def _stop_limits(screens: dict[str, LabScreen]) -> dict[str, dict[str, float]]:
     """Test -> unit -> limit for every history test (plain dicts: the fastest lookups); a test
     that is not screened has a limit no value is below."""
@@ -373,9 +208,9 @@ def compile_protocol(file: ProtocolFile, origin: str) -> ProtocolDefinition:
     ProtocolDefinitionError
         Naming the field path and value that is inconsistent.
     """
-    index = _check_ladder(file, origin)
+    index = check_ladder(file, origin)
     refs = {
-        name: _regimen_ref(file, index, origin, path)
+        name: regimen_ref(file, index, origin, path)
         for name, path in {
             "start": "dosing.start_regimen",
             "escalation": "dosing.escalation.regimen",
@@ -386,21 +221,21 @@ def compile_protocol(file: ProtocolFile, origin: str) -> ProtocolDefinition:
         }.items()
     }
     if refs["escalation"] > refs["start"]:
-        raise _fail(
+        raise fail(
             origin,
             "dosing.escalation.regimen",
             file.dosing.escalation.regimen,
             "must not be below the start regimen",
         )
     if refs["taper_last"] < refs["start"]:
-        raise _fail(
+        raise fail(
             origin,
             "dosing.taper.last_regimen",
             file.dosing.taper.last_regimen,
             "must not be above the start regimen",
         )
-    _check_numbers(file, origin)
-    _check_rules(file, origin)
+    check_numbers(file, origin)
+    check_rules(file, origin)
     return ProtocolDefinition(
         file=file,
         origin=origin,
@@ -426,31 +261,6 @@ def compile_protocol(file: ProtocolFile, origin: str) -> ProtocolDefinition:
     )
 
 
-#: Mappings of the file whose values are structures: validated one entry at a time, so that an
-#: error names the key (msgspec reports a bad dict value without its key).
-_MAPPINGS: Final = (
-    (("rules",), RuleSetting),
-    (("safety", "stop_events"), StopEvent),
-    (("eligibility", "lab_exclusions"), LabLimit),
-)
-
-
-def _check_mappings(document: dict[str, Any], origin: str) -> None:
-    for path, model in _MAPPINGS:
-        node: Any = document
-        for part in path:
-            node = node.get(part) if isinstance(node, dict) else None
-        if not isinstance(node, dict):
-            continue
-        for key, value in node.items():
-            try:
-                msgspec.convert(value, model)
-            except msgspec.ValidationError as exc:
-                where, bad, problem = locate(exc, value)
-                field = ".".join([*path, str(key)] + ([where] if where else []))
-                raise _fail(origin, field, bad if where else value, problem) from None
-
-
 def parse_protocol(document: Any, origin: str = "<protocol>") -> ProtocolDefinition:
     """Validate and compile a protocol definition given as a decoded document (a mapping).
 
@@ -461,12 +271,12 @@ def parse_protocol(document: Any, origin: str = "<protocol>") -> ProtocolDefinit
     """
     if not isinstance(document, dict):
         raise ProtocolDefinitionError(f"{origin}: a protocol definition must be a mapping")
-    _check_mappings(document, origin)
+    check_mappings(document, origin)
     try:
         file = msgspec.convert(document, ProtocolFile)
     except msgspec.ValidationError as exc:
         path, value, problem = locate(exc, document)
-        raise _fail(origin, path, value, problem) from None
+        raise fail(origin, path, value, problem) from None
     return compile_protocol(file, origin)
 
 

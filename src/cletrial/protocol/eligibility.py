@@ -15,7 +15,7 @@ CLASI erythema come from :mod:`cletrial.instruments`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import msgspec
 
@@ -23,7 +23,7 @@ from cletrial.errors import FormError, ScreeningError
 from cletrial.instruments import compute_bsa_percent, compute_max_erythema, convert_lab_value
 from cletrial.protocol._dates import days
 from cletrial.protocol.definition import ProtocolDefinition
-from cletrial.protocol.definition_model import CTCAE_TERM_OF_TEST
+from cletrial.protocol.definition_model import CTCAE_TERM_OF_TEST, Eligibility
 from cletrial.protocol.screening import Screening, parse_screening
 
 __all__ = ["CriterionResult", "EligibilityResult", "assess_eligibility"]
@@ -133,158 +133,141 @@ def _labs(s: Screening, p: ProtocolDefinition) -> tuple[Tri, Any, list[str]]:
     return (None, found, missing) if missing else (False, found, [])
 
 
-def _criteria(s: Screening, p: ProtocolDefinition) -> list[tuple[str, str, Callable[[], Any]]]:
-    e = p.file.eligibility
-    bg, conv, thal = s.background_therapy, s.conventional_treatment, s.thalidomide
+Found = tuple[Tri, Any, list[str]]
+Check = Callable[[Screening, ProtocolDefinition], Found]
 
-    def stable() -> tuple[Tri, Any, list[str]]:
-        miss = [
-            f"background_therapy.{k}"
-            for k in ("stable_days", "prednisone_mg_per_day")
-            if getattr(bg, k) is None
-        ]
-        days_ok = None if bg.stable_days is None else bg.stable_days >= e.stable_therapy_min_days
-        pred = bg.prednisone_mg_per_day
-        pred_ok = None if pred is None else pred < e.prednisone_below_mg_per_day
-        return (
-            _all(days_ok, pred_ok),
-            {"stable_days": bg.stable_days, "prednisone_mg_per_day": pred},
-            miss,
-        )
 
-    def refractory() -> tuple[Tri, Any, list[str]]:
-        months = None if conv.months is None else conv.months >= e.refractory_min_months
-        parts = {
-            "antimalarial": conv.antimalarial,
-            "topical_steroids": conv.topical_steroids,
-            "months": conv.months,
-            "refractory": conv.refractory,
-        }
-        miss = [f"conventional_treatment.{k}" for k, v in parts.items() if v is None]
-        return _all(conv.antimalarial, conv.topical_steroids, months, conv.refractory), parts, miss
+def _missing(result: Tri, values: dict[str, Any], prefix: str = "") -> list[str]:
+    if result is not None:
+        return []
+    return [f"{prefix}{k}" for k, v in values.items() if v is None]
 
-    def extent() -> tuple[Tri, Any, list[str]]:
-        bsa, miss_bsa = _bsa(s)
-        wide = None if bsa is None else bsa > e.bsa_above_percent
-        value = {
-            "bsa_percent": bsa,
-            "thalidomide_severe_side_effects": thal.severe_side_effects,
-            "thalidomide_lack_of_efficacy": thal.lack_of_efficacy,
-        }
-        result = _any(wide, thal.severe_side_effects, thal.lack_of_efficacy)
-        miss = (
-            []
-            if result
-            else [
-                m
-                for m in (
-                    miss_bsa,
-                    "thalidomide.severe_side_effects" if thal.severe_side_effects is None else None,
-                    "thalidomide.lack_of_efficacy" if thal.lack_of_efficacy is None else None,
-                )
-                if m
-            ]
-        )
-        return result, value, miss
 
-    def pregnancy() -> tuple[Tri, Any, list[str]]:
-        if s.sex == "M":
-            return False, "male", []
-        unprotected = _all(
-            s.reproductive_potential,
-            None if s.adequate_contraception is None else not s.adequate_contraception,
-        )
-        result = _any(s.pregnant, s.lactating, unprotected)
-        keys = ("pregnant", "lactating", "reproductive_potential", "adequate_contraception")
-        value = {k: getattr(s, k) for k in keys}
-        return result, value, ([] if result is not None else [k for k in keys if value[k] is None])
+def _flags(*names: str) -> Check:
+    """A criterion that holds when any of the named yes/no items is true."""
 
-    def flag(name: str, *names: str) -> Callable[[], tuple[Tri, Any, list[str]]]:
-        def check() -> tuple[Tri, Any, list[str]]:
-            values = [_get(s, n) for n in (name, *names)]
-            result = _any(*values)
-            miss = (
-                []
-                if result is not None
-                else [n for n, v in zip((name, *names), values, strict=True) if v is None]
-            )
-            return (
-                result,
-                values[0] if not names else dict(zip((name, *names), values, strict=True)),
-                miss,
-            )
+    def check(s: Screening, p: ProtocolDefinition) -> Found:
+        values = {n: _get(s, n) for n in names}
+        result = _any(*values.values())
+        shown = values[names[0]] if len(names) == 1 else values
+        return result, shown, _missing(result, values)
 
-        return check
+    return check
 
-    def renal() -> tuple[Tri, Any, list[str]]:
-        low = None if s.egfr is None else s.egfr < e.egfr_below
-        result = _any(low, s.progressive_renal_disease)
-        value = {"egfr": s.egfr, "progressive_renal_disease": s.progressive_renal_disease}
-        return (
-            result,
-            value,
-            ([] if result is not None else [k for k, v in value.items() if v is None]),
-        )
 
-    return [
-        (
-            "I1",
-            f"age {e.min_age_years} or over at screening",
-            lambda: _age(s, e.min_age_years),
-        ),
-        ("I2", "histologically proven CLE (with or without SLE)", flag("cle_histology_confirmed")),
-        (
-            "I3",
-            f"CLASI erythema >= {e.min_erythema} in at least one region",
-            lambda: _erythema(s, e.min_erythema),
-        ),
-        (
-            "I4",
-            f"stable background therapy >= {e.stable_therapy_min_days} days, prednisone < "
-            f"{e.prednisone_below_mg_per_day:g} mg/day",
-            stable,
-        ),
-        (
-            "I5",
-            f"refractory to >= {e.refractory_min_months:g} months of antimalarials and "
-            "topical steroids",
-            refractory,
-        ),
-        (
-            "I6",
-            f"body surface > {e.bsa_above_percent:g}% (rule of nines), or severe thalidomide "
-            "side effects, or thalidomide lack of efficacy",
-            extent,
-        ),
-        ("E1", "known hypersensitivity to thalidomide", flag("thalidomide.hypersensitivity")),
-        (
-            "E2",
-            "pregnant, lactating, or of reproductive potential without adequate contraception",
-            pregnancy,
-        ),
-        (
-            "E3",
-            "active SLE requiring systemic immunosuppressive agents",
-            flag("active_sle_requiring_immunosuppressants"),
-        ),
-        (
-            "E4",
-            "low platelets, WBC or neutrophils within " + f"{e.lab_lookback_days} days "
-            "before inclusion ("
-            + ", ".join(f"{t} < {lim.below:g} {lim.unit}" for t, lim in e.lab_exclusions.items())
-            + ")",
-            lambda: _labs(s, p),
-        ),
-        ("E5", "history of arterial or venous thrombosis", flag("thrombosis_history")),
-        ("E6", "antiphospholipid antibodies present", flag("antiphospholipid_antibodies")),
-        ("E7", f"eGFR < {e.egfr_below:g} ml/min/1.73 m2 or progressive renal disease", renal),
-        (
-            "E8",
-            "psychiatric or social disorder that may interfere with follow-up",
-            flag("psychiatric_or_social_disorder"),
-        ),
-        ("E9", "HIV or viral hepatitis infection", flag("hiv", "viral_hepatitis")),
-    ]
+def _stable(s: Screening, p: ProtocolDefinition) -> Found:
+    e, bg = p.file.eligibility, s.background_therapy
+    values = {"stable_days": bg.stable_days, "prednisone_mg_per_day": bg.prednisone_mg_per_day}
+    days_ok = None if bg.stable_days is None else bg.stable_days >= e.stable_therapy_min_days
+    pred = bg.prednisone_mg_per_day
+    result = _all(days_ok, None if pred is None else pred < e.prednisone_below_mg_per_day)
+    return result, values, [f"background_therapy.{k}" for k, v in values.items() if v is None]
+
+
+def _refractory(s: Screening, p: ProtocolDefinition) -> Found:
+    conv, minimum = s.conventional_treatment, p.file.eligibility.refractory_min_months
+    values = {
+        "antimalarial": conv.antimalarial,
+        "topical_steroids": conv.topical_steroids,
+        "months": conv.months,
+        "refractory": conv.refractory,
+    }
+    months = None if conv.months is None else conv.months >= minimum
+    result = _all(conv.antimalarial, conv.topical_steroids, months, conv.refractory)
+    return result, values, [f"conventional_treatment.{k}" for k, v in values.items() if v is None]
+
+
+def _extent(s: Screening, p: ProtocolDefinition) -> Found:
+    thal = s.thalidomide
+    bsa, missing_bsa = _bsa(s)
+    wide = None if bsa is None else bsa > p.file.eligibility.bsa_above_percent
+    result = _any(wide, thal.severe_side_effects, thal.lack_of_efficacy)
+    value = {
+        "bsa_percent": bsa,
+        "thalidomide_severe_side_effects": thal.severe_side_effects,
+        "thalidomide_lack_of_efficacy": thal.lack_of_efficacy,
+    }
+    items = {
+        "severe_side_effects": thal.severe_side_effects,
+        "lack_of_efficacy": thal.lack_of_efficacy,
+    }
+    missing = _missing(result, items, "thalidomide.")
+    if result is None and missing_bsa:
+        missing.insert(0, missing_bsa)
+    return result, value, missing
+
+
+def _pregnancy(s: Screening, p: ProtocolDefinition) -> Found:
+    if s.sex == "M":
+        return False, "male", []
+    contraception = s.adequate_contraception
+    unprotected = _all(
+        s.reproductive_potential, None if contraception is None else not contraception
+    )
+    result = _any(s.pregnant, s.lactating, unprotected)
+    keys = ("pregnant", "lactating", "reproductive_potential", "adequate_contraception")
+    value = {k: getattr(s, k) for k in keys}
+    return result, value, _missing(result, value)
+
+
+def _renal(s: Screening, p: ProtocolDefinition) -> Found:
+    low = None if s.egfr is None else s.egfr < p.file.eligibility.egfr_below
+    result = _any(low, s.progressive_renal_disease)
+    value = {"egfr": s.egfr, "progressive_renal_disease": s.progressive_renal_disease}
+    return result, value, _missing(result, value)
+
+
+def _age_check(s: Screening, p: ProtocolDefinition) -> Found:
+    return _age(s, p.file.eligibility.min_age_years)
+
+
+def _erythema_check(s: Screening, p: ProtocolDefinition) -> Found:
+    return _erythema(s, p.file.eligibility.min_erythema)
+
+
+def _texts(e: Eligibility) -> dict[str, str]:
+    labs = ", ".join(f"{t} < {lim.below:g} {lim.unit}" for t, lim in e.lab_exclusions.items())
+    return {
+        "I1": f"age {e.min_age_years} or over at screening",
+        "I2": "histologically proven CLE (with or without SLE)",
+        "I3": f"CLASI erythema >= {e.min_erythema} in at least one region",
+        "I4": f"stable background therapy >= {e.stable_therapy_min_days} days, prednisone < "
+        f"{e.prednisone_below_mg_per_day:g} mg/day",
+        "I5": f"refractory to >= {e.refractory_min_months:g} months of antimalarials and "
+        "topical steroids",
+        "I6": f"body surface > {e.bsa_above_percent:g}% (rule of nines), or severe thalidomide "
+        "side effects, or thalidomide lack of efficacy",
+        "E1": "known hypersensitivity to thalidomide",
+        "E2": "pregnant, lactating, or of reproductive potential without adequate contraception",
+        "E3": "active SLE requiring systemic immunosuppressive agents",
+        "E4": f"low platelets, WBC or neutrophils within {e.lab_lookback_days} days before "
+        f"inclusion ({labs})",
+        "E5": "history of arterial or venous thrombosis",
+        "E6": "antiphospholipid antibodies present",
+        "E7": f"eGFR < {e.egfr_below:g} ml/min/1.73 m2 or progressive renal disease",
+        "E8": "psychiatric or social disorder that may interfere with follow-up",
+        "E9": "HIV or viral hepatitis infection",
+    }
+
+
+#: Criterion id -> its check, in protocol order (I1-I6 inclusions, E1-E9 exclusions).
+CHECKS: Final[dict[str, Check]] = {
+    "I1": _age_check,
+    "I2": _flags("cle_histology_confirmed"),
+    "I3": _erythema_check,
+    "I4": _stable,
+    "I5": _refractory,
+    "I6": _extent,
+    "E1": _flags("thalidomide.hypersensitivity"),
+    "E2": _pregnancy,
+    "E3": _flags("active_sle_requiring_immunosuppressants"),
+    "E4": lambda s, p: _labs(s, p),
+    "E5": _flags("thrombosis_history"),
+    "E6": _flags("antiphospholipid_antibodies"),
+    "E7": _renal,
+    "E8": _flags("psychiatric_or_social_disorder"),
+    "E9": _flags("hiv", "viral_hepatitis"),
+}
 
 
 def _get(s: Screening, dotted: str) -> Any:
@@ -327,8 +310,10 @@ def assess_eligibility(
     s = screening if isinstance(screening, Screening) else parse_screening(screening)
     results: list[CriterionResult] = []
     missing: list[str] = []
-    for cid, text, check in _criteria(s, protocol):
-        value, shown, miss = check()
+    texts = _texts(protocol.file.eligibility)
+    for cid, check in CHECKS.items():
+        text = texts[cid]
+        value, shown, miss = check(s, protocol)
         kind: Literal["inclusion", "exclusion"] = "inclusion" if cid[0] == "I" else "exclusion"
         status = _status(value)
         results.append(

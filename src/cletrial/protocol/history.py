@@ -241,10 +241,14 @@ def _check_consistency(doc: HistoryDoc) -> dt.date | None:
             f"must be one of {', '.join(sorted(units[labs[i].test]))} for {labs[i].test}",
         )
     _check_order("labs", dates, strict=False)
-    _check_order("doses", [d.date for d in doc.doses], strict=True)
-    _check_order("adverse_events", [a.start for a in doc.adverse_events], strict=False)
-    _check_order("pregnancy_tests", [t.date for t in doc.pregnancy_tests], strict=False)
-    _check_order("events", [e.date for e in doc.events], strict=False)
+    if len(doc.doses) > 1:
+        _check_order("doses", [d.date for d in doc.doses], strict=True)
+    if len(doc.adverse_events) > 1:
+        _check_order("adverse_events", [a.start for a in doc.adverse_events], strict=False)
+    if len(doc.pregnancy_tests) > 1:
+        _check_order("pregnancy_tests", [t.date for t in doc.pregnancy_tests], strict=False)
+    if len(doc.events) > 1:
+        _check_order("events", [e.date for e in doc.events], strict=False)
     for i, ae in enumerate(doc.adverse_events):
         if ae.end is not None and ae.end < ae.start:
             raise HistoryError(

@@ -122,6 +122,8 @@ def _labs(
 
 
 def _events(p: ProtocolDefinition, history: PatientHistory, out: SafetyResult) -> None:
+    if not history.events and not history.pregnancy_tests:
+        return
     for i, event in enumerate(history.events):
         stop = p.stop_events.get(event.type)
         if stop is not None and p.enabled(stop.rule):
@@ -161,6 +163,8 @@ def _events(p: ProtocolDefinition, history: PatientHistory, out: SafetyResult) -
 
 
 def _adverse_events(p: ProtocolDefinition, history: PatientHistory, out: SafetyResult) -> None:
+    if not history.adverse_events:
+        return
     life = p.file.safety.life_threatening_adverse_event
     life_on = p.enabled("STOP-LIFE-THREATENING-AE")
     for i, ae in enumerate(history.adverse_events):
