@@ -1,14 +1,21 @@
 """Benchmark: dose recommendations for N synthetic patient histories on one core.
 
-Builds a pool of synthetic histories (seeded) shaped like the 2012 trial's patients: about a
-year of follow-up with visits at weeks 2, 4, 8, 12, 16, 20, 24, 36 and 48 (CLASI scores and
+Builds a pool of synthetic courses (seeded) shaped like the 2012 trial's patients: about a year
+of follow-up with visits at weeks 2, 4, 8, 12, 16, 20, 24, 36 and 48 (CLASI scores and
 SLEDAI-2K), blood counts (WBC, neutrophils, platelets) weekly for 8 weeks then every 4 weeks,
 pregnancy tests for half of the patients, occasional adverse events, and the regimens the engine
 itself recommended at each visit (early complete responders who taper and relapse, partial
-responders, non-responders escalated to 10 mg). The pool is encoded as JSON Lines and repeated
-to N histories; the timed loop decodes and validates each history from its JSON line and
-computes the recommendation on the date of its last data. Figures printed: histories per second
-for decode + recommend, and for recommend alone on pre-parsed histories.
+responders, non-responders escalated to 10 mg and stopped at week 12).
+
+Two populations are timed, each repeated from the pool to N histories:
+
+- typical: each history as it stood at a random visit of its course (what a site asks at a
+  visit);
+- end of course: each history after its full year.
+
+For each, two figures in CPU seconds (one core): decoding and validating every history from its
+JSON line and recommending on its last date; and recommending only, on histories parsed
+beforehand.
 
 Usage::
 

@@ -19,6 +19,14 @@ def test_start_at_5mg_daily(protocol: ProtocolDefinition, make_history: HistoryF
     assert rec.reasons[0].rule == "DOSE-START" and rec.reasons[0].data["review_week"] == 4
     assert rec.current_regimen.id == "off" and rec.course.phase == "not_started"
     assert {due.name for due in rec.labs_due} >= {"anti-dsDNA", "C3", "C4"}
+    assert {due.rule for due in rec.labs_due} == {"BASELINE-PANEL"}
+    done = make_history(
+        10,
+        [],
+        [],
+        labs=[{"date": day(0).isoformat(), "test": "anti_dsdna", "value": 8, "unit": "IU/mL"}],
+    )
+    assert "anti-dsDNA" not in {d.name for d in recommend(done, protocol, day(0)).labs_due}
 
 
 def test_induction_holds_until_review(

@@ -155,7 +155,7 @@ def test_missing_baseline_sledai_is_reported(
 ) -> None:
     rec = recommend(make_history(10, [(4, 4)], sledai=None), protocol, day(4))
     part = next(u for u in rec.undetermined if u.part == "safety.sle_flare")
-    assert part.missing == ["baseline.sledai"]
+    assert (part.rule, part.missing) == ("SLE-FLARE-DATA", ["baseline.sledai"])
 
 
 def test_grade2_neutropenia_alert_resolves(

@@ -43,7 +43,7 @@ def test_example_protocol_course(
     assert recs[4].reasons[0].rule == "RELAPSE-MAINTAIN"
     assert recs[4].reasons[0].source == "protocol"  # a protocol rule in this definition
     assert all(r.example_protocol for r in recs)
-    assert "EXAMPLE" in recs[0].alerts[0].text
+    assert recs[0].alerts[0].rule == "EXAMPLE-PROTOCOL" and "EXAMPLE" in recs[0].alerts[0].text
 
 
 def test_example_protocol_escalates_to_100mg(

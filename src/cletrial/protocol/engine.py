@@ -335,14 +335,15 @@ def _finish(
         parts.alerts.insert(
             0,
             Alert(
-                "EVENT-UNHANDLED",
-                "default",
+                "EXAMPLE-PROTOCOL",
+                p.rule_source["EXAMPLE-PROTOCOL"],
                 "warning",
                 f"{p.id} is an EXAMPLE protocol definition, not for clinical use.",
                 {},
             ),
         )
-    parts.deviations.sort(key=lambda d: d.date)
+    if len(parts.deviations) > 1:
+        parts.deviations.sort(key=lambda d: d.date)
 
 
 def recommend(

@@ -54,6 +54,7 @@ ENGINE_RULES: Final[dict[str, str]] = {
     "BASELINE-PANEL": "baseline laboratory panel",
     "VISIT-WINDOW": "a scheduled visit without an assessment inside its window",
     "EVENT-UNHANDLED": "an event that no enabled rule acts on",
+    "EXAMPLE-PROTOCOL": "the definition is an example, not for clinical use",
     "DEVIATION-MEDICATION": "a change of concomitant baseline medication",
     "DEVIATION-DOSE": "a regimen given that differs from the protocol's regimen at that time",
     "DEVIATION-DOSE-AFTER-STOP": "treatment given after a stopping rule fired",

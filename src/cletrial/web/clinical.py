@@ -188,8 +188,53 @@ def _save_dose(
     uow.doses.add(patient_id=patient_id, start_date=start, regimen=regimen, note=note)
 
 
+def _check_removals(body: VisitUpdate) -> None:
+    for name in ("clasi", "sledai"):
+        if getattr(body, f"remove_{name}") and getattr(body, name) is not None:
+            raise InputError(f"remove_{name}", True, f"cannot save and remove the {name} form "
+                             "in one edit: send one or the other")  # fmt: skip
+    for lab in body.labs:
+        if lab.test in body.remove_labs:
+            raise InputError("remove_labs", lab.test, "cannot save and remove the same test")
+
+
+def _remove_form(
+    repo: Any, visit_id: int, expected_version: int | None, reason: str, name: str
+) -> None:
+    """Delete a visit's saved form (audited, with the reason); nothing stored: nothing to do."""
+    stored = repo.for_visit(visit_id)
+    if stored is None:
+        return
+    if expected_version is None:
+        raise InputError(f"{name}_version", None,
+                         "the version of the saved form is required to remove it")  # fmt: skip
+    repo.delete(stored.id, expected_version=expected_version, reason=reason)
+
+
+def _remove_labs(uow: UnitOfWork, visit_id: int, body: VisitUpdate) -> None:
+    stored = labs_of_visit(uow, visit_id)
+    for test in dict.fromkeys(body.remove_labs):
+        found = [lab for lab in stored if lab.test == test]
+        if len(found) > 1:
+            raise InputError("remove_labs", test, "several results of this test belong to the "
+                             "visit: remove them one by one through the lab records")  # fmt: skip
+        if not found:
+            continue
+        version = body.lab_versions.get(test)
+        if version is None:
+            raise InputError(
+                f"lab_versions.{test}", None, "the version of the stored result is required"
+            )
+        uow.labs.delete(found[0].id, expected_version=version, reason=body.reason)
+
+
 def update_visit(uow: UnitOfWork, visit: VisitRecord, body: VisitUpdate) -> VisitRecord:
-    """Apply an edit to a visit and its forms and labs, quoting the versions read (else 409)."""
+    """Apply an edit to a visit and its forms and labs, quoting the versions read (else 409).
+
+    Forms and lab results named by ``remove_clasi``, ``remove_sledai`` and ``remove_labs`` are
+    deleted (audited with the edit's reason): they become missing, never 0.
+    """
+    _check_removals(body)
     reason = body.reason
     changes = body.model_dump(
         include={"visit_date", "kind", "label", "medications", "notes"}, exclude_unset=True
@@ -197,8 +242,13 @@ def update_visit(uow: UnitOfWork, visit: VisitRecord, body: VisitUpdate) -> Visi
     updated = uow.visits.update(visit.id, expected_version=body.version, reason=reason, **changes)
     if body.clasi is not None:
         uow.clasi.save(visit.id, body.clasi, expected_version=body.clasi_version, reason=reason)
+    elif body.remove_clasi:
+        _remove_form(uow.clasi, visit.id, body.clasi_version, reason, "clasi")
     if body.sledai is not None:
         uow.sledai.save(visit.id, body.sledai, expected_version=body.sledai_version, reason=reason)
+    elif body.remove_sledai:
+        _remove_form(uow.sledai, visit.id, body.sledai_version, reason, "sledai")
+    _remove_labs(uow, visit.id, body)
     current_labs = {(lab.test, lab.sample_date): lab for lab in labs_of_visit(uow, visit.id)}
     new_labs: list[LabCreate] = []
     for lab in body.labs:

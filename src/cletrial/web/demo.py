@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from cletrial.errors import StoreError
 from cletrial.store import UnitOfWork
 
-__all__ = ["DEMO_SEED", "DEMO_USERS", "build_demo_study", "shift_history"]
+__all__ = ["DEMO_SEED", "DEMO_USERS", "build_demo_study", "demo_histories", "shift_history"]
 
 DEMO_SEED: Final = 2012
 DEMO_PATIENTS: Final = 15
@@ -166,6 +166,35 @@ def _store_patient(
     return visits
 
 
+def demo_histories(today: dt.date, protocol: Any = None) -> list[dict[str, Any]]:
+    """The SYNTHETIC patient histories of the demo study, shifted to end 14 days before ``today``.
+
+    Parameters
+    ----------
+    today : datetime.date
+        The day the demo is built for (the last recorded day is two weeks earlier).
+    protocol : ProtocolDefinition, optional
+        The protocol the cohort follows (default the bundled 2012 regimen).
+
+    Returns
+    -------
+    list of dict
+        Fifteen histories in the format of ``docs/formats.md`` (what :func:`build_demo_study`
+        stores).
+
+    >>> histories = demo_histories(dt.date(2025, 6, 1))
+    >>> len(histories), histories[0]["patient_id"], histories[0]["synthetic"]
+    (15, 'SYN-0001', True)
+    """
+    from cletrial.protocol import load_protocol
+    from cletrial.synthetic import generate_cohort
+
+    cohort = list(generate_cohort(DEMO_PATIENTS, seed=DEMO_SEED,
+                                  protocol=protocol or load_protocol()))  # fmt: skip
+    shift = (today - dt.timedelta(days=14) - max(_last_date(h) for h in cohort)).days
+    return [shift_history(h, shift) for h in cohort]
+
+
 def build_demo_study(engine: Engine, *, today: dt.date | None = None) -> list[tuple[str, str, str]]:
     """Build the demo study in an empty, migrated database; return ``(user, password, role)``.
 
@@ -175,16 +204,13 @@ def build_demo_study(engine: Engine, *, today: dt.date | None = None) -> list[tu
         If the database already holds a study (the demo never mixes with real data).
     """
     from cletrial.protocol import assess_eligibility, load_protocol
-    from cletrial.synthetic import generate_cohort
 
     with UnitOfWork(engine, read_only=True) as uow:
         if uow.studies.list():
             raise StoreError("the database already holds a study: the demo needs an empty one")
     protocol = load_protocol()
-    histories = list(generate_cohort(DEMO_PATIENTS, seed=DEMO_SEED, protocol=protocol))
     day = today or dt.date.today()
-    shift = (day - dt.timedelta(days=14) - max(_last_date(h) for h in histories)).days
-    histories = [shift_history(h, shift) for h in histories]
+    histories = demo_histories(day, protocol)
     credentials = [(name, secrets.token_urlsafe(9), role) for name, role, _, _ in DEMO_USERS]
     with UnitOfWork(engine, user="demo-setup") as uow:
         study = uow.studies.create(

@@ -337,6 +337,11 @@ class VisitUpdate(Request):
     ``clasi`` / ``sledai`` replace the whole form (quote ``clasi_version`` / ``sledai_version``
     when the visit already has one); ``labs`` replace the results of the tests they name (quote
     each lab's ``version`` in ``lab_versions`` when it exists).
+
+    ``remove_clasi`` / ``remove_sledai`` delete the saved form (the form was not assessed: it
+    becomes missing, never 0); ``remove_labs`` deletes the visit's results of those tests. Each
+    removal quotes the version read (``clasi_version``, ``sledai_version``, ``lab_versions``)
+    and is audited with the ``reason``.
     """
 
     version: int = Field(ge=1, le=2_147_483_647)
@@ -354,6 +359,9 @@ class VisitUpdate(Request):
     lab_versions: dict[str, Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(
         default_factory=dict, max_length=10
     )
+    remove_clasi: bool = False
+    remove_sledai: bool = False
+    remove_labs: list[AnyLabTest] = Field(default_factory=list, max_length=10)
 
 
 class SignaturePublic(BaseModel):

@@ -11,11 +11,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 
 from cletrial.errors import NotFoundError
+from cletrial.store import export_patient_history
 from cletrial.web.accounts import WebUser
 from cletrial.web.clinical import create_patient, patient_in_scope, patient_public
 from cletrial.web.decisions import assess_screening, recommend_for
 from cletrial.web.deps import SessionDep, require, write_uow
-from cletrial.web.history import patient_history
 from cletrial.web.routes._common import RecordId, errors
 from cletrial.web.routes.visits_api import audit_entries
 from cletrial.web.schemas import (
@@ -144,7 +144,7 @@ def get_history(
 ) -> dict[str, Any]:
     """The patient as a history document (``docs/formats.md``); patient_id is the study code."""
     patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/history")
-    return patient_history(uow, patient_id, request.app.state.settings.protocol)
+    return export_patient_history(uow, patient_id)
 
 
 @router.get(
@@ -162,7 +162,7 @@ def get_recommendation(
     """Action, regimen, reasons (rule, data, source), next visit, labs due, alerts (``on``
     defaults to today). Decision support: a clinician decides."""
     patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/recommendation")
-    history = patient_history(uow, patient_id, request.app.state.settings.protocol)
+    history = export_patient_history(uow, patient_id)
     return recommend_for(request.app.state.protocol, history, on)
 
 

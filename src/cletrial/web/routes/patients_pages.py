@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from cletrial.errors import CletrialError, InputError
 from cletrial.instruments import CLASI_REGIONS, RULE_OF_NINES
+from cletrial.store import export_patient_history
 from cletrial.web.accounts import WebUser
 from cletrial.web.clinical import create_patient, patient_in_scope
 from cletrial.web.decisions import assess_screening, recommend_for
@@ -23,7 +24,6 @@ from cletrial.web.forms_screening import (
     parse_screening_form,
     screening_lab_tests,
 )
-from cletrial.web.history import patient_history
 from cletrial.web.routes._common import RecordId
 from cletrial.web.routes.visits_api import audit_entries
 from cletrial.web.schemas import PatientCreate
@@ -50,7 +50,7 @@ def _summary(request: Request, uow: SessionDep, patient: Any, today: dt.date) ->
     """One patient's line of the dashboard and list: status, scores, recommendation."""
     from cletrial.endpoints import compute_patient_endpoints, course_from_history
 
-    history = patient_history(uow, patient.id, request.app.state.settings.protocol)
+    history = export_patient_history(uow, patient.id)
     screening = uow.screenings.for_patient(patient.id)
     row: dict[str, Any] = {"patient": patient, "verdict": screening.verdict if screening else None,
                            "reco": None, "error": "", "best_response": None,
@@ -129,7 +129,7 @@ def patients(request: Request, user: Viewer, uow: SessionDep) -> Response:
 def patient_page(patient_id: RecordId, request: Request, user: Viewer, uow: SessionDep) -> Response:
     """The patient: recommendation with reasons, timeline, visits, labs, AEs, doses."""
     patient = patient_in_scope(uow, user, patient_id, "/patients/{patient_id}")
-    history = patient_history(uow, patient_id, request.app.state.settings.protocol)
+    history = export_patient_history(uow, patient_id)
     reco, missing = None, ""
     try:
         reco = recommend_for(request.app.state.protocol, history, dt.date.today())

@@ -16,9 +16,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from cletrial.errors import CletrialError
+from cletrial.store import export_patient_history
 from cletrial.web.accounts import WebUser
 from cletrial.web.deps import SessionDep, require
-from cletrial.web.history import patient_history
 from cletrial.web.routes._common import errors
 from cletrial.web.security import Permission
 
@@ -35,7 +35,7 @@ def _histories(request: Request, uow: SessionDep, user: WebUser) -> list[dict[st
     out = []
     for site_id in sorted(user.site_ids):
         for patient in uow.patients.list(site_id=site_id):
-            out.append(patient_history(uow, patient.id, request.app.state.settings.protocol))
+            out.append(export_patient_history(uow, patient.id))
     return out
 
 

@@ -33,7 +33,7 @@ from cletrial.web.schemas import (
 )
 from cletrial.web.security import Permission
 
-__all__ = ["audit_entries", "router", "sign_visit"]
+__all__ = ["audit_entries", "router", "sign_visit", "visit_audit_entries"]
 
 router = APIRouter(prefix="/api", tags=["visits"])
 
@@ -168,6 +168,43 @@ def audit_entries(uow: SessionDep, table: str, record_id: int) -> list[AuditEntr
     ]
 
 
+#: Tables whose records belong to a visit (``visit_id``) and are shown in its audit history.
+VISIT_CHILD_TABLES = ("clasi_assessments", "sledai_assessments", "labs")
+
+
+def _removed_children(uow: SessionDep, visit_id: int) -> list[tuple[str, int]]:
+    """(table, id) of the visit's forms and labs that were deleted (found by their DELETE row,
+    which holds the whole old record)."""
+    import json
+
+    from sqlalchemy import select
+
+    from cletrial.store.audit import audit_log
+
+    query = select(audit_log.c.table_name, audit_log.c.record_id, audit_log.c.old_value).where(
+        audit_log.c.table_name.in_(VISIT_CHILD_TABLES), audit_log.c.action == "DELETE"
+    )
+    found = []
+    for table, record_id, old in uow.connection.execute(query):
+        if old is not None and json.loads(old).get("visit_id") == visit_id:
+            found.append((str(table), int(record_id)))
+    return found
+
+
+def visit_audit_entries(uow: SessionDep, visit_id: int) -> list[AuditEntryPublic]:
+    """The audit history of a visit, its CLASI, SLEDAI-2K and labs, including forms and
+    results removed since (with the reason of their removal), oldest first."""
+    records: list[tuple[str, int]] = [("visits", visit_id)]
+    for table, form in (("clasi_assessments", uow.clasi.for_visit(visit_id)),
+                        ("sledai_assessments", uow.sledai.for_visit(visit_id))):  # fmt: skip
+        if form is not None:
+            records.append((table, form.id))
+    records += [("labs", lab.id) for lab in labs_of_visit(uow, visit_id)]
+    records += _removed_children(uow, visit_id)
+    rows = [row for table, rid in dict.fromkeys(records) for row in audit_entries(uow, table, rid)]
+    return sorted(rows, key=lambda r: r.id)
+
+
 @router.get(
     "/visits/{visit_id}/audit",
     response_model=list[AuditEntryPublic],
@@ -175,15 +212,7 @@ def audit_entries(uow: SessionDep, table: str, record_id: int) -> list[AuditEntr
     responses=errors(404),
 )
 def get_visit_audit(visit_id: RecordId, user: Auditor, uow: SessionDep) -> list[AuditEntryPublic]:
-    """Who changed what, when, why, from what to what: the visit, its CLASI, SLEDAI-2K, labs."""
+    """Who changed what, when, why, from what to what: the visit, its CLASI, SLEDAI-2K, labs
+    (also those removed since, with the reason)."""
     visit, _ = visit_in_scope(uow, user, visit_id, "/api/visits/{visit_id}/audit")
-    rows = audit_entries(uow, "visits", visit.id)
-    clasi = uow.clasi.for_visit(visit.id)
-    if clasi is not None:
-        rows += audit_entries(uow, "clasi_assessments", clasi.id)
-    sledai = uow.sledai.for_visit(visit.id)
-    if sledai is not None:
-        rows += audit_entries(uow, "sledai_assessments", sledai.id)
-    for lab in labs_of_visit(uow, visit.id):
-        rows += audit_entries(uow, "labs", lab.id)
-    return sorted(rows, key=lambda r: r.id)
+    return visit_audit_entries(uow, visit.id)

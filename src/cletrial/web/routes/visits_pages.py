@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from cletrial.errors import CletrialError, ConflictError, InputError, LockedRecordError
 from cletrial.instruments import CLASI_REGIONS, SLEDAI_WEIGHTS, grade_lab
+from cletrial.store import export_patient_history
 from cletrial.store.vocab import AE_CAUSALITY, LAB_CTCAE_TERMS, LAB_UNITS, SERIOUS_CRITERIA
 from cletrial.web.accounts import WebUser
 from cletrial.web.clinical import (
@@ -34,10 +35,9 @@ from cletrial.web.forms import (
     visit_form_values,
 )
 from cletrial.web.handlers import SignatureRefusedError
-from cletrial.web.history import patient_history
 from cletrial.web.routes._common import RecordId
 from cletrial.web.routes.scoring import score_clasi_form, score_sledai_form
-from cletrial.web.routes.visits_api import audit_entries, sign_visit
+from cletrial.web.routes.visits_api import sign_visit, visit_audit_entries
 from cletrial.web.schemas import SignRequest, VisitCreate, VisitUpdate
 from cletrial.web.security import Permission
 from cletrial.web.templating import label
@@ -108,7 +108,7 @@ def _preview(
             preview["errors"][f"lab.{lab['test']}.{exc.field}"] = exc.problem
             continue
         preview["grades"].append({"test": lab["test"], **grade.as_dict()})
-    history = patient_history(uow, patient_id, request.app.state.settings.protocol)
+    history = export_patient_history(uow, patient_id)
     baseline = history.get("baseline", {}).get("clasi")
     if baseline is not None:
         try:
@@ -303,10 +303,14 @@ def _update_body(body: dict[str, Any], values: dict[str, Any]) -> VisitUpdate:
             test: v for test in LAB_FORM_TESTS if (v := version(f"lab.{test}.version"))
         },
     }  # fmt: skip
-    if body.get("clasi") is not None:
-        payload.update(clasi=body["clasi"], clasi_version=version("clasi_version"))
-    if body.get("sledai") is not None:
-        payload.update(sledai=body["sledai"], sledai_version=version("sledai_version"))
+    for name in ("clasi", "sledai"):
+        stored_version = version(f"{name}_version")
+        if body.get(name) is not None:
+            payload.update({name: body[name], f"{name}_version": stored_version})
+        elif stored_version is not None:  # "assessed" unticked on a saved form: remove it
+            payload.update({f"remove_{name}": True, f"{name}_version": stored_version})
+    given = {lab["test"] for lab in body["labs"]}
+    payload["remove_labs"] = [test for test in payload["lab_versions"] if test not in given]
     return VisitUpdate.model_validate(payload)
 
 
@@ -398,13 +402,6 @@ async def unlock_submit(
 def visit_audit(visit_id: RecordId, request: Request, user: Auditor, uow: SessionDep) -> Response:
     """The audit history of the visit, its forms and labs."""
     visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}/audit")
-    rows = audit_entries(uow, "visits", visit.id)
-    for table, record in (("clasi_assessments", uow.clasi.for_visit(visit.id)),
-                          ("sledai_assessments", uow.sledai.for_visit(visit.id))):  # fmt: skip
-        if record is not None:
-            rows += audit_entries(uow, table, record.id)
-    for lab in labs_of_visit(uow, visit.id):
-        rows += audit_entries(uow, "labs", lab.id)
-    rows.sort(key=lambda r: r.id)
+    rows = visit_audit_entries(uow, visit.id)
     return _render(request, "audit.html", {"patient": patient, "visit": visit, "rows": rows,
                                            "title": f"visit of {visit.visit_date}"})  # fmt: skip
