@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cletrial.errors import InputError
+from cletrial.protocol.definition_model import EVENT_TYPES as HISTORY_EVENT_TYPES
 
 __all__ = [
     "ADRS_PARAMETERS",
@@ -59,16 +60,7 @@ DEFAULT_LADDER: tuple[str, ...] = (
 RESPONSE_CODES: tuple[str, ...] = ("CR", "PR", "NR", "WITHDRAWN", "NE")
 
 #: Disposition events of the patient history format; each one ends treatment.
-EVENT_TYPES: tuple[str, ...] = (
-    "consent_withdrawn",
-    "pregnancy",
-    "thrombosis",
-    "life_threatening",
-    "physician_decision",
-    "severe_rash",
-    "death",
-    "lost_to_follow_up",
-)
+EVENT_TYPES: tuple[str, ...] = HISTORY_EVENT_TYPES
 
 #: Causality terms accepted for adverse events (WHO-UMC style, lowest to highest).
 CAUSALITY_TERMS: tuple[str, ...] = (

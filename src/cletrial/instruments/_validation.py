@@ -97,6 +97,27 @@ def to_form_error(
     return FormError(_dotted(parts), value, describe(parts, value))
 
 
+def decode_form(
+    decoder: msgspec.json.Decoder[Any],
+    data: bytes | str,
+    describe: Callable[[list[str | int], Any], str],
+) -> Any:
+    """Decode one form with a typed msgspec ``decoder``; any failure becomes a FormError."""
+    try:
+        return decoder.decode(data)
+    except msgspec.ValidationError as exc:
+        failure: msgspec.ValidationError | msgspec.DecodeError = exc
+    except msgspec.DecodeError as exc:
+        failure = exc
+    try:
+        document = msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        raise FormError("", None, f"not valid JSON ({failure})") from None
+    if not isinstance(document, dict):
+        raise FormError("", document, "a form must be a JSON object")
+    raise to_form_error(failure, document, describe)
+
+
 def check_mapping(obj: Any) -> Mapping[str, Any]:
     """Reject a form that is not a JSON object."""
     if not isinstance(obj, Mapping):

@@ -26,7 +26,13 @@ from typing import Annotated, Any, Final, Literal
 import msgspec
 
 from cletrial.errors import FormError
-from cletrial.instruments._validation import MISSING, check_mapping, format_choices, to_form_error
+from cletrial.instruments._validation import (
+    MISSING,
+    check_mapping,
+    decode_form,
+    format_choices,
+    to_form_error,
+)
 
 __all__ = [
     "CLASI_ACTIVITY_MAX",
@@ -240,16 +246,8 @@ def decode_clasi_json(data: bytes | str) -> ClasiForm:
     >>> decode_clasi_json(b'{"regions": {"nose": {"erythema": 1}}}').regions.nose.erythema
     1
     """
-    try:
-        return _check_scarring_alopecia(_DECODER.decode(data))
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        try:
-            document = msgspec.json.decode(data)
-        except msgspec.DecodeError:
-            raise FormError("", None, f"not valid JSON ({exc})") from None
-        if not isinstance(document, dict):
-            raise FormError("", document, "a form must be a JSON object") from None
-        raise to_form_error(exc, document, _describe) from None
+    form: ClasiForm = decode_form(_DECODER, data, _describe)
+    return _check_scarring_alopecia(form)
 
 
 def _score(form: ClasiForm) -> ClasiScore:

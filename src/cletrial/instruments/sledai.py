@@ -25,8 +25,7 @@ from typing import Any, Final
 
 import msgspec
 
-from cletrial.errors import FormError
-from cletrial.instruments._validation import MISSING, check_mapping, to_form_error
+from cletrial.instruments._validation import MISSING, check_mapping, decode_form, to_form_error
 
 __all__ = [
     "SLEDAI_MAX",
@@ -125,16 +124,7 @@ def decode_sledai_json(data: bytes | str) -> Any:
     >>> compute_sledai(decode_sledai_json(b'{"seizure": true}'))
     8
     """
-    try:
-        return _DECODER.decode(data)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        try:
-            document = msgspec.json.decode(data)
-        except msgspec.DecodeError:
-            raise FormError("", None, f"not valid JSON ({exc})") from None
-        if not isinstance(document, dict):
-            raise FormError("", document, "a form must be a JSON object") from None
-        raise to_form_error(exc, document, _describe) from None
+    return decode_form(_DECODER, data, _describe)
 
 
 def compute_sledai(form: Mapping[str, Any] | Any) -> int:

@@ -18,6 +18,8 @@ from typing import Final
 from sqlalchemy import Boolean, ForeignKey, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cletrial.instruments.clasi import CLASI_REGIONS, FORM_ITEM_CHOICES, REGION_ITEM_CHOICES
+from cletrial.instruments.sledai import DRUG_EXCLUSIONS, SLEDAI_WEIGHTS
 from cletrial.store.tables import Base, Versioned
 
 __all__ = [
@@ -30,19 +32,14 @@ __all__ = [
     "clasi_region_items",
 ]
 
-#: Regions in CLASI form order (same keys as ``cletrial.instruments.CLASI_REGIONS``).
-CLASI_REGION_KEYS: Final = (
-    "scalp", "ears", "nose", "rest_of_face", "v_neck", "posterior_neck_shoulders", "chest",
-    "abdomen", "back_buttocks", "arms", "hands", "legs", "feet",
-)  # fmt: skip
+#: Regions in CLASI form order (the instrument's own list).
+CLASI_REGION_KEYS: Final = CLASI_REGIONS
 
 #: Items scored in each region (the scalp has no ``scarring``).
-CLASI_REGION_ITEMS: Final = ("erythema", "scale", "dyspigmentation", "scarring")
+CLASI_REGION_ITEMS: Final = tuple(REGION_ITEM_CHOICES)
 
 #: Integer items scored once per form.
-CLASI_FORM_ITEMS: Final = (
-    "mucous_membrane_lesions", "recent_hair_loss", "nonscarring_alopecia", "scarring_alopecia",
-)  # fmt: skip
+CLASI_FORM_ITEMS: Final = tuple(FORM_ITEM_CHOICES)
 
 
 def clasi_region_items(region: str) -> tuple[str, ...]:
@@ -62,14 +59,7 @@ CLASI_ITEM_COLUMNS: Final = (
 )
 
 #: SLEDAI-2K descriptors in form order, then the two drug-attribution flags.
-SLEDAI_ITEM_COLUMNS: Final = (
-    "seizure", "psychosis", "organic_brain_syndrome", "visual_disturbance",
-    "cranial_nerve_disorder", "lupus_headache", "cerebrovascular_accident", "vasculitis",
-    "arthritis", "myositis", "urinary_casts", "hematuria", "proteinuria", "pyuria", "rash",
-    "alopecia", "mucosal_ulcers", "pleurisy", "pericarditis", "low_complement",
-    "increased_dna_binding", "fever", "thrombocytopenia", "leukopenia",
-    "thrombocytopenia_drug_induced", "leukopenia_drug_induced",
-)  # fmt: skip
+SLEDAI_ITEM_COLUMNS: Final = (*SLEDAI_WEIGHTS, *DRUG_EXCLUSIONS.values())
 
 
 class ClasiAssessment(Versioned, Base):

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from cletrial.protocol.definition_model import EVENT_TYPES as HISTORY_EVENT_TYPES
+
 __all__ = [
     "AE_CAUSALITY",
     "EVENT_TYPES",
@@ -74,7 +76,4 @@ PREGNANCY_RESULTS: Final = ("negative", "positive")
 
 #: Patient events (disposition and discontinuation reasons), as in the history format, plus
 #: ``completed`` (finished the study as planned).
-EVENT_TYPES: Final = (
-    "consent_withdrawn", "pregnancy", "thrombosis", "life_threatening", "physician_decision",
-    "severe_rash", "death", "lost_to_follow_up", "completed",
-)  # fmt: skip
+EVENT_TYPES: Final = (*HISTORY_EVENT_TYPES, "completed")
