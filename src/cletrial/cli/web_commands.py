@@ -55,6 +55,7 @@ def serve(
     from cletrial.store.engine import create_engine_for, default_database_url
     from cletrial.store.migrate import upgrade
     from cletrial.web import WebSettings, create_app
+    from cletrial.web.server import uvicorn_options
 
     url = database or (f"sqlite:///{DEMO_DATABASE}" if demo else default_database_url())
     try:
@@ -82,7 +83,7 @@ def serve(
         for username, password, role in credentials:
             typer.echo(f"  {username:<14} {password:<24} {role}")
     typer.echo(f"cletrial is running on http://{host}:{port}/  (Ctrl+C to stop)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", workers=1)
+    uvicorn.run(app, host=host, port=port, **uvicorn_options())
     engine.dispose()
 
 

@@ -32,6 +32,7 @@ from cletrial.web.protocol_cache import ProtocolCache
 from cletrial.web.routes import ROUTERS
 from cletrial.web.security import LoginThrottle, SessionRegistry
 from cletrial.web.settings import WebSettings
+from cletrial.web.summaries import SummaryCache
 from cletrial.web.templating import make_templates
 
 __all__ = ["create_app"]
@@ -125,6 +126,7 @@ def create_app(settings: WebSettings | None = None, *, engine: Engine | None = N
     state.templates = make_templates()
     state.write_lock = threading.Lock()
     state.protocol = ProtocolCache(settings.protocol)
+    state.summaries = SummaryCache()
     install_error_handlers(app)
     app.mount("/static", StaticFiles(packages=[("cletrial.web", "static")]), name="static")
     for router in ROUTERS:

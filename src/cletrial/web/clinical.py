@@ -10,13 +10,20 @@ not at all. Object-level access is checked here: a patient of another site is re
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
 from cletrial.errors import InputError, NotFoundError
 from cletrial.store.fields import table_of
-from cletrial.store.records import LabRecord, PatientRecord, VisitRecord
+from cletrial.store.records import (
+    ClasiRecord,
+    LabRecord,
+    PatientRecord,
+    SledaiRecord,
+    VisitRecord,
+)
 from cletrial.store.unit_of_work import UnitOfWork
 from cletrial.web.accounts import WebUser
 from cletrial.web.schemas import (
@@ -32,6 +39,8 @@ from cletrial.web.schemas import (
 )
 
 __all__ = [
+    "SavedVisit",
+    "compose_visit_public",
     "create_patient",
     "create_visit",
     "form_as_dict",
@@ -122,15 +131,16 @@ def create_patient(
 
 def _add_labs(
     uow: UnitOfWork, patient_id: int, visit_id: int, visit_date: dt.date, labs: list[LabCreate]
-) -> None:
+) -> list[LabRecord]:
     seen: set[tuple[dt.date, str]] = set()
+    added = []
     for index, lab in enumerate(labs):
         sample_date = lab.sample_date or visit_date
         key = (sample_date, lab.test)
         if key in seen:
             raise InputError(f"labs[{index}].test", lab.test, "is given twice for the same date")
         seen.add(key)
-        uow.labs.add(
+        added.append(uow.labs.add(
             patient_id=patient_id,
             visit_id=visit_id,
             sample_date=sample_date,
@@ -138,11 +148,25 @@ def _add_labs(
             value=lab.value,
             unit=lab.unit,
             lln=lab.lln,
-        )
+        ))  # fmt: skip
+    return added
 
 
-def create_visit(uow: UnitOfWork, patient: PatientRecord, body: VisitCreate) -> VisitRecord:
-    """Record a visit with its CLASI, SLEDAI-2K, labs, adverse events and dose (one unit)."""
+@dataclass(frozen=True)
+class SavedVisit:
+    """A visit as just written, with its forms and lab results (no need to read them back)."""
+
+    visit: VisitRecord
+    clasi: ClasiRecord | None
+    sledai: SledaiRecord | None
+    labs: list[LabRecord]
+
+
+def create_visit(uow: UnitOfWork, patient: PatientRecord, body: VisitCreate) -> SavedVisit:
+    """Record a visit with its CLASI, SLEDAI-2K, labs, adverse events and dose (one unit).
+
+    Returns the records as written, so the answer is built without reading them back.
+    """
     visit = uow.visits.create(
         patient_id=patient.id,
         visit_date=body.visit_date,
@@ -150,10 +174,10 @@ def create_visit(uow: UnitOfWork, patient: PatientRecord, body: VisitCreate) -> 
         label=body.label,
         medications=body.medications,
         notes=body.notes,
-        clasi=body.clasi,
-        sledai=body.sledai,
     )
-    _add_labs(uow, patient.id, visit.id, body.visit_date, body.labs)
+    clasi = None if body.clasi is None else uow.clasi.save(visit.id, body.clasi)
+    sledai = None if body.sledai is None else uow.sledai.save(visit.id, body.sledai)
+    labs = _add_labs(uow, patient.id, visit.id, body.visit_date, body.labs)
     for event in body.adverse_events:
         uow.adverse_events.add(patient_id=patient.id, **event.model_dump())
     if body.dose is not None:
@@ -168,7 +192,7 @@ def create_visit(uow: UnitOfWork, patient: PatientRecord, body: VisitCreate) -> 
             reason="first dose recorded at the baseline visit",
             first_dose_date=body.dose.start_date or body.visit_date,
         )
-    return visit
+    return SavedVisit(visit, clasi, sledai, labs)
 
 
 def _save_dose(
@@ -271,10 +295,16 @@ def update_visit(uow: UnitOfWork, visit: VisitRecord, body: VisitUpdate) -> Visi
 
 
 def visit_public(uow: UnitOfWork, visit: VisitRecord) -> VisitPublic:
-    """The public shape of a visit with its forms and labs."""
-    clasi = uow.clasi.for_visit(visit.id)
-    sledai = uow.sledai.for_visit(visit.id)
-    labs = labs_of_visit(uow, visit.id)
+    """The public shape of a stored visit with its forms and labs (read from the database)."""
+    saved = SavedVisit(visit, uow.clasi.for_visit(visit.id), uow.sledai.for_visit(visit.id),
+                       labs_of_visit(uow, visit.id))  # fmt: skip
+    return compose_visit_public(saved)
+
+
+def compose_visit_public(saved: SavedVisit) -> VisitPublic:
+    """The public shape of a visit from its records (labs ordered by test)."""
+    visit, clasi, sledai = saved.visit, saved.clasi, saved.sledai
+    labs = sorted(saved.labs, key=lambda lab: (lab.test, lab.sample_date))
     return VisitPublic(
         id=visit.id,
         version=visit.version,

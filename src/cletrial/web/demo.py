@@ -166,7 +166,9 @@ def _store_patient(
     return visits
 
 
-def demo_histories(today: dt.date, protocol: Any = None) -> list[dict[str, Any]]:
+def demo_histories(
+    today: dt.date, protocol: Any = None, patients: int = DEMO_PATIENTS
+) -> list[dict[str, Any]]:
     """The SYNTHETIC patient histories of the demo study, shifted to end 14 days before ``today``.
 
     Parameters
@@ -175,11 +177,13 @@ def demo_histories(today: dt.date, protocol: Any = None) -> list[dict[str, Any]]
         The day the demo is built for (the last recorded day is two weeks earlier).
     protocol : ProtocolDefinition, optional
         The protocol the cohort follows (default the bundled 2012 regimen).
+    patients : int
+        How many patients (default 15, the size of the reference cohort).
 
     Returns
     -------
     list of dict
-        Fifteen histories in the format of ``docs/formats.md`` (what :func:`build_demo_study`
+        The histories in the format of ``docs/formats.md`` (what :func:`build_demo_study`
         stores).
 
     >>> histories = demo_histories(dt.date(2025, 6, 1))
@@ -189,14 +193,19 @@ def demo_histories(today: dt.date, protocol: Any = None) -> list[dict[str, Any]]
     from cletrial.protocol import load_protocol
     from cletrial.synthetic import generate_cohort
 
-    cohort = list(generate_cohort(DEMO_PATIENTS, seed=DEMO_SEED,
+    cohort = list(generate_cohort(patients, seed=DEMO_SEED,
                                   protocol=protocol or load_protocol()))  # fmt: skip
     shift = (today - dt.timedelta(days=14) - max(_last_date(h) for h in cohort)).days
     return [shift_history(h, shift) for h in cohort]
 
 
-def build_demo_study(engine: Engine, *, today: dt.date | None = None) -> list[tuple[str, str, str]]:
+def build_demo_study(
+    engine: Engine, *, today: dt.date | None = None, patients: int = DEMO_PATIENTS
+) -> list[tuple[str, str, str]]:
     """Build the demo study in an empty, migrated database; return ``(user, password, role)``.
+
+    ``patients`` SYNTHETIC patients (default 15); four in five at site A, the others at site B
+    (larger studies are for benchmarks).
 
     Raises
     ------
@@ -210,7 +219,8 @@ def build_demo_study(engine: Engine, *, today: dt.date | None = None) -> list[tu
             raise StoreError("the database already holds a study: the demo needs an empty one")
     protocol = load_protocol()
     day = today or dt.date.today()
-    histories = demo_histories(day, protocol)
+    histories = demo_histories(day, protocol, patients)
+    at_a = patients - patients // 5  # 12 of 15 at site A, the others at site B
     credentials = [(name, secrets.token_urlsafe(9), role) for name, role, _, _ in DEMO_USERS]
     with UnitOfWork(engine, user="demo-setup") as uow:
         study = uow.studies.create(
@@ -231,7 +241,7 @@ def build_demo_study(engine: Engine, *, today: dt.date | None = None) -> list[tu
         for number, history in enumerate(histories, 1):
             record = _screening(history, number)
             verdict = assess_eligibility(record, protocol).verdict
-            site = sites["A"] if number <= 12 else sites["B"]
+            site = sites["A"] if number <= at_a else sites["B"]
             visits = _store_patient(uow, study.id, site, history, verdict)
             patient_id = uow.patients.by_code(study.id, history["patient_id"])
             assert patient_id is not None
@@ -241,7 +251,7 @@ def build_demo_study(engine: Engine, *, today: dt.date | None = None) -> list[tu
                 verdict=verdict,
                 screening_date=dt.date.fromisoformat(record["screening_date"]),
             )
-            to_sign += [v for d, v in visits.items() if (day - d).days > 56 and number <= 12]
+            to_sign += [v for d, v in visits.items() if (day - d).days > 56 and number <= at_a]
     with UnitOfWork(engine, user="investigator") as uow:
         for visit_id in to_sign:
             uow.visits.sign(

@@ -21,6 +21,7 @@ from contextlib import contextmanager, nullcontext
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
 from cletrial.store.unit_of_work import UnitOfWork
@@ -41,11 +42,13 @@ from cletrial.web.settings import WebSettings
 __all__ = [
     "CurrentUser",
     "EngineDep",
+    "FormItems",
     "OptionalUser",
     "SessionDep",
     "SettingsDep",
     "get_db",
     "get_engine",
+    "get_form_items",
     "get_settings",
     "read_token",
     "require",
@@ -121,12 +124,13 @@ async def _check_csrf(request: Request, session: WebSession, from_cookie: bool) 
 USER_CACHE_S = 5.0
 
 
-def _cached_user(request: Request, session: WebSession) -> WebUser | None:
+async def _cached_user(request: Request, session: WebSession) -> WebUser | None:
     now = time.monotonic()
     cached = getattr(session, "user", None)
     if cached is not None and now - getattr(session, "user_loaded_at", 0.0) < USER_CACHE_S:
         return cached  # type: ignore[no-any-return]
-    user = load_user(get_engine(request), session.user_id)
+    # A database read: in the threadpool, never on the event loop.
+    user = await run_in_threadpool(load_user, get_engine(request), session.user_id)
     session.user = user
     session.user_loaded_at = now
     return user
@@ -137,7 +141,7 @@ async def _optional_user(request: Request) -> WebUser | None:
     if found is None:
         return None
     session, from_cookie = found
-    user = _cached_user(request, session)
+    user = await _cached_user(request, session)
     if user is None or not user.active:
         request.app.state.sessions.revoke(read_token(request)[0])
         return None
@@ -154,6 +158,19 @@ async def _current_user(request: Request) -> WebUser:
     return user
 
 
+async def get_form_items(request: Request) -> list[tuple[str, str]]:
+    """The fields of a posted HTML form as ``(name, value)`` pairs (uploaded files ignored).
+
+    The body is read on the event loop, so the page route itself can be a plain ``def`` that
+    FastAPI runs in its threadpool (database work and password hashing never block the loop).
+    """
+    form = await request.form()
+    return [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+
+
+#: The posted form's fields, in order (a name may repeat, e.g. ticked ``site_ids``).
+FormItems = Annotated[list[tuple[str, str]], Depends(get_form_items)]
+
 OptionalUser = Annotated[WebUser | None, Depends(_optional_user)]
 CurrentUser = Annotated[WebUser, Depends(_current_user)]
 
@@ -162,8 +179,9 @@ CurrentUser = Annotated[WebUser, Depends(_current_user)]
 def write_uow(request: Request, user: WebUser, reason: str | None = None) -> Iterator[UnitOfWork]:
     """A unit of work that writes as ``user``; commits when the ``with`` block ends.
 
-    On SQLite (one writer at a time) writers of this process queue on a fair in-process lock
-    instead of SQLite's busy handler, which sleeps up to 100 ms between retries.
+    Call it from plain ``def`` routes (FastAPI's threadpool), never on the event loop. On SQLite
+    (one writer at a time) writers of this process queue on an in-process lock, which wakes the
+    next one as soon as a commit ends, instead of polling SQLite's busy handler.
     """
     engine = get_engine(request)
     lock = request.app.state.write_lock if engine.dialect.name == "sqlite" else nullcontext()

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from cletrial.errors import InputError, NotFoundError
 from cletrial.web.accounts import WebUser
-from cletrial.web.deps import SessionDep, require, write_uow
+from cletrial.web.deps import FormItems, SessionDep, require, write_uow
 from cletrial.web.routes._common import RecordId, errors
 from cletrial.web.routes.auth import user_public
 from cletrial.web.schemas import UserPublic
@@ -142,16 +142,14 @@ def admin_page(request: Request, user: Admin, uow: SessionDep, saved: int = 0) -
 
 
 @pages.post("/admin/users", response_class=HTMLResponse)
-async def admin_add_user(request: Request, user: Admin, uow: SessionDep) -> Response:
+def admin_add_user(request: Request, user: Admin, uow: SessionDep, form: FormItems) -> Response:
     """Add a user from the page form."""
-    form = await request.form()
-    data = {k: v for k, v in form.multi_items() if isinstance(v, str) and k != "csrf_token"}
+    data = {k: v for k, v in form if k != "csrf_token"}
     try:
         body = UserCreate.model_validate({
             "username": data.get("username", ""), "password": data.get("password", ""),
             "role": data.get("role", ""), "display_name": data.get("display_name") or None,
-            "site_ids": [int(str(v)) for k, v in form.multi_items()
-                         if k == "site_ids" and str(v).isdigit()],
+            "site_ids": [int(v) for k, v in form if k == "site_ids" and v.isdigit()],
         })  # fmt: skip
         with write_uow(request, user) as wuow:
             wuow.users.create(**body.model_dump())

@@ -18,7 +18,7 @@ from cletrial.store import export_patient_history
 from cletrial.web.accounts import WebUser
 from cletrial.web.clinical import create_patient, patient_in_scope
 from cletrial.web.decisions import assess_screening, recommend_for
-from cletrial.web.deps import SessionDep, require, write_uow
+from cletrial.web.deps import FormItems, SessionDep, require, write_uow
 from cletrial.web.forms_screening import (
     SCREENING_SECTIONS,
     parse_screening_form,
@@ -28,6 +28,7 @@ from cletrial.web.routes._common import RecordId
 from cletrial.web.routes.visits_api import audit_entries
 from cletrial.web.schemas import PatientCreate
 from cletrial.web.security import Permission
+from cletrial.web.summaries import patient_summaries
 from cletrial.web.timeline import build_timeline_svg, timeline_points
 
 __all__ = ["router"]
@@ -46,27 +47,12 @@ def _render(request: Request, name: str, context: dict[str, Any], status: int = 
     return response
 
 
-def _summary(request: Request, uow: SessionDep, patient: Any, today: dt.date) -> dict[str, Any]:
-    """One patient's line of the dashboard and list: status, scores, recommendation."""
-    from cletrial.endpoints import compute_patient_endpoints, course_from_history
-
-    history = export_patient_history(uow, patient.id)
-    screening = uow.screenings.for_patient(patient.id)
-    row: dict[str, Any] = {"patient": patient, "verdict": screening.verdict if screening else None,
-                           "reco": None, "error": "", "best_response": None,
-                           "last_activity": None, "open_visits": 0}  # fmt: skip
-    points = timeline_points(history)
-    if points:
-        row["last_activity"] = points[-1]["activity"]
-    row["open_visits"] = sum(1 for v in uow.visits.for_patient(patient.id) if not v.locked)
-    try:
-        if patient.first_dose_date is not None:
-            endpoints = compute_patient_endpoints(course_from_history(history))
-            row["best_response"] = endpoints.subject.get("best_response")
-        row["reco"] = recommend_for(request.app.state.protocol, history, today)
-    except CletrialError as exc:
-        row["error"] = str(exc)
-    return row
+def _summaries(
+    request: Request, uow: SessionDep, user: WebUser, today: dt.date
+) -> list[dict[str, Any]]:
+    """Summary lines of the user's patients (cached per patient, see cletrial.web.summaries)."""
+    state = request.app.state
+    return patient_summaries(uow, state.protocol, state.summaries, _in_scope(uow, user), today)
 
 
 def _in_scope(uow: SessionDep, user: WebUser) -> list[Any]:
@@ -80,7 +66,7 @@ def _in_scope(uow: SessionDep, user: WebUser) -> list[Any]:
 def dashboard(request: Request, user: Viewer, uow: SessionDep) -> Response:
     """Enrolment, response status, visits and labs due or overdue, open alerts."""
     today = dt.date.today()
-    rows = [_summary(request, uow, p, today) for p in _in_scope(uow, user)]
+    rows = _summaries(request, uow, user, today)
     counts: dict[str, int] = {"screened": len(rows), "eligible": 0, "ineligible": 0,
                               "undetermined": 0, "treated": 0}  # fmt: skip
     responses: dict[str, int] = {}
@@ -120,7 +106,7 @@ def dashboard(request: Request, user: Viewer, uow: SessionDep) -> Response:
 def patients(request: Request, user: Viewer, uow: SessionDep) -> Response:
     """The patients of the user's sites."""
     today = dt.date.today()
-    rows = [_summary(request, uow, p, today) for p in _in_scope(uow, user)]
+    rows = _summaries(request, uow, user, today)
     sites = {s.id: s for s in uow.sites.list()}
     return _render(request, "patients.html", {"rows": rows, "sites": sites})
 
@@ -198,15 +184,10 @@ def screening_form(request: Request, user: Screener, uow: SessionDep) -> Respons
     )
 
 
-async def _values(request: Request) -> dict[str, Any]:
-    form = await request.form()
-    return {k: v for k, v in form.multi_items() if isinstance(v, str)}
-
-
 @router.post("/screening/preview", response_class=HTMLResponse)
-async def screening_preview(request: Request, user: Screener) -> Response:
+def screening_preview(request: Request, user: Screener, form: FormItems) -> Response:
     """The live eligibility fragment."""
-    eligibility, errors, problem = _assess(request, await _values(request))
+    eligibility, errors, problem = _assess(request, dict(form))
     return _render(
         request,
         "partials/eligibility.html",
@@ -215,9 +196,11 @@ async def screening_preview(request: Request, user: Screener) -> Response:
 
 
 @router.post("/screening/new", response_class=HTMLResponse)
-async def screening_submit(request: Request, user: Screener, uow: SessionDep) -> Response:
+def screening_submit(
+    request: Request, user: Screener, uow: SessionDep, form: FormItems
+) -> Response:
     """Save the screened patient (any verdict is recorded), then show the patient."""
-    values = await _values(request)
+    values: dict[str, Any] = dict(form)
     record, patient_fields, errors = parse_screening_form(values)
     eligibility, more, problem = _assess(request, values)
     errors.update(more)

@@ -25,7 +25,7 @@ from cletrial.web.clinical import (
     visit_public,
 )
 from cletrial.web.decisions import recommend_for
-from cletrial.web.deps import SessionDep, require, write_uow
+from cletrial.web.deps import FormItems, SessionDep, require, write_uow
 from cletrial.web.forms import (
     AE_ROWS,
     CLASI_ONCE_ITEMS,
@@ -63,11 +63,6 @@ def _render(request: Request, name: str, context: dict[str, Any], status: int = 
         request, name, context, status_code=status
     )
     return response
-
-
-async def _form(request: Request) -> dict[str, Any]:
-    form = await request.form()
-    return {k: v for k, v in form.multi_items() if isinstance(v, str)}
 
 
 def _field_of(exc: InputError) -> str:
@@ -203,30 +198,30 @@ def new_visit(patient_id: RecordId, request: Request, user: Editor, uow: Session
 
 
 @router.post("/patients/{patient_id}/visits/preview", response_class=HTMLResponse)
-async def preview_new_visit(
-    patient_id: RecordId, request: Request, user: Editor, uow: SessionDep
+def preview_new_visit(
+    patient_id: RecordId, request: Request, user: Editor, uow: SessionDep, form: FormItems
 ) -> Response:
     """The live preview fragment of a visit being entered."""
     patient_in_scope(uow, user, patient_id, "/patients/{patient_id}/visits/preview")
-    body, errors = parse_visit_form(await _form(request))
+    body, errors = parse_visit_form(dict(form))
     preview = _preview(request, uow, patient_id, body, errors)
     return _render(request, "partials/visit_preview.html", {"preview": preview})
 
 
 @router.post("/patients/{patient_id}/visits/new", response_class=HTMLResponse)
-async def save_new_visit(
-    patient_id: RecordId, request: Request, user: Editor, uow: SessionDep
+def save_new_visit(
+    patient_id: RecordId, request: Request, user: Editor, uow: SessionDep, form: FormItems
 ) -> Response:
     """Save a new visit, or show the form again with the errors next to their fields."""
     patient = patient_in_scope(uow, user, patient_id, "/patients/{patient_id}/visits/new")
-    values = await _form(request)
+    values: dict[str, Any] = dict(form)
     body, errors = parse_visit_form(values)
     if not errors:
         try:
             payload = VisitCreate.model_validate(body)
             with write_uow(request, user) as wuow:
-                visit = create_visit(wuow, patient, payload)
-            return RedirectResponse(f"/visits/{visit.id}?saved=1", status_code=303)
+                saved = create_visit(wuow, patient, payload)
+            return RedirectResponse(f"/visits/{saved.visit.id}?saved=1", status_code=303)
         except ValidationError as exc:
             errors = _pydantic_errors(exc)
         except InputError as exc:
@@ -280,12 +275,12 @@ def edit_visit(visit_id: RecordId, request: Request, user: Editor, uow: SessionD
 
 
 @router.post("/visits/{visit_id}/preview", response_class=HTMLResponse)
-async def preview_edit(
-    visit_id: RecordId, request: Request, user: Editor, uow: SessionDep
+def preview_edit(
+    visit_id: RecordId, request: Request, user: Editor, uow: SessionDep, form: FormItems
 ) -> Response:
     """The live preview fragment of a visit being edited."""
     visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}/preview")
-    body, errors = parse_visit_form(await _form(request))
+    body, errors = parse_visit_form(dict(form))
     preview = _preview(request, uow, patient.id, body, errors, replace_visit=visit)
     return _render(request, "partials/visit_preview.html", {"preview": preview})
 
@@ -315,12 +310,12 @@ def _update_body(body: dict[str, Any], values: dict[str, Any]) -> VisitUpdate:
 
 
 @router.post("/visits/{visit_id}/edit", response_class=HTMLResponse)
-async def save_edit(
-    visit_id: RecordId, request: Request, user: Editor, uow: SessionDep
+def save_edit(
+    visit_id: RecordId, request: Request, user: Editor, uow: SessionDep, form: FormItems
 ) -> Response:
     """Save an edit (reason required); a stale edit shows what changed (HTTP 409)."""
     visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}/edit")
-    values = await _form(request)
+    values: dict[str, Any] = dict(form)
     body, errors = parse_visit_form(values)
     if not str(values.get("reason", "")).strip():
         errors["reason"] = "give the reason for changing this saved visit"
@@ -352,12 +347,12 @@ def sign_form(visit_id: RecordId, request: Request, user: Signer, uow: SessionDe
 
 
 @router.post("/visits/{visit_id}/sign", response_class=HTMLResponse)
-async def sign_submit(
-    visit_id: RecordId, request: Request, user: Signer, uow: SessionDep
+def sign_submit(
+    visit_id: RecordId, request: Request, user: Signer, uow: SessionDep, form: FormItems
 ) -> Response:
     """Sign the visit (password re-entered); a wrong password is shown next to the field."""
     visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}/sign")
-    values = await _form(request)
+    values: dict[str, Any] = dict(form)
     error = ""
     try:
         body = SignRequest.model_validate({
@@ -377,12 +372,12 @@ async def sign_submit(
 
 
 @router.post("/visits/{visit_id}/unlock", response_class=HTMLResponse)
-async def unlock_submit(
-    visit_id: RecordId, request: Request, user: Unlocker, uow: SessionDep
+def unlock_submit(
+    visit_id: RecordId, request: Request, user: Unlocker, uow: SessionDep, form: FormItems
 ) -> Response:
     """Unlock a signed visit with a reason (required)."""
     visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}/unlock")
-    values = await _form(request)
+    values: dict[str, Any] = dict(form)
     reason = str(values.get("reason", "")).strip()
     if not reason:
         public = visit_public(uow, visit)

@@ -1,0 +1,42 @@
+"""A visit save answers with the records as written, without reading them back: the answer must
+be exactly what reading the visit gives."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from tests.web.conftest import Study, make_patient
+
+H = dict[str, dict[str, str]]
+
+FULL = {
+    "visit_date": "2024-01-15", "kind": "baseline", "label": "day 0", "notes": "n",
+    "medications": ["hydroxychloroquine 200 mg/day"],
+    "clasi": {"regions": {"scalp": {"erythema": 2, "scale": 1, "dyspigmentation": 1},
+                          "arms": {"erythema": 3, "scale": 2, "scarring": 2}},
+              "mucous_membrane_lesions": 1, "recent_hair_loss": 1, "nonscarring_alopecia": 2,
+              "scarring_alopecia": 4, "dyspigmentation_persistent": True},
+    "sledai": {"rash": True, "alopecia": True, "thrombocytopenia": True,
+               "thrombocytopenia_drug_induced": True},
+    "labs": [{"test": "platelets", "value": 90, "unit": "10^9/L", "lln": 150},
+             {"test": "neutrophils", "value": 1190, "unit": "/mm3"},
+             {"test": "c3", "value": 70, "unit": "mg/dL", "sample_date": "2024-01-14"}],
+    "dose": {"regimen": "5_daily"},
+}  # fmt: skip
+
+
+def test_saved_visit_answer_is_what_reading_it_gives(
+    client: TestClient, headers: H, study: Study
+) -> None:
+    h = headers["coordinator"]
+    pid = make_patient(client, h, study.site_a)
+    saved = client.post(f"/api/patients/{pid}/visits", json=FULL, headers=h)
+    assert saved.status_code == 201, saved.text
+    assert saved.headers["content-type"] == "application/json"
+    body = saved.json()
+    assert body == client.get(f"/api/visits/{body['id']}", headers=h).json()
+    assert body["clasi"]["activity"] > 0 and body["sledai"]["score"] > 0
+    assert [lab["test"] for lab in body["labs"]] == ["c3", "neutrophils", "platelets"]
+    empty = client.post(f"/api/patients/{pid}/visits", headers=h,
+                        json={"visit_date": "2024-02-12"})  # fmt: skip
+    assert empty.status_code == 201
+    assert empty.json() == client.get(f"/api/visits/{empty.json()['id']}", headers=h).json()
