@@ -40,3 +40,30 @@ def test_saved_visit_answer_is_what_reading_it_gives(
                         json={"visit_date": "2024-02-12"})  # fmt: skip
     assert empty.status_code == 201
     assert empty.json() == client.get(f"/api/visits/{empty.json()['id']}", headers=h).json()
+
+
+def test_moving_a_visit_moves_its_results_instead_of_duplicating_them(
+    client: TestClient, headers: H, study: Study
+) -> None:
+    h = headers["coordinator"]
+    pid = make_patient(client, h, study.site_a)
+    first = {
+        "visit_date": "2024-03-04",
+        "labs": [{"test": "neutrophils", "value": 2.5, "unit": "10^9/L"}],
+    }
+    saved = client.post(f"/api/patients/{pid}/visits", json=first, headers=h)
+    assert saved.status_code == 201, saved.text
+    visit = saved.json()
+    lab = visit["labs"][0]
+    edit = {
+        "version": visit["version"], "reason": "visit date entered wrongly",
+        "visit_date": "2024-03-05",
+        "labs": [{"test": "neutrophils", "value": 2.4, "unit": "10^9/L"}],
+        "lab_versions": {"neutrophils": lab["version"]},
+    }  # fmt: skip
+    changed = client.patch(f"/api/visits/{visit['id']}", json=edit, headers=h)
+    assert changed.status_code == 200, changed.text
+    labs = client.get(f"/api/visits/{visit['id']}", headers=h).json()["labs"]
+    assert [(x["test"], x["sample_date"], x["value"]) for x in labs] == [
+        ("neutrophils", "2024-03-05", 2.4)
+    ]

@@ -278,6 +278,9 @@ def update_visit(uow: UnitOfWork, visit: VisitRecord, body: VisitUpdate) -> Visi
     for lab in body.labs:
         sample_date = lab.sample_date or updated.visit_date
         stored = current_labs.get((lab.test, sample_date))
+        if stored is None and lab.sample_date is None:
+            # A result dated by its visit moves with the visit: never a second result.
+            stored = current_labs.get((lab.test, visit.visit_date))
         if stored is None:
             new_labs.append(lab)
             continue
@@ -286,9 +289,10 @@ def update_visit(uow: UnitOfWork, visit: VisitRecord, body: VisitUpdate) -> Visi
             raise InputError(
                 f"lab_versions.{lab.test}", None, "the version of the stored result is required"
             )
+        moved = {"sample_date": sample_date} if stored.sample_date != sample_date else {}
         uow.labs.update(
             stored.id, expected_version=version, reason=reason,
-            value=lab.value, unit=lab.unit, lln=lab.lln,
+            value=lab.value, unit=lab.unit, lln=lab.lln, **moved,
         )  # fmt: skip
     _add_labs(uow, visit.patient_id, visit.id, updated.visit_date, new_labs)
     return updated
