@@ -170,3 +170,18 @@ def test_json_fast_path_agrees_and_reports_the_same_errors() -> None:
     for not_an_object in (b"null", b"[1]", b"3", b'"form"'):
         with pytest.raises(FormError, match="a form must be a JSON object"):
             decode_clasi_json(not_an_object)
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (b'{"": null}', '[""] = null: unknown field'),
+        (b'{"regions": {"": {}}}', 'regions[""] = {}: unknown region'),
+        (b'{"regions": {"arms": {"": 1}}}', 'regions.arms[""] = 1: unknown item'),
+    ],
+)
+def test_empty_keys_are_named_not_crashed_on(document: bytes, message: str) -> None:
+    # found by the 1,000-examples-per-operation schemathesis run against /api/score/clasi
+    with pytest.raises(FormError) as info:
+        decode_clasi_json(document)
+    assert str(info.value).startswith(message)

@@ -242,3 +242,32 @@ def test_protocol_file_by_path(tmp_path: Any) -> None:
 def test_recommend_accepts_a_mapping_and_a_date_only(protocol: ProtocolDefinition) -> None:
     rec = recommend({"sex": "M"}, protocol, dt.date(2009, 1, 1))
     assert rec.action == "start"
+
+
+@pytest.mark.parametrize(
+    ("history", "on", "field"),
+    [
+        ({}, dt.date(1, 1, 1), "on"),
+        ({}, dt.date(9999, 12, 31), "on"),
+        (
+            {
+                "first_dose_date": "0001-01-02",
+                "doses": [{"date": "0001-01-02", "regimen": "5_daily"}],
+            },
+            dt.date(2000, 1, 1),
+            "first_dose_date",
+        ),
+        (
+            {"labs": [{"date": "1850-01-01", "test": "wbc", "value": 5, "unit": "10^9/L"}]},
+            dt.date(2000, 1, 1),
+            "labs[0].date",
+        ),
+    ],
+)
+def test_dates_out_of_clinical_range_are_input_errors(
+    history: dict, on: dt.date, field: str
+) -> None:
+    # found by the long schemathesis run: 0001-01-01 overflowed the schedule's date arithmetic
+    with pytest.raises(HistoryError) as info:
+        recommend(history, load_protocol(), on)
+    assert info.value.field == field

@@ -16,7 +16,7 @@ import msgspec
 from cletrial.errors import FormError
 
 _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
-_UNKNOWN = re.compile(r"^Object contains unknown field `(?P<name>[^`]+)`")
+_UNKNOWN = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`")
 
 #: Passed to ``describe`` as the value when the field itself is unknown.
 MISSING: Any = object()
@@ -59,7 +59,10 @@ def _lookup(document: Any, parts: list[str | int]) -> Any:
 def _dotted(parts: list[str | int]) -> str:
     out = ""
     for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+        if isinstance(part, int) or part == "":
+            out += f"[{part}]" if isinstance(part, int) else '[""]'
+        else:
+            out += f".{part}" if out else part
     return out
 
 

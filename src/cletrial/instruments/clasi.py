@@ -181,6 +181,8 @@ def _allowed(choices: tuple[int, ...], value: Any) -> str:
 def _describe(parts: list[str | int], value: Any) -> str:
     """What a CLASI field allows, for error messages."""
     unknown = value is MISSING
+    if not parts:
+        return "must be a CLASI form object"
     if len(parts) == 1:
         name = parts[0]
         if name in FORM_ITEM_CHOICES and not unknown:
@@ -191,7 +193,7 @@ def _describe(parts: list[str | int], value: Any) -> str:
             return "must be an object of region -> items"
         fields = ", ".join(ClasiForm.__struct_fields__)
         return f"unknown field; the form's fields are {fields}"
-    if len(parts) == 2:
+    if len(parts) == 2 or parts[0] != "regions":
         if parts[1] in CLASI_REGIONS and not unknown:
             return "must be an object of item -> score"
         return f"unknown region; regions are {', '.join(CLASI_REGIONS)}"

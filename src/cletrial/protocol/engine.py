@@ -28,7 +28,12 @@ from cletrial.protocol._dates import days
 from cletrial.protocol.course import Course, replay_course
 from cletrial.protocol.definition import ProtocolDefinition
 from cletrial.protocol.dosing import DoseDecision, decide_dose
-from cletrial.protocol.history import PatientHistory, parse_history, truncate_history
+from cletrial.protocol.history import (
+    PatientHistory,
+    assert_date_in_range,
+    parse_history,
+    truncate_history,
+)
 from cletrial.protocol.monitoring import (
     baseline_panel_due,
     blood_counts_due,
@@ -382,6 +387,7 @@ def recommend(
             named,
             f"this history is for another protocol than {protocol.id}; give the matching protocol",
         )
+    assert_date_in_range("on", on)
     check_history_date(history, on)
     baseline = history.baseline
     since = baseline.date if baseline is not None else history.first_dose_date

@@ -228,6 +228,49 @@ def _check_order(name: str, dates: list[dt.date], strict: bool) -> None:
             )
 
 
+#: The dates a history may hold (and a recommendation may be asked for): they keep every date
+#: computation of the schedule in range; no clinical record predates 1900.
+DATE_MIN: Final = dt.date(1900, 1, 1)
+DATE_MAX: Final = dt.date(2199, 12, 31)
+
+
+def assert_date_in_range(field: str, value: dt.date) -> None:
+    """Raise :class:`HistoryError` unless ``value`` lies between DATE_MIN and DATE_MAX.
+
+    >>> assert_date_in_range("on", dt.date(1, 1, 1))
+    Traceback (most recent call last):
+    ...
+    cletrial.errors.HistoryError: on = "0001-01-01": must be from 1900-01-01 to 2199-12-31
+    """
+    if not DATE_MIN <= value <= DATE_MAX:
+        raise HistoryError(
+            field,
+            value.isoformat(),
+            f"must be from {DATE_MIN.isoformat()} to {DATE_MAX.isoformat()}",
+        )
+
+
+def _check_date_ranges(doc: HistoryDoc) -> None:
+    """Check the earliest and latest date of each (ordered) list and the single dates."""
+    if doc.first_dose_date is not None:
+        assert_date_in_range("first_dose_date", doc.first_dose_date)
+    if doc.baseline is not None:
+        assert_date_in_range("baseline.date", doc.baseline.date)
+    lists: tuple[tuple[str, list[Any], str], ...] = (
+        ("assessments", doc.assessments, "date"), ("labs", doc.labs, "date"),
+        ("doses", doc.doses, "date"), ("adverse_events", doc.adverse_events, "start"),
+        ("pregnancy_tests", doc.pregnancy_tests, "date"), ("events", doc.events, "date"),
+    )  # fmt: skip
+    for name, items, attr in lists:
+        if items:
+            last = len(items) - 1
+            assert_date_in_range(f"{name}[0].{attr}", getattr(items[0], attr))
+            assert_date_in_range(f"{name}[{last}].{attr}", getattr(items[last], attr))
+    for i, ae in enumerate(doc.adverse_events):
+        if ae.end is not None:
+            assert_date_in_range(f"adverse_events[{i}].end", ae.end)
+
+
 def _check_consistency(doc: HistoryDoc) -> dt.date | None:
     _check_order("assessments", [a.date for a in doc.assessments], strict=True)
     units = LAB_UNITS
@@ -290,6 +333,7 @@ def build_history(doc: HistoryDoc) -> PatientHistory:
         Naming the field path and the bad value.
     """
     first = _check_consistency(doc)
+    _check_date_ranges(doc)
     baseline = None if doc.baseline is None else _visit("baseline", None, doc.baseline)
     assessments = tuple([_visit("assessments", i, a) for i, a in enumerate(doc.assessments)])
     return PatientHistory(doc, first, baseline, assessments)
