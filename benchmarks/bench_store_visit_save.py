@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import multiprocessing as mp
-import os
 import statistics
 import sys
 import tempfile
@@ -28,6 +27,8 @@ import time
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
+
+from _disk import fsync_latency  # benchmarks/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -110,21 +111,6 @@ def _check(url: str) -> str:
         result = verify_audit_chain(conn)
     engine.dispose()
     return "audit chain verifies" if result.ok else result.summary()
-
-
-def fsync_latency(folder: Path, count: int = 200) -> float:
-    """Median time (ms) to write 8 kB and fsync it: the floor of one durable commit."""
-    path = folder / "fsync.probe"
-    times = []
-    with path.open("wb") as handle:
-        for _ in range(count):
-            began = time.perf_counter()
-            handle.write(b"x" * 8192)
-            handle.flush()
-            os.fsync(handle.fileno())
-            times.append(time.perf_counter() - began)
-    path.unlink()
-    return statistics.median(times) * 1000
 
 
 def main() -> int:

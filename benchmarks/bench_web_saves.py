@@ -37,6 +37,7 @@ import time
 from pathlib import Path
 
 import httpx
+from _disk import fsync_latency  # benchmarks/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "benchmark password"
@@ -75,21 +76,6 @@ def _free_port() -> int:
 def _load() -> str:
     one, five, fifteen = os.getloadavg()
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} CPUs)"
-
-
-def fsync_latency(folder: Path, count: int = 200) -> float:
-    """Median time (ms) to write 8 kB and fsync it: the floor of one durable commit."""
-    path = folder / "fsync.probe"
-    times = []
-    with path.open("wb") as handle:
-        for _ in range(count):
-            began = time.perf_counter()
-            handle.write(b"x" * 8192)
-            handle.flush()
-            os.fsync(handle.fileno())
-            times.append(time.perf_counter() - began)
-    path.unlink()
-    return statistics.median(times) * 1000
 
 
 class Run:
