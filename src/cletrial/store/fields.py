@@ -64,7 +64,6 @@ _CHOICES: Final[dict[tuple[str, str], tuple[str, ...]]] = {
     ("visits", "status"): vocab.VISIT_STATUSES,
     ("labs", "test"): vocab.LAB_TESTS,
     ("labs", "lln_source"): ("given", "default"),
-    ("doses", "regimen"): vocab.REGIMENS,
     ("adverse_events", "causality"): vocab.AE_CAUSALITY,
     ("adverse_events", "serious_criterion"): vocab.SERIOUS_CRITERIA,
     ("pregnancy_tests", "result"): vocab.PREGNANCY_RESULTS,
@@ -73,6 +72,12 @@ _CHOICES: Final[dict[tuple[str, str], tuple[str, ...]]] = {
     ("clasi_assessments", "entry"): ("items", "scores"),
     ("clasi_assessments", "activity_severity"): ("mild", "moderate", "severe"),
     ("sledai_assessments", "entry"): ("items", "score"),
+}
+
+#: Vocabularies read from the protocol definitions when first needed, not at import: the
+#: regimen ids of every bundled protocol's dose ladder, and ``off``.
+_PROTOCOL_CHOICES: Final[dict[tuple[str, str], Callable[[], tuple[str, ...]]]] = {
+    ("doses", "regimen"): vocab.regimen_vocabulary,
 }
 
 _RANGES: Final[dict[tuple[str, str], tuple[float, float]]] = {
@@ -152,12 +157,19 @@ def table_of(name: str) -> Table:
     return table
 
 
+def _choices(table: str, name: str) -> tuple[str, ...] | None:
+    from_protocols = _PROTOCOL_CHOICES.get((table, name))
+    return from_protocols() if from_protocols is not None else _CHOICES.get((table, name))
+
+
 @cache
 def field_specs(table: str) -> dict[str, FieldSpec]:
     """Return field name -> :class:`FieldSpec` for every column of ``table``.
 
     >>> field_specs("adverse_events")["grade"].bounds
     (1, 5)
+    >>> field_specs("doses")["regimen"].choices[-1]    # every bundled protocol's ladder, then off
+    'off'
     """
     specs: dict[str, FieldSpec] = {}
     derived = _DERIVED.get(table, frozenset())
@@ -170,7 +182,7 @@ def field_specs(table: str) -> dict[str, FieldSpec]:
             kind=_kind_of(table, name, column.type),
             required=not column.nullable and name not in _SYSTEM,
             editable=name not in _SYSTEM and name not in derived and not column.foreign_keys,
-            choices=_CHOICES.get((table, name)),
+            choices=_choices(table, name),
             bounds=_RANGES.get((table, name)),
             max_length=length if isinstance(length, int) else None,
         )

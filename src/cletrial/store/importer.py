@@ -5,6 +5,10 @@ key creates a record, a known key updates only the fields the row gives that dif
 stored values (a blank cell never erases), and a row equal to what is stored changes nothing, so
 importing the same file twice changes nothing the second time. Changes to saved records need a
 reason, as in the rest of the store. Errors name the file, row and column.
+
+Labs and doses are written through their repositories, so their rules apply as in the
+application: labs are graded, and a dose's regimen must be a step of the dose ladder of the
+protocol its study runs (``uow.doses.add``).
 """
 
 from __future__ import annotations
@@ -225,7 +229,8 @@ class _Applier:
         }  # fmt: skip
         if not diff:
             return
-        repo = self.uow.labs if table == "labs" else None
+        repos: dict[str, Any] = {"labs": self.uow.labs, "doses": self.uow.doses}
+        repo = repos.get(table)
         if repo is not None:
             repo.update(existing["id"], expected_version=existing["version"], reason=self.reason,
                         **diff)  # fmt: skip
@@ -391,6 +396,11 @@ def _create_lab(applier: _Applier, row: ImportRow, key: dict[str, Any],
     return applier.uow.labs.add(**key, **given).id
 
 
+def _create_dose(applier: _Applier, row: ImportRow, key: dict[str, Any],
+                 given: dict[str, Any]) -> int:  # fmt: skip
+    return applier.uow.doses.add(**key, **given).id
+
+
 def _create_ae(applier: _Applier, row: ImportRow, key: dict[str, Any],
                given: dict[str, Any]) -> int:  # fmt: skip
     return applier.uow.adverse_events.add(**key, **given).id
@@ -401,6 +411,7 @@ _CREATE: Final = {
     "patients": _create_patient,
     "visits": _create_visit,
     "labs": _create_lab,
+    "doses": _create_dose,
     "adverse_events": _create_ae,
 }
 

@@ -206,7 +206,8 @@ class Lab(Versioned, Base):
 
 
 class Dose(Versioned, Base):
-    """The lenalidomide regimen in force from ``start_date`` on (a dose-ladder step or off)."""
+    """The regimen in force from ``start_date`` on (a step of the dose ladder of the protocol
+    the study runs, or off)."""
 
     __tablename__ = "doses"
     __table_args__ = (UniqueConstraint("patient_id", "start_date"), _NO_REUSE)

@@ -1,18 +1,23 @@
 """Controlled vocabularies of the study database (the values a stored field may take).
 
 Lab tests, regimen ids and event types follow the patient history format of ``docs/formats.md``,
-so a stored patient exports to a history the protocol engine accepts.
+so a stored patient exports to a history the protocol engine accepts. Regimen ids come from the
+dose ladders of the bundled protocol definitions (:mod:`cletrial.protocols`), read once.
 
 >>> "investigator" in ROLES
 True
 >>> LAB_CTCAE_TERMS["neutrophils"]
 'neutrophil_count_decreased'
+>>> "50_daily" in regimen_vocabulary(), "5_daily" in regimen_vocabulary()
+(True, True)
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Final
 
+from cletrial.protocol.definition import list_protocols, load_protocol
 from cletrial.protocol.definition_model import EVENT_TYPES as HISTORY_EVENT_TYPES
 
 __all__ = [
@@ -21,6 +26,7 @@ __all__ = [
     "LAB_CTCAE_TERMS",
     "LAB_TESTS",
     "LAB_UNITS",
+    "OFF",
     "PREGNANCY_RESULTS",
     "REGIMENS",
     "ROLES",
@@ -28,6 +34,8 @@ __all__ = [
     "SEXES",
     "VISIT_KINDS",
     "VISIT_STATUSES",
+    "protocol_regimens",
+    "regimen_vocabulary",
 ]
 
 #: User roles.
@@ -58,10 +66,15 @@ LAB_UNITS: Final[dict[str, tuple[str, ...]]] = {
 }
 LAB_TESTS: Final = tuple(LAB_UNITS)
 
-#: Regimen ids: the steps of the protocol's dose ladder, highest first, then off.
+#: The dose ladder of the default protocol, ``lenalidomide-cle-2012``, highest first, then
+#: off. Kept for code that means that ladder; the store accepts :func:`regimen_vocabulary`, and
+#: a dose of a study the ladder of the study's protocol (:func:`protocol_regimens`).
 REGIMENS: Final = (
     "10_daily", "5_daily", "5_alternate", "5_thrice_weekly", "5_twice_weekly", "off",
 )  # fmt: skip
+
+#: The regimen id of no treatment, accepted on every ladder.
+OFF: Final = "off"
 
 #: Causality of an adverse event with respect to lenalidomide.
 AE_CAUSALITY: Final = ("unrelated", "unlikely", "possible", "probable", "definite")
@@ -77,3 +90,54 @@ PREGNANCY_RESULTS: Final = ("negative", "positive")
 #: Patient events (disposition and discontinuation reasons), as in the history format, plus
 #: ``completed`` (finished the study as planned).
 EVENT_TYPES: Final = (*HISTORY_EVENT_TYPES, "completed")
+
+
+@cache
+def _bundled_ladders() -> dict[str, tuple[str, ...]]:
+    """Bundled protocol id -> its ladder's regimen ids, highest first, then ``off``."""
+    ladders = {}
+    for protocol_id in list_protocols():
+        ids = [regimen.id for regimen in load_protocol(protocol_id).regimens]
+        ladders[protocol_id] = (*(i for i in ids if i != OFF), OFF)
+    return ladders
+
+
+def protocol_regimens(protocol_id: str) -> tuple[str, ...] | None:
+    """The regimen ids a study running ``protocol_id`` may record: its ladder, then ``off``.
+
+    Parameters
+    ----------
+    protocol_id : str
+        A study's ``protocol_id``.
+
+    Returns
+    -------
+    tuple of str or None
+        The steps of the bundled definition's dose ladder, highest first, then ``off``;
+        ``None`` when ``protocol_id`` is not a bundled definition (a path or an unknown id):
+        the store then accepts :func:`regimen_vocabulary`. The definitions are read once per
+        process (the ladder of the bundled file, whatever the study's ``protocol_version``).
+
+    >>> protocol_regimens("thalidomide-cle-example")
+    ('100_daily', '50_daily', '50_alternate', '50_twice_weekly', 'off')
+    >>> protocol_regimens("/srv/protocols/local.yaml") is None
+    True
+    """
+    return _bundled_ladders().get(protocol_id)
+
+
+@cache
+def regimen_vocabulary() -> tuple[str, ...]:
+    """Every regimen id the study database accepts: the regimen ids of the dose ladder of every
+    bundled protocol definition (by protocol id, each ladder highest first), then ``off``.
+
+    This is the rule of ``doses.regimen`` for any write; ``uow.doses.add`` further requires a
+    step of the ladder of the patient's study's protocol (:func:`protocol_regimens`).
+
+    >>> regimen_vocabulary()[:6]
+    ('10_daily', '5_daily', '5_alternate', '5_thrice_weekly', '5_twice_weekly', '100_daily')
+    >>> regimen_vocabulary()[-1]
+    'off'
+    """
+    ids = [i for ladder in _bundled_ladders().values() for i in ladder if i != OFF]
+    return (*dict.fromkeys(ids), OFF)

@@ -2,7 +2,10 @@
 response, relapses and events. Drawn on the server (no JavaScript, no external library); the
 page also shows the same data as a table for screen readers.
 
->>> svg = build_timeline_svg({"assessments": [], "doses": []}, None)
+The dose band's rows and short labels come from the protocol's dose ladder
+(:mod:`cletrial.web.regimens`): the row is the regimen's position on the ladder.
+
+>>> svg = build_timeline_svg({"assessments": [], "doses": []}, None, None)
 >>> svg.startswith("<svg") and "No CLASI" in svg
 True
 """
@@ -12,9 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 from html import escape
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-__all__ = ["build_timeline_svg", "timeline_points"]
+from cletrial.web.regimens import regimen_rows, regimen_short_labels
+
+if TYPE_CHECKING:
+    from cletrial.protocol import ProtocolDefinition
+
+__all__ = ["build_timeline_svg", "dose_shade", "timeline_points"]
 
 W: Final = 860
 H: Final = 300
@@ -23,14 +31,24 @@ RIGHT: Final = 16
 TOP: Final = 16
 PLOT_H: Final = 190
 DOSE_Y: Final = 236
-REGIMEN_ROW: Final = {
-    "10_daily": 0, "5_daily": 1, "5_alternate": 2, "5_thrice_weekly": 3, "5_twice_weekly": 4,
-    "off": 5,
-}  # fmt: skip
-REGIMEN_SHORT: Final = {
-    "10_daily": "10 mg/d", "5_daily": "5 mg/d", "5_alternate": "5 mg alt", "5_thrice_weekly": "5 mg 3/wk",
-    "5_twice_weekly": "5 mg 2/wk", "off": "off",
-}  # fmt: skip
+#: Shades of the treatment steps, highest dose darkest; white text on the first three.
+DOSE_SHADES: Final = ("#0b3d6e", "#0b5cad", "#3c82c8", "#6fa3d6", "#a4c4e6")
+#: Shade of no treatment, and of a regimen that is not on the protocol's ladder.
+OFF_SHADE: Final = "#dfe6ee"
+
+
+def dose_shade(row: int | None, off: int) -> tuple[str, str]:
+    """(fill, text colour) of a ladder position; ``off`` is the position of no treatment.
+
+    Treatment steps spread over :data:`DOSE_SHADES` (a 6-step ladder uses each shade once).
+
+    >>> dose_shade(0, 5), dose_shade(5, 5), dose_shade(None, 5)
+    (('#0b3d6e', '#fff'), ('#dfe6ee', '#1b1f24'), ('#dfe6ee', '#1b1f24'))
+    """
+    if row is None or row >= off:
+        return OFF_SHADE, "#1b1f24"
+    index = round(row * (len(DOSE_SHADES) - 1) / max(1, off - 1))
+    return DOSE_SHADES[index], "#fff" if index < 3 else "#1b1f24"
 
 
 def _score(clasi: Any, key: str) -> int | None:
@@ -84,8 +102,13 @@ def _line(points: list[tuple[float, float]], colour: str, dash: str = "") -> str
     )
 
 
-def build_timeline_svg(history: dict[str, Any], reco: dict[str, Any] | None) -> str:
-    """The SVG chart (a string of markup; every text is escaped)."""
+def build_timeline_svg(
+    history: dict[str, Any], reco: dict[str, Any] | None, protocol: ProtocolDefinition | None
+) -> str:
+    """The SVG chart (a string of markup; every text is escaped).
+
+    ``protocol`` gives the dose ladder (``None``: regimens are shown by id, unshaded).
+    """
     points = timeline_points(history)
     doses = [(dt.date.fromisoformat(d["date"]), d["regimen"]) for d in history.get("doses", [])]
     events = [(dt.date.fromisoformat(e["date"]), e["type"]) for e in history.get("events", [])]
@@ -145,13 +168,13 @@ def build_timeline_svg(history: dict[str, Any], reco: dict[str, Any] | None) -> 
     for day, kind in events:
         parts.append(f'<line x1="{x(day):.1f}" x2="{x(day):.1f}" y1="{TOP}" y2="{DOSE_Y + 40}" stroke="#5b2a86" stroke-dasharray="2 3"/>'
                      f'<text x="{x(day) + 3:.1f}" y="{TOP + PLOT_H - 4}" font-size="11" fill="#5b2a86">{escape(kind.replace("_", " "))}</text>')  # fmt: skip
+    rows, short = regimen_rows(protocol), regimen_short_labels(protocol)
     for index, (day, regimen) in enumerate(doses):
         stop = doses[index + 1][0] if index + 1 < len(doses) else end + dt.timedelta(days=7)
-        row = REGIMEN_ROW.get(regimen, 5)
-        shade = ["#0b3d6e", "#0b5cad", "#3c82c8", "#6fa3d6", "#a4c4e6", "#dfe6ee"][row]
+        shade, ink = dose_shade(rows.get(regimen), len(rows) - 1)
         parts.append(f'<rect x="{x(day):.1f}" y="{DOSE_Y}" width="{max(2.0, x(stop) - x(day)):.1f}" height="22" fill="{shade}">'
                      f'<title>{escape(regimen)} from {day.isoformat()}</title></rect>'
-                     f'<text x="{x(day) + 3:.1f}" y="{DOSE_Y + 15}" font-size="11" fill="{"#fff" if row < 3 else "#1b1f24"}">{escape(REGIMEN_SHORT.get(regimen, regimen))}</text>')  # fmt: skip
+                     f'<text x="{x(day) + 3:.1f}" y="{DOSE_Y + 15}" font-size="11" fill="{ink}">{escape(short.get(regimen, regimen))}</text>')  # fmt: skip
     parts.append(f'<text x="{LEFT}" y="{DOSE_Y - 4}" font-size="11">Dose</text>')
     parts.append("</svg>")
     return "".join(parts)

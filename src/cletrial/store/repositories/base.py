@@ -7,7 +7,8 @@ returns immutable records (:mod:`cletrial.store.records`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Table, select
 
@@ -18,9 +19,13 @@ from cletrial.store.records import StoredRecord
 if TYPE_CHECKING:
     from cletrial.store.unit_of_work import UnitOfWork
 
-__all__ = ["Repository"]
+__all__ = ["IN_LIST_CHUNK", "Repository"]
 
 R = TypeVar("R", bound=StoredRecord)
+
+#: Most ids sent in one ``IN (...)`` list by the batch readers (``for_visits``): longer lists
+#: are read in several queries, far below the bound-parameter limits of SQLite and PostgreSQL.
+IN_LIST_CHUNK: Final = 500
 
 
 class Repository(Generic[R]):
@@ -46,6 +51,15 @@ class Repository(Generic[R]):
         t = self._t
         query = select(t).where(*where).order_by(*[t.c[name] for name in self.order_by])
         return [dict(r) for r in self._uow.connection.execute(query).mappings()]
+
+    def _rows_in(self, column: str, values: Iterable[int]) -> list[dict[str, Any]]:
+        """Rows whose ``column`` is one of ``values``: one query per :data:`IN_LIST_CHUNK`
+        distinct values (none for no values), each chunk in the repository's order."""
+        wanted = list(dict.fromkeys(values))
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(wanted), IN_LIST_CHUNK):
+            rows += self._rows(self._t.c[column].in_(wanted[start : start + IN_LIST_CHUNK]))
+        return rows
 
     def _list(self, *where: ColumnElement[bool]) -> list[R]:
         return [self.record.from_row(row) for row in self._rows(*where)]

@@ -1,15 +1,44 @@
 """Patient-level records: labs (graded by NCI CTCAE), doses, adverse events, pregnancy tests,
-disposition events and protocol deviations."""
+disposition events and protocol deviations.
+
+Lab results are listed by patient, by visit, or for many visits at once (one query per 500
+visits); a dose's regimen must be a step of the ladder of the protocol its study runs:
+
+>>> from cletrial.store import UnitOfWork, create_engine_for, upgrade
+>>> engine = create_engine_for("sqlite://"); upgrade(engine)
+>>> with UnitOfWork(engine, user="ana") as uow:
+...     study = uow.studies.create(code="S", title="T", protocol_id="lenalidomide-cle-2012",
+...                                protocol_version="1")
+...     site = uow.sites.create(study_id=study.id, code="A", name="Site A")
+...     p = uow.patients.create(study_id=study.id, site_id=site.id, study_code="P01")
+...     v = uow.visits.create(patient_id=p.id, visit_date=dt.date(2009, 2, 2), kind="baseline")
+...     _ = uow.labs.add(patient_id=p.id, visit_id=v.id, sample_date=dt.date(2009, 2, 2),
+...                      test="neutrophils", value=1190, unit="/mm3")
+...     _ = uow.doses.add(patient_id=p.id, start_date=dt.date(2009, 2, 2), regimen="5_daily")
+>>> with UnitOfWork(engine, read_only=True) as uow:
+...     grades = [lab.ctcae_grade for lab in uow.labs.for_visit(v.id)]
+...     counts = {k: len(labs) for k, labs in uow.labs.for_visits([v.id, 99]).items()}
+>>> grades, counts
+([2], {1: 1, 99: 0})
+>>> with UnitOfWork(engine, user="ana") as uow:
+...     uow.doses.add(patient_id=p.id, start_date=dt.date(2009, 3, 2), regimen="50_daily")
+Traceback (most recent call last):
+...
+cletrial.errors.InputError: doses.regimen = "50_daily": must be one of 10_daily, 5_daily, ...
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any, TypeVar
+
+from sqlalchemy import select
 
 from cletrial.errors import InputError
 from cletrial.instruments import grade_lab
 from cletrial.store import vocab
-from cletrial.store.fields import field_specs, validate_field
+from cletrial.store.fields import field_specs, table_of, validate_field
 from cletrial.store.records import (
     AdverseEventRecord,
     DeviationRecord,
@@ -98,6 +127,25 @@ class LabRepository(_PatientRecords[LabRecord]):
         graded = compute_lab_grade({**values, "ctcae_version": ctcae_version})
         return self._create({**values, **graded})
 
+    def for_visit(self, visit_id: int) -> list[LabRecord]:
+        """The lab results recorded with a visit (``labs.visit_id``), by sample date and test.
+
+        One indexed query; results of the patient not tied to this visit are not included.
+        """
+        return self._list(self._t.c.visit_id == visit_id)
+
+    def for_visits(self, visit_ids: Iterable[int]) -> dict[int, list[LabRecord]]:
+        """The lab results of each of these visits, by visit id, in one query per 500 visits.
+
+        Every id given is a key (an empty list when the visit has no results); each list is
+        ordered by sample date and test, as :meth:`for_visit` orders it.
+        """
+        wanted = list(dict.fromkeys(visit_ids))
+        found: dict[int, list[LabRecord]] = {visit_id: [] for visit_id in wanted}
+        for row in self._rows_in("visit_id", wanted):
+            found[row["visit_id"]].append(LabRecord.from_row(row))
+        return found
+
     def update(
         self, record_id: int, *, expected_version: int, reason: str | None = None, **changes: Any
     ) -> LabRecord:
@@ -122,7 +170,8 @@ class LabRepository(_PatientRecords[LabRecord]):
 
 
 class DoseRepository(_PatientRecords[DoseRecord]):
-    """Regimens given (natural key: patient, start date)."""
+    """Regimens given (natural key: patient, start date), each a step of the dose ladder of the
+    protocol the patient's study runs, or ``off``."""
 
     table = "doses"
     record = DoseRecord
@@ -130,9 +179,67 @@ class DoseRepository(_PatientRecords[DoseRecord]):
 
     def add(self, *, patient_id: int, start_date: dt.date, regimen: str,
             note: str | None = None) -> DoseRecord:  # fmt: skip
-        """Record the regimen in force from ``start_date`` (a ladder step id, or ``off``)."""
+        """Record the regimen in force from ``start_date``.
+
+        ``regimen`` is a step id of the dose ladder of the protocol the patient's study runs
+        (``studies.protocol_id``), or ``off``: see :meth:`allowed_regimens`. When the study's
+        protocol is not a bundled definition (a path, or an unknown id) its ladder is not known
+        to the store, and any id of :func:`cletrial.store.vocab.regimen_vocabulary` is accepted.
+
+        Raises
+        ------
+        InputError
+            Naming ``doses.regimen``, the value and the ids allowed.
+        """
+        self._check_regimen(patient_id, regimen)
         return self._create({"patient_id": patient_id, "start_date": start_date,
                              "regimen": regimen, "note": note})  # fmt: skip
+
+    def update(
+        self, record_id: int, *, expected_version: int, reason: str | None = None, **changes: Any
+    ) -> DoseRecord:
+        """Change a dose (start date, regimen, note); a new regimen follows the rule of
+        :meth:`add`."""
+        if "regimen" in changes:
+            current = self._uow.get(self.table, record_id)
+            if changes["regimen"] != current["regimen"]:
+                self._check_regimen(current["patient_id"], changes["regimen"])
+        return super().update(record_id, expected_version=expected_version, reason=reason,
+                              **changes)  # fmt: skip
+
+    def allowed_regimens(self, patient_id: int) -> tuple[str, ...]:
+        """The regimen ids a dose of this patient may record, highest dose first, then ``off``.
+
+        The ladder of the bundled protocol definition the patient's study runs; for a study on
+        a protocol that is not bundled (or a patient that does not exist), every id of
+        :func:`cletrial.store.vocab.regimen_vocabulary`.
+        """
+        return self._study_ladder(patient_id)[1] or vocab.regimen_vocabulary()
+
+    def _study_ladder(self, patient_id: int) -> tuple[str | None, tuple[str, ...] | None]:
+        """The protocol id of the patient's study and its ladder (``None`` when not bundled)."""
+        patients, studies = table_of("patients"), table_of("studies")
+        query = (
+            select(studies.c.protocol_id)
+            .join_from(patients, studies, patients.c.study_id == studies.c.id)
+            .where(patients.c.id == patient_id)
+        )
+        protocol_id = self._uow.connection.execute(query).scalar_one_or_none()
+        if protocol_id is None:
+            return None, None
+        return protocol_id, vocab.protocol_regimens(protocol_id)
+
+    def _check_regimen(self, patient_id: int, regimen: Any) -> None:
+        protocol_id, ladder = self._study_ladder(patient_id)
+        if ladder is None:
+            validate_field(self.table, "regimen", regimen)
+        elif regimen not in ladder:
+            raise InputError(
+                "doses.regimen",
+                regimen,
+                f"must be one of {', '.join(ladder)} (the dose ladder of protocol "
+                f"{protocol_id}, which the patient's study runs)",
+            )
 
 
 class AdverseEventRepository(_PatientRecords[AdverseEventRecord]):

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from cletrial.web.routes import (
     admin,
     auth,
+    events_pages,
     patients_api,
     patients_pages,
     reports,
@@ -27,6 +28,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     reports.api,
     patients_pages.router,
     visits_pages.router,
+    events_pages.router,
     admin.pages,
     reports.pages,
 )

@@ -24,6 +24,7 @@ from cletrial.web.forms_screening import (
     parse_screening_form,
     screening_lab_tests,
 )
+from cletrial.web.regimens import regimen_choices
 from cletrial.web.routes._common import RecordId
 from cletrial.web.routes.visits_api import audit_entries
 from cletrial.web.schemas import PatientCreate
@@ -111,9 +112,30 @@ def patients(request: Request, user: Viewer, uow: SessionDep) -> Response:
     return _render(request, "patients.html", {"rows": rows, "sites": sites})
 
 
+#: Notices of the patient page after a change (``?saved=1`` and so on).
+NOTICES = {
+    "saved": "Saved.",
+    "unchanged": "Nothing was changed, so nothing was saved.",
+    "removed": "Removed. The record and the reason are kept in the audit history.",
+}
+
+
+def _protocol(request: Request) -> Any:
+    """The loaded protocol, or ``None`` when its definition does not load (the recommendation
+    panel then says why)."""
+    try:
+        return request.app.state.protocol.get()
+    except CletrialError:
+        return None
+
+
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
-def patient_page(patient_id: RecordId, request: Request, user: Viewer, uow: SessionDep) -> Response:
-    """The patient: recommendation with reasons, timeline, visits, labs, AEs, doses."""
+def patient_page(
+    patient_id: RecordId, request: Request, user: Viewer, uow: SessionDep,
+    saved: int = 0, unchanged: int = 0, removed: int = 0,
+) -> Response:  # fmt: skip
+    """The patient: recommendation with reasons, timeline, visits, labs, AEs, doses (with
+    edit and audit history links for each adverse event and dose)."""
     patient = patient_in_scope(uow, user, patient_id, "/patients/{patient_id}")
     history = export_patient_history(uow, patient_id)
     reco, missing = None, ""
@@ -121,9 +143,13 @@ def patient_page(patient_id: RecordId, request: Request, user: Viewer, uow: Sess
         reco = recommend_for(request.app.state.protocol, history, dt.date.today())
     except CletrialError as exc:
         missing = str(exc)
+    protocol = _protocol(request)
+    flags = {"saved": saved, "unchanged": unchanged, "removed": removed}
     return _render(request, "patient.html", {
         "patient": patient, "site": uow.sites.get(patient.site_id), "reco": reco,
-        "reco_missing": missing, "timeline": build_timeline_svg(history, reco),
+        "notice": next((NOTICES[k] for k, on in flags.items() if on), ""),
+        "regimen_labels": dict(regimen_choices(protocol)),
+        "reco_missing": missing, "timeline": build_timeline_svg(history, reco, protocol),
         "points": timeline_points(history), "visits": uow.visits.for_patient(patient_id),
         "labs": uow.labs.for_patient(patient_id), "doses": uow.doses.for_patient(patient_id),
         "adverse_events": uow.adverse_events.for_patient(patient_id),

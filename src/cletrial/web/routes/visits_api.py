@@ -21,6 +21,7 @@ from cletrial.web.clinical import (
     update_visit,
     visit_in_scope,
     visit_public,
+    visits_public,
 )
 from cletrial.web.deps import SessionDep, require, write_uow
 from cletrial.web.handlers import LoginLockedError, SignatureRefusedError
@@ -55,7 +56,7 @@ Auditor = Annotated[WebUser, Depends(require(Permission.VIEW_AUDIT))]
 def list_visits(patient_id: RecordId, user: Viewer, uow: SessionDep) -> list[VisitPublic]:
     """Every visit of the patient, by date, with forms and labs."""
     patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/visits")
-    return [visit_public(uow, v) for v in uow.visits.for_patient(patient_id)]
+    return visits_public(uow, uow.visits.for_patient(patient_id))
 
 
 @router.post(

@@ -35,12 +35,12 @@ from cletrial.web.forms import (
     visit_form_values,
 )
 from cletrial.web.handlers import SignatureRefusedError
+from cletrial.web.regimens import regimen_choices
 from cletrial.web.routes._common import RecordId
 from cletrial.web.routes.scoring import score_clasi_form, score_sledai_form
 from cletrial.web.routes.visits_api import sign_visit, visit_audit_entries
 from cletrial.web.schemas import SignRequest, VisitCreate, VisitUpdate
 from cletrial.web.security import Permission
-from cletrial.web.templating import label
 
 __all__ = ["router"]
 
@@ -51,11 +51,6 @@ Editor = Annotated[WebUser, Depends(require(Permission.EDIT))]
 Signer = Annotated[WebUser, Depends(require(Permission.SIGN))]
 Unlocker = Annotated[WebUser, Depends(require(Permission.UNLOCK))]
 Auditor = Annotated[WebUser, Depends(require(Permission.VIEW_AUDIT))]
-
-REGIMENS = [
-    (r, label(r))
-    for r in ("10_daily", "5_daily", "5_alternate", "5_thrice_weekly", "5_twice_weekly", "off")
-]
 
 
 def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
@@ -172,7 +167,8 @@ def _form_context(
         "regions": CLASI_REGIONS, "region_items": region_items, "once_items": CLASI_ONCE_ITEMS,
         "sledai_weights": SLEDAI_WEIGHTS, "lab_tests": LAB_FORM_TESTS, "lab_units": LAB_UNITS,
         "ae_rows": max(AE_ROWS, _ae_rows(values)), "causalities": AE_CAUSALITY,
-        "serious_criteria": SERIOUS_CRITERIA, "regimens": REGIMENS,
+        "serious_criteria": SERIOUS_CRITERIA,
+        "regimens": regimen_choices(request.app.state.protocol.get()),
     }  # fmt: skip
 
 

@@ -1,0 +1,309 @@
+"""Pages to correct a patient's adverse events and doses after they were first recorded: edit
+with a reason (a stale edit shows what changed, HTTP 409), remove a record entered in error with
+a reason, and each record's audit history (also of a removed record, found by its DELETE row).
+
+Each kind of record is a declaration (:class:`RecordKind`); one set of routes serves both:
+
+* ``GET/POST /patients/{patient_id}/adverse-events/{record_id}/edit``
+* ``POST /patients/{patient_id}/adverse-events/{record_id}/remove``
+* ``GET /patients/{patient_id}/adverse-events/{record_id}/audit``
+* the same under ``/patients/{patient_id}/doses/{record_id}/...``
+
+A record of another site's patient is refused like every patient page (403, logged without
+identifiers); a record that is not the patient's in the URL is not found (404).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from cletrial.errors import ConflictError, InputError, NotFoundError, ReasonRequiredError
+from cletrial.store.records import PatientRecord
+from cletrial.store.unit_of_work import UnitOfWork
+from cletrial.web.accounts import WebUser
+from cletrial.web.clinical import patient_in_scope
+from cletrial.web.deps import FormItems, SessionDep, require, write_uow
+from cletrial.web.forms_events import (
+    AE_HINTS,
+    AE_LABELS,
+    DOSE_HINTS,
+    DOSE_LABELS,
+    FormField,
+    check_adverse_event,
+    parse_record_form,
+    record_fields,
+    record_values,
+)
+from cletrial.web.regimens import regimen_choices
+from cletrial.web.routes._common import MAX_ID, RecordId
+from cletrial.web.routes.visits_api import audit_entries
+from cletrial.web.security import Permission
+from cletrial.web.templating import label
+
+__all__ = ["KINDS", "RecordKind", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+Editor = Annotated[WebUser, Depends(require(Permission.EDIT))]
+Auditor = Annotated[WebUser, Depends(require(Permission.VIEW_AUDIT))]
+
+
+def _get(record: Any, name: str) -> Any:
+    return record.get(name) if isinstance(record, Mapping) else getattr(record, name)
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """A kind of patient record these pages edit: table, URL segment, how it is named."""
+
+    table: str
+    segment: str
+    noun: str
+    labels: Mapping[str, str]
+    hints: Mapping[str, str]
+    describe: Callable[[Any], str]
+    check: Callable[[Mapping[str, Any], dict[str, str]], None] | None = None
+
+    def repository(self, uow: UnitOfWork) -> Any:
+        """The store repository of this kind (``uow.adverse_events``, ``uow.doses``)."""
+        return getattr(uow, self.table)
+
+    def route(self, action: str) -> str:
+        """The route template (logged on refused access; never a concrete path)."""
+        return f"/patients/{{patient_id}}/{self.segment}/{{record_id}}/{action}"
+
+    def fields(self, request: Request, record: Any) -> tuple[FormField, ...]:
+        """The edit form's fields; a dose's regimen choices come from the protocol's ladder
+        (plus the stored regimen if it is not on it, so an edit never changes it silently)."""
+        choices: dict[str, list[tuple[str, str]]] = {}
+        if self.table == "doses":
+            ladder = regimen_choices(request.app.state.protocol.get())
+            stored = _get(record, "regimen")
+            if stored not in {value for value, _ in ladder}:
+                ladder.append((stored, f"{label(stored)} (not on the protocol's dose ladder)"))
+            choices["regimen"] = ladder
+        return record_fields(self.table, self.labels, self.hints, choices)
+
+
+ADVERSE_EVENT = RecordKind(
+    table="adverse_events", segment="adverse-events", noun="adverse event",
+    labels=AE_LABELS, hints=AE_HINTS, check=check_adverse_event,
+    describe=lambda r: f"{_get(r, 'term')} from {_date(_get(r, 'start_date'))}",
+)  # fmt: skip
+DOSE = RecordKind(
+    table="doses", segment="doses", noun="dose", labels=DOSE_LABELS, hints=DOSE_HINTS,
+    describe=lambda r: f"from {_date(_get(r, 'start_date'))}",
+)  # fmt: skip
+#: The kinds of record with edit, removal and audit pages.
+KINDS: tuple[RecordKind, ...] = (ADVERSE_EVENT, DOSE)
+
+
+def _date(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    response: Response = request.app.state.templates.TemplateResponse(
+        request, name, context, status_code=status
+    )
+    return response
+
+
+def _scoped(
+    uow: UnitOfWork, user: WebUser, kind: RecordKind, patient_id: int, record_id: int,
+    action: str,
+) -> tuple[PatientRecord, Any]:  # fmt: skip
+    """The patient (at one of the user's sites, else 403) and its record (else 404)."""
+    patient = patient_in_scope(uow, user, patient_id, kind.route(action))
+    record = kind.repository(uow).get(record_id)
+    if record.patient_id != patient.id:
+        raise NotFoundError(f"{kind.table} {record_id}: no such {kind.noun} of this patient")
+    return patient, record
+
+
+def _version(values: Mapping[str, Any]) -> int:
+    raw = str(values.get("version", "") or "").strip()
+    return int(raw) if raw.isdigit() and 0 < int(raw) <= MAX_ID else 0
+
+
+def _conflict(exc: ConflictError, fields: Sequence[FormField]) -> dict[str, Any]:
+    names = {f.name: f.label for f in fields}
+    changed = []
+    for field, value in exc.changed.items():
+        try:
+            shown = json.loads(value) if isinstance(value, str) else value
+        except ValueError:
+            shown = value
+        changed.append((names.get(field, "the record" if field == "*" else field),
+                        "—" if shown is None else str(shown)))  # fmt: skip
+    return {"message": str(exc), "changed": changed}
+
+
+def _field_of(exc: InputError, fields: Sequence[FormField]) -> str:
+    """The form field a store error is about (a unique key names several: the first shown)."""
+    names = [f.name for f in fields]
+    field = exc.field.split(".", 1)[-1].strip("()")
+    for part in (p.strip() for p in field.split(",")):
+        if part in names:
+            return part
+    return "form"
+
+
+def _first_dose_hint(kind: RecordKind, patient: PatientRecord, record: Any) -> str:
+    if kind is not DOSE or patient.first_dose_date != record.start_date:
+        return ""
+    return ("This is the patient's first dose: changing its start date also changes the "
+            "patient's first dose date (with the same reason).")  # fmt: skip
+
+
+def _context(
+    request: Request, kind: RecordKind, patient: PatientRecord, record: Any,
+    values: Mapping[str, Any], errors: Mapping[str, str] | None = None,
+    conflict: dict[str, Any] | None = None, remove_errors: Mapping[str, str] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    return {
+        "kind": kind, "patient": patient, "record": record, "values": values,
+        "fields": kind.fields(request, record), "errors": dict(errors or {}),
+        "conflict": conflict, "remove_errors": dict(remove_errors or {}),
+        "description": kind.describe(record), "hint": _first_dose_hint(kind, patient, record),
+        "base": f"/patients/{patient.id}/{kind.segment}/{record.id}",
+    }  # fmt: skip
+
+
+def _save(
+    wuow: UnitOfWork, kind: RecordKind, patient: PatientRecord, record: Any, version: int,
+    reason: str, changes: dict[str, Any],
+) -> Any:  # fmt: skip
+    """Write the changes; the patient's first dose date follows its first dose's start."""
+    saved = kind.repository(wuow).update(
+        record.id, expected_version=version, reason=reason, **changes
+    )
+    moved = saved.start_date != record.start_date
+    if kind is DOSE and moved and patient.first_dose_date == record.start_date:
+        wuow.patients.update(patient.id, expected_version=patient.version, reason=reason,
+                             first_dose_date=saved.start_date)  # fmt: skip
+    return saved
+
+
+def _edit_page(request: Request, user: WebUser, uow: UnitOfWork, kind: RecordKind,
+               patient_id: int, record_id: int) -> Response:  # fmt: skip
+    patient, record = _scoped(uow, user, kind, patient_id, record_id, "edit")
+    values = {**record_values(kind.fields(request, record), record), "version": record.version}
+    return _render(request, "event_edit.html", _context(request, kind, patient, record, values))
+
+
+def _edit_submit(request: Request, user: WebUser, uow: UnitOfWork, kind: RecordKind,
+                 patient_id: int, record_id: int, form: FormItems) -> Response:  # fmt: skip
+    patient, record = _scoped(uow, user, kind, patient_id, record_id, "edit")
+    values: dict[str, Any] = dict(form)
+    fields = kind.fields(request, record)
+    changes, errors = parse_record_form(fields, values)
+    if kind.check is not None:
+        kind.check(changes, errors)
+    status, conflict, version = 422, None, _version(values)
+    if not errors:
+        try:
+            with write_uow(request, user) as wuow:
+                patient, current = _scoped(wuow, user, kind, patient_id, record_id, "edit")
+                saved = _save(wuow, kind, patient, current, version,
+                              str(values.get("reason", "")), changes)  # fmt: skip
+            notice = "saved" if saved.version != version else "unchanged"
+            return RedirectResponse(f"/patients/{patient_id}?{notice}=1#h-{kind.segment}", 303)
+        except ConflictError as exc:
+            status, conflict = 409, _conflict(exc, fields)
+        except ReasonRequiredError as exc:
+            errors["reason"] = str(exc)
+        except InputError as exc:
+            errors[_field_of(exc, fields)] = exc.problem
+    context = _context(request, kind, patient, record, values, errors, conflict)
+    return _render(request, "event_edit.html", context, status)
+
+
+def _remove_submit(request: Request, user: WebUser, uow: UnitOfWork, kind: RecordKind,
+                   patient_id: int, record_id: int, form: FormItems) -> Response:  # fmt: skip
+    patient, record = _scoped(uow, user, kind, patient_id, record_id, "remove")
+    values: dict[str, Any] = dict(form)
+    version, reason = _version(values), str(values.get("remove_reason", ""))
+    conflict, remove_errors, status = None, {}, 422
+    try:
+        with write_uow(request, user) as wuow:
+            _scoped(wuow, user, kind, patient_id, record_id, "remove")
+            kind.repository(wuow).delete(record_id, expected_version=version, reason=reason)
+        base = f"/patients/{patient_id}/{kind.segment}/{record_id}"
+        target = f"{base}/audit?removed=1" if user.can(Permission.VIEW_AUDIT) else (
+            f"/patients/{patient_id}?removed=1")  # fmt: skip
+        return RedirectResponse(target, 303)
+    except ConflictError as exc:
+        status, conflict = 409, _conflict(exc, kind.fields(request, record))
+    except ReasonRequiredError as exc:
+        remove_errors["remove_reason"] = str(exc)
+    shown = {**record_values(kind.fields(request, record), record), "version": version,
+             "remove_reason": reason}  # fmt: skip
+    context = _context(request, kind, patient, record, shown, None, conflict, remove_errors)
+    return _render(request, "event_edit.html", context, status)
+
+
+def _owner(uow: UnitOfWork, kind: RecordKind, record_id: int, rows: Sequence[Any]) -> Any:
+    """The stored record, or for a removed one the record its DELETE row holds (else 404)."""
+    try:
+        return kind.repository(uow).get(record_id)
+    except NotFoundError:
+        for row in rows:
+            if row.action == "DELETE" and row.old_value:
+                return {"id": record_id, **json.loads(row.old_value)}
+        raise
+
+
+def _audit_page(request: Request, user: WebUser, uow: UnitOfWork, kind: RecordKind,
+                patient_id: int, record_id: int, removed: int) -> Response:  # fmt: skip
+    patient = patient_in_scope(uow, user, patient_id, kind.route("audit"))
+    rows = audit_entries(uow, kind.table, record_id)
+    record = _owner(uow, kind, record_id, rows)
+    if _get(record, "patient_id") != patient.id:
+        raise NotFoundError(f"{kind.table} {record_id}: no such {kind.noun} of this patient")
+    state = " (removed)" if isinstance(record, Mapping) else ""
+    return _render(request, "audit.html", {
+        "patient": patient, "visit": None, "rows": rows, "removed": bool(removed),
+        "title": f"{kind.noun} {kind.describe(record)}{state}",
+    })  # fmt: skip
+
+
+def _install(kind: RecordKind) -> None:
+    """Register the edit, remove and audit routes of ``kind``."""
+    edit, remove, audit = kind.route("edit"), kind.route("remove"), kind.route("audit")
+
+    def edit_page(patient_id: RecordId, record_id: RecordId, request: Request, user: Editor,
+                  uow: SessionDep) -> Response:  # fmt: skip
+        return _edit_page(request, user, uow, kind, patient_id, record_id)
+
+    def edit_submit(patient_id: RecordId, record_id: RecordId, request: Request, user: Editor,
+                    uow: SessionDep, form: FormItems) -> Response:  # fmt: skip
+        return _edit_submit(request, user, uow, kind, patient_id, record_id, form)
+
+    def remove_submit(patient_id: RecordId, record_id: RecordId, request: Request,
+                      user: Editor, uow: SessionDep, form: FormItems) -> Response:  # fmt: skip
+        return _remove_submit(request, user, uow, kind, patient_id, record_id, form)
+
+    def audit_page(patient_id: RecordId, record_id: RecordId, request: Request, user: Auditor,
+                   uow: SessionDep, removed: int = 0) -> Response:  # fmt: skip
+        return _audit_page(request, user, uow, kind, patient_id, record_id, removed)
+
+    name = kind.table
+    router.add_api_route(edit, edit_page, methods=["GET"], response_class=HTMLResponse,
+                         name=f"edit_{name}_page")  # fmt: skip
+    router.add_api_route(edit, edit_submit, methods=["POST"], response_class=HTMLResponse,
+                         name=f"edit_{name}_submit")  # fmt: skip
+    router.add_api_route(remove, remove_submit, methods=["POST"], response_class=HTMLResponse,
+                         name=f"remove_{name}")  # fmt: skip
+    router.add_api_route(audit, audit_page, methods=["GET"], response_class=HTMLResponse,
+                         name=f"{name}_audit_page")  # fmt: skip
+
+
+for _kind in KINDS:
+    _install(_kind)
