@@ -11,6 +11,7 @@ Usage::
 
     python3 benchmarks/bench_store_visit_save.py                      # both engines, 1 and 16
     python3 benchmarks/bench_store_visit_save.py --engine sqlite --writers 1 --seconds 10
+    python3 benchmarks/bench_store_visit_save.py --engine postgresql --writers 16 --repeat 5
 
 PostgreSQL runs on a throw-away server started with ``tests/pg_server.py``.
 """
@@ -119,6 +120,9 @@ def main() -> int:
     parser.add_argument("--engine", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--writers", default="1,16", help="comma-separated writer counts")
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each run")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per engine and writer count (and their median)"
+    )
     args = parser.parse_args()
     counts = [int(x) for x in args.writers.split(",")]
     engines = ("sqlite", "postgresql") if args.engine == "both" else (args.engine,)
@@ -138,11 +142,19 @@ def main() -> int:
                 upgrade(engine)
                 engine.dispose()
                 for writers in counts:
-                    rate, p50, p95, total = run(url, writers, args.seconds)
-                    print(
-                        f"{name:10s} writers={writers:2d}  {rate:7.0f} saves/s  "
-                        f"p50 {p50:6.2f} ms  p95 {p95:6.2f} ms  ({total} saves)"
-                    )
+                    rates = []
+                    for _ in range(args.repeat):
+                        rate, p50, p95, total = run(url, writers, args.seconds)
+                        rates.append(rate)
+                        print(
+                            f"{name:10s} writers={writers:2d}  {rate:7.0f} saves/s  "
+                            f"p50 {p50:6.2f} ms  p95 {p95:6.2f} ms  ({total} saves)",
+                            flush=True,
+                        )
+                    if args.repeat > 1:
+                        print(f"{name:10s} writers={writers:2d}  median of {args.repeat} runs "
+                              f"{statistics.median(rates):7.0f} saves/s (min {min(rates):.0f}, "
+                              f"max {max(rates):.0f})", flush=True)  # fmt: skip
                 print(f"{name:10s} {_check(url)}")
             finally:
                 if server is not None:

@@ -243,6 +243,33 @@ def test_bad_values_name_the_field_and_value(seed: Seed, call: object, message: 
         call(uow, seed)  # type: ignore[operator]
 
 
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"end_date": dt.date(2009, 1, 1)},
+         'adverse_events.end_date = "2009-01-01": must not be before the start date'),
+        ({"start_date": dt.date(2009, 4, 1)},
+         'adverse_events.end_date = "2009-03-02": must not be before the start date'),
+        ({"serious": False}, 'adverse_events.serious_criterion = "hospitalisation": is only given'),
+    ],
+)  # fmt: skip
+def test_an_adverse_event_changed_keeps_the_rules_of_a_new_one(
+    seed: Seed, changes: dict[str, object], message: str
+) -> None:
+    with UnitOfWork(seed.engine, user="ana") as uow:
+        ae = uow.adverse_events.add(patient_id=seed.patient_id, term="Rash", start_date=D,
+                                    end_date=dt.date(2009, 3, 2), grade=3, causality="possible",
+                                    serious=True, serious_criterion="hospitalisation")  # fmt: skip
+    before = _audit_count(seed.engine)
+    with UnitOfWork(seed.engine, user="ana") as uow, pytest.raises(InputError, match=message):
+        uow.adverse_events.update(ae.id, expected_version=1, reason="correction", **changes)
+    assert _audit_count(seed.engine) == before
+    with UnitOfWork(seed.engine, user="ana") as uow:  # the same change, made whole, is accepted
+        uow.adverse_events.update(ae.id, expected_version=1, reason="correction",
+                                  **{**changes, "end_date": None, "serious": False,
+                                     "serious_criterion": None})  # fmt: skip
+
+
 def test_unknown_parent_and_duplicate_keys(seed: Seed) -> None:
     with UnitOfWork(seed.engine, user="ana") as uow, pytest.raises(NotFoundError, match="9999"):
         uow.doses.add(patient_id=9999, start_date=D, regimen="5_daily")

@@ -124,7 +124,7 @@ def test_invalid_values_are_shown_next_to_their_fields_and_nothing_is_saved(
     assert _error_of(r.text, "term") == "is required"
     assert _error_of(r.text, "grade") == "must be one of 1, 2, 3, 4, 5"
     assert _error_of(r.text, "end_date") == "must not be before the start date (2024-02-01)"
-    assert "only for a serious event" in _error_of(r.text, "serious_criterion")
+    assert _error_of(r.text, "serious_criterion") == "is only given for a serious event"
     assert _stored_ae(client, headers, pid)["version"] == 1
 
 

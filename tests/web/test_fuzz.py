@@ -53,11 +53,18 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
                 "screening": {"screening_date": "2024-01-10"},
             },
         ).json()
-        client.post(
-            f"/api/patients/{patient['id']}/visits",
-            json=visit,
-            headers={"Authorization": f"Bearer {token}"},
-        )
+        auth = {"Authorization": f"Bearer {token}"}
+        client.post(f"/api/patients/{patient['id']}/visits", json=visit, headers=auth)
+        # Adverse events and doses with small ids, so that generated ids reach their edit,
+        # removal and audit paths, not only 404.
+        for day in range(1, 11):
+            ae = client.post(f"/api/patients/{patient['id']}/adverse-events", headers=auth,
+                        json={"term": f"Event {day}", "start_date": f"2024-02-{day:02d}",
+                              "grade": 1 + day % 4, "causality": "possible",
+                              "serious": False})  # fmt: skip
+            dose = {"regimen": "5_daily", "start_date": f"2024-02-{day:02d}"}
+            given = client.post(f"/api/patients/{patient['id']}/doses", headers=auth, json=dose)
+            assert (ae.status_code, given.status_code) == (201, 201), (ae.text, given.text)
     app.state.fuzz_token = token
     yield app
     study.engine.dispose()

@@ -5,8 +5,10 @@ Nothing is built at import time. The factory creates the database engine from th
 templates, and keeps them on ``app.state``; the engine is disposed of at shutdown. The schema is
 not migrated here: ``cletrial serve`` (and the tests) call :func:`cletrial.store.migrate.upgrade`.
 
-Every operation of the pages is also available through the REST API under ``/api`` (OpenAPI
-document at ``/api/openapi.json``).
+Every change the pages make and every record they show is also available through the REST API
+under ``/api`` (OpenAPI document at ``/api/openapi.json``); only the computed summaries of the
+dashboard and the patient list are page-only (the API gives each patient's recommendation, and
+the study report to the roles that may see it).
 
 >>> app = create_app(WebSettings(database_url="sqlite://"))
 >>> app.title

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from cletrial.instruments import CLASI_REGIONS, SLEDAI_WEIGHTS
+from cletrial.store.repositories.events import find_adverse_event_problems
 from cletrial.store.vocab import LAB_UNITS
 
 __all__ = [
@@ -179,10 +180,9 @@ def _adverse_events(p: _Parser) -> list[dict[str, Any]]:
             p.errors[f"{row}.causality"] = "give the causality"
         event["causality"] = causality
         event["serious"] = p.flag(f"{row}.serious")
-        criterion = p.text(f"{row}.serious_criterion", 40)
-        if criterion and not event["serious"]:
-            p.errors[f"{row}.serious_criterion"] = "only for a serious event: tick 'serious'"
-        event["serious_criterion"] = criterion
+        event["serious_criterion"] = p.text(f"{row}.serious_criterion", 40)
+        for name, problem in find_adverse_event_problems(event).items():
+            p.errors.setdefault(f"{row}.{name}", problem)
         events.append(event)
     return events
 

@@ -24,6 +24,7 @@ from typing import Any, Final, Literal
 
 from cletrial.errors import InputError
 from cletrial.store.fields import FieldSpec, field_specs, validate_field
+from cletrial.store.repositories.events import find_adverse_event_problems
 from cletrial.store.vocab import AE_CAUSALITY, SERIOUS_CRITERIA
 from cletrial.web.templating import label
 
@@ -206,17 +207,15 @@ def parse_record_form(
 
 
 def check_adverse_event(changes: Mapping[str, Any], errors: dict[str, str]) -> None:
-    """Rules across fields of an adverse event (as when it is recorded): it does not end
-    before it starts; a seriousness criterion is given only for a serious event.
+    """The store's rules across fields of an adverse event
+    (:func:`cletrial.store.repositories.events.find_adverse_event_problems`), each shown next to
+    its field; a field that already has an error keeps it.
 
     >>> errors = {}
     >>> check_adverse_event({"start_date": dt.date(2024, 2, 1), "end_date": dt.date(2024, 1, 1),
     ...                      "serious": False, "serious_criterion": "death"}, errors)
     >>> errors["end_date"], errors["serious_criterion"]
-    ('must not be before the start date (2024-02-01)', "only for a serious event: tick 'serious'")
+    ('must not be before the start date (2024-02-01)', 'is only given for a serious event')
     """
-    start, end = changes.get("start_date"), changes.get("end_date")
-    if start is not None and end is not None and end < start:
-        errors.setdefault("end_date", f"must not be before the start date ({start.isoformat()})")
-    if changes.get("serious_criterion") and not changes.get("serious"):
-        errors.setdefault("serious_criterion", "only for a serious event: tick 'serious'")
+    for name, problem in find_adverse_event_problems(changes).items():
+        errors.setdefault(name, problem)

@@ -191,7 +191,9 @@ class LoginPublic(BaseModel):
 
 # ----------------------------------------------------------------------------- clinical
 
-Regimen = Literal["10_daily", "5_daily", "5_alternate", "5_thrice_weekly", "5_twice_weekly", "off"]
+#: A step id of the dose ladder of the protocol the patient's study runs, or ``off``: the store
+#: checks it against that ladder (another id is refused naming ``doses.regimen``).
+Regimen = Annotated[str, Field(min_length=1, max_length=20)]
 VisitKind = Literal["baseline", "scheduled", "unscheduled"]
 Causality = Literal["unrelated", "unlikely", "possible", "probable", "definite"]
 SeriousCriterion = Literal[
@@ -276,10 +278,23 @@ class AdverseEventPublic(BaseModel):
 
 
 class DoseCreate(Request):
-    """The regimen given from ``start_date`` on (defaults to the visit date)."""
+    """The regimen given from ``start_date`` on (defaults to the visit date): a step id of the
+    dose ladder of the protocol the patient's study runs, or ``off``."""
 
     regimen: Regimen
     start_date: dt.date | None = None
+    note: Note | None = None
+
+
+class DoseUpdate(Request):
+    """A change to a dose: the version read and the reason, plus changed fields. ``regimen`` is
+    a step id of the dose ladder of the protocol the patient's study runs, or ``off`` (checked
+    by the store: another id is refused naming ``doses.regimen``)."""
+
+    version: int = Field(ge=1, le=2_147_483_647)
+    reason: Reason
+    start_date: dt.date | None = None
+    regimen: Regimen | None = None
     note: Note | None = None
 
 
@@ -410,6 +425,14 @@ class SignRequest(Request):
 
 class UnlockRequest(Request):
     """Unlock a signed visit so it can be corrected: the version read and the reason."""
+
+    version: int = Field(ge=1, le=2_147_483_647)
+    reason: Reason
+
+
+class RemoveRequest(Request):
+    """Remove a record entered in error: the version read and the reason (kept in the audit
+    trail with the whole record)."""
 
     version: int = Field(ge=1, le=2_147_483_647)
     reason: Reason

@@ -30,7 +30,7 @@ cletrial.errors.InputError: doses.regimen = "50_daily": must be one of 10_daily,
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -263,18 +263,59 @@ class AdverseEventRepository(_PatientRecords[AdverseEventRecord]):
         note: str | None = None,
     ) -> AdverseEventRecord:
         """Record an adverse event: CTCAE ``grade`` 1-5, ``causality`` (unrelated, unlikely,
-        possible, probable, definite), ``serious`` with its criterion when serious."""
-        if end_date is not None and end_date < start_date:
-            raise InputError("adverse_events.end_date", end_date.isoformat(),
-                             f"must not be before start_date {start_date.isoformat()}")  # fmt: skip
-        if serious_criterion is not None and not serious:
-            raise InputError("adverse_events.serious_criterion", serious_criterion,
-                             "is only given for a serious event")  # fmt: skip
-        return self._create({
+        possible, probable, definite), ``serious`` with its criterion when serious.
+
+        Raises
+        ------
+        InputError
+            A field is invalid, or the rules of :func:`find_adverse_event_problems` are broken.
+        """
+        values = {
             "patient_id": patient_id, "term": term, "start_date": start_date,
             "end_date": end_date, "grade": grade, "causality": causality, "serious": serious,
             "serious_criterion": serious_criterion, "note": note,
-        })  # fmt: skip
+        }  # fmt: skip
+        _raise_adverse_event_problems(values)
+        return self._create(values)
+
+    def update(
+        self, record_id: int, *, expected_version: int, reason: str | None = None, **changes: Any
+    ) -> AdverseEventRecord:
+        """Change an adverse event; the record as changed must keep the rules of :meth:`add`."""
+        if changes.keys() & {"start_date", "end_date", "serious", "serious_criterion"}:
+            current = self._uow.get(self.table, record_id)
+            _raise_adverse_event_problems({**current, **changes})
+        return super().update(record_id, expected_version=expected_version, reason=reason,
+                              **changes)  # fmt: skip
+
+
+def find_adverse_event_problems(values: Mapping[str, Any]) -> dict[str, str]:
+    """The rules across fields of an adverse event, broken by ``values``: field -> problem.
+
+    An event does not end before it starts; a seriousness criterion is given only for a
+    serious event.
+
+    >>> problems = find_adverse_event_problems({"start_date": dt.date(2024, 2, 1),
+    ...     "end_date": dt.date(2024, 1, 1), "serious": False, "serious_criterion": "death"})
+    >>> problems["end_date"]
+    'must not be before the start date (2024-02-01)'
+    >>> problems["serious_criterion"]
+    'is only given for a serious event'
+    """
+    problems = {}
+    start, end = values.get("start_date"), values.get("end_date")
+    if start is not None and end is not None and end < start:
+        problems["end_date"] = f"must not be before the start date ({start.isoformat()})"
+    if values.get("serious_criterion") and not values.get("serious"):
+        problems["serious_criterion"] = "is only given for a serious event"
+    return problems
+
+
+def _raise_adverse_event_problems(values: Mapping[str, Any]) -> None:
+    for name, problem in find_adverse_event_problems(values).items():
+        value = values[name]
+        shown = value.isoformat() if isinstance(value, dt.date) else value
+        raise InputError(f"adverse_events.{name}", shown, problem)
 
 
 class PregnancyTestRepository(_PatientRecords[PregnancyTestRecord]):

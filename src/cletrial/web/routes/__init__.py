@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from cletrial.web.routes import (
     admin,
     auth,
+    events_api,
     events_pages,
     patients_api,
     patients_pages,
@@ -23,6 +24,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     auth.pages,
     scoring.router,
     patients_api.router,
+    events_api.router,
     visits_api.router,
     admin.api,
     reports.api,

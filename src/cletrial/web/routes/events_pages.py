@@ -2,7 +2,8 @@
 with a reason (a stale edit shows what changed, HTTP 409), remove a record entered in error with
 a reason, and each record's audit history (also of a removed record, found by its DELETE row).
 
-Each kind of record is a declaration (:class:`RecordKind`); one set of routes serves both:
+Each kind of record is a declaration (:class:`cletrial.web.events.RecordKind`, with its edit
+form in :data:`FORMS`); one set of routes serves both:
 
 * ``GET/POST /patients/{patient_id}/adverse-events/{record_id}/edit``
 * ``POST /patients/{patient_id}/adverse-events/{record_id}/remove``
@@ -10,7 +11,9 @@ Each kind of record is a declaration (:class:`RecordKind`); one set of routes se
 * the same under ``/patients/{patient_id}/doses/{record_id}/...``
 
 A record of another site's patient is refused like every patient page (403, logged without
-identifiers); a record that is not the patient's in the URL is not found (404).
+identifiers); a record that is not the patient's in the URL is not found (404). Finding, changing,
+removing and auditing a record are :mod:`cletrial.web.events`' functions, which the REST API
+(:mod:`cletrial.web.routes.events_api`) calls too; this module adds the forms and their errors.
 """
 
 from __future__ import annotations
@@ -23,12 +26,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from cletrial.errors import ConflictError, InputError, NotFoundError, ReasonRequiredError
+from cletrial.errors import ConflictError, InputError, ReasonRequiredError
 from cletrial.store.records import PatientRecord
 from cletrial.store.unit_of_work import UnitOfWork
 from cletrial.web.accounts import WebUser
-from cletrial.web.clinical import patient_in_scope
 from cletrial.web.deps import FormItems, SessionDep, require, write_uow
+from cletrial.web.events import (
+    ADVERSE_EVENT,
+    DOSE,
+    KINDS,
+    RecordKind,
+    field_of,
+    record_audit,
+    record_in_scope,
+    remove_record,
+    update_record,
+)
 from cletrial.web.forms_events import (
     AE_HINTS,
     AE_LABELS,
@@ -42,11 +55,10 @@ from cletrial.web.forms_events import (
 )
 from cletrial.web.regimens import regimen_choices
 from cletrial.web.routes._common import MAX_ID, RecordId
-from cletrial.web.routes.visits_api import audit_entries
 from cletrial.web.security import Permission
 from cletrial.web.templating import label
 
-__all__ = ["KINDS", "RecordKind", "router"]
+__all__ = ["FORMS", "RecordForm", "router"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -54,58 +66,39 @@ Editor = Annotated[WebUser, Depends(require(Permission.EDIT))]
 Auditor = Annotated[WebUser, Depends(require(Permission.VIEW_AUDIT))]
 
 
-def _get(record: Any, name: str) -> Any:
-    return record.get(name) if isinstance(record, Mapping) else getattr(record, name)
-
-
 @dataclass(frozen=True)
-class RecordKind:
-    """A kind of patient record these pages edit: table, URL segment, how it is named."""
+class RecordForm:
+    """The edit form of a kind of record: field labels and hints, and rules across fields."""
 
-    table: str
-    segment: str
-    noun: str
     labels: Mapping[str, str]
     hints: Mapping[str, str]
-    describe: Callable[[Any], str]
     check: Callable[[Mapping[str, Any], dict[str, str]], None] | None = None
 
-    def repository(self, uow: UnitOfWork) -> Any:
-        """The store repository of this kind (``uow.adverse_events``, ``uow.doses``)."""
-        return getattr(uow, self.table)
 
-    def route(self, action: str) -> str:
-        """The route template (logged on refused access; never a concrete path)."""
-        return f"/patients/{{patient_id}}/{self.segment}/{{record_id}}/{action}"
-
-    def fields(self, request: Request, record: Any) -> tuple[FormField, ...]:
-        """The edit form's fields; a dose's regimen choices come from the protocol's ladder
-        (plus the stored regimen if it is not on it, so an edit never changes it silently)."""
-        choices: dict[str, list[tuple[str, str]]] = {}
-        if self.table == "doses":
-            ladder = regimen_choices(request.app.state.protocol.get())
-            stored = _get(record, "regimen")
-            if stored not in {value for value, _ in ladder}:
-                ladder.append((stored, f"{label(stored)} (not on the protocol's dose ladder)"))
-            choices["regimen"] = ladder
-        return record_fields(self.table, self.labels, self.hints, choices)
+#: The edit form of each kind of record, by table.
+FORMS: dict[str, RecordForm] = {
+    ADVERSE_EVENT.table: RecordForm(AE_LABELS, AE_HINTS, check_adverse_event),
+    DOSE.table: RecordForm(DOSE_LABELS, DOSE_HINTS),
+}
 
 
-ADVERSE_EVENT = RecordKind(
-    table="adverse_events", segment="adverse-events", noun="adverse event",
-    labels=AE_LABELS, hints=AE_HINTS, check=check_adverse_event,
-    describe=lambda r: f"{_get(r, 'term')} from {_date(_get(r, 'start_date'))}",
-)  # fmt: skip
-DOSE = RecordKind(
-    table="doses", segment="doses", noun="dose", labels=DOSE_LABELS, hints=DOSE_HINTS,
-    describe=lambda r: f"from {_date(_get(r, 'start_date'))}",
-)  # fmt: skip
-#: The kinds of record with edit, removal and audit pages.
-KINDS: tuple[RecordKind, ...] = (ADVERSE_EVENT, DOSE)
+def _route(kind: RecordKind, action: str) -> str:
+    """The route template (logged on refused access; never a concrete path)."""
+    return f"/patients/{{patient_id}}/{kind.segment}/{{record_id}}/{action}"
 
 
-def _date(value: Any) -> str:
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+def _fields(request: Request, kind: RecordKind, record: Any) -> tuple[FormField, ...]:
+    """The edit form's fields; a dose's regimen choices come from the protocol's ladder
+    (plus the stored regimen if it is not on it, so an edit never changes it silently)."""
+    choices: dict[str, list[tuple[str, str]]] = {}
+    if kind is DOSE:
+        ladder = regimen_choices(request.app.state.protocol.get())
+        stored = field_of(record, "regimen")
+        if stored not in {value for value, _ in ladder}:
+            ladder.append((stored, f"{label(stored)} (not on the protocol's dose ladder)"))
+        choices["regimen"] = ladder
+    form = FORMS[kind.table]
+    return record_fields(kind.table, form.labels, form.hints, choices)
 
 
 def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
@@ -120,11 +113,7 @@ def _scoped(
     action: str,
 ) -> tuple[PatientRecord, Any]:  # fmt: skip
     """The patient (at one of the user's sites, else 403) and its record (else 404)."""
-    patient = patient_in_scope(uow, user, patient_id, kind.route(action))
-    record = kind.repository(uow).get(record_id)
-    if record.patient_id != patient.id:
-        raise NotFoundError(f"{kind.table} {record_id}: no such {kind.noun} of this patient")
-    return patient, record
+    return record_in_scope(uow, user, kind, record_id, _route(kind, action), patient_id)
 
 
 def _version(values: Mapping[str, Any]) -> int:
@@ -169,32 +158,17 @@ def _context(
 ) -> dict[str, Any]:  # fmt: skip
     return {
         "kind": kind, "patient": patient, "record": record, "values": values,
-        "fields": kind.fields(request, record), "errors": dict(errors or {}),
+        "fields": _fields(request, kind, record), "errors": dict(errors or {}),
         "conflict": conflict, "remove_errors": dict(remove_errors or {}),
         "description": kind.describe(record), "hint": _first_dose_hint(kind, patient, record),
         "base": f"/patients/{patient.id}/{kind.segment}/{record.id}",
     }  # fmt: skip
 
 
-def _save(
-    wuow: UnitOfWork, kind: RecordKind, patient: PatientRecord, record: Any, version: int,
-    reason: str, changes: dict[str, Any],
-) -> Any:  # fmt: skip
-    """Write the changes; the patient's first dose date follows its first dose's start."""
-    saved = kind.repository(wuow).update(
-        record.id, expected_version=version, reason=reason, **changes
-    )
-    moved = saved.start_date != record.start_date
-    if kind is DOSE and moved and patient.first_dose_date == record.start_date:
-        wuow.patients.update(patient.id, expected_version=patient.version, reason=reason,
-                             first_dose_date=saved.start_date)  # fmt: skip
-    return saved
-
-
 def _edit_page(request: Request, user: WebUser, uow: UnitOfWork, kind: RecordKind,
                patient_id: int, record_id: int) -> Response:  # fmt: skip
     patient, record = _scoped(uow, user, kind, patient_id, record_id, "edit")
-    values = {**record_values(kind.fields(request, record), record), "version": record.version}
+    values = {**record_values(_fields(request, kind, record), record), "version": record.version}
     return _render(request, "event_edit.html", _context(request, kind, patient, record, values))
 
 
@@ -202,17 +176,19 @@ def _edit_submit(request: Request, user: WebUser, uow: UnitOfWork, kind: RecordK
                  patient_id: int, record_id: int, form: FormItems) -> Response:  # fmt: skip
     patient, record = _scoped(uow, user, kind, patient_id, record_id, "edit")
     values: dict[str, Any] = dict(form)
-    fields = kind.fields(request, record)
+    fields = _fields(request, kind, record)
     changes, errors = parse_record_form(fields, values)
-    if kind.check is not None:
-        kind.check(changes, errors)
+    check = FORMS[kind.table].check
+    if check is not None:
+        check(changes, errors)
     status, conflict, version = 422, None, _version(values)
     if not errors:
         try:
             with write_uow(request, user) as wuow:
                 patient, current = _scoped(wuow, user, kind, patient_id, record_id, "edit")
-                saved = _save(wuow, kind, patient, current, version,
-                              str(values.get("reason", "")), changes)  # fmt: skip
+                reason = str(values.get("reason", ""))
+                saved = update_record(wuow, kind, patient, current, version=version,
+                                      reason=reason, changes=changes)  # fmt: skip
             notice = "saved" if saved.version != version else "unchanged"
             return RedirectResponse(f"/patients/{patient_id}?{notice}=1#h-{kind.segment}", 303)
         except ConflictError as exc:
@@ -234,49 +210,34 @@ def _remove_submit(request: Request, user: WebUser, uow: UnitOfWork, kind: Recor
     try:
         with write_uow(request, user) as wuow:
             _scoped(wuow, user, kind, patient_id, record_id, "remove")
-            kind.repository(wuow).delete(record_id, expected_version=version, reason=reason)
+            remove_record(wuow, kind, record_id, version=version, reason=reason)
         base = f"/patients/{patient_id}/{kind.segment}/{record_id}"
         target = f"{base}/audit?removed=1" if user.can(Permission.VIEW_AUDIT) else (
             f"/patients/{patient_id}?removed=1")  # fmt: skip
         return RedirectResponse(target, 303)
     except ConflictError as exc:
-        status, conflict = 409, _conflict(exc, kind.fields(request, record))
+        status, conflict = 409, _conflict(exc, _fields(request, kind, record))
     except ReasonRequiredError as exc:
         remove_errors["remove_reason"] = str(exc)
-    shown = {**record_values(kind.fields(request, record), record), "version": version,
+    shown = {**record_values(_fields(request, kind, record), record), "version": version,
              "remove_reason": reason}  # fmt: skip
     context = _context(request, kind, patient, record, shown, None, conflict, remove_errors)
     return _render(request, "event_edit.html", context, status)
 
 
-def _owner(uow: UnitOfWork, kind: RecordKind, record_id: int, rows: Sequence[Any]) -> Any:
-    """The stored record, or for a removed one the record its DELETE row holds (else 404)."""
-    try:
-        return kind.repository(uow).get(record_id)
-    except NotFoundError:
-        for row in rows:
-            if row.action == "DELETE" and row.old_value:
-                return {"id": record_id, **json.loads(row.old_value)}
-        raise
-
-
 def _audit_page(request: Request, user: WebUser, uow: UnitOfWork, kind: RecordKind,
                 patient_id: int, record_id: int, removed: int) -> Response:  # fmt: skip
-    patient = patient_in_scope(uow, user, patient_id, kind.route("audit"))
-    rows = audit_entries(uow, kind.table, record_id)
-    record = _owner(uow, kind, record_id, rows)
-    if _get(record, "patient_id") != patient.id:
-        raise NotFoundError(f"{kind.table} {record_id}: no such {kind.noun} of this patient")
-    state = " (removed)" if isinstance(record, Mapping) else ""
+    audit = record_audit(uow, user, kind, record_id, _route(kind, "audit"), patient_id)
+    state = " (removed)" if audit.removed else ""
     return _render(request, "audit.html", {
-        "patient": patient, "visit": None, "rows": rows, "removed": bool(removed),
-        "title": f"{kind.noun} {kind.describe(record)}{state}",
+        "patient": audit.patient, "visit": None, "rows": audit.rows, "removed": bool(removed),
+        "title": f"{kind.noun} {kind.describe(audit.record)}{state}",
     })  # fmt: skip
 
 
 def _install(kind: RecordKind) -> None:
     """Register the edit, remove and audit routes of ``kind``."""
-    edit, remove, audit = kind.route("edit"), kind.route("remove"), kind.route("audit")
+    edit, remove, audit = _route(kind, "edit"), _route(kind, "remove"), _route(kind, "audit")
 
     def edit_page(patient_id: RecordId, record_id: RecordId, request: Request, user: Editor,
                   uow: SessionDep) -> Response:  # fmt: skip

@@ -1,6 +1,9 @@
 """REST API of patients: screening and enrolment, the patient record, history, recommendation,
 adverse events, doses and disposition events. Every read and write is limited to the user's
 sites; a request for another site's patient is refused (403) and logged without identifiers.
+
+Editing, removing and auditing one adverse event or dose is in
+:mod:`cletrial.web.routes.events_api`.
 """
 
 from __future__ import annotations
@@ -16,12 +19,12 @@ from cletrial.web.accounts import WebUser
 from cletrial.web.clinical import create_patient, patient_in_scope, patient_public
 from cletrial.web.decisions import assess_screening, recommend_for
 from cletrial.web.deps import SessionDep, require, write_uow
+from cletrial.web.events import as_public
 from cletrial.web.routes._common import RecordId, errors
 from cletrial.web.routes.visits_api import audit_entries
 from cletrial.web.schemas import (
     AdverseEventCreate,
     AdverseEventPublic,
-    AdverseEventUpdate,
     AuditEntryPublic,
     DoseCreate,
     DosePublic,
@@ -198,11 +201,7 @@ def list_adverse_events(
 ) -> list[AdverseEventPublic]:
     """Adverse events by start date."""
     patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/adverse-events")
-    return [_ae(ae) for ae in uow.adverse_events.for_patient(patient_id)]
-
-
-def _ae(ae: Any) -> AdverseEventPublic:
-    return AdverseEventPublic(**{f: getattr(ae, f) for f in AdverseEventPublic.model_fields})
+    return [as_public(AdverseEventPublic, ae) for ae in uow.adverse_events.for_patient(patient_id)]
 
 
 @router.post(
@@ -218,27 +217,9 @@ def post_adverse_event(
     """Record an adverse event (CTCAE grade, causality, seriousness)."""
     with write_uow(request, user) as uow:
         patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/adverse-events")
-        return _ae(uow.adverse_events.add(patient_id=patient_id, **body.model_dump()))
-
-
-@router.patch(
-    "/adverse-events/{event_id}",
-    response_model=AdverseEventPublic,
-    summary="Edit an adverse event (version and reason required)",
-    responses=errors(404, 409),
-)
-def patch_adverse_event(
-    event_id: RecordId, body: AdverseEventUpdate, request: Request, user: Editor
-) -> AdverseEventPublic:
-    """Change an adverse event (e.g. its end date or grade)."""
-    changes = body.model_dump(exclude={"version", "reason"}, exclude_unset=True)
-    with write_uow(request, user) as uow:
-        current = uow.adverse_events.get(event_id)
-        patient_in_scope(uow, user, current.patient_id, "/api/adverse-events/{event_id}")
-        updated = uow.adverse_events.update(
-            event_id, expected_version=body.version, reason=body.reason, **changes
+        return as_public(
+            AdverseEventPublic, uow.adverse_events.add(patient_id=patient_id, **body.model_dump())
         )
-        return _ae(updated)
 
 
 @router.get(
@@ -250,10 +231,7 @@ def patch_adverse_event(
 def list_doses(patient_id: RecordId, user: Viewer, uow: SessionDep) -> list[DosePublic]:
     """The regimens in force, each from its start date."""
     patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/doses")
-    return [
-        DosePublic(**{f: getattr(d, f) for f in DosePublic.model_fields})
-        for d in uow.doses.for_patient(patient_id)
-    ]
+    return [as_public(DosePublic, d) for d in uow.doses.for_patient(patient_id)]
 
 
 @router.post(
@@ -273,7 +251,20 @@ def post_dose(patient_id: RecordId, body: DoseCreate, request: Request, user: Ed
             regimen=body.regimen,
             note=body.note,
         )
-        return DosePublic(**{f: getattr(dose, f) for f in DosePublic.model_fields})
+        return as_public(DosePublic, dose)
+
+
+@router.get(
+    "/patients/{patient_id}/events",
+    response_model=list[EventPublic],
+    summary="Disposition events of a patient",
+    responses=errors(404),
+)
+def list_events(patient_id: RecordId, user: Viewer, uow: SessionDep) -> list[EventPublic]:
+    """Consent withdrawal, pregnancy, thrombosis, death, completion, ... by date (as the
+    patient page lists them; the history document leaves ``completed`` out)."""
+    patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/events")
+    return [as_public(EventPublic, e) for e in uow.events.for_patient(patient_id)]
 
 
 @router.post(
@@ -290,4 +281,4 @@ def post_event(
     with write_uow(request, user) as uow:
         patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/events")
         event = uow.events.add(patient_id=patient_id, **body.model_dump())
-        return EventPublic(**{f: getattr(event, f) for f in EventPublic.model_fields})
+        return as_public(EventPublic, event)
