@@ -226,7 +226,7 @@ def bench(
     print(f"{label}: after the run, {_load()}; {_check(url, run.saved)}", flush=True)
     if run.errors:
         print("  first error:", run.errors[0])
-    if rate:
+    if rate and label == "SQLite":  # the target is set for SQLite; PostgreSQL is reported
         met = (result["p95_ms"] <= TARGET_P95_MS and result["saves_per_s"] >= TARGET_RATE
                and not run.errors)  # fmt: skip
         print(f"{label}: target (p95 <= {TARGET_P95_MS:g} ms, >= {TARGET_RATE:g} saves/s, "
