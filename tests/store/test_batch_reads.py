@@ -8,32 +8,16 @@ visits (counted with a ``before_cursor_execute`` listener on the engine).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, text
+from tests.statements import count_statements
 from tests.store.conftest import FORM, Seed
 
 from cletrial.store import UnitOfWork
 from cletrial.store.repositories.base import IN_LIST_CHUNK
 
 DAY0 = dt.date(2009, 2, 2)
-
-
-@contextmanager
-def count_statements(engine: Engine) -> Iterator[list[str]]:
-    """The SQL statements the engine sends while the block runs."""
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def _visits(seed: Seed) -> list[int]:

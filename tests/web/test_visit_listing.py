@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event
+from tests.statements import count_statements
 from tests.web.conftest import LazyHeaders, Study, build_study
 
 from cletrial.store import UnitOfWork
@@ -48,21 +47,6 @@ def listing(request: pytest.FixtureRequest) -> Iterator[Listing]:
         yield Listing(study, app, client, LazyHeaders(client)["investigator"])
     if request.param != "sqlite":
         study.engine.dispose()
-
-
-@contextmanager
-def count_statements(engine: Engine) -> Iterator[list[str]]:
-    """The SQL statements the engine sends while the block runs."""
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def _patient(study: Study, code: str, visits: int) -> int:
