@@ -5,11 +5,11 @@ from __future__ import annotations
 import cletrial.store as store
 
 PUBLIC = [
-    "AdverseEventRecord", "AuditFinding", "AuditRecord", "AuditVerification", "ClasiRecord",
-    "DeviationRecord", "DoseRecord", "IdentityRecord", "LabRecord", "PatientEventRecord",
-    "PatientRecord", "PregnancyTestRecord", "RecordFinding", "ScreeningRecord", "SiteRecord",
-    "SledaiRecord", "StudyRecord", "UnitOfWork", "UserRecord", "VisitRecord",
-    "assert_audit_chain", "audit_history", "create_engine_for", "create_user",
+    "AdverseEventRecord", "AuditFinding", "AuditRecord", "AuditVerification", "ChainHead",
+    "ClasiRecord", "DeviationRecord", "DoseRecord", "IdentityRecord", "LabRecord",
+    "PatientEventRecord", "PatientRecord", "PregnancyTestRecord", "RecordFinding",
+    "ScreeningRecord", "SiteRecord", "SledaiRecord", "StudyRecord", "UnitOfWork", "UserRecord",
+    "VisitRecord", "assert_audit_chain", "audit_history", "create_engine_for", "create_user",
     "current_revision", "default_database_url", "export_patient_history", "head_revision",
     "migration_history", "upgrade", "verify_audit_chain", "verify_password",
     "verify_records_against_audit",

@@ -44,12 +44,31 @@ def tamper(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
+def _chain_of(conn: Connection, row_id: int) -> list[int]:
+    """Ids of the rows of the chain holding ``row_id``, in chain order."""
+    chain = conn.execute(text("SELECT chain FROM audit_log WHERE id = :i"), {"i": row_id})
+    return list(conn.execute(
+        text("SELECT id FROM audit_log WHERE chain = :c ORDER BY chain_seq"),
+        {"c": chain.scalar_one()},
+    ).scalars())  # fmt: skip
+
+
 def test_untouched_chain_verifies(seed: Seed) -> None:
     _fill(seed)
     with seed.engine.connect() as conn:
         result = assert_audit_chain(conn)
         assert verify_records_against_audit(conn) == []
-    assert result.ok and result.rows_checked == result.head_id == 14  # 4 seed + 2 per visit
+    assert result.ok and result.rows_checked == 14  # 4 seed + 2 per visit
+    assert sum(h.length for h in result.heads) == 14
+    assert result.head_id == 14 and "verifies: 14 rows" in result.summary()
+
+
+def test_postgresql_has_eight_chains_and_sqlite_one(db_engine: Engine) -> None:
+    with db_engine.connect() as conn:
+        heads = verify_audit_chain(conn).heads
+    expected = 1 if db_engine.dialect.name == "sqlite" else 8
+    assert [h.chain for h in heads] == list(range(1, expected + 1))
+    assert all(h.length == h.last_id == 0 for h in heads)
 
 
 def test_one_changed_byte_is_caught_with_its_row(seed: Seed) -> None:
@@ -66,56 +85,83 @@ def test_one_changed_byte_is_caught_with_its_row(seed: Seed) -> None:
 def test_rehashed_row_breaks_the_link_of_the_next(seed: Seed) -> None:
     _fill(seed)
     with tamper(seed.engine) as conn:
+        chain = _chain_of(conn, 5)
         row = conn.execute(select(audit_log).where(audit_log.c.id == 5)).mappings().one()
         forged = {**row, "reason": "nothing to see"}
         conn.execute(text("UPDATE audit_log SET reason = :r, row_hash = :h WHERE id = 5"),
                      {"r": forged["reason"], "h": compute_row_hash(forged)})  # fmt: skip
     with seed.engine.connect() as conn:
         findings = verify_audit_chain(conn).findings
-    assert [(f.row_id, f.kind) for f in findings] == [(6, "chain_broken")]
+    after = chain[chain.index(5) + 1]
+    assert [(f.row_id, f.kind) for f in findings] == [(after, "chain_broken")]
 
 
 def test_deleted_rows_are_reported(seed: Seed) -> None:
     _fill(seed)
     with tamper(seed.engine) as conn:
-        conn.execute(text("DELETE FROM audit_log WHERE id IN (8, 9)"))
+        chain = _chain_of(conn, 8)
+        gone = chain[chain.index(8) : chain.index(8) + 2]
+        positions = [chain.index(i) + 1 for i in gone]
+        conn.execute(text(f"DELETE FROM audit_log WHERE id IN ({gone[0]}, {gone[1]})"))
     with seed.engine.connect() as conn:
         findings = verify_audit_chain(conn).findings
-    assert [(f.row_id, f.kind) for f in findings] == [(8, "deleted")]
-    assert "rows 8-9 missing" in findings[0].detail
+    after = chain[chain.index(gone[1]) + 1]
+    assert [(f.row_id, f.kind) for f in findings] == [(after, "deleted")]
+    assert f"positions {positions[0]}-{positions[1]} missing before row {after}" in (
+        findings[0].detail
+    )
 
 
 def test_rows_deleted_at_the_end_are_reported(seed: Seed) -> None:
     _fill(seed)
     with tamper(seed.engine) as conn:
-        conn.execute(text("DELETE FROM audit_log WHERE id >= 13"))
+        chain = _chain_of(conn, 14)
+        conn.execute(text(f"DELETE FROM audit_log WHERE id IN ({chain[-2]}, {chain[-1]})"))
     with seed.engine.connect() as conn:
         findings = verify_audit_chain(conn).findings
-    assert [(f.row_id, f.kind) for f in findings] == [(13, "deleted")]
+    assert [(f.row_id, f.kind) for f in findings] == [(chain[-1], "deleted")]
+    assert "missing at the end of the chain" in findings[0].detail
 
 
 def test_inserted_row_is_reported(seed: Seed) -> None:
     _fill(seed, visits=2)
     with seed.engine.begin() as conn:  # INSERT is allowed by the triggers; the hash is not
         conn.execute(text(
-            "INSERT INTO audit_log SELECT id + 100, occurred_at, 'mallory', action, table_name, "
-            "record_id, field, old_value, new_value, reason, record_version, txid, prev_hash, "
-            "row_hash FROM audit_log WHERE id = 3"))  # fmt: skip
+            "INSERT INTO audit_log (id, chain, chain_seq, occurred_at, actor, action, "
+            "table_name, record_id, field, old_value, new_value, reason, record_version, txid, "
+            "prev_hash, row_hash) SELECT id + 100, chain, chain_seq + 100, occurred_at, "
+            "'mallory', action, table_name, record_id, field, old_value, new_value, reason, "
+            "record_version, txid, prev_hash, row_hash FROM audit_log WHERE id = 3"))  # fmt: skip
     with seed.engine.connect() as conn:
         kinds = {(f.row_id, f.kind) for f in verify_audit_chain(conn).findings}
-    assert (103, "altered") in kinds and (9, "deleted") in kinds
+    assert (103, "altered") in kinds and (103, "deleted") in kinds
+
+
+def test_a_row_moved_to_another_chain_is_reported(pg_engine: Engine) -> None:
+    with UnitOfWork(pg_engine, user="ana") as uow:
+        for i in range(3):
+            uow.studies.create(code=f"S{i}", title="T", protocol_id="p", protocol_version="1")
+    with tamper(pg_engine) as conn:
+        chain = conn.execute(text("SELECT chain FROM audit_log WHERE id = 2")).scalar_one()
+        conn.execute(text("UPDATE audit_log SET chain = :c WHERE id = 2"),
+                     {"c": chain % 8 + 1})  # fmt: skip
+    with pg_engine.connect() as conn:
+        findings = verify_audit_chain(conn).findings
+    found = {(f.row_id, f.kind, f.chain) for f in findings}
+    assert (3, "deleted", chain) in found  # a gap in its own chain
+    assert (2, "inserted", chain % 8 + 1) in found  # beyond the other chain's head
 
 
 def test_anchor_catches_a_rewritten_chain(seed: Seed) -> None:
     _fill(seed, visits=2)
     with seed.engine.connect() as conn:
         anchor = (3, conn.execute(text("SELECT row_hash FROM audit_log WHERE id = 3")).scalar_one())
-        assert verify_audit_chain(conn, expect_head=anchor).ok
+        assert verify_audit_chain(conn, anchors=[anchor]).ok
     with tamper(seed.engine) as conn:
         conn.execute(text("UPDATE audit_log SET row_hash = :h WHERE id = 3"), {"h": "0" * 64})
     with seed.engine.connect() as conn:
         assert any(
-            "anchor" in f.detail for f in verify_audit_chain(conn, expect_head=anchor).findings
+            "anchor" in f.detail for f in verify_audit_chain(conn, anchors=[anchor]).findings
         )
 
 
@@ -160,9 +206,16 @@ def test_chain_stays_linear_under_concurrent_writers(seed: Seed) -> None:
     assert errors == []
     with seed.engine.connect() as conn:
         result = assert_audit_chain(conn)
-        ids = conn.execute(text("SELECT id FROM audit_log ORDER BY id")).scalars().all()
+        rows = conn.execute(text("SELECT chain, chain_seq FROM audit_log ORDER BY id")).all()
         assert verify_records_against_audit(conn) == []
-    assert ids == list(range(1, result.head_id + 1)) and result.head_id == 4 + 64
+    assert result.rows_checked == len(rows) == 4 + 64
+    chains = {chain for chain, _seq in rows}
+    for chain in chains:  # each chain is numbered 1, 2, 3, ... in id order
+        assert [seq for c, seq in rows if c == chain] == list(
+            range(1, sum(1 for c, _ in rows if c == chain) + 1)
+        )
+    if seed.engine.dialect.name == "postgresql":  # writers did not all wait for one chain
+        assert len(chains) > 1
 
 
 def test_flipping_one_byte_of_the_sqlite_file_is_caught(sqlite_engine: Engine) -> None:

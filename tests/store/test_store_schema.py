@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 
@@ -20,8 +21,10 @@ from cletrial.store import (
     head_revision,
     migration_history,
     upgrade,
+    verify_audit_chain,
     vocab,
 )
+from cletrial.store.audit import GENESIS_HASH, compute_row_content, compute_row_hash
 from cletrial.store.engine import DATABASE_URL_ENV, default_database_url
 from cletrial.store.migrate import downgrade
 from cletrial.store.tables import Base
@@ -41,7 +44,53 @@ def test_downgrade_to_base_and_upgrade_again(db_engine: Engine) -> None:
     upgrade(db_engine)
     assert current_revision(db_engine) == head_revision()
     with db_engine.connect() as conn:
-        assert conn.execute(text("SELECT last_id FROM audit_head")).scalar_one() == 0
+        assert conn.execute(text("SELECT max(last_id) FROM audit_head")).scalar_one() == 0
+
+
+def test_upgrading_from_one_chain_keeps_old_rows_verifiable(db_engine: Engine) -> None:
+    """Rows written under 0001 (one chain, id = position) become chain 1 and still verify;
+    going back below 0002 is refused once other chains hold rows."""
+    downgrade(db_engine, "0001")
+    rows = [{"occurred_at": "2024-01-02T03:04:05.000000Z", "actor": "ana", "action": "INSERT",
+             "table_name": "studies", "record_id": i, "field": None, "old_value": None,
+             "new_value": "{}", "reason": None, "record_version": 1, "txid": "t1"}
+            for i in (1, 2)]  # fmt: skip
+    with db_engine.begin() as conn:
+        if db_engine.dialect.name == "postgresql":  # the 0001 function hashes on the server
+            payload = [{**row, "content": compute_row_content(row)} for row in rows]
+            conn.execute(text("SELECT cletrial_append_audit(:at, 't1', CAST(:rows AS jsonb))"),
+                         {"at": "2024-01-02T03:04:05Z", "rows": json.dumps(payload)})  # fmt: skip
+        else:
+            prev = GENESIS_HASH
+            for row_id, row in enumerate(rows, start=1):
+                full = {**row, "id": row_id, "prev_hash": prev}
+                prev = full["row_hash"] = compute_row_hash(full)
+                conn.execute(text(
+                    "INSERT INTO audit_log VALUES (:id, :occurred_at, :actor, :action, "
+                    ":table_name, :record_id, :field, :old_value, :new_value, :reason, "
+                    ":record_version, :txid, :prev_hash, :row_hash)"), full)  # fmt: skip
+    upgrade(db_engine)
+    with UnitOfWork(db_engine, user="ana") as uow:
+        uow.studies.create(code="S", title="T", protocol_id="p", protocol_version="1")
+    with db_engine.connect() as conn:
+        result = verify_audit_chain(conn)
+        stored = conn.execute(text("SELECT id, chain, chain_seq FROM audit_log ORDER BY id")).all()
+    assert result.ok and result.rows_checked == 3
+    assert [tuple(r) for r in stored[:2]] == [(1, 1, 1), (2, 1, 2)] and stored[2][0] == 3
+    if db_engine.dialect.name == "sqlite":  # one chain: going back loses nothing
+        downgrade(db_engine, "0001")
+        assert current_revision(db_engine) == "0001"
+        return
+    with db_engine.begin() as conn:  # a row in chain 2 (a transaction may name its chain)
+        conn.execute(text("SELECT set_config('cletrial.chain', '2', true)"))
+        payload = [{**rows[0], "content": compute_row_content(rows[0])}]
+        conn.execute(text("SELECT cletrial_append_audit(:at, 't1', CAST(:rows AS jsonb))"),
+                     {"at": "2024-01-02T03:04:05Z", "rows": json.dumps(payload)})  # fmt: skip
+    with db_engine.connect() as conn:
+        assert verify_audit_chain(conn).ok
+    with pytest.raises(RuntimeError, match="cannot downgrade below 0002"):
+        downgrade(db_engine, "0001")
+    assert current_revision(db_engine) == head_revision()
 
 
 def test_history_lists_the_initial_migration() -> None:

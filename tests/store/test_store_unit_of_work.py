@@ -386,9 +386,12 @@ def test_a_failed_commit_saves_nothing_and_says_so(seed: Seed) -> None:
         else:
             conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_moves_head"))
         conn.execute(text(
-            "INSERT INTO audit_log SELECT id + 1, occurred_at, actor, action, table_name, "
-            "record_id, field, old_value, new_value, reason, record_version, txid, row_hash, "
-            "row_hash FROM audit_log WHERE id = (SELECT last_id FROM audit_head)"))  # fmt: skip
+            "INSERT INTO audit_log (id, chain, chain_seq, occurred_at, actor, action, "
+            "table_name, record_id, field, old_value, new_value, reason, record_version, txid, "
+            "prev_hash, row_hash) SELECT id + 1, chain, 0, occurred_at, actor, action, "
+            "table_name, record_id, field, old_value, new_value, reason, record_version, txid, "
+            "row_hash, row_hash FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)"
+        ))  # fmt: skip
     with pytest.raises(StoreError, match="commit failed"), UnitOfWork(seed.engine, user="a") as uow:
         uow.doses.add(patient_id=seed.patient_id, start_date=D, regimen="5_daily")
     with UnitOfWork(seed.engine, read_only=True) as uow:

@@ -132,38 +132,41 @@ def audit_verify(
     database: DatabaseOption = None,
     as_json: JsonOption = False,
     anchor: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
-            help="ROW:HASH recorded earlier outside the database; the chain must "
-            "still hold that row with that hash."
+            help="ROW:HASH recorded earlier outside the database (a chain head printed by an "
+            "earlier verify); the trail must still hold that row with that hash. Repeat it "
+            "for each chain."
         ),
     ] = None,
     records: Annotated[
         bool, typer.Option(help="Also replay the audit trail against every stored record.")
     ] = True,
 ) -> None:
-    """Verify the audit trail: recompute the hash chain and report each altered, deleted or
-    inserted row by id; also check that every record matches its audit rows.
+    """Verify the audit trail: recompute the hash chains and report each altered, deleted or
+    inserted row by id; also check that every record matches its audit rows. Prints each
+    chain's head (ROW:HASH): keep them outside the database to use as --anchor later.
 
     Exit status 0 when it verifies, 1 when it does not, 2 for bad input.
     """
     from cletrial.store import verify_audit_chain, verify_records_against_audit
 
-    expect = None
-    if anchor is not None:
-        row, _, digest = anchor.partition(":")
+    anchors = []
+    for given in anchor or []:
+        row, _, digest = given.partition(":")
         if not row.isdigit() or len(digest) != 64:
-            fail(f"--anchor {anchor}: must be ROW:HASH (a row id and a 64-character hash)")
-        expect = (int(row), digest)
+            fail(f"--anchor {given}: must be ROW:HASH (a row id and a 64-character hash)")
+        anchors.append((int(row), digest))
     from cletrial.store.engine import read_connection
 
     with read_connection(_engine(database)) as conn:
-        chain = _guard(verify_audit_chain, conn, expect_head=expect)
+        chain = _guard(verify_audit_chain, conn, anchors=anchors)
         mismatches = _guard(verify_records_against_audit, conn) if records else []
     ok = chain.ok and not mismatches
     if as_json:
         _print_json({"ok": ok, "rows_checked": chain.rows_checked, "head_id": chain.head_id,
                      "head_hash": chain.head_hash,
+                     "heads": [dataclasses.asdict(h) for h in chain.heads],
                      "findings": [dataclasses.asdict(f) for f in chain.findings],
                      "record_mismatches": [f.detail for f in mismatches]})  # fmt: skip
     else:

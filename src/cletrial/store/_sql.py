@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -90,6 +90,24 @@ def unique_columns(table: str, message: str) -> list[str]:
         if (name and f'"{name}"' in message) or message.endswith(sqlite_form):
             return columns
     return []
+
+
+def table_of_error(error: Exception, tables: Sequence[str]) -> str | None:
+    """Which of ``tables`` a driver's integrity error is about, when it says so.
+
+    PostgreSQL names the table in the error's diagnostics; SQLite names ``table.column`` in
+    the message of a unique key (not of a foreign key).
+
+    >>> table_of_error(Exception("UNIQUE constraint failed: visits.patient_id"),
+    ...                ["visits", "clasi_assessments"])
+    'visits'
+    """
+    original = getattr(error, "orig", error)
+    named = getattr(getattr(original, "diag", None), "table_name", None)
+    if named in tables:
+        return str(named)
+    message = str(original)
+    return next((t for t in tables if f" {t}." in message), None)
 
 
 def refuse_orm_writes(session: Session, _context: Any, _instances: Any) -> None:

@@ -1,16 +1,19 @@
-"""The audit trail: append rows to the hash chain, read a record's history, verify the chain.
+"""The audit trail: append rows to the hash chains, read a record's history, verify the chains.
 
-Each row's ``row_hash`` is the SHA-256 of ``prev_hash`` (the hash of the row before it), its
-``id`` and its canonical content (UTC time, actor, action, table, record, field, old and new
-value, reason, record version, transaction id). Ids are consecutive chain positions. Verification
-recomputes every hash and reports, by row id, rows that were altered (content no longer matches
-its hash), deleted (a gap in the ids, or rows missing before the chain head), or inserted (rows
-after the chain head, or a broken link to the previous row).
+Each row's ``row_hash`` is the SHA-256 of ``prev_hash`` (the hash of the row before it in its
+chain), its ``id`` and its canonical content (UTC time, actor, action, table, record, field, old
+and new value, reason, record version, transaction id). The trail is one chain on SQLite and
+several on PostgreSQL (see :mod:`cletrial.store.tables_audit`); within a chain, ``chain_seq``
+counts 1, 2, 3, ... Verification recomputes every hash and reports, by row id, rows that were
+altered (content no longer matches its hash), deleted (a gap in a chain's positions, or rows
+missing before a chain's head), or inserted (rows after a chain's head, or a broken link to the
+previous row).
 
-Appending locks the single ``audit_head`` row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's
-``BEGIN IMMEDIATE`` already serialises writers), so the chain stays linear under concurrent
-writers; a trigger moves the head to each inserted row. Only :class:`cletrial.store.UnitOfWork`
-appends, in the same transaction as the change.
+Appending locks one ``audit_head`` row (PostgreSQL: a free chain's head, in the
+``cletrial_append_audit`` function; SQLite's ``BEGIN IMMEDIATE`` already serialises writers), so
+each chain stays linear under concurrent writers while writers on different chains commit in
+parallel; a trigger moves the head to each inserted row. Only
+:class:`cletrial.store.UnitOfWork` appends, in the same transaction as the change.
 
 >>> row = {"id": 1, "occurred_at": "2024-01-02T03:04:05.000000Z", "actor": "ana",
 ...        "action": "INSERT", "table_name": "visits", "record_id": 7, "field": None,
@@ -25,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -44,6 +47,7 @@ __all__ = [
     "AuditFinding",
     "AuditRecord",
     "AuditVerification",
+    "ChainHead",
     "append_audit_entries",
     "assert_audit_chain",
     "audit_history",
@@ -86,6 +90,8 @@ class AuditRecord:
     """One stored audit row. ``old_value``/``new_value`` are JSON text (see :attr:`old`)."""
 
     id: int
+    chain: int
+    chain_seq: int
     occurred_at: dt.datetime
     actor: str
     action: str
@@ -139,7 +145,7 @@ def compute_row_hash(row: Mapping[str, Any]) -> str:
 
 
 _LOCK_HEAD = (
-    select(audit_head.c.last_id, audit_head.c.last_hash)
+    select(audit_head.c.last_id, audit_head.c.last_hash, audit_head.c.length)
     .where(audit_head.c.id == 1)
     .with_for_update()
 )
@@ -153,13 +159,13 @@ def append_audit_entries(
     txid: str,
     commit: bool = False,
 ) -> None:
-    """Append ``entries`` to the chain inside the caller's transaction.
+    """Append ``entries`` to a chain inside the caller's transaction.
 
-    Locks the chain head until the transaction ends: call this last, just before commit. On
-    PostgreSQL one call of the ``cletrial_append_audit`` function locks the head, hashes and
-    inserts the rows on the server; with ``commit`` the COMMIT is pipelined right behind it, so
-    the head is not held while the client waits for its turn on the CPU. The caller
-    still ends the transaction with ``conn.commit()`` (then a no-op on the server).
+    Locks a chain head until the transaction ends: call this last, just before commit. On
+    PostgreSQL one call of the ``cletrial_append_audit`` function locks the head of a free
+    chain, hashes and inserts the rows on the server; with ``commit`` the COMMIT travels in the
+    same message, so the head is not held while the client waits for its turn on the CPU. The
+    caller still ends the transaction with ``conn.commit()`` (then a no-op on the server).
     """
     if not entries:
         return
@@ -180,45 +186,49 @@ def append_audit_entries(
         else:
             conn.execute(_APPEND_PG, params)
         return
-    last_id, prev_hash = _read_head(conn)
+    last_id, prev_hash, length = _read_head(conn)
     for offset, row in enumerate(rows, start=1):
-        row.update(id=last_id + offset, prev_hash=prev_hash)
+        row.update(id=last_id + offset, chain=1, chain_seq=length + offset, prev_hash=prev_hash)
         prev_hash = row["row_hash"] = compute_row_hash(row)
         row["occurred_at"] = occurred_at
     execute_insert(conn, "audit_log", rows, returning_id=False)  # a trigger moves the head
 
 
-def _read_head(conn: Connection) -> tuple[int, str]:
-    """The chain head, locked (SQLite: the write transaction already excludes other writers)."""
+def _read_head(conn: Connection) -> tuple[int, str, int]:
+    """Chain 1's head (last id, hash, length), locked (SQLite: the write transaction already
+    excludes other writers). Only PostgreSQL databases have more than one chain."""
     if conn.dialect.driver != "pysqlite":
         head = conn.execute(_LOCK_HEAD).one()
-        return int(head.last_id), str(head.last_hash)
+        return int(head.last_id), str(head.last_hash), int(head.length)
     if not conn.in_transaction():
         conn.begin()
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        row = cursor.execute("SELECT last_id, last_hash FROM audit_head WHERE id = 1").fetchone()
+        row = cursor.execute(
+            "SELECT last_id, last_hash, length FROM audit_head WHERE id = 1"
+        ).fetchone()
     finally:
         cursor.close()
-    return int(row[0]), str(row[1])
+    return int(row[0]), str(row[1]), int(row[2])
 
 
 _APPEND_PG = text("SELECT cletrial_append_audit(:at, :txid, CAST(:rows AS jsonb))")
-_APPEND_PSYCOPG = "SELECT cletrial_append_audit(%s, %s, %s::jsonb)"
+_APPEND_AND_COMMIT = "SELECT cletrial_append_audit(%s, %s, %s::jsonb); COMMIT"
 
 
 def _append_and_commit_psycopg(conn: Connection, params: dict[str, Any]) -> None:
-    """Send the append and the COMMIT together in a psycopg pipeline: the server commits right
-    after the append (a failing append aborts the transaction, and the COMMIT with it)."""
+    """Send the append and the COMMIT in one message (two statements, one round trip; the
+    values are quoted by psycopg's ``ClientCursor``). The server commits right after the
+    append; a failing append aborts the transaction and the COMMIT is not run."""
+    import psycopg
+
     raw: Any = conn.connection.dbapi_connection
     dbapi = conn.dialect.loaded_dbapi
     try:
-        with raw.pipeline():
-            with raw.cursor() as cursor:
-                cursor.execute(_APPEND_PSYCOPG, (params["at"], params["txid"], params["rows"]))
-            raw.commit()
+        with psycopg.ClientCursor(raw) as cursor:
+            cursor.execute(_APPEND_AND_COMMIT, (params["at"], params["txid"], params["rows"]))
     except dbapi.Error as exc:
-        raise DBAPIError.instance(_APPEND_PSYCOPG, None, exc, dbapi.Error) from exc
+        raise DBAPIError.instance(_APPEND_AND_COMMIT, None, exc, dbapi.Error) from exc
 
 
 def audit_history(conn: Connection, table: str, record_id: int) -> list[AuditRecord]:
@@ -246,21 +256,42 @@ FindingKind = Literal["altered", "deleted", "inserted", "chain_broken", "head_mi
 
 @dataclass(frozen=True, slots=True)
 class AuditFinding:
-    """One problem found in the chain: the row id concerned, what happened, and a sentence."""
+    """One problem found: the row id concerned, what happened, a sentence, and the chain.
+
+    For deleted rows ``row_id`` is the row after the gap in its chain, or at the end of a chain
+    the id its head still records (the last deleted row).
+    """
 
     row_id: int
     kind: FindingKind
     detail: str
+    chain: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """One chain's head as stored: its last row's id and hash, and its length."""
+
+    chain: int
+    last_id: int
+    last_hash: str
+    length: int
 
 
 @dataclass(frozen=True)
 class AuditVerification:
-    """Result of :func:`verify_audit_chain`."""
+    """Result of :func:`verify_audit_chain`.
+
+    ``heads`` lists every chain's head; ``head_id`` and ``head_hash`` are those of the most
+    recently written chain (the only one on SQLite). Record the heads outside the database to
+    check them later as anchors.
+    """
 
     rows_checked: int
     head_id: int
     head_hash: str
     findings: list[AuditFinding] = field(default_factory=list)
+    heads: tuple[ChainHead, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -268,88 +299,144 @@ class AuditVerification:
         return not self.findings
 
     def summary(self) -> str:
-        """One line for people: the verdict, the rows checked and the chain head."""
-        if self.ok:
+        """The verdict, the rows checked and the chain heads (``ROW:HASH``, usable as anchors)."""
+        if not self.ok:
+            count = len(self.findings)
+            return f"audit trail does NOT verify: {count} problem(s) in {self.rows_checked} rows"
+        if len(self.heads) <= 1:
             return (
                 f"audit trail verifies: {self.rows_checked} rows, "
                 f"head row {self.head_id} hash {self.head_hash}"
             )
-        count = len(self.findings)
-        return f"audit trail does NOT verify: {count} problem(s) in {self.rows_checked} rows"
+        anchors = "; ".join(
+            f"chain {h.chain}: {h.length} rows, head {h.last_id}:{h.last_hash}"
+            for h in self.heads
+            if h.length
+        )
+        return f"audit trail verifies: {self.rows_checked} rows in {len(self.heads)} chains" + (
+            f" ({anchors})" if anchors else ""
+        )
 
 
-def _check_rows(rows: Iterable[Any], findings: list[AuditFinding]) -> tuple[int, int, str]:
-    """Walk the rows in id order; return (rows seen, last id, last stored hash)."""
-    expected_id, last_hash, seen = 1, GENESIS_HASH, 0
-    for row in rows:
-        seen += 1
-        data = row._asdict()
-        gap = data["id"] != expected_id
-        if gap:
-            first, last = expected_id, data["id"] - 1
-            span = f"row {first}" if first == last else f"rows {first}-{last}"
-            findings.append(AuditFinding(first, "deleted", f"{span} missing (deleted)"))
-        if compute_row_hash(data) != data["row_hash"]:
-            findings.append(AuditFinding(data["id"], "altered",
-                                         f"row {data['id']}: content does not match its hash "
-                                         "(altered)"))  # fmt: skip
-        elif data["prev_hash"] != last_hash and not gap:
-            findings.append(AuditFinding(data["id"], "chain_broken",
-                                         f"row {data['id']}: does not link to row "
-                                         f"{data['id'] - 1} (a row before it was altered or "
-                                         "replaced, or this row was inserted)"))  # fmt: skip
-        expected_id, last_hash = data["id"] + 1, data["row_hash"]
-    return seen, expected_id - 1, last_hash
+@dataclass
+class _ChainWalk:
+    """Where the walk through one chain has got to."""
+
+    seq: int = 0
+    last_id: int = 0
+    last_hash: str = GENESIS_HASH
+    rows: int = 0
+
+
+def _positions(first: int, last: int) -> str:
+    return f"position {first}" if first == last else f"positions {first}-{last}"
+
+
+def _check_row(data: Mapping[str, Any], walk: _ChainWalk, findings: list[AuditFinding]) -> None:
+    """Check one row against the walk of its chain, then advance the walk."""
+    row_id, chain, seq = data["id"], data["chain"], data["chain_seq"]
+    expected = walk.seq + 1
+    gap = seq != expected
+    if seq > expected:
+        findings.append(AuditFinding(row_id, "deleted",
+                                     f"chain {chain}: {_positions(expected, seq - 1)} missing "
+                                     f"before row {row_id} (deleted)", chain))  # fmt: skip
+    elif seq < expected:
+        findings.append(AuditFinding(row_id, "inserted",
+                                     f"chain {chain}: row {row_id} claims position {seq}, "
+                                     f"already taken (inserted)", chain))  # fmt: skip
+    if compute_row_hash(data) != data["row_hash"]:
+        findings.append(AuditFinding(row_id, "altered",
+                                     f"row {row_id}: content does not match its hash "
+                                     "(altered)", chain))  # fmt: skip
+    elif data["prev_hash"] != walk.last_hash and not gap:
+        before = f"row {walk.last_id}" if walk.last_id else "the chain's start"
+        findings.append(AuditFinding(row_id, "chain_broken",
+                                     f"row {row_id}: does not link to {before}, the row before "
+                                     f"it in chain {chain} (a row before it was altered or "
+                                     "replaced, or this row was inserted)", chain))  # fmt: skip
+    walk.seq, walk.last_id, walk.last_hash = max(seq, walk.seq), row_id, data["row_hash"]
+    walk.rows += 1
+
+
+def _check_head(head: ChainHead, walk: _ChainWalk, findings: list[AuditFinding]) -> None:
+    """Compare where a chain's rows end with what its head records."""
+    chain = head.chain
+    if walk.seq > head.length:
+        findings.append(AuditFinding(walk.last_id, "inserted",
+                                     f"chain {chain}: {_positions(head.length + 1, walk.seq)} "
+                                     f"after the chain head (row {head.last_id}): inserted",
+                                     chain))  # fmt: skip
+    elif walk.seq < head.length:
+        findings.append(AuditFinding(head.last_id, "deleted",
+                                     f"chain {chain}: {_positions(walk.seq + 1, head.length)} "
+                                     f"missing at the end of the chain, up to row "
+                                     f"{head.last_id} (deleted)", chain))  # fmt: skip
+    elif walk.last_hash != head.last_hash or walk.last_id != head.last_id:
+        findings.append(AuditFinding(walk.last_id, "head_mismatch",
+                                     f"row {walk.last_id}: differs from the head of chain "
+                                     f"{chain} (row {head.last_id})", chain))  # fmt: skip
 
 
 def verify_audit_chain(
-    conn: Connection, *, expect_head: tuple[int, str] | None = None
+    conn: Connection, *, anchors: Sequence[tuple[int, str]] = ()
 ) -> AuditVerification:
-    """Recompute the audit chain and report every altered, deleted or inserted row.
+    """Recompute every audit chain and report each altered, deleted or inserted row.
 
     Parameters
     ----------
     conn : Connection
-        A connection to the study database (read only).
-    expect_head : (int, str), optional
-        A row id and hash recorded earlier outside the database (an anchor): the chain must
-        still hold that row with that hash.
+        A connection to the study database (read only; use
+        :func:`cletrial.store.engine.read_connection` for one consistent snapshot).
+    anchors : sequence of (int, str), optional
+        Row ids and hashes recorded earlier outside the database (for example the heads printed
+        by ``cletrial audit verify``): each row must still exist with that hash.
 
     Returns
     -------
     AuditVerification
         ``ok`` when nothing was found; otherwise ``findings`` name the rows.
+
+    Examples
+    --------
+    >>> from cletrial.store import UnitOfWork, create_engine_for, upgrade
+    >>> engine = create_engine_for("sqlite://"); upgrade(engine)
+    >>> with UnitOfWork(engine, user="ana") as uow:
+    ...     _ = uow.studies.create(code="S", title="T", protocol_id="p", protocol_version="1")
+    >>> with engine.connect() as conn:
+    ...     verify_audit_chain(conn).summary()[:42]
+    'audit trail verifies: 1 rows, head row 1 h'
     """
     findings: list[AuditFinding] = []
     result = conn.execution_options(yield_per=2000).execute(
-        select(*[audit_log.c[name] for name in (*HASHED_FIELDS, "row_hash")]).order_by(
-            audit_log.c.id
-        )
+        select(*[audit_log.c[name] for name in (*HASHED_FIELDS, "chain", "chain_seq",
+                                                "row_hash")]).order_by(audit_log.c.id)
+    )  # fmt: skip
+    walks: dict[int, _ChainWalk] = {}
+    seen = 0
+    for row in result:
+        data = row._asdict()
+        _check_row(data, walks.setdefault(data["chain"], _ChainWalk()), findings)
+        seen += 1
+    heads = tuple(
+        ChainHead(int(h.id), int(h.last_id), str(h.last_hash), int(h.length))
+        for h in conn.execute(select(audit_head).order_by(audit_head.c.id))
     )
-    seen, last_id, last_hash = _check_rows(result, findings)
-    head = conn.execute(select(audit_head).where(audit_head.c.id == 1)).one_or_none()
-    head_id, head_hash = (int(head.last_id), str(head.last_hash)) if head else (0, GENESIS_HASH)
-    if last_id > head_id:
-        findings.append(AuditFinding(head_id + 1, "inserted",
-                                     f"rows {head_id + 1}-{last_id} are after the chain head "
-                                     f"(row {head_id}): inserted"))  # fmt: skip
-    elif last_id < head_id:
-        findings.append(AuditFinding(last_id + 1, "deleted",
-                                     f"rows {last_id + 1}-{head_id} missing at the end of the "
-                                     "chain (deleted)"))  # fmt: skip
-    elif last_hash != head_hash:
-        findings.append(
-            AuditFinding(
-                last_id, "head_mismatch", f"row {last_id}: hash differs from the chain head"
-            )
-        )
-    if expect_head is not None:
-        _check_anchor(conn, expect_head, findings)
-    return AuditVerification(seen, head_id, head_hash, findings)
+    for head in heads:
+        _check_head(head, walks.pop(head.chain, _ChainWalk()), findings)
+    for chain, walk in sorted(walks.items()):
+        findings.append(AuditFinding(walk.last_id, "inserted",
+                                     f"chain {chain}: {walk.rows} row(s) in a chain that has no "
+                                     "head (inserted)", chain))  # fmt: skip
+    for row_id, expected in anchors:
+        _check_anchor(conn, row_id, expected, findings)
+    latest = max(heads, key=lambda h: h.last_id, default=ChainHead(1, 0, GENESIS_HASH, 0))
+    return AuditVerification(seen, latest.last_id, latest.last_hash, findings, heads)
 
 
-def _check_anchor(conn: Connection, anchor: tuple[int, str], findings: list[AuditFinding]) -> None:
-    row_id, expected = anchor
+def _check_anchor(
+    conn: Connection, row_id: int, expected: str, findings: list[AuditFinding]
+) -> None:
     stored = conn.execute(
         select(audit_log.c.row_hash).where(audit_log.c.id == row_id)
     ).scalar_one_or_none()

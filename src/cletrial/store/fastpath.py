@@ -28,7 +28,10 @@ from sqlalchemy.exc import DBAPIError
 
 from cletrial.store.fields import table_of
 
-__all__ = ["PreparedInsert", "execute_insert", "prepare_insert"]
+__all__ = [
+    "PreparedFamilyInsert", "PreparedInsert", "execute_insert", "execute_insert_family",
+    "prepare_family_insert", "prepare_insert",
+]  # fmt: skip
 
 #: Drivers the fast path knows; others use ordinary SQLAlchemy execution.
 FAST_DRIVERS = frozenset({("sqlite", "pysqlite"), ("postgresql", "psycopg")})
@@ -62,9 +65,10 @@ def prepare_insert(table: str, dialect: Dialect, *, returning_id: bool) -> Prepa
     autoincrement_id = table != "audit_log"
     names = tuple(c.name for c in t.columns if not (c.name == "id" and autoincrement_id))
     if dialect.name == "postgresql":
-        # Short positional SQL (no casts): psycopg caches its parsing and adapts the values.
+        # Native $n placeholders, run on a psycopg RawCursor: psycopg sends the SQL as it is
+        # (its %s parsing is cached only up to 50 parameters, and a CLASI row has 63).
         sql = (f"INSERT INTO {t.name} ({', '.join(names)}) "
-               f"VALUES ({', '.join(['%s'] * len(names))})"
+               f"VALUES ({', '.join(f'${i}' for i in range(1, len(names) + 1))})"
                + (" RETURNING id" if returning_id else ""))  # fmt: skip
         processors = tuple(
             t.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
@@ -93,7 +97,8 @@ def execute_insert(
     if not conn.in_transaction():
         conn.begin()
     prepared = prepare_insert(table, dialect, returning_id=returning_id)
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    raw: Any = conn.connection.dbapi_connection
+    cursor = raw.cursor() if dialect.name == "sqlite" else _raw_cursor(raw)
     try:
         if returning_id:
             (row,) = rows
@@ -108,6 +113,111 @@ def execute_insert(
         raise DBAPIError.instance(prepared.sql, None, exc, dialect.loaded_dbapi.Error) from exc
     finally:
         cursor.close()
+
+
+@dataclass(frozen=True)
+class PreparedFamilyInsert:
+    """One PostgreSQL statement inserting a record and its children (data-modifying CTEs).
+
+    ``parts`` holds, for the parent then each child, its prepared single-row INSERT (for the
+    parameter order and converters) and the position of its ``link`` column (``None`` for the
+    parent), which the statement fills with the parent's new id.
+    """
+
+    sql: str
+    parts: tuple[tuple[PreparedInsert, int | None], ...]
+
+    def parameters(self, rows: Sequence[Mapping[str, Any]]) -> tuple[Any, ...]:
+        """Convert the parent's and the children's values into one parameter tuple."""
+        out: list[Any] = []
+        for (prepared, link_at), row in zip(self.parts, rows, strict=True):
+            values = prepared.parameters(row)
+            assert isinstance(values, tuple)
+            out.extend(values if link_at is None else values[:link_at] + values[link_at + 1 :])
+        return tuple(out)
+
+
+@cache
+def prepare_family_insert(
+    table: str, children: tuple[str, ...], link: str, dialect: Dialect
+) -> PreparedFamilyInsert:
+    """Compile, for PostgreSQL, one statement that inserts a ``table`` row and one row of each
+    of ``children`` whose ``link`` column is the new row's id; it returns every new id.
+
+    >>> from sqlalchemy.dialects import postgresql
+    >>> family = prepare_family_insert("visits", ("sledai_assessments",), "visit_id",
+    ...                                postgresql.dialect())
+    >>> print(family.sql[:60])
+    WITH p0 AS (INSERT INTO visits (version, patient_id, visit_d
+    >>> family.sql.endswith("SELECT (SELECT id FROM p0), (SELECT id FROM p1)")
+    True
+    """
+    parent = prepare_insert(table, dialect, returning_id=True)
+    parts: list[tuple[PreparedInsert, int | None]] = [(parent, None)]
+    ctes = [f"p0 AS ({parent.sql})"]
+    number = len(parent.names)
+    for index, child_table in enumerate(children, start=1):
+        child = prepare_insert(child_table, dialect, returning_id=True)
+        link_at = child.names.index(link)
+        values = []
+        for name in child.names:
+            if name == link:
+                values.append("(SELECT id FROM p0)")
+            else:
+                number += 1
+                values.append(f"${number}")
+        ctes.append(f"p{index} AS (INSERT INTO {child_table} ({', '.join(child.names)}) "
+                    f"VALUES ({', '.join(values)}) RETURNING id)")  # fmt: skip
+        parts.append((child, link_at))
+    ids = ", ".join(f"(SELECT id FROM p{i})" for i in range(len(parts)))
+    return PreparedFamilyInsert(f"WITH {', '.join(ctes)} SELECT {ids}", tuple(parts))
+
+
+def execute_insert_family(
+    conn: Connection,
+    parent: tuple[str, Mapping[str, Any]],
+    children: Sequence[tuple[str, Mapping[str, Any]]],
+    *,
+    link: str,
+) -> list[int]:
+    """Insert a record and its children (each child's ``link`` set to the parent's new id) in
+    the connection's current transaction; return the new ids, parent first.
+
+    PostgreSQL with psycopg: one statement, one round trip. Otherwise one INSERT per row.
+    """
+    dialect = conn.dialect
+    table, row = parent
+    if (dialect.name, dialect.driver) != ("postgresql", "psycopg"):
+        parent_id = execute_insert(conn, table, [row], returning_id=True)
+        assert parent_id is not None
+        ids = [parent_id]
+        for child_table, child in children:
+            child_id = execute_insert(conn, child_table, [{**child, link: parent_id}],
+                                      returning_id=True)  # fmt: skip
+            assert child_id is not None
+            ids.append(child_id)
+        return ids
+    if not conn.in_transaction():
+        conn.begin()
+    family = prepare_family_insert(table, tuple(t for t, _ in children), link, dialect)
+    params = family.parameters([row, *(child for _, child in children)])
+    cursor = _raw_cursor(conn.connection.dbapi_connection)
+    try:
+        cursor.execute(family.sql, params)
+        fetched = cursor.fetchone()
+        assert fetched is not None, "the family INSERT gave no row"
+        return [int(value) for value in fetched]
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(family.sql, None, exc, dialect.loaded_dbapi.Error) from exc
+    finally:
+        cursor.close()
+
+
+def _raw_cursor(connection: Any) -> Any:
+    """A psycopg cursor that takes ``$n`` placeholders as they are."""
+    import psycopg
+
+    return psycopg.RawCursor(connection)
 
 
 def _insert_slow(

@@ -1,10 +1,13 @@
 """The audit trail tables: ``audit_log`` (append-only, hash-chained) and its chain head.
 
-``audit_log.id`` is the position in the chain (1, 2, 3, ... without gaps); each row stores the
-hash of the previous row (``prev_hash``) and the hash of its own canonical content
-(``row_hash``). ``audit_head`` has one row holding the id and hash of the last row; writers lock
-it, which keeps the chain linear under concurrent writers. Triggers created by the migration
-refuse UPDATE and DELETE on ``audit_log`` on both engines.
+The trail is one or more hash chains: one on SQLite, ``AUDIT_CHAINS_POSTGRESQL`` (8) on
+PostgreSQL, so that concurrent commits need not wait for each other. ``audit_log.id`` is unique
+and increasing; ``chain`` and ``chain_seq`` say which chain the row belongs to and its position
+in it (1, 2, 3, ... without gaps). Each row stores the hash of the previous row of its chain
+(``prev_hash``) and the hash of its own canonical content (``row_hash``). ``audit_head`` has one
+row per chain (``id`` = the chain) holding the id and hash of its last row and its length;
+a writer locks one head, which keeps that chain linear under concurrent writers. Triggers
+created by the migrations refuse UPDATE and DELETE on ``audit_log`` on both engines.
 
 >>> [c.name for c in AuditRow.__table__.primary_key]
 ['id']
@@ -41,6 +44,8 @@ class AuditRow(Base):
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
     )
+    chain: Mapped[int] = mapped_column(Integer)
+    chain_seq: Mapped[int] = mapped_column(BigInteger)
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(6))
@@ -57,9 +62,10 @@ class AuditRow(Base):
 
 
 class AuditHead(Base):
-    """The head of the audit chain (a single row, ``id == 1``)."""
+    """The head of one audit chain (``id`` is the chain; chain 1 always exists)."""
 
     __tablename__ = "audit_head"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_id: Mapped[int] = mapped_column(BigInteger)
     last_hash: Mapped[str] = mapped_column(String(64))
+    length: Mapped[int] = mapped_column(BigInteger)

@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 
 from cletrial.errors import InputError, LockedRecordError
 from cletrial.instruments import (
+    ClasiForm,
     compute_clasi,
     compute_clasi_severity,
     compute_sledai,
@@ -44,7 +45,25 @@ from cletrial.store.repositories.base import Repository
 from cletrial.store.tables_forms import CLASI_ITEM_COLUMNS, SLEDAI_ITEM_COLUMNS
 from cletrial.store.types import utc_now
 
-__all__ = ["ClasiRepository", "SledaiRepository", "VisitRepository"]
+__all__ = [
+    "ClasiRepository", "SledaiRepository", "VisitRepository", "clasi_values", "sledai_values",
+]  # fmt: skip
+
+
+def clasi_values(form: ClasiForm) -> dict[str, Any]:
+    """The stored columns of a validated CLASI form: its items and its scores."""
+    score = compute_clasi(form)
+    return {**clasi_form_to_columns(form), "entry": "items", "activity": score.activity,
+            "damage": score.damage, "activity_severity": score.activity_severity}  # fmt: skip
+
+
+def sledai_values(form: Any) -> dict[str, Any]:
+    """The stored columns of a validated SLEDAI-2K form (``SledaiForm``): its descriptors and
+    its score."""
+    values: dict[str, Any] = {n: bool(getattr(form, n)) for n in SLEDAI_ITEM_COLUMNS}
+    values.update(entry="items", score=compute_sledai(form))
+    return values
+
 
 R = TypeVar("R", ClasiRecord, SledaiRecord)
 
@@ -74,17 +93,16 @@ class VisitRepository(Repository[VisitRecord]):
         concomitant medications (``None``: not recorded). Forms are validated before anything
         is written (FormError names the field).
         """
-        clasi_form = validate_clasi_form(clasi) if clasi is not None else None
-        sledai_form = validate_sledai_form(sledai) if sledai is not None else None
-        row = self._uow.insert(self.table, {
+        forms: list[tuple[str, dict[str, Any]]] = []
+        if clasi is not None:
+            forms.append((ClasiRepository.table, clasi_values(validate_clasi_form(clasi))))
+        if sledai is not None:
+            forms.append((SledaiRepository.table, sledai_values(validate_sledai_form(sledai))))
+        row, _forms = self._uow.insert_with_children(self.table, {
             "patient_id": patient_id, "visit_date": visit_date, "kind": kind, "label": label,
             "medications": None if medications is None else list(medications), "notes": notes,
             "status": "open",
-        })  # fmt: skip
-        if clasi_form is not None:
-            self._uow.clasi.save(row["id"], clasi_form)
-        if sledai_form is not None:
-            self._uow.sledai.save(row["id"], sledai_form)
+        }, forms, link="visit_id")  # fmt: skip
         return VisitRecord.from_row(row)
 
     def for_patient(self, patient_id: int) -> list[VisitRecord]:
@@ -199,11 +217,7 @@ class ClasiRepository(_FormRepository[ClasiRecord]):
         reason once saved); only the items that change are written to the audit trail.
         """
         validated = validate_clasi_form(form)
-        score = compute_clasi(validated)
-        values = {**clasi_form_to_columns(validated), "entry": "items",
-                  "activity": score.activity, "damage": score.damage,
-                  "activity_severity": score.activity_severity}  # fmt: skip
-        row = self._save(visit_id, values, expected_version, reason)
+        row = self._save(visit_id, clasi_values(validated), expected_version, reason)
         return ClasiRecord.from_row(row, form=validated)
 
     def save_scores(
@@ -255,9 +269,7 @@ class SledaiRepository(_FormRepository[SledaiRecord]):
     ) -> SledaiRecord:
         """Store a SLEDAI-2K form (descriptor -> bool) and its score."""
         validated = validate_sledai_form(form)
-        values: dict[str, Any] = {n: bool(getattr(validated, n)) for n in SLEDAI_ITEM_COLUMNS}
-        values.update(entry="items", score=compute_sledai(validated))
-        row = self._save(visit_id, values, expected_version, reason)
+        row = self._save(visit_id, sledai_values(validated), expected_version, reason)
         return SledaiRecord.from_row(row, form=validated)
 
     def save_score(
