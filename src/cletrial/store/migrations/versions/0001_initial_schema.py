@@ -500,6 +500,20 @@ PG_GUARDS = (
 )  # fmt: skip
 
 
+#: SQLite guards of the chain head: (name -> SQL).
+SQLITE_HEAD_GUARDS = {
+    "audit_head_forward_only": (
+        "CREATE TRIGGER audit_head_forward_only BEFORE UPDATE ON audit_head "
+        "WHEN NEW.last_id <= OLD.last_id OR NEW.id <> OLD.id "
+        "BEGIN SELECT RAISE(ABORT, 'audit_head only moves forward'); END"
+    ),
+    "audit_log_moves_head": (
+        "CREATE TRIGGER audit_log_moves_head AFTER INSERT ON audit_log BEGIN "
+        "UPDATE audit_head SET last_id = NEW.id, last_hash = NEW.row_hash WHERE id = 1; END"
+    ),
+}
+
+
 def _create_audit_guards() -> None:
     """Make ``audit_log`` append-only with triggers on both engines."""
     if op.get_bind().dialect.name == "sqlite":
@@ -512,15 +526,8 @@ def _create_audit_guards() -> None:
             "CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head "
             "BEGIN SELECT RAISE(ABORT, 'audit_head cannot be deleted'); END"
         )
-        op.execute(
-            "CREATE TRIGGER audit_head_forward_only BEFORE UPDATE ON audit_head "
-            "WHEN NEW.last_id <= OLD.last_id OR NEW.id <> OLD.id "
-            "BEGIN SELECT RAISE(ABORT, 'audit_head only moves forward'); END"
-        )
-        op.execute(
-            "CREATE TRIGGER audit_log_moves_head AFTER INSERT ON audit_log BEGIN "
-            "UPDATE audit_head SET last_id = NEW.id, last_hash = NEW.row_hash WHERE id = 1; END"
-        )
+        for statement in SQLITE_HEAD_GUARDS.values():
+            op.execute(statement)
         return
     for _name, statement in PG_GUARDS:
         op.execute(statement)

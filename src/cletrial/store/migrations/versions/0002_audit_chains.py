@@ -186,12 +186,5 @@ def downgrade() -> None:
                           ("audit_log", "chain")):  # fmt: skip
         op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     if bind.dialect.name == "sqlite":
-        op.execute(
-            "CREATE TRIGGER audit_head_forward_only BEFORE UPDATE ON audit_head "
-            "WHEN NEW.last_id <= OLD.last_id OR NEW.id <> OLD.id "
-            "BEGIN SELECT RAISE(ABORT, 'audit_head only moves forward'); END"
-        )
-        op.execute(
-            "CREATE TRIGGER audit_log_moves_head AFTER INSERT ON audit_log BEGIN "
-            "UPDATE audit_head SET last_id = NEW.id, last_hash = NEW.row_hash WHERE id = 1; END"
-        )
+        for statement in initial.SQLITE_HEAD_GUARDS.values():  # type: ignore[attr-defined]
+            op.execute(statement)
