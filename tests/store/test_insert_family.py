@@ -104,3 +104,12 @@ def test_postgresql_writes_a_visit_and_its_forms_in_one_statement(
     with UnitOfWork(pg_engine, user="ana") as uow:
         uow.visits.create(patient_id=patient.id, visit_date=D, clasi=FORM, sledai=SLEDAI)
     assert calls == ["family"]
+
+
+def test_create_with_forms_returns_the_stored_forms(seed: Seed) -> None:
+    with UnitOfWork(seed.engine, user="ana") as uow:
+        saved = uow.visits.create_with_forms(patient_id=seed.patient_id, visit_date=D, clasi=FORM)
+    with UnitOfWork(seed.engine, read_only=True) as uow:
+        assert saved.visit == uow.visits.get(saved.visit.id)
+        assert saved.clasi == uow.clasi.for_visit(saved.visit.id)
+    assert saved.sledai is None  # not given: missing, not an empty form

@@ -159,16 +159,16 @@ def create_visit(uow: UnitOfWork, patient: PatientRecord, body: VisitCreate) -> 
 
     Returns the records as written, so the answer is built without reading them back.
     """
-    visit = uow.visits.create(
+    visit, clasi, sledai = uow.visits.create_with_forms(
         patient_id=patient.id,
         visit_date=body.visit_date,
         kind=body.kind,
         label=body.label,
         medications=body.medications,
         notes=body.notes,
+        clasi=body.clasi,
+        sledai=body.sledai,
     )
-    clasi = None if body.clasi is None else uow.clasi.save(visit.id, body.clasi)
-    sledai = None if body.sledai is None else uow.sledai.save(visit.id, body.sledai)
     labs = _add_labs(uow, patient.id, visit.id, body.visit_date, body.labs)
     for event in body.adverse_events:
         uow.adverse_events.add(patient_id=patient.id, **event.model_dump())

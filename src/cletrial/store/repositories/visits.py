@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from cletrial.errors import InputError, LockedRecordError
 from cletrial.instruments import (
@@ -46,8 +46,17 @@ from cletrial.store.tables_forms import CLASI_ITEM_COLUMNS, SLEDAI_ITEM_COLUMNS
 from cletrial.store.types import utc_now
 
 __all__ = [
-    "ClasiRepository", "SledaiRepository", "VisitRepository", "clasi_values", "sledai_values",
+    "ClasiRepository", "NewVisit", "SledaiRepository", "VisitRepository", "clasi_values",
+    "sledai_values",
 ]  # fmt: skip
+
+
+class NewVisit(NamedTuple):
+    """A visit just recorded, with the forms recorded with it (``None`` when not given)."""
+
+    visit: VisitRecord
+    clasi: ClasiRecord | None
+    sledai: SledaiRecord | None
 
 
 def clasi_values(form: ClasiForm) -> dict[str, Any]:
@@ -91,19 +100,48 @@ class VisitRepository(Repository[VisitRecord]):
 
         ``kind`` is baseline (one per patient), scheduled or unscheduled; ``medications`` the
         concomitant medications (``None``: not recorded). Forms are validated before anything
-        is written (FormError names the field).
+        is written (FormError names the field). :meth:`create_with_forms` also returns the
+        stored forms.
         """
+        return self.create_with_forms(
+            patient_id=patient_id, visit_date=visit_date, kind=kind, label=label,
+            medications=medications, notes=notes, clasi=clasi, sledai=sledai,
+        ).visit  # fmt: skip
+
+    def create_with_forms(
+        self,
+        *,
+        patient_id: int,
+        visit_date: dt.date,
+        kind: str = "scheduled",
+        label: str | None = None,
+        medications: Sequence[str] | None = None,
+        notes: str | None = None,
+        clasi: Mapping[str, Any] | Any | None = None,
+        sledai: Mapping[str, Any] | Any | None = None,
+    ) -> NewVisit:
+        """As :meth:`create`, returning the visit and its stored forms (``None`` when not given).
+
+        The visit and its forms are written together (one statement on PostgreSQL).
+        """
+        clasi_form = None if clasi is None else validate_clasi_form(clasi)
+        sledai_form = None if sledai is None else validate_sledai_form(sledai)
         forms: list[tuple[str, dict[str, Any]]] = []
-        if clasi is not None:
-            forms.append((ClasiRepository.table, clasi_values(validate_clasi_form(clasi))))
-        if sledai is not None:
-            forms.append((SledaiRepository.table, sledai_values(validate_sledai_form(sledai))))
-        row, _forms = self._uow.insert_with_children(self.table, {
+        if clasi_form is not None:
+            forms.append((ClasiRepository.table, clasi_values(clasi_form)))
+        if sledai_form is not None:
+            forms.append((SledaiRepository.table, sledai_values(sledai_form)))
+        row, stored = self._uow.insert_with_children(self.table, {
             "patient_id": patient_id, "visit_date": visit_date, "kind": kind, "label": label,
             "medications": None if medications is None else list(medications), "notes": notes,
             "status": "open",
         }, forms, link="visit_id")  # fmt: skip
-        return VisitRecord.from_row(row)
+        rows = iter(stored)
+        return NewVisit(
+            VisitRecord.from_row(row),
+            None if clasi_form is None else ClasiRecord.from_row(next(rows), form=clasi_form),
+            None if sledai_form is None else SledaiRecord.from_row(next(rows), form=sledai_form),
+        )
 
     def for_patient(self, patient_id: int) -> list[VisitRecord]:
         """Visits of a patient, by date."""
