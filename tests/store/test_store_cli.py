@@ -130,3 +130,40 @@ def test_docs_mention_every_command() -> None:
                     "cletrial audit verify", "cletrial audit show", "cletrial import",
                     "cletrial export", "cletrial export-history", "cletrial user add"):  # fmt: skip
         assert command in docs, command
+
+
+@pytest.mark.postgres
+def test_audit_verify_prints_every_chain_head_to_use_as_anchors(pg_url: str) -> None:
+    """On PostgreSQL the trail has several chains: verify names each head in use, and each
+    can be checked later with a repeated --anchor."""
+    import threading
+
+    from cletrial.store import UnitOfWork
+
+    engine = create_engine_for(pg_url)
+    with UnitOfWork(engine, user="ana") as uow:
+        study = uow.studies.create(code="S", title="T", protocol_id="p", protocol_version="1")
+
+    def write(i: int) -> None:
+        for j in range(6):
+            with UnitOfWork(engine, user="ana") as uow:
+                uow.sites.create(study_id=study.id, code=f"S{i}-{j}", name="Site")
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    engine.dispose()
+    code, out, _ = _run("audit", "verify", "--database", pg_url, "--json")
+    heads = [h for h in json.loads(out)["heads"] if h["length"]]
+    assert code == 0 and len(json.loads(out)["heads"]) == 8 and len(heads) > 1
+    assert sum(h["length"] for h in heads) == json.loads(out)["rows_checked"] == 37
+    code, out, _ = _run("audit", "verify", "--database", pg_url)
+    anchors = [f"{h['last_id']}:{h['last_hash']}" for h in heads]
+    assert code == 0 and all(anchor in out for anchor in anchors)
+    args = [arg for anchor in anchors for arg in ("--anchor", anchor)]
+    assert _run("audit", "verify", "--database", pg_url, *args)[0] == 0
+    forged = [*args[:-1], anchors[-1][:-1] + ("0" if anchors[-1][-1] != "0" else "1")]
+    code, out, _ = _run("audit", "verify", "--database", pg_url, *forged)
+    assert code == 1 and "differs from the recorded anchor" in out

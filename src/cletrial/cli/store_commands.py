@@ -56,11 +56,12 @@ def _actor(user: str | None) -> str:
 
 
 def _engine(database: str | None) -> Any:
+    """The command's engine; without a connection pool, so no connection outlives its use."""
     from cletrial.errors import CletrialError
     from cletrial.store import create_engine_for
 
     try:
-        return create_engine_for(database)
+        return create_engine_for(database, pool_size=0)
     except CletrialError as exc:
         fail(str(exc))
 

@@ -30,7 +30,7 @@ from typing import Any, ClassVar, Final
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 from cletrial.errors import StoreError
 
@@ -270,7 +270,8 @@ def create_engine_for(url: str | None = None, *, echo: bool = False, pool_size: 
     echo : bool
         Log SQL statements (for debugging; never use on production data).
     pool_size : int
-        PostgreSQL connection pool size.
+        PostgreSQL connection pool size; 0 for no pool (each connection is closed when given
+        back: for one-shot commands, which then leave no connection open).
 
     Returns
     -------
@@ -297,6 +298,8 @@ def create_engine_for(url: str | None = None, *, echo: bool = False, pool_size: 
         return _sqlite_engine(raw, echo)
     if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
         rest = raw.split(":", 1)[1]
+        if pool_size == 0:
+            return create_engine("postgresql+psycopg:" + rest, echo=echo, poolclass=NullPool)
         return create_engine(
             "postgresql+psycopg:" + rest,
             echo=echo,
