@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, Required, TypedDict, TypeVar, Unpack
 
 from cletrial.errors import InputError, LockedRecordError
 from cletrial.instruments import (
@@ -46,9 +46,22 @@ from cletrial.store.tables_forms import CLASI_ITEM_COLUMNS, SLEDAI_ITEM_COLUMNS
 from cletrial.store.types import utc_now
 
 __all__ = [
-    "ClasiRepository", "NewVisit", "SledaiRepository", "VisitRepository", "clasi_values",
-    "sledai_values",
+    "ClasiRepository", "NewVisit", "NewVisitFields", "SledaiRepository", "VisitRepository",
+    "clasi_values", "sledai_values",
 ]  # fmt: skip
+
+
+class NewVisitFields(TypedDict, total=False):
+    """The fields of a new visit (the keyword arguments of ``VisitRepository.create``)."""
+
+    patient_id: Required[int]
+    visit_date: Required[dt.date]
+    kind: str
+    label: str | None
+    medications: Sequence[str] | None
+    notes: str | None
+    clasi: Mapping[str, Any] | Any | None
+    sledai: Mapping[str, Any] | Any | None
 
 
 class NewVisit(NamedTuple):
@@ -84,29 +97,16 @@ class VisitRepository(Repository[VisitRecord]):
     record = VisitRecord
     order_by = ("patient_id", "visit_date")
 
-    def create(
-        self,
-        *,
-        patient_id: int,
-        visit_date: dt.date,
-        kind: str = "scheduled",
-        label: str | None = None,
-        medications: Sequence[str] | None = None,
-        notes: str | None = None,
-        clasi: Mapping[str, Any] | Any | None = None,
-        sledai: Mapping[str, Any] | Any | None = None,
-    ) -> VisitRecord:
+    def create(self, **visit: Unpack[NewVisitFields]) -> VisitRecord:
         """Record a visit, optionally with its CLASI and SLEDAI-2K forms (scored and stored).
 
-        ``kind`` is baseline (one per patient), scheduled or unscheduled; ``medications`` the
-        concomitant medications (``None``: not recorded). Forms are validated before anything
-        is written (FormError names the field). :meth:`create_with_forms` also returns the
-        stored forms.
+        Fields (:class:`NewVisitFields`): ``patient_id`` and ``visit_date`` (required);
+        ``kind`` baseline (one per patient), scheduled (default) or unscheduled; ``label``;
+        ``medications`` the concomitant medications (``None``: not recorded); ``notes``;
+        ``clasi`` and ``sledai`` the forms. Forms are validated before anything is written
+        (FormError names the field). :meth:`create_with_forms` also returns the stored forms.
         """
-        return self.create_with_forms(
-            patient_id=patient_id, visit_date=visit_date, kind=kind, label=label,
-            medications=medications, notes=notes, clasi=clasi, sledai=sledai,
-        ).visit  # fmt: skip
+        return self.create_with_forms(**visit).visit
 
     def create_with_forms(
         self,
