@@ -256,6 +256,57 @@ def test_dose_patch_moving_the_first_dose_moves_the_first_dose_date(
     assert any(row["field"] == "first_dose_date" and row["reason"] == reason for row in audit)
 
 
+def _add_dose(client: TestClient, h: dict[str, str], pid: int, start: str) -> Any:
+    body = {"regimen": "10_daily", "start_date": start}
+    return client.post(f"/api/patients/{pid}/doses", headers=h, json=body).json()
+
+
+def _first_dose_date(client: TestClient, h: dict[str, str], pid: int) -> Any:
+    return client.get(f"/api/patients/{pid}", headers=h).json()["first_dose_date"]
+
+
+def test_the_first_dose_date_follows_the_earliest_dose(
+    client: TestClient, headers: H, study: Study
+) -> None:
+    """Moving the first dose after the next one, or removing it, keeps the patient's first
+    dose date on the earliest dose left (the protocol engine refuses any other); removing the
+    last dose clears it."""
+    h = headers["investigator"]
+    pid = make_patient(client, h, study.site_a)
+    make_visit(client, h, pid)  # baseline 2024-01-15 with 5 mg daily: the first dose
+    (first,) = client.get(f"/api/patients/{pid}/doses", headers=h).json()
+    second = _add_dose(client, h, pid, "2024-02-12")
+    moved = {"version": 1, "reason": "date typo", "start_date": "2024-03-11"}
+    r = client.patch(f"/api/doses/{first['id']}", headers=h, json=moved)
+    assert r.status_code == 200, r.text
+    assert _first_dose_date(client, h, pid) == "2024-02-12"
+    reason = "dose recorded for the wrong patient"
+    r = _call(client, "DELETE", f"/api/doses/{second['id']}", {"version": 1, "reason": reason}, h)
+    assert r.status_code == 204, r.text
+    assert _first_dose_date(client, h, pid) == "2024-03-11"
+    audit = client.get(f"/api/patients/{pid}/audit", headers=h).json()
+    assert any(row["field"] == "first_dose_date" and row["reason"] == reason
+               and row["new_value"] == '"2024-03-11"' for row in audit)  # fmt: skip
+    r = _call(client, "DELETE", f"/api/doses/{first['id']}", {"version": 2, "reason": reason}, h)
+    assert r.status_code == 204, r.text
+    assert _first_dose_date(client, h, pid) is None
+    assert client.get(f"/api/patients/{pid}/recommendation", headers=h).status_code == 200
+
+
+def test_removing_a_later_dose_keeps_the_first_dose_date(
+    client: TestClient, headers: H, study: Study
+) -> None:
+    h = headers["investigator"]
+    pid = make_patient(client, h, study.site_a)
+    make_visit(client, h, pid)
+    later = _add_dose(client, h, pid, "2024-02-12")
+    r = _call(client, "DELETE", f"/api/doses/{later['id']}", {"version": 1, "reason": "typo"}, h)
+    assert r.status_code == 204, r.text
+    assert _first_dose_date(client, h, pid) == "2024-01-15"
+    audit = client.get(f"/api/patients/{pid}/audit", headers=h).json()
+    assert not any(row["field"] == "first_dose_date" and row["reason"] == "typo" for row in audit)
+
+
 def test_a_start_date_taken_by_another_dose_is_422_naming_the_field(
     client: TestClient, headers: H, study: Study
 ) -> None:

@@ -26,6 +26,7 @@ Each kind of record is a declaration (:class:`RecordKind`):
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -158,10 +159,11 @@ def update_record(
 ) -> Any:  # fmt: skip
     """Write ``changes`` to ``record`` read at ``version``; return the stored record.
 
-    Fields whose value does not change are not written (nothing changed: no new version). When
-    a dose that starts on the patient's first dose date moves, the first dose date moves with
-    it (same reason). ``uow`` must be the writing unit of work in which ``patient`` and
-    ``record`` were read (:func:`record_in_scope`).
+    Fields whose value does not change are not written (nothing changed: no new version). A
+    patient's first dose date that was the date of their earliest dose stays so: when a dose
+    change moves the earliest date, the first dose date follows (same reason). ``uow`` must be
+    the writing unit of work in which ``patient`` and ``record`` were read
+    (:func:`record_in_scope`).
 
     Raises
     ------
@@ -173,25 +175,47 @@ def update_record(
         A value the store refuses, naming ``table.field`` and the value (HTTP 422); for a dose,
         a regimen that is not a step of the dose ladder of the patient's study's protocol.
     """
+    before = _earliest_dose(uow, patient) if kind is DOSE else None
     saved = kind.repository(uow).update(
         record.id, expected_version=version, reason=reason, **changes
     )
-    moved = saved.start_date != record.start_date
-    if kind is DOSE and moved and patient.first_dose_date == record.start_date:
-        uow.patients.update(patient.id, expected_version=patient.version, reason=reason,
-                            first_dose_date=saved.start_date)  # fmt: skip
+    if kind is DOSE:
+        _follow_earliest_dose(uow, patient, before, reason)
     return saved
 
 
 def remove_record(
-    uow: UnitOfWork, kind: RecordKind, record_id: int, *, version: int, reason: str
-) -> None:
+    uow: UnitOfWork, kind: RecordKind, patient: PatientRecord, record_id: int, *, version: int,
+    reason: str,
+) -> None:  # fmt: skip
     """Delete a record entered in error, read at ``version``, with the ``reason``.
 
     The store keeps the whole record and the reason in a DELETE audit row
-    (:func:`record_audit` still finds it). Raises as :func:`update_record` does.
+    (:func:`record_audit` still finds it). Removing the patient's earliest dose moves their
+    first dose date to the next dose, or clears it when no dose is left (same reason). Raises
+    as :func:`update_record` does.
     """
+    before = _earliest_dose(uow, patient) if kind is DOSE else None
     kind.repository(uow).delete(record_id, expected_version=version, reason=reason)
+    if kind is DOSE:
+        _follow_earliest_dose(uow, patient, before, reason)
+
+
+def _earliest_dose(uow: UnitOfWork, patient: PatientRecord) -> dt.date | None:
+    return min((d.start_date for d in uow.doses.for_patient(patient.id)), default=None)
+
+
+def _follow_earliest_dose(
+    uow: UnitOfWork, patient: PatientRecord, before: dt.date | None, reason: str
+) -> None:
+    """Keep the first dose date on the earliest dose when it was there before the change (the
+    protocol reads the first dose date as the start of the first regimen recorded)."""
+    if patient.first_dose_date is None or patient.first_dose_date != before:
+        return
+    after = _earliest_dose(uow, patient)
+    if after != before:
+        uow.patients.update(patient.id, expected_version=patient.version, reason=reason,
+                            first_dose_date=after)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -74,8 +74,8 @@ def _remove(
     request: Request, user: WebUser, kind: RecordKind, record_id: int, body: RemoveRequest
 ) -> Response:
     with write_uow(request, user) as uow:
-        record_in_scope(uow, user, kind, record_id, _route(request))
-        remove_record(uow, kind, record_id, version=body.version, reason=body.reason)
+        patient, _record = record_in_scope(uow, user, kind, record_id, _route(request))
+        remove_record(uow, kind, patient, record_id, version=body.version, reason=body.reason)
     return Response(status_code=204)
 
 

@@ -147,8 +147,9 @@ def _field_of(exc: InputError, fields: Sequence[FormField]) -> str:
 def _first_dose_hint(kind: RecordKind, patient: PatientRecord, record: Any) -> str:
     if kind is not DOSE or patient.first_dose_date != record.start_date:
         return ""
-    return ("This is the patient's first dose: changing its start date also changes the "
-            "patient's first dose date (with the same reason).")  # fmt: skip
+    return ("This is the patient's first dose: the patient's first dose date follows the "
+            "earliest dose when its start date changes or it is removed (with the same "
+            "reason).")  # fmt: skip
 
 
 def _context(
@@ -210,7 +211,7 @@ def _remove_submit(request: Request, user: WebUser, uow: UnitOfWork, kind: Recor
     try:
         with write_uow(request, user) as wuow:
             _scoped(wuow, user, kind, patient_id, record_id, "remove")
-            remove_record(wuow, kind, record_id, version=version, reason=reason)
+            remove_record(wuow, kind, patient, record_id, version=version, reason=reason)
         base = f"/patients/{patient_id}/{kind.segment}/{record_id}"
         target = f"{base}/audit?removed=1" if user.can(Permission.VIEW_AUDIT) else (
             f"/patients/{patient_id}?removed=1")  # fmt: skip
