@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, Engine, create_engine, select, text
 
 from cletrial.errors import AuditChainError
 from cletrial.store import (
@@ -263,3 +263,57 @@ def test_verification_during_writes_sees_one_consistent_snapshot(seed: Seed) -> 
         stop.set()
         writer.join()
     assert errors == []
+
+
+def _write_study(engine: Engine, code: str) -> int:
+    """Save one study; return the chain its audit row went to."""
+    with UnitOfWork(engine, user="ana") as uow:
+        study = uow.studies.create(code=code, title="T", protocol_id="p", protocol_version="1")
+    query = text("SELECT chain FROM audit_log WHERE table_name = 'studies' AND record_id = :i")
+    with engine.connect() as conn:
+        return int(conn.execute(query, {"i": study.id}).scalar_one())
+
+
+@pytest.mark.postgres
+def test_a_writer_takes_a_free_chain_when_its_own_is_busy(pg_engine: Engine) -> None:
+    own = _write_study(pg_engine, "S1")  # the writer's preferred chain, while all are free
+    assert _write_study(pg_engine, "S2") == own  # the same connection prefers the same chain
+    locker = create_engine(pg_engine.url)  # another connection than the writer's
+    chains: list[int] = []
+    with locker.connect() as other:
+        other.execute(text("SELECT 1 FROM audit_head WHERE id = :c FOR UPDATE"), {"c": own})
+        writer = threading.Thread(target=lambda: chains.append(_write_study(pg_engine, "S3")))
+        writer.start()
+        writer.join(5)
+        waited = writer.is_alive()
+        other.rollback()
+    writer.join()
+    assert not waited and chains and chains[0] != own  # took another chain at once
+    locker.dispose()
+    assert _write_study(pg_engine, "S4") == own
+    with pg_engine.connect() as conn:
+        assert verify_audit_chain(conn).ok
+
+
+@pytest.mark.postgres
+def test_a_writer_waits_when_every_chain_is_busy(pg_engine: Engine) -> None:
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            _write_study(pg_engine, "S1")
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    with pg_engine.connect() as other:
+        other.execute(text("SELECT 1 FROM audit_head FOR UPDATE"))
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join(0.5)
+        assert writer.is_alive()  # waiting for a head, not failing
+        other.rollback()
+    writer.join(10)
+    assert not writer.is_alive() and errors == []
+    with pg_engine.connect() as conn:
+        result = verify_audit_chain(conn)
+    assert result.ok and result.rows_checked == 1
