@@ -111,7 +111,7 @@ _SIMPLE = {
                                           "end": "end_date", "grade": "grade",
                                           "causality": "causality", "serious": "serious",
                                           "serious_criterion": "serious_criterion",
-                                          "note": "note"}),
+                                          "note": "note", "outcome": "outcome"}),
     "pregnancy_tests": ("pregnancy_tests", {"date": "test_date", "result": "result"}),
     "events": ("patient_events", {"date": "event_date", "type": "event_type", "note": "note"}),
     "deviations": ("protocol_deviations", {"date": "deviation_date", "category": "category",

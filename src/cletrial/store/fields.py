@@ -66,6 +66,7 @@ _CHOICES: Final[dict[tuple[str, str], tuple[str, ...]]] = {
     ("labs", "lln_source"): ("given", "default"),
     ("adverse_events", "causality"): vocab.AE_CAUSALITY,
     ("adverse_events", "serious_criterion"): vocab.SERIOUS_CRITERIA,
+    ("adverse_events", "outcome"): vocab.AE_OUTCOMES,
     ("pregnancy_tests", "result"): vocab.PREGNANCY_RESULTS,
     ("patient_events", "event_type"): vocab.EVENT_TYPES,
     ("screenings", "verdict"): ("eligible", "ineligible", "undetermined"),

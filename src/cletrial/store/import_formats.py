@@ -82,7 +82,7 @@ KINDS: Final[dict[str, tuple[tuple[str, CellType], ...]]] = {
     "adverse_events": (("study", "str"), ("patient", "str"), ("term", "str"),
                        ("start", "date"), ("end", "date"), ("grade", "int"),
                        ("causality", "str"), ("serious", "bool"),
-                       ("serious_criterion", "str"), ("note", "str")),
+                       ("serious_criterion", "str"), ("note", "str"), ("outcome", "str")),
     "pregnancy_tests": (("study", "str"), ("patient", "str"), ("date", "date"),
                         ("result", "str")),
     "events": (("study", "str"), ("patient", "str"), ("date", "date"), ("type", "str"),

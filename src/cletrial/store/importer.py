@@ -59,7 +59,7 @@ SPECS: Final[dict[str, _Spec]] = {
     "adverse_events": _Spec("adverse_events", {"end": "end_date", "grade": "grade",
                                                "causality": "causality", "serious": "serious",
                                                "serious_criterion": "serious_criterion",
-                                               "note": "note"},
+                                               "note": "note", "outcome": "outcome"},
                             {"term": "term", "start": "start_date"},
                             ("grade", "causality", "serious")),
     "pregnancy_tests": _Spec("pregnancy_tests", {"result": "result"}, {"date": "test_date"},

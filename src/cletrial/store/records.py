@@ -306,7 +306,8 @@ class DoseRecord(StoredRecord):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class AdverseEventRecord(StoredRecord):
-    """An adverse event (``end_date`` ``None`` while ongoing)."""
+    """An adverse event (``end_date`` ``None`` while ongoing; ``outcome`` ``None`` when not
+    recorded)."""
 
     table: ClassVar[str] = "adverse_events"
     patient_id: int
@@ -318,6 +319,7 @@ class AdverseEventRecord(StoredRecord):
     serious: bool
     serious_criterion: str | None
     note: str | None
+    outcome: str | None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -218,7 +218,7 @@ class Dose(Versioned, Base):
 
 
 class AdverseEvent(Versioned, Base):
-    """An adverse event: term, CTCAE grade, causality, seriousness and dates."""
+    """An adverse event: term, CTCAE grade, causality, seriousness, dates and outcome."""
 
     __tablename__ = "adverse_events"
     __table_args__ = (UniqueConstraint("patient_id", "term", "start_date"), _NO_REUSE)
@@ -231,6 +231,7 @@ class AdverseEvent(Versioned, Base):
     serious: Mapped[bool] = mapped_column(Boolean)
     serious_criterion: Mapped[str | None] = mapped_column(String(30))
     note: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(30))
 
 
 class PregnancyTest(Versioned, Base):

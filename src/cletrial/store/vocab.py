@@ -22,6 +22,8 @@ from cletrial.protocol.definition_model import EVENT_TYPES as HISTORY_EVENT_TYPE
 
 __all__ = [
     "AE_CAUSALITY",
+    "AE_OUTCOMES",
+    "AE_OUTCOME_CDISC",
     "EVENT_TYPES",
     "LAB_CTCAE_TERMS",
     "LAB_TESTS",
@@ -84,6 +86,17 @@ SERIOUS_CRITERIA: Final = (
     "death", "life_threatening", "hospitalisation", "persistent_disability",
     "congenital_anomaly", "other_medically_important",
 )  # fmt: skip
+
+#: Outcome of an adverse event, with its CDISC controlled term (AEOUT, codelist C66768).
+AE_OUTCOME_CDISC: Final = {
+    "recovered": "RECOVERED/RESOLVED",
+    "recovered_with_sequelae": "RECOVERED/RESOLVED WITH SEQUELAE",
+    "recovering": "RECOVERING/RESOLVING",
+    "not_recovered": "NOT RECOVERED/NOT RESOLVED",
+    "fatal": "FATAL",
+    "unknown": "UNKNOWN",
+}
+AE_OUTCOMES: Final = tuple(AE_OUTCOME_CDISC)
 
 PREGNANCY_RESULTS: Final = ("negative", "positive")
 

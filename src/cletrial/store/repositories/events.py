@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import select
 
@@ -261,9 +261,12 @@ class AdverseEventRepository(_PatientRecords[AdverseEventRecord]):
         end_date: dt.date | None = None,
         serious_criterion: str | None = None,
         note: str | None = None,
+        outcome: str | None = None,
     ) -> AdverseEventRecord:
         """Record an adverse event: CTCAE ``grade`` 1-5, ``causality`` (unrelated, unlikely,
-        possible, probable, definite), ``serious`` with its criterion when serious.
+        possible, probable, definite), ``serious`` with its criterion when serious, and its
+        ``outcome`` when known (``vocab.AE_OUTCOMES``: recovered, recovered_with_sequelae,
+        recovering, not_recovered, fatal, unknown).
 
         Raises
         ------
@@ -273,7 +276,7 @@ class AdverseEventRepository(_PatientRecords[AdverseEventRecord]):
         values = {
             "patient_id": patient_id, "term": term, "start_date": start_date,
             "end_date": end_date, "grade": grade, "causality": causality, "serious": serious,
-            "serious_criterion": serious_criterion, "note": note,
+            "serious_criterion": serious_criterion, "note": note, "outcome": outcome,
         }  # fmt: skip
         _raise_adverse_event_problems(values)
         return self._create(values)
@@ -282,18 +285,29 @@ class AdverseEventRepository(_PatientRecords[AdverseEventRecord]):
         self, record_id: int, *, expected_version: int, reason: str | None = None, **changes: Any
     ) -> AdverseEventRecord:
         """Change an adverse event; the record as changed must keep the rules of :meth:`add`."""
-        if changes.keys() & {"start_date", "end_date", "serious", "serious_criterion"}:
+        if changes.keys() & _RULED_FIELDS:
             current = self._uow.get(self.table, record_id)
             _raise_adverse_event_problems({**current, **changes})
         return super().update(record_id, expected_version=expected_version, reason=reason,
                               **changes)  # fmt: skip
 
 
+#: Fields whose change is checked against the rules across fields.
+_RULED_FIELDS: Final = frozenset(
+    {"start_date", "end_date", "grade", "serious", "serious_criterion", "outcome"}
+)
+#: Outcomes of an event that is over (it has an end date) and of one still going on (none).
+_ENDED: Final = frozenset({"recovered", "recovered_with_sequelae"})
+_ONGOING: Final = frozenset({"recovering", "not_recovered"})
+
+
 def find_adverse_event_problems(values: Mapping[str, Any]) -> dict[str, str]:
     """The rules across fields of an adverse event, broken by ``values``: field -> problem.
 
     An event does not end before it starts; a seriousness criterion is given only for a
-    serious event.
+    serious event. The outcome, when recorded, agrees with the rest: ``fatal`` exactly for
+    CTCAE grade 5 (death related to the event); a recovered event has its end date, one still
+    recovering or not recovered has none. A missing outcome is missing, never assumed.
 
     >>> problems = find_adverse_event_problems({"start_date": dt.date(2024, 2, 1),
     ...     "end_date": dt.date(2024, 1, 1), "serious": False, "serious_criterion": "death"})
@@ -301,6 +315,10 @@ def find_adverse_event_problems(values: Mapping[str, Any]) -> dict[str, str]:
     'must not be before the start date (2024-02-01)'
     >>> problems["serious_criterion"]
     'is only given for a serious event'
+    >>> find_adverse_event_problems({"grade": 3, "outcome": "fatal"})["outcome"]
+    'fatal is the outcome of a CTCAE grade 5 event only (grade 3 given)'
+    >>> find_adverse_event_problems({"grade": 2, "outcome": "recovered"})["outcome"]
+    'recovered needs the end date of the event'
     """
     problems = {}
     start, end = values.get("start_date"), values.get("end_date")
@@ -308,6 +326,19 @@ def find_adverse_event_problems(values: Mapping[str, Any]) -> dict[str, str]:
         problems["end_date"] = f"must not be before the start date ({start.isoformat()})"
     if values.get("serious_criterion") and not values.get("serious"):
         problems["serious_criterion"] = "is only given for a serious event"
+    outcome, grade = values.get("outcome"), values.get("grade")
+    if outcome is None:
+        return problems
+    if (outcome == "fatal") != (grade == 5) and grade is not None:
+        problems["outcome"] = (
+            f"fatal is the outcome of a CTCAE grade 5 event only (grade {grade} given)"
+            if outcome == "fatal"
+            else "must be fatal for a CTCAE grade 5 event (death related to the event)"
+        )
+    elif outcome in _ENDED and end is None:
+        problems["outcome"] = f"{outcome} needs the end date of the event"
+    elif outcome in _ONGOING and end is not None:
+        problems["outcome"] = f"{outcome}: the event is still going on, so it has no end date"
     return problems
 
 
