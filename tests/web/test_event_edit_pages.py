@@ -62,7 +62,7 @@ def test_edit_form_offers_every_editable_field_with_a_label(
     assert page.status_code == 200
     editable = [n for n, spec in field_specs("adverse_events").items() if spec.editable]
     assert editable == ["term", "start_date", "end_date", "grade", "causality", "serious",
-                        "serious_criterion", "note"]  # fmt: skip
+                        "serious_criterion", "outcome", "note"]  # fmt: skip
     for name in [*editable, "reason"]:
         assert f'for="f-{name}"' in page.text, name
         assert f'id="f-{name}" name="{name}"' in page.text, name

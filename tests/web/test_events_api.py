@@ -449,3 +449,29 @@ def test_disposition_events_are_listed_like_the_patient_page_lists_them(
         r = client.get(f"/api/patients/{pid}/events", headers=headers["other"])
     assert r.status_code == 403 and "refused cross-site access" in caplog.text
     assert f"/{pid}/" not in caplog.text
+
+
+def test_an_adverse_event_outcome_is_recorded_and_checked_against_the_grade(
+    client: TestClient, headers: H, study: Study
+) -> None:
+    h = headers["coordinator"]
+    pid = make_patient(client, h, study.site_a)
+    url = f"/api/patients/{pid}/adverse-events"
+    bad = client.post(url, headers=h, json={**AE, "outcome": "fatal"})
+    assert bad.status_code == 422, bad.text
+    assert (bad.json()["field"], bad.json()["value"]) == ("adverse_events.outcome", "fatal")
+    assert "grade 5" in bad.json()["message"]
+    unknown = client.post(url, headers=h, json={**AE, "outcome": "cured"})
+    assert unknown.status_code == 422, unknown.text
+    ae = client.post(url, headers=h, json={**AE, "outcome": "not_recovered"})
+    assert ae.status_code == 201 and ae.json()["outcome"] == "not_recovered", ae.text
+    listed = client.get(url, headers=h).json()
+    assert [(e["term"], e["outcome"]) for e in listed] == [(AE["term"], "not_recovered")]
+    r = client.patch(f"/api/adverse-events/{ae.json()['id']}", headers=h,
+                     json={"version": 1, "reason": "resolved", "outcome": "recovered"})  # fmt: skip
+    assert r.status_code == 422 and "end date" in r.json()["message"], r.text
+    r = client.patch(f"/api/adverse-events/{ae.json()['id']}", headers=h, json={
+        "version": 1, "reason": "resolved", "outcome": "recovered", "end_date": "2024-03-01"})
+    assert r.status_code == 200 and r.json()["outcome"] == "recovered", r.text
+    page = client.get(f"/patients/{pid}", headers=h)
+    assert "Recovered" in page.text

@@ -67,3 +67,24 @@ def test_moving_a_visit_moves_its_results_instead_of_duplicating_them(
     assert [(x["test"], x["sample_date"], x["value"]) for x in labs] == [
         ("neutrophils", "2024-03-05", 2.4)
     ]
+
+
+def test_the_visit_form_records_an_adverse_event_outcome_and_checks_it() -> None:
+    from cletrial.web.forms import parse_visit_form
+
+    row = {"visit_date": "2024-01-15", "kind": "scheduled", "ae-0.term": "Rash",
+           "ae-0.start_date": "2024-01-10", "ae-0.grade": "2",
+           "ae-0.causality": "possible"}  # fmt: skip
+    _, errors = parse_visit_form({**row, "ae-0.outcome": "recovered"})
+    assert errors == {"ae-0.outcome": "recovered needs the end date of the event"}
+    body, errors = parse_visit_form({**row, "ae-0.outcome": "recovering"})
+    assert errors == {} and body["adverse_events"][0]["outcome"] == "recovering"
+    body, errors = parse_visit_form(row)
+    assert errors == {} and body["adverse_events"][0]["outcome"] is None  # not recorded
+
+
+def test_the_visit_form_offers_the_outcomes(client: TestClient, headers: H, study: Study) -> None:
+    h = headers["coordinator"]
+    pid = make_patient(client, h, study.site_a)
+    form = client.get(f"/patients/{pid}/visits/new", headers=h).text
+    assert 'name="ae-0.outcome"' in form and '<option value="recovered_with_sequelae"' in form

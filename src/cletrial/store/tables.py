@@ -230,8 +230,8 @@ class AdverseEvent(Versioned, Base):
     causality: Mapped[str] = mapped_column(String(10))
     serious: Mapped[bool] = mapped_column(Boolean)
     serious_criterion: Mapped[str | None] = mapped_column(String(30))
-    note: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str | None] = mapped_column(String(30))
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class PregnancyTest(Versioned, Base):

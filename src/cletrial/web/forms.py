@@ -181,6 +181,7 @@ def _adverse_events(p: _Parser) -> list[dict[str, Any]]:
         event["causality"] = causality
         event["serious"] = p.flag(f"{row}.serious")
         event["serious_criterion"] = p.text(f"{row}.serious_criterion", 40)
+        event["outcome"] = p.text(f"{row}.outcome", 30)
         for name, problem in find_adverse_event_problems(event).items():
             p.errors.setdefault(f"{row}.{name}", problem)
         events.append(event)

@@ -52,11 +52,14 @@ AE_LABELS: Final = {
     "causality": "Causality (relation to the study drug)",
     "serious": "Serious adverse event",
     "serious_criterion": "Seriousness criterion (ICH E2A)",
+    "outcome": "Outcome (empty: not recorded)",
     "note": "Note (no patient names)",
 }
 AE_HINTS: Final = {
     "end_date": "the date the event resolved",
     "serious_criterion": "only for a serious event",
+    "outcome": "recovered needs the end date; recovering or not recovered has none; fatal "
+    "only for grade 5",
 }
 DOSE_LABELS: Final = {
     "start_date": "Given from",

@@ -200,6 +200,9 @@ SeriousCriterion = Literal[
     "death", "life_threatening", "hospitalisation", "persistent_disability",
     "congenital_anomaly", "other_medically_important",
 ]  # fmt: skip
+AeOutcome = Literal[
+    "recovered", "recovered_with_sequelae", "recovering", "not_recovered", "fatal", "unknown"
+]
 AnyLabTest = Literal["neutrophils", "wbc", "platelets", "hemoglobin", "anti_dsdna", "c3", "c4"]
 Reason = Annotated[str, Field(min_length=1, max_length=1000)]
 Note = Annotated[str, Field(max_length=4000)]
@@ -234,7 +237,7 @@ class LabPublic(BaseModel):
 
 
 class AdverseEventCreate(Request):
-    """An adverse event: term, CTCAE grade (1-5), causality, seriousness, dates."""
+    """An adverse event: term, CTCAE grade (1-5), causality, seriousness, dates, outcome."""
 
     term: ShortText
     start_date: dt.date
@@ -243,6 +246,12 @@ class AdverseEventCreate(Request):
     causality: Causality
     serious: bool = False
     serious_criterion: SeriousCriterion | None = None
+    outcome: AeOutcome | None = Field(
+        default=None,
+        description="Outcome when known (CDISC AEOUT terms): recovered and "
+        "recovered_with_sequelae need end_date, recovering and not_recovered have none, fatal "
+        "is the outcome of a grade 5 event only. Empty: not recorded.",
+    )
     note: Note | None = None
 
 
@@ -258,6 +267,7 @@ class AdverseEventUpdate(Request):
     causality: Causality | None = None
     serious: bool | None = None
     serious_criterion: SeriousCriterion | None = None
+    outcome: AeOutcome | None = None
     note: Note | None = None
 
 
@@ -274,6 +284,7 @@ class AdverseEventPublic(BaseModel):
     causality: str
     serious: bool
     serious_criterion: str | None
+    outcome: str | None
     note: str | None
 
 

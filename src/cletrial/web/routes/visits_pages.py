@@ -14,7 +14,13 @@ from pydantic import ValidationError
 from cletrial.errors import CletrialError, ConflictError, InputError, LockedRecordError
 from cletrial.instruments import CLASI_REGIONS, SLEDAI_WEIGHTS, grade_lab
 from cletrial.store import export_patient_history
-from cletrial.store.vocab import AE_CAUSALITY, LAB_CTCAE_TERMS, LAB_UNITS, SERIOUS_CRITERIA
+from cletrial.store.vocab import (
+    AE_CAUSALITY,
+    AE_OUTCOMES,
+    LAB_CTCAE_TERMS,
+    LAB_UNITS,
+    SERIOUS_CRITERIA,
+)
 from cletrial.web.accounts import WebUser
 from cletrial.web.clinical import (
     create_visit,
@@ -167,7 +173,7 @@ def _form_context(
         "regions": CLASI_REGIONS, "region_items": region_items, "once_items": CLASI_ONCE_ITEMS,
         "sledai_weights": SLEDAI_WEIGHTS, "lab_tests": LAB_FORM_TESTS, "lab_units": LAB_UNITS,
         "ae_rows": max(AE_ROWS, _ae_rows(values)), "causalities": AE_CAUSALITY,
-        "serious_criteria": SERIOUS_CRITERIA,
+        "serious_criteria": SERIOUS_CRITERIA, "ae_outcomes": AE_OUTCOMES,
         "regimens": regimen_choices(request.app.state.protocol.get()),
     }  # fmt: skip
 
