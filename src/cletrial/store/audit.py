@@ -299,7 +299,8 @@ class AuditVerification:
         return not self.findings
 
     def summary(self) -> str:
-        """The verdict, the rows checked and the chain heads (``ROW:HASH``, usable as anchors)."""
+        """The verdict, the rows checked and the chain heads (``ROW:HASH``, usable as anchors;
+        one line per chain in use when there are several chains)."""
         if not self.ok:
             count = len(self.findings)
             return f"audit trail does NOT verify: {count} problem(s) in {self.rows_checked} rows"
@@ -308,14 +309,13 @@ class AuditVerification:
                 f"audit trail verifies: {self.rows_checked} rows, "
                 f"head row {self.head_id} hash {self.head_hash}"
             )
-        anchors = "; ".join(
-            f"chain {h.chain}: {h.length} rows, head {h.last_id}:{h.last_hash}"
-            for h in self.heads
-            if h.length
-        )
-        return f"audit trail verifies: {self.rows_checked} rows in {len(self.heads)} chains" + (
-            f" ({anchors})" if anchors else ""
-        )
+        lines = [f"audit trail verifies: {self.rows_checked} rows in {len(self.heads)} chains"]
+        used = [h for h in self.heads if h.length]
+        if used:
+            lines[0] += "; heads as ROW:HASH (keep them to check later with --anchor):"
+        lines += [f"  chain {h.chain}: {h.length} rows, head {h.last_id}:{h.last_hash}"
+                  for h in used]  # fmt: skip
+        return "\n".join(lines)
 
 
 @dataclass
