@@ -15,6 +15,11 @@ def test_instruments_public_names() -> None:
             "compute_clasi", "compute_clasi_severity", "compute_max_erythema", "compute_sledai",
             "convert_lab_value", "decode_clasi_json", "decode_sledai_json", "grade_lab",
             "sledai_json_schema", "validate_clasi_form", "validate_sledai_form",
+            # lab analytes (units, pint conversions, plausibility) and complete capture forms
+            "ANALYTES", "LAB_RESULTS", "LAB_TESTS", "Analyte", "LabCheck", "check_lab_result",
+            "check_lab_value", "lab_units", "to_canonical", "CLASI_ITEM_PATHS",
+            "find_missing_clasi_items", "find_missing_sledai_items", "require_complete_clasi",
+            "require_complete_sledai",
         ]
     )  # fmt: skip
     for name in cletrial.instruments.__all__:

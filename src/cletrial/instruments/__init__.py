@@ -8,6 +8,17 @@ Pure functions over validated forms; every value is cited in its module.
 
 from __future__ import annotations
 
+from cletrial.instruments.analytes import (
+    ANALYTES,
+    LAB_RESULTS,
+    LAB_TESTS,
+    Analyte,
+    LabCheck,
+    check_lab_result,
+    check_lab_value,
+    lab_units,
+    to_canonical,
+)
 from cletrial.instruments.clasi import (
     CLASI_ACTIVITY_MAX,
     CLASI_DAMAGE_MAX,
@@ -20,6 +31,13 @@ from cletrial.instruments.clasi import (
     compute_max_erythema,
     decode_clasi_json,
     validate_clasi_form,
+)
+from cletrial.instruments.complete_forms import (
+    CLASI_ITEM_PATHS,
+    find_missing_clasi_items,
+    find_missing_sledai_items,
+    require_complete_clasi,
+    require_complete_sledai,
 )
 from cletrial.instruments.ctcae import (
     CTCAE_TERMS,
@@ -40,18 +58,26 @@ from cletrial.instruments.sledai import (
 )
 
 __all__ = [
+    "ANALYTES",
     "CLASI_ACTIVITY_MAX",
     "CLASI_DAMAGE_MAX",
+    "CLASI_ITEM_PATHS",
     "CLASI_REGIONS",
     "CTCAE_TERMS",
     "DEFAULT_LLN",
+    "LAB_RESULTS",
+    "LAB_TESTS",
     "RULE_OF_NINES",
     "SLEDAI_MAX",
     "SLEDAI_WEIGHTS",
+    "Analyte",
     "ClasiForm",
     "ClasiScore",
     "CtcaeGrade",
+    "LabCheck",
     "SledaiForm",
+    "check_lab_result",
+    "check_lab_value",
     "clasi_json_schema",
     "compute_bsa_percent",
     "compute_clasi",
@@ -61,8 +87,14 @@ __all__ = [
     "convert_lab_value",
     "decode_clasi_json",
     "decode_sledai_json",
+    "find_missing_clasi_items",
+    "find_missing_sledai_items",
     "grade_lab",
+    "lab_units",
+    "require_complete_clasi",
+    "require_complete_sledai",
     "sledai_json_schema",
+    "to_canonical",
     "validate_clasi_form",
     "validate_sledai_form",
 ]

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from cletrial.errors import InputError
+from cletrial.instruments.analytes import ANALYTES, unit_factor
 
 __all__ = [
     "CTCAE_TERMS",
@@ -37,34 +38,33 @@ __all__ = [
 CtcaeVersion = Literal["5.0", "3.0"]
 CTCAE_VERSIONS: Final = ("5.0", "3.0")
 
-_COUNT_UNITS: Final[dict[str, float]] = {
-    "10^9/L": 1.0,
-    "x10^9/L": 1.0,
-    "10^3/uL": 1.0,
-    "/mm3": 1e-3,
-    "/uL": 1e-3,
-}
-_HEMOGLOBIN_UNITS: Final[dict[str, float]] = {
-    "g/dL": 1.0,
-    "g/L": 0.1,
-    "mmol/L": 1 / 0.6206,
-}
-
-
 @dataclass(frozen=True)
 class LabTerm:
     """Grading rule of one CTCAE laboratory term.
 
-    ``thresholds`` lists ``(bound, grade)`` from the most severe: a value strictly below ``bound``
-    has that grade. Below the LLN but above every bound is grade 1.
+    ``test`` is the laboratory test of :mod:`cletrial.instruments.analytes` it grades, whose
+    units and conversions it uses. ``thresholds`` lists ``(bound, grade)`` from the most severe:
+    a value strictly below ``bound`` has that grade. Below the LLN but above every bound is
+    grade 1.
     """
 
     term: str
     label: str
-    canonical_unit: str
-    units: dict[str, float]
+    test: str
     default_lln: float
     thresholds: dict[str, tuple[tuple[float, int], ...]]
+
+    @property
+    def canonical_unit(self) -> str:
+        """The unit of the thresholds (the canonical unit of the test: 10^9/L or g/dL)."""
+        unit = ANALYTES[self.test].canonical_unit
+        assert unit is not None
+        return unit
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        """The unit spellings accepted (those of the test in the analyte catalogue)."""
+        return ANALYTES[self.test].units
 
 
 _COUNTS_SAME_IN_VERSIONS = ("5.0", "3.0")
@@ -73,19 +73,19 @@ _COUNTS_SAME_IN_VERSIONS = ("5.0", "3.0")
 #: laboratory's own LLN is not given; every result reports which was used.
 CTCAE_TERMS: Final[dict[str, LabTerm]] = {
     "neutrophil_count_decreased": LabTerm(
-        "neutrophil_count_decreased", "Neutrophil count decreased", "10^9/L", _COUNT_UNITS, 2.0,
+        "neutrophil_count_decreased", "Neutrophil count decreased", "neutrophils", 2.0,
         dict.fromkeys(_COUNTS_SAME_IN_VERSIONS, ((0.5, 4), (1.0, 3), (1.5, 2))),
     ),
     "white_blood_cell_decreased": LabTerm(
-        "white_blood_cell_decreased", "White blood cell decreased", "10^9/L", _COUNT_UNITS, 4.0,
+        "white_blood_cell_decreased", "White blood cell decreased", "wbc", 4.0,
         dict.fromkeys(_COUNTS_SAME_IN_VERSIONS, ((1.0, 4), (2.0, 3), (3.0, 2))),
     ),
     "platelet_count_decreased": LabTerm(
-        "platelet_count_decreased", "Platelet count decreased", "10^9/L", _COUNT_UNITS, 150.0,
+        "platelet_count_decreased", "Platelet count decreased", "platelets", 150.0,
         dict.fromkeys(_COUNTS_SAME_IN_VERSIONS, ((25.0, 4), (50.0, 3), (75.0, 2))),
     ),
     "anemia": LabTerm(
-        "anemia", "Anemia", "g/dL", _HEMOGLOBIN_UNITS, 12.0,
+        "anemia", "Anemia", "hemoglobin", 12.0,
         {"5.0": ((8.0, 3), (10.0, 2)), "3.0": ((6.5, 4), (8.0, 3), (10.0, 2))},
     ),
 }  # fmt: skip
@@ -153,7 +153,7 @@ def convert_lab_value(term: str, value: float, unit: str) -> float:
     number = _check_number("value", value)
     if unit not in spec.units:
         raise InputError("unit", unit, f"must be one of {', '.join(spec.units)} for {term}")
-    return round(number * spec.units[unit], 10)
+    return round(number * unit_factor(spec.test, unit), 10)
 
 
 def convert_to_unit(term: str, canonical_value: float, unit: str) -> float:
@@ -165,7 +165,7 @@ def convert_to_unit(term: str, canonical_value: float, unit: str) -> float:
     spec = _term(term)
     if unit not in spec.units:
         raise InputError("unit", unit, f"must be one of {', '.join(spec.units)} for {term}")
-    return round(canonical_value / spec.units[unit], 10)
+    return round(canonical_value / unit_factor(spec.test, unit), 10)
 
 
 def grade_lab(

@@ -31,6 +31,7 @@ import yaml
 
 from cletrial.errors import ProtocolDefinitionError, UnknownProtocolError
 from cletrial.instruments import CTCAE_TERMS
+from cletrial.instruments.analytes import unit_factor
 from cletrial.protocol._msgspec_errors import locate
 from cletrial.protocol.definition_checks import (
     check_ladder,
@@ -82,7 +83,8 @@ class LabScreen:
         spec = CTCAE_TERMS[CTCAE_TERM_OF_TEST[test]]
         bounds = [b for b, g in spec.thresholds[version] if g >= grade]
         bound = (max(bounds) if bounds else math.inf) * (1.0 + 1e-9)  # margin for rounding
-        return cls(spec.term, grade, {unit: bound / f for unit, f in spec.units.items()})
+        factors = {unit: unit_factor(spec.test, unit) for unit in spec.units}
+        return cls(spec.term, grade, {unit: bound / f for unit, f in factors.items()})
 
 
 @dataclass(frozen=True, slots=True)
