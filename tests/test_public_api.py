@@ -18,7 +18,8 @@ def test_instruments_public_names() -> None:
             # lab analytes (units, pint conversions, plausibility) and complete capture forms
             "ANALYTES", "LAB_RESULTS", "LAB_TESTS", "Analyte", "LabCheck", "check_lab_result",
             "check_lab_value", "lab_units", "to_canonical", "CLASI_ITEM_PATHS",
-            "find_missing_clasi_items", "find_missing_sledai_items", "require_complete_clasi",
+            "fill_absent_clasi_items", "fill_absent_sledai_items", "find_missing_clasi_items",
+            "find_missing_sledai_items", "require_complete_clasi",
             "require_complete_sledai",
         ]
     )  # fmt: skip

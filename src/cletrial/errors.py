@@ -38,6 +38,7 @@ __all__ = [
     "AccessDeniedError",
     "AuditChainError",
     "CletrialError",
+    "ConfirmationRequiredError",
     "ConflictError",
     "FormError",
     "HistoryError",
@@ -102,6 +103,11 @@ class InputError(CletrialError, ValueError):
 
     def __str__(self) -> str:
         return self.message
+
+
+class ConfirmationRequiredError(InputError):
+    """A value that is possible but improbable: stored only once the person entering it
+    confirms it (for a lab result, ``confirmed`` / ``value_confirmed``)."""
 
 
 class FormError(InputError):

@@ -71,12 +71,14 @@ def build_history(
     until: float | None = None,
     sex: str = "F",
     reproductive_potential: bool | None = False,
+    screened: bool = True,
     **extra: Any,
 ) -> dict[str, Any]:
     """A history: ``visits`` are (week, CLASI-A or None), ``doses`` (week, regimen id).
 
     ``doses`` defaults to 5 mg daily from day 0. ``until`` (weeks) bounds the automatic blood
-    counts (default: the last visit or dose).
+    counts (default: the last visit or dose). ``screened`` records an eligible screening
+    verdict a week before baseline (the enrolment gate needs one before a first dose).
     """
     visits = visits or []
     doses = [(0, "5_daily")] if doses is None else doses
@@ -92,6 +94,8 @@ def build_history(
         "labs": [],
         "doses": [{"date": iso(w), "regimen": r} for w, r in doses],
     }
+    if screened:
+        history["eligibility"] = {"date": iso(-1), "verdict": "eligible"}
     if baseline is not None:
         history["baseline"]["clasi"] = {"activity": baseline, "damage": 1}
     if sledai is not None:

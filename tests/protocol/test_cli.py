@@ -43,6 +43,19 @@ def test_recommend_table(tmp_path: Path, make_history: HistoryFactory) -> None:
     assert "a clinician decides" in result.stdout
 
 
+def test_recommend_table_without_a_dose(tmp_path: Path, make_history: HistoryFactory) -> None:
+    ineligible = {"date": day(-1).isoformat(), "verdict": "ineligible"}
+    path = _write(tmp_path, make_history(10, [], [], eligibility=ineligible))
+    result = runner.invoke(app, ["recommend", path, "--on", day(0).isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "Action:   DO_NOT_START -> no dose" in result.stdout
+    assert "[protocol] ENROL-INELIGIBLE:" in result.stdout
+    path = _write(tmp_path, make_history(10, [], [], screened=False))
+    result = runner.invoke(app, ["recommend", path, "--on", day(0).isoformat()])
+    assert "Action:   UNDETERMINED -> undetermined" in result.stdout
+    assert "[protocol] ENROL-GATE:" in result.stdout
+
+
 def test_recommend_bad_input_exits_2_without_traceback(
     tmp_path: Path, make_history: HistoryFactory
 ) -> None:

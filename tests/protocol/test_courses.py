@@ -39,7 +39,7 @@ def test_week2_cr_tapered_monthly_relapses_at_alternate_days_and_restarts(
     assert [x.rule for x in recs[0].reasons] == ["DOSE-INDUCTION", "CR-BEFORE-REVIEW"]
     assert recs[1].reasons[0].rule == "REVIEW-CR"
     relapse = recs[2].reasons[0]
-    assert relapse.rule == "RELAPSE-RESTART" and relapse.source == "protocol"
+    assert relapse.rule == "RELAPSE-RESTART" and relapse.source == "default"  # inferred
     assert relapse.data["regimen_at_relapse"] == "5_alternate"
     assert recs[3].course.cycle == 2 and recs[3].course.relapses[0].regimen == "5_alternate"
     assert all(not r.deviations for r in recs)

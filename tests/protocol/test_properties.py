@@ -167,5 +167,6 @@ def test_data_after_the_date_never_changes_the_answer(
 
 
 def test_recommendation_is_plain_json(protocol: ProtocolDefinition) -> None:
-    rec = recommend({"sex": "M"}, protocol, START)
+    screened = {"date": START.isoformat(), "verdict": "eligible"}
+    rec = recommend({"sex": "M", "eligibility": screened}, protocol, START)
     assert msgspec.json.decode(msgspec.json.encode(rec.as_dict()))["action"] == "start"

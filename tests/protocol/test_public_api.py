@@ -8,7 +8,8 @@ import cletrial.protocol
 def test_protocol_public_names() -> None:
     assert sorted(cletrial.protocol.__all__) == sorted(
         [
-            "DEFAULT_PROTOCOL", "Alert", "CourseSummary", "CriterionResult", "Deviation",
+            "DEFAULT_PROTOCOL", "DISPOSITION_TERMS", "Alert", "CourseSummary", "CriterionResult",
+            "Deviation",
             "EligibilityResult", "LabDue", "NextVisit", "PatientHistory", "PlannedVisit",
             "PregnancyTestDue", "ProtocolDefinition", "Reason", "Recommendation", "RegimenOut",
             "Screening", "Undetermined", "Visit", "assert_dose_within_maximum",

@@ -82,7 +82,10 @@ def eligibility(
 
 
 def _print_recommendation(rec: Any) -> None:
-    regimen = f"{rec.regimen.schedule} ({rec.regimen.id})" if rec.regimen else "undetermined"
+    if rec.regimen is not None:
+        regimen = f"{rec.regimen.schedule} ({rec.regimen.id})"
+    else:  # undetermined, or no dose at all (do_not_start, end of treatment)
+        regimen = "undetermined" if rec.action == "undetermined" else "no dose"
     typer.echo(
         f"Recommendation on {rec.on.isoformat()} ({rec.protocol_id} "
         f"v{rec.protocol_version}); decision support, a clinician decides"
@@ -154,11 +157,13 @@ def recommend(
     baseline, dated assessments (CLASI scores or forms, SLEDAI-2K), labs, regimens given
     (doses), adverse events, pregnancy tests and events. Nothing in it may be dated after --on.
 
-    Output: the action (start, continue, escalate, taper, restart, maintain, hold, stop, or
-    undetermined when data is missing), the regimen (dose and schedule), the reasons (rule id,
-    source protocol/label/default, the data that fired it), the next visit and its window, labs
-    and pregnancy tests due, alerts, protocol deviations and undetermined parts. The dose never
-    exceeds the protocol maximum. Exit status 2 on invalid input.
+    Output: the action (start, continue, escalate, taper, restart, maintain, hold,
+    do_not_start when the screening verdict is ineligible, stop, or undetermined when data is
+    missing, e.g. no screening verdict before a first dose), the regimen (dose and schedule),
+    the reasons (rule id, source protocol/label/default, the data that fired it), the next
+    visit and its window, labs and pregnancy tests due, alerts, protocol deviations and
+    undetermined parts. The dose never exceeds the protocol maximum. Exit status 2 on invalid
+    input.
     """
     from cletrial.errors import CletrialError, InputError
     from cletrial.protocol import decode_history

@@ -34,6 +34,8 @@ from cletrial.instruments.clasi import (
 )
 from cletrial.instruments.complete_forms import (
     CLASI_ITEM_PATHS,
+    fill_absent_clasi_items,
+    fill_absent_sledai_items,
     find_missing_clasi_items,
     find_missing_sledai_items,
     require_complete_clasi,
@@ -87,6 +89,8 @@ __all__ = [
     "convert_lab_value",
     "decode_clasi_json",
     "decode_sledai_json",
+    "fill_absent_clasi_items",
+    "fill_absent_sledai_items",
     "find_missing_clasi_items",
     "find_missing_sledai_items",
     "grade_lab",

@@ -44,6 +44,7 @@ __all__ = [
     "check_lab_result",
     "check_lab_value",
     "lab_units",
+    "prepare_unit_factors",
     "to_canonical",
     "unit_factor",
 ]
@@ -164,6 +165,20 @@ def unit_factor(test: str, unit: str) -> float:
     return float(f"{magnitude:.12g}")
 
 
+def prepare_unit_factors() -> int:
+    """Compute (and cache) every unit factor now: pint's registry takes about half a second of
+    CPU to build, which a server should spend at start, not on its first lab result.
+
+    >>> prepare_unit_factors() > 10
+    True
+    """
+    pairs = [(test, unit) for test, units in _EXPRESSIONS.items() for unit in units
+             if _analyte(test).canonical_unit is not None]  # fmt: skip
+    for test, unit in pairs:
+        unit_factor(test, unit)
+    return len(pairs)
+
+
 def _unit_problem(analyte: Analyte) -> str:
     if analyte.kind == "qualitative":
         return f"{analyte.label} is a qualitative test: give a result, not a unit"
@@ -274,7 +289,7 @@ def check_lab_value(
         message = (
             f"{number:g} {unit}{shown} is improbable for {where}: expected "
             f"{_range(analyte.improbable, canonical)}{_suggestion(analyte, number, unit)} "
-            "Check it, and confirm it if it is right."
+            ". Check it, and confirm it if it is right."
         )
         return LabCheck(std, canonical, True, message)
     return LabCheck(std, canonical, False)

@@ -38,6 +38,8 @@ from cletrial.instruments.sledai import (
 
 __all__ = [
     "CLASI_ITEM_PATHS",
+    "fill_absent_clasi_items",
+    "fill_absent_sledai_items",
     "find_missing_clasi_items",
     "find_missing_sledai_items",
     "require_complete_clasi",
@@ -58,13 +60,12 @@ CLASI_ITEM_PATHS: Final = (
 )
 
 
-def _get(form: Mapping[str, Any], path: str) -> Any:
-    node: Any = form
-    for part in path.split("."):
-        if not isinstance(node, Mapping):
-            return None
-        node = node.get(part)
-    return node
+#: The items of each region (the scalp has no ``scarring``), and the once-per-form items.
+_REGION_ITEMS: Final = {
+    region: tuple(i for i in REGION_ITEM_CHOICES if not (region == "scalp" and i == "scarring"))
+    for region in CLASI_REGIONS
+}
+_FORM_ITEMS: Final = (*FORM_ITEM_CHOICES, "dyspigmentation_persistent")
 
 
 def find_missing_clasi_items(form: Mapping[str, Any]) -> list[str]:
@@ -74,11 +75,24 @@ def find_missing_clasi_items(form: Mapping[str, Any]) -> list[str]:
     'dyspigmentation_persistent'
     """
     check_mapping(form)
-    return [path for path in CLASI_ITEM_PATHS if _get(form, path) is None]
+    regions = form.get("regions")
+    if not isinstance(regions, Mapping):
+        regions = {}
+    missing = []
+    for region, items in _REGION_ITEMS.items():
+        given = regions.get(region)
+        if not isinstance(given, Mapping):
+            missing += [f"regions.{region}.{item}" for item in items]
+            continue
+        missing += [f"regions.{region}.{item}" for item in items if given.get(item) is None]
+    missing += [item for item in _FORM_ITEMS if form.get(item) is None]
+    return missing
 
 
 def _missing_error(missing: list[str], instrument: str, what: str) -> FormError:
-    more = f"; {len(missing)} are missing: {', '.join(missing)}" if len(missing) > 1 else ""
+    extra = f" and {len(missing) - 12} more" if len(missing) > 12 else ""
+    shown = ", ".join(missing[:12]) + extra
+    more = f"; {len(missing)} are missing: {shown}" if len(missing) > 1 else ""
     return FormError(
         missing[0],
         None,
@@ -141,3 +155,44 @@ def require_complete_sledai(form: Mapping[str, Any] | Any) -> Any:
     if missing:
         raise _missing_error(missing, "SLEDAI-2K", "descriptor")
     return validate_sledai_form({k: v for k, v in form.items() if v is not None})
+
+
+def fill_absent_clasi_items(form: Mapping[str, Any]) -> dict[str, Any]:
+    """A machine-written CLASI form (where an omitted item means absent) with every item
+    written out, 0 or false.
+
+    Only for documents whose convention is "omitted = absent": synthetic data, patient
+    histories, examples. Never for data typed by a person, where a blank is missing.
+
+    >>> form = fill_absent_clasi_items({"regions": {"arms": {"erythema": 2}}})
+    >>> form["regions"]["arms"], find_missing_clasi_items(form)
+    ({'erythema': 2, 'scale': 0, 'dyspigmentation': 0, 'scarring': 0}, [])
+    """
+    check_mapping(form)
+    regions = form.get("regions") or {}
+    filled: dict[str, Any] = {"regions": {}}
+    for region in CLASI_REGIONS:
+        given = regions.get(region) or {}
+        items = [i for i in REGION_ITEM_CHOICES if not (region == "scalp" and i == "scarring")]
+        filled["regions"][region] = {i: given.get(i) or 0 for i in items}
+    for item in FORM_ITEM_CHOICES:
+        filled[item] = form.get(item) or 0
+    filled["dyspigmentation_persistent"] = bool(form.get("dyspigmentation_persistent"))
+    return filled
+
+
+def fill_absent_sledai_items(form: Mapping[str, Any]) -> dict[str, Any]:
+    """A machine-written SLEDAI-2K form with every descriptor written out (``False`` when
+    omitted, and a present cytopenia not drug-induced unless said). Same caveat as
+    :func:`fill_absent_clasi_items`.
+
+    >>> filled = fill_absent_sledai_items({"rash": True})
+    >>> filled["rash"], filled["seizure"], find_missing_sledai_items(filled)
+    (True, False, [])
+    """
+    check_mapping(form)
+    filled = {name: bool(form.get(name)) for name in SLEDAI_WEIGHTS}
+    for cytopenia, flag in DRUG_EXCLUSIONS.items():
+        if filled[cytopenia]:
+            filled[flag] = bool(form.get(flag))
+    return filled

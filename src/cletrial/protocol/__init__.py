@@ -14,8 +14,13 @@ Decision support: every recommendation carries the rule that fired, its source (
 
 >>> import datetime as dt
 >>> protocol = load_protocol()
->>> rec = recommend({"sex": "M", "baseline": {"date": "2009-02-02", "clasi": {"activity": 6},
-...                  "sledai": {"score": 2}}}, protocol, dt.date(2009, 2, 2))
+>>> history = {"sex": "M", "baseline": {"date": "2009-02-02", "clasi": {"activity": 6},
+...            "sledai": {"score": 2}}}
+>>> rec = recommend(history, protocol, dt.date(2009, 2, 2))
+>>> rec.action, rec.reasons[0].rule            # no screening verdict: no first dose
+('undetermined', 'ENROL-GATE')
+>>> history["eligibility"] = {"date": "2009-01-26", "verdict": "eligible"}
+>>> rec = recommend(history, protocol, dt.date(2009, 2, 2))
 >>> rec.action, rec.regimen.schedule
 ('start', '5 mg every day')
 """
@@ -40,6 +45,7 @@ from cletrial.protocol.history import (
     parse_history,
     truncate_history,
 )
+from cletrial.protocol.history_model import DISPOSITION_TERMS
 from cletrial.protocol.results import (
     Alert,
     CourseSummary,
@@ -57,6 +63,7 @@ from cletrial.protocol.screening import Screening, parse_screening, screening_js
 
 __all__ = [
     "DEFAULT_PROTOCOL",
+    "DISPOSITION_TERMS",
     "Alert",
     "CourseSummary",
     "CriterionResult",

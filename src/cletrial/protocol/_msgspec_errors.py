@@ -6,7 +6,7 @@ field path and the value, as every error of the project does.
 
 >>> exc = msgspec.ValidationError("Expected `int` >= 1 - at `$.taper.weeks[2]`")
 >>> locate(exc, {"taper": {"weeks": [4, 4, 0]}})
-('taper.weeks[2]', 0, 'expected `int` >= 1')
+('taper.weeks[2]', 0, 'must be a whole number, 1 or more')
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["MISSING", "dotted", "locate"]
+__all__ = ["MISSING", "dotted", "humanize", "locate"]
 
 _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _UNKNOWN = re.compile(r"^Object contains unknown field `(?P<name>[^`]+)`")
@@ -61,6 +61,43 @@ def _lookup(document: Any, parts: list[str | int]) -> Any:
     return node
 
 
+_TYPE_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false",
+               "str": "text", "array": "a list", "object": "an object", "null": "empty"}
+_BOUND = re.compile(r"^expected `(?P<type>\w+)` (?P<op>>=|<=|>|<) (?P<bound>[-\d.e+]+)$")
+_TYPE = re.compile(r"^expected `(?P<type>[^`]+)`, got `(?P<got>\w+)`$")
+_LENGTH = re.compile(r"^expected `(?P<type>\w+)` of length (?P<op><=|>=) (?P<n>\d+)$")
+
+
+def humanize(problem: str) -> str:
+    """msgspec's phrasing in the words of a form: what is allowed.
+
+    >>> humanize("expected `float` >= 0.0"), humanize("expected `int`, got `str`")
+    ('must be a number, 0 or more', 'must be a whole number')
+    >>> humanize("expected `str` of length <= 40")
+    'must be at most 40 characters'
+    """
+    bound = _BOUND.match(problem)
+    if bound:
+        kind = _TYPE_WORDS.get(bound["type"], bound["type"])
+        limit = f"{float(bound['bound']):g}"
+        words = {">=": f"{limit} or more", "<=": f"{limit} or less", ">": f"more than {limit}",
+                 "<": f"less than {limit}"}[bound["op"]]  # fmt: skip
+        return f"must be {kind}, {words}"
+    typed = _TYPE.match(problem)
+    if typed:
+        wanted = " or ".join(_TYPE_WORDS.get(t.strip("` "), t.strip("` "))
+                             for t in typed["type"].split("|"))  # fmt: skip
+        return f"must be {wanted}"
+    length = _LENGTH.match(problem)
+    if length:
+        n, text = int(length["n"]), length["type"] == "str"
+        if length["op"] == ">=" and n == 1:
+            return "must not be empty"
+        unit = ("character" if text else "item") + ("" if n == 1 else "s")
+        return f"must be {'at most' if length['op'] == '<=' else 'at least'} {n} {unit}"
+    return problem
+
+
 def locate(exc: msgspec.ValidationError, document: Any) -> tuple[str, Any, str]:
     """Return ``(field path, bad value, problem)`` for a msgspec validation error.
 
@@ -100,4 +137,4 @@ def locate(exc: msgspec.ValidationError, document: Any) -> tuple[str, Any, str]:
         parts.append(required.group("name"))
         return dotted(parts), None, "is required"
     problem = problem[0].lower() + problem[1:] if problem else problem
-    return dotted(parts), _lookup(document, parts), problem
+    return dotted(parts), _lookup(document, parts), humanize(problem)

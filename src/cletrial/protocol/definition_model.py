@@ -267,6 +267,7 @@ class PregnancyTesting(_Model, frozen=True):
     before_first_dose: list[BeforeFirstDose]
     phases: Annotated[list[Phase], Meta(min_length=1)]
     withhold_start_until_negative: bool
+    after_last_dose_days: Days
 
 
 class Monitoring(_Model, frozen=True):

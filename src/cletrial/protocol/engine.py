@@ -24,10 +24,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cletrial.errors import HistoryError, ProtocolDefinitionError
-from cletrial.protocol._dates import days
 from cletrial.protocol.course import Course, replay_course
 from cletrial.protocol.definition import ProtocolDefinition
+from cletrial.protocol.disposition import apply_disposition, clear_after_stop, follow_up_end
 from cletrial.protocol.dosing import DoseDecision, decide_dose
+from cletrial.protocol.due import due_before_start, due_on_course
+from cletrial.protocol.enrolment import enrolment_deviations, gate_first_dose
 from cletrial.protocol.history import (
     PatientHistory,
     assert_date_in_range,
@@ -35,19 +37,12 @@ from cletrial.protocol.history import (
     truncate_history,
 )
 from cletrial.protocol.monitoring import (
-    baseline_panel_due,
-    blood_counts_due,
-    female_of_reproductive_potential,
     medication_deviations,
-    pregnancy_deviation,
-    pregnancy_tests_before_start,
-    pregnancy_tests_on_treatment,
-    visit_windows,
 )
+from cletrial.protocol.parts import Parts
 from cletrial.protocol.results import (
     Alert,
     CourseSummary,
-    NextVisit,
     Reason,
     Recommendation,
     RegimenOut,
@@ -76,9 +71,14 @@ def _check_after(name: str, items: list[Any], on: dt.date, attr: str = "date") -
 def check_history_date(history: PatientHistory, on: dt.date) -> None:
     """Raise :class:`HistoryError` naming the first field dated after ``on``."""
     doc = history.document
+    elig, eot, eos = doc.eligibility, doc.end_of_treatment, doc.end_of_study
     for name, value in (
         ("baseline.date", doc.baseline.date if doc.baseline else None),
         ("first_dose_date", doc.first_dose_date),
+        ("eligibility.date", elig.date if elig else None),
+        ("eligibility.override.date", elig.override.date if elig and elig.override else None),
+        ("end_of_treatment.date", eot.date if eot else None),
+        ("end_of_study.date", eos.date if eos else None),
     ):
         if value is not None and value > on:
             raise HistoryError(
@@ -143,9 +143,14 @@ def _phase(course: Course, p: ProtocolDefinition, stop: bool) -> str:
     return "escalated" if course.current == p.escalation != p.start else "review_" + cycle.review
 
 
-def _summary(course: Course, p: ProtocolDefinition, safety: SafetyResult) -> CourseSummary:
+def _summary(
+    course: Course, p: ProtocolDefinition, safety: SafetyResult, history: PatientHistory
+) -> CourseSummary:
     cycle = course.cycle
     stop_date = safety.stops[0].date if safety.stops else None
+    ended = history.end_of_treatment or history.end_of_study
+    if ended is not None and (stop_date is None or ended.date < stop_date):
+        stop_date = ended.date
     relapses = [RelapseOut(r.date, r.activity, p.regimens[r.regimen].id) for r in course.relapses]
     phase = _phase(course, p, stop_date is not None)
     if cycle is None:
@@ -165,133 +170,28 @@ def _summary(course: Course, p: ProtocolDefinition, safety: SafetyResult) -> Cou
     )
 
 
-class _Parts:
-    """Collects the lists of a recommendation while it is assembled."""
-
-    def __init__(self, decision: DoseDecision, safety: SafetyResult, course: Course) -> None:
-        self.action, self.target = decision.action, decision.target
-        self.reasons: list[Reason] = decision.reasons
-        self.alerts = safety.alerts
-        self.undetermined = [*safety.undetermined, *decision.undetermined]
-        self.deviations = list(course.deviations)
-        self.labs_due: list[Any] = []
-        self.pregnancy: list[Any] = []
-        self.next_visit: NextVisit | None = None
+#: Undetermined parts that leave the action undetermined (the others are reported beside it).
+_DECIDING_PARTS = frozenset({"dose", "enrolment", "pregnancy_testing"})
 
 
-def _not_started(
-    parts: _Parts, history: PatientHistory, p: ProtocolDefinition, on: dt.date
-) -> None:
-    parts.labs_due = baseline_panel_due(history, p, on)
-    first_visit = p.visit_plan[1]
-    target = on + days(first_visit[1])
-    parts.next_visit = NextVisit(
-        target,
-        target - days(first_visit[2]),
-        target + days(first_visit[2]),
-        "scheduled",
-        f"week {first_visit[0]} visit (if started on {on.isoformat()})",
-    )
-    if not p.enabled("LABEL-PREGNANCY-TESTING"):
-        return
-    frp = female_of_reproductive_potential(history)
-    withhold = p.file.monitoring.pregnancy_testing.withhold_start_until_negative
-    if frp is None:
-        parts.undetermined.append(
-            Undetermined(
-                "pregnancy_testing",
-                "LABEL-PREGNANCY-TESTING",
-                p.rule_source["LABEL-PREGNANCY-TESTING"],
-                ["sex", "reproductive_potential"],
-                "Whether pregnancy tests are required before the "
-                "first dose depends on sex and reproductive potential, which are not recorded.",
-            )
+def _explain_undetermined(parts: Parts) -> None:
+    """An undetermined action always has reasons, each naming what is missing."""
+    parts.reasons = [r for r in parts.reasons if r.rule != "DOSE-START"]
+    why = [
+        Reason(
+            u.rule,
+            u.source,
+            f"Undetermined ({u.part}): {u.text} Missing: {', '.join(u.missing)}.",
+            {"part": u.part, "missing": list(u.missing)},
         )
-        if parts.action == "start" and withhold:
-            parts.action, parts.target = "undetermined", None
-        return
-    if not frp:
-        return
-    ready, start, due = pregnancy_tests_before_start(history, p, on)
-    parts.pregnancy = due
-    if parts.action == "start" and not ready and withhold:
-        parts.action, parts.target = "hold", p.off
-        parts.next_visit = NextVisit(start, start, start, "start", "earliest first dose")
-        parts.reasons.insert(
-            0,
-            Reason(
-                "LABEL-PREGNANCY-TESTING",
-                p.rule_source["LABEL-PREGNANCY-TESTING"],
-                "Do not start yet: a female of reproductive potential needs negative pregnancy "
-                f"tests before the first dose; the earliest first dose is {start.isoformat()}.",
-                {"earliest_start": start},
-            ),
-        )
-
-
-def _started(
-    parts: _Parts,
-    history: PatientHistory,
-    p: ProtocolDefinition,
-    on: dt.date,
-    course: Course,
-    safety: SafetyResult,
-    decision: DoseDecision,
-) -> None:
-    first = course.first_dose
-    assert first is not None
-    ends = p.file.monitoring.follow_up_ends_on
-    end = next((e.date for e in history.events if e.type in ends), None)
-    on_drug = course.current != p.off and end is None
-    if on_drug:
-        neutropenia = parts.alerts and any(a.rule == "LABEL-NEUTROPENIA" for a in parts.alerts)
-        counts = blood_counts_due(history, p, on, first, safety.last_count, bool(neutropenia))
-        parts.labs_due.append(counts)
-        if counts.overdue:
-            parts.alerts.append(Alert(counts.rule, counts.source, "warning", counts.text, {}))
-            parts.undetermined.append(
-                Undetermined(
-                    "safety.myelosuppression",
-                    "BLOOD-COUNTS",
-                    p.rule_source["BLOOD-COUNTS"],
-                    [f"labs[] {counts.name} since {counts.due.isoformat()}"],
-                    "Grade 3 myelosuppression cannot be excluded: the blood count is overdue.",
-                )
-            )
-    frp = female_of_reproductive_potential(history)
-    if p.enabled("LABEL-PREGNANCY-TESTING"):
-        if frp is None and on_drug:
-            parts.undetermined.append(
-                Undetermined(
-                    "pregnancy_testing",
-                    "LABEL-PREGNANCY-TESTING",
-                    p.rule_source["LABEL-PREGNANCY-TESTING"],
-                    ["sex", "reproductive_potential"],
-                    "Pregnancy testing depends on sex and reproductive potential, not recorded.",
-                )
-            )
-        elif frp:
-            deviation = pregnancy_deviation(history, p, first)
-            if deviation is not None:
-                parts.deviations.append(deviation)
-            if on_drug:
-                test = pregnancy_tests_on_treatment(history, p, on, first)
-                parts.pregnancy.append(test)
-                if test.overdue:
-                    parts.alerts.append(Alert(test.rule, test.source, "warning", test.text, {}))
-    scheduled, alerts = visit_windows(history, p, on, first, end)
-    parts.alerts.extend(alerts)
-    parts.next_visit = scheduled
-    if decision.next_decision is not None and end is None:
-        day, window, label = decision.next_decision
-        if day + days(window) >= on and (scheduled is None or day < scheduled.date):
-            parts.next_visit = NextVisit(
-                day, day - days(window), day + days(window), "dosing", label
-            )
+        for u in parts.undetermined
+        if u.part in _DECIDING_PARTS
+    ]
+    parts.reasons[:0] = why
 
 
 def _finish(
-    parts: _Parts,
+    parts: Parts,
     history: PatientHistory,
     p: ProtocolDefinition,
     course: Course,
@@ -299,7 +199,7 @@ def _finish(
     decision: DoseDecision,
 ) -> None:
     for rule, text, data in decision.alerts:
-        parts.alerts.append(Alert(rule, p.rule_source[rule], "warning", text, data))
+        parts.dosing_alerts.append(Alert(rule, p.rule_source[rule], "warning", text, data))
     if course.resolved is not None:
         relapse, day = course.resolved
         parts.reasons.append(
@@ -323,8 +223,10 @@ def _finish(
                 "Changes of concomitant medication cannot be judged without the baseline list.",
             )
         )
+    parts.disposition, parts.physician_decision = decision.disposition, decision.physician_decision
     if safety.stops:
         parts.action, parts.target = "stop", p.off
+        parts.disposition, parts.physician_decision = safety.stops[0].disposition, False
         parts.reasons = [stop.reason for stop in safety.stops]
         parts.alerts.insert(
             0,
@@ -336,6 +238,14 @@ def _finish(
                 {},
             ),
         )
+    apply_disposition(parts, history, p, follow_up_end(history, p))
+    if parts.action == "stop":
+        clear_after_stop(parts)
+    else:
+        parts.disposition, parts.physician_decision = None, False
+        parts.alerts.extend(parts.dosing_alerts)
+    if parts.action == "undetermined":
+        _explain_undetermined(parts)
     if p.example:
         parts.alerts.insert(
             0,
@@ -368,8 +278,8 @@ def recommend(
     Returns
     -------
     Recommendation
-        Action (start, continue, escalate, taper, restart, maintain, hold, stop or
-        undetermined), regimen, reasons, next visit, labs and pregnancy tests due, alerts,
+        Action (start, continue, escalate, taper, restart, maintain, hold, do_not_start, stop
+        or undetermined), regimen, reasons, next visit, labs and pregnancy tests due, alerts,
         deviations and undetermined parts.
 
     Raises
@@ -400,17 +310,15 @@ def recommend(
 
     course = replay_course(history, protocol, stop_date=stop_date, judge=judge)
     decision = decide_dose(course, protocol, on, True)
-    parts = _Parts(decision, safety, course)
+    parts = Parts(decision, safety, course)
     if course.started:
-        _started(parts, history, protocol, on, course, safety, decision)
+        due_on_course(parts, history, protocol, on, course, safety, decision)
+        enrolment_deviations(parts, history, protocol)
     else:
-        _not_started(parts, history, protocol, on)
+        due_before_start(parts, history, protocol, on)
+        gate_first_dose(parts, history, protocol)
     _finish(parts, history, protocol, course, safety, decision)
     assert_dose_within_maximum(protocol, parts.target)
-    stopping = parts.action == "stop"
-    disposition = None
-    if stopping:
-        disposition = safety.stops[0].disposition if safety.stops else decision.disposition
     file = protocol.file
     return Recommendation(  # positional: the field order of Recommendation
         file.id,
@@ -420,8 +328,8 @@ def recommend(
         parts.action,  # type: ignore[arg-type]
         None if parts.target is None else _out(protocol, parts.target),
         _out(protocol, course.current),
-        decision.physician_decision and stopping and not safety.stops,
-        disposition,
+        parts.physician_decision,
+        parts.disposition,
         parts.reasons,
         parts.next_visit,
         parts.labs_due,
@@ -429,7 +337,7 @@ def recommend(
         parts.alerts,
         parts.deviations,
         parts.undetermined,
-        _summary(course, protocol, safety),
+        _summary(course, protocol, safety, history),
     )
 
 

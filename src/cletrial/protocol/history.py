@@ -34,23 +34,27 @@ from cletrial.instruments import (
     CLASI_ACTIVITY_MAX,
     CLASI_DAMAGE_MAX,
     SLEDAI_MAX,
-    clasi_json_schema,
     compute_clasi,
     compute_sledai,
-    sledai_json_schema,
 )
 from cletrial.protocol._msgspec_errors import locate
 from cletrial.protocol.definition_model import EVENT_TYPES, LAB_TESTS
+from cletrial.protocol.history_disposition import check_status, cut_status
 from cletrial.protocol.history_model import (
+    DISPOSITION_TERMS,
     HISTORY_DECODER,
     LAB_UNITS,
     AdverseEventDoc,
     DoseDoc,
+    EligibilityDoc,
+    EndOfStudyDoc,
+    EndOfTreatmentDoc,
     EventDoc,
     HistoryDoc,
     LabDoc,
     PregnancyTestDoc,
 )
+from cletrial.protocol.history_schema import history_json_schema
 
 __all__ = [
     "LAB_UNITS",
@@ -72,12 +76,21 @@ _CHOICES: Final[dict[str, tuple[str, ...]]] = {
     "unit": tuple(sorted(set().union(*LAB_UNITS.values()))),
     "result": ("negative", "positive"),
     "causality": ("unrelated", "unlikely", "possible", "probable", "definite", "null"),
+    "verdict": ("eligible", "ineligible", "undetermined"),
+}
+
+#: Full field paths whose enum errors are phrased with their own values.
+_PATH_CHOICES: Final[dict[str, tuple[str, ...]]] = {
+    "end_of_treatment.reason": tuple(DISPOSITION_TERMS),
+    "end_of_study.reason": tuple(DISPOSITION_TERMS),
 }
 
 
 def _history_error(exc: msgspec.ValidationError, document: Any) -> HistoryError:
     path, value, problem = locate(exc, document)
     name = path.rsplit(".", 1)[-1]
+    if path in _PATH_CHOICES and value is not None and "unknown" not in problem:
+        return HistoryError(path, value, "must be one of " + ", ".join(_PATH_CHOICES[path]))
     if name in _CHOICES and value is not None and "unknown" not in problem:
         problem = "must be one of " + ", ".join(_CHOICES[name])
         lab = re.fullmatch(r"labs\[(\d+)\]\.unit", path)
@@ -134,6 +147,21 @@ class PatientHistory(msgspec.Struct, frozen=True):
     def events(self) -> list[EventDoc]:
         """Events in date order."""
         return self.document.events
+
+    @property
+    def eligibility(self) -> EligibilityDoc | None:
+        """The screening verdict and any override of it; ``None`` when not recorded."""
+        return self.document.eligibility
+
+    @property
+    def end_of_treatment(self) -> EndOfTreatmentDoc | None:
+        """The end of study treatment (date, reason, last dose date), if recorded."""
+        return self.document.end_of_treatment
+
+    @property
+    def end_of_study(self) -> EndOfStudyDoc | None:
+        """The end of the patient's participation (date, reason), if recorded."""
+        return self.document.end_of_study
 
 
 def _int_in(path: str, value: Any, top: int) -> int:
@@ -269,6 +297,25 @@ def _check_date_ranges(doc: HistoryDoc) -> None:
     for i, ae in enumerate(doc.adverse_events):
         if ae.end is not None:
             assert_date_in_range(f"adverse_events[{i}].end", ae.end)
+    elig, eot, eos = doc.eligibility, doc.end_of_treatment, doc.end_of_study
+    if elig is not None:
+        assert_date_in_range("eligibility.date", elig.date)
+        if elig.override is not None:
+            assert_date_in_range("eligibility.override.date", elig.override.date)
+    if eot is not None:
+        assert_date_in_range("end_of_treatment.date", eot.date)
+        if eot.last_dose_date is not None:
+            assert_date_in_range("end_of_treatment.last_dose_date", eot.last_dose_date)
+    if eos is not None:
+        assert_date_in_range("end_of_study.date", eos.date)
+    for i, test in enumerate(doc.immunology):
+        assert_date_in_range(f"immunology[{i}].date", test.date)
+    for i, study in enumerate(doc.nerve_conduction):
+        assert_date_in_range(f"nerve_conduction[{i}].date", study.date)
+    for i, med in enumerate(doc.concomitant_medications):
+        for key in ("start", "end"):
+            if getattr(med, key) is not None:
+                assert_date_in_range(f"concomitant_medications[{i}].{key}", getattr(med, key))
 
 
 def _check_consistency(doc: HistoryDoc) -> dt.date | None:
@@ -292,6 +339,12 @@ def _check_consistency(doc: HistoryDoc) -> dt.date | None:
         _check_order("pregnancy_tests", [t.date for t in doc.pregnancy_tests], strict=False)
     if len(doc.events) > 1:
         _check_order("events", [e.date for e in doc.events], strict=False)
+    _check_order("immunology", [t.date for t in doc.immunology], strict=False)
+    _check_order("nerve_conduction", [t.date for t in doc.nerve_conduction], strict=False)
+    for i, med in enumerate(doc.concomitant_medications):
+        if med.start is not None and med.end is not None and med.end < med.start:
+            raise HistoryError(f"concomitant_medications[{i}].end", med.end.isoformat(),
+                               f"must not be before its start ({med.start.isoformat()})")
     for i, ae in enumerate(doc.adverse_events):
         if ae.end is not None and ae.end < ae.start:
             raise HistoryError(
@@ -334,6 +387,8 @@ def build_history(doc: HistoryDoc) -> PatientHistory:
     """
     first = _check_consistency(doc)
     _check_date_ranges(doc)
+    if doc.eligibility or doc.end_of_treatment or doc.end_of_study:
+        check_status(doc)
     baseline = None if doc.baseline is None else _visit("baseline", None, doc.baseline)
     assessments = tuple([_visit("assessments", i, a) for i, a in enumerate(doc.assessments)])
     return PatientHistory(doc, first, baseline, assessments)
@@ -423,55 +478,11 @@ def truncate_history(
         adverse_events=events,
         pregnancy_tests=_before(doc.pregnancy_tests, on),
         events=_before(doc.events, on),
+        immunology=_before(doc.immunology, on),
+        nerve_conduction=_before(doc.nerve_conduction, on),
+        concomitant_medications=[
+            m for m in doc.concomitant_medications if m.start is None or m.start <= on
+        ],
+        **cut_status(doc, on),
     )
     return build_history(cut)
-
-
-def history_json_schema() -> dict[str, Any]:
-    """Return the JSON Schema of a patient history.
-
-    >>> sorted(history_json_schema()["$defs"]["HistoryDoc"]["properties"])[:3]
-    ['adverse_events', 'assessments', 'baseline']
-    """
-    schema: dict[str, Any] = msgspec.json.schema(HistoryDoc)
-    defs = schema["$defs"]
-    clasi, sledai = clasi_json_schema(), sledai_json_schema()
-    defs.update(clasi["$defs"])
-    defs.update(sledai["$defs"])
-    scores = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["activity"],
-        "properties": {
-            "activity": {"type": "integer", "minimum": 0, "maximum": CLASI_ACTIVITY_MAX},
-            "damage": {"type": "integer", "minimum": 0, "maximum": CLASI_DAMAGE_MAX},
-        },
-    }
-    sledai_score = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["score"],
-        "properties": {"score": {"type": "integer", "minimum": 0, "maximum": SLEDAI_MAX}},
-    }
-    for name in ("BaselineDoc", "AssessmentDoc"):
-        props = defs[name]["properties"]
-        props["clasi"] = {
-            "anyOf": [scores, clasi["$ref"] and {"$ref": clasi["$ref"]}, {"type": "null"}]
-        }
-        props["sledai"] = {"anyOf": [sledai_score, {"$ref": sledai["$ref"]}, {"type": "null"}]}
-    lab = defs["LabDoc"]
-    lab["allOf"] = [
-        {
-            "if": {"properties": {"test": {"const": test}}},
-            "then": {"properties": {"unit": {"enum": sorted(units)}}},
-        }
-        for test, units in LAB_UNITS.items()
-    ]
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "cletrial patient history"
-    schema["description"] = (
-        "One patient's history for the protocol engine and the endpoints (docs/formats.md). "
-        "Lists are in date order; doses[].regimen is a step of the protocol's ladder; a "
-        "missing instrument is not recorded, never 0."
-    )
-    return schema

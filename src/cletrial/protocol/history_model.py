@@ -22,14 +22,22 @@ from cletrial.instruments import CTCAE_TERMS
 from cletrial.protocol.definition_model import CTCAE_TERM_OF_TEST, EventType, LabTest
 
 __all__ = [
+    "DISPOSITION_TERMS",
     "LAB_UNITS",
     "AdverseEventDoc",
     "AssessmentDoc",
     "BaselineDoc",
     "DoseDoc",
+    "EligibilityDoc",
+    "EndOfStudyDoc",
+    "EndOfTreatmentDoc",
     "EventDoc",
     "HistoryDoc",
+    "ImmunologyDoc",
     "LabDoc",
+    "MedicationDoc",
+    "NerveConductionDoc",
+    "OverrideDoc",
     "PregnancyTestDoc",
 ]
 
@@ -46,6 +54,28 @@ if TYPE_CHECKING:
 else:  # every unit of any test: decoded to one shared string object each (fast lookups)
     LabUnit = Literal[tuple(sorted(set().union(*LAB_UNITS.values())))]
 
+#: Disposition reason (snake_case key) -> CDISC submission value of the NCOMPLT codelist.
+DISPOSITION_TERMS: Final[dict[str, str]] = {
+    "completed": "COMPLETED",
+    "adverse_event": "ADVERSE EVENT",
+    "lack_of_efficacy": "LACK OF EFFICACY",
+    "withdrawal_by_subject": "WITHDRAWAL BY SUBJECT",
+    "lost_to_follow_up": "LOST TO FOLLOW-UP",
+    "pregnancy": "PREGNANCY",
+    "physician_decision": "PHYSICIAN DECISION",
+    "death": "DEATH",
+}
+DispositionReason = Literal[
+    "completed",
+    "adverse_event",
+    "lack_of_efficacy",
+    "withdrawal_by_subject",
+    "lost_to_follow_up",
+    "pregnancy",
+    "physician_decision",
+    "death",
+]
+Verdict = Literal["eligible", "ineligible", "undetermined"]
 Causality = Literal["unrelated", "unlikely", "possible", "probable", "definite"]
 Name = Annotated[str, Meta(min_length=1, max_length=500)]
 
@@ -114,6 +144,64 @@ class EventDoc(_Doc, frozen=True):
     type: EventType
 
 
+class ImmunologyDoc(_Doc, frozen=True):
+    """A qualitative test of the baseline immunology panel (ANA, anti-ENA, antiphospholipid
+    antibodies); anti-dsDNA, C3 and C4 are quantitative ``labs``."""
+
+    date: dt.date
+    test: Literal["ana", "anti_ena", "antiphospholipid"]
+    result: Literal["negative", "positive", "indeterminate"]
+
+
+class NerveConductionDoc(_Doc, frozen=True):
+    """A nerve conduction study (for prior thalidomide neuropathy or new neurological
+    symptoms): normal or abnormal."""
+
+    date: dt.date
+    result: Literal["normal", "abnormal"]
+
+
+class MedicationDoc(_Doc, frozen=True):
+    """A concomitant medication with its dates; ``baseline`` when taken at the baseline visit
+    (the protocol keeps baseline medication unchanged: a change is a deviation)."""
+
+    name: Name
+    start: dt.date | None = None
+    end: dt.date | None = None
+    baseline: bool = False
+
+
+class OverrideDoc(_Doc, frozen=True):
+    """A documented decision to enrol despite the screening verdict (a protocol deviation)."""
+
+    date: dt.date
+    by: Name
+    reason: Name
+
+
+class EligibilityDoc(_Doc, frozen=True):
+    """The screening verdict (``cletrial eligibility``) and any override of it."""
+
+    date: dt.date
+    verdict: Verdict
+    override: OverrideDoc | None = None
+
+
+class EndOfTreatmentDoc(_Doc, frozen=True):
+    """The end of study treatment: date, reason (a DISPOSITION_TERMS key), last dose date."""
+
+    date: dt.date
+    reason: DispositionReason
+    last_dose_date: dt.date | None = None
+
+
+class EndOfStudyDoc(_Doc, frozen=True):
+    """The end of the patient's participation: date and reason (a DISPOSITION_TERMS key)."""
+
+    date: dt.date
+    reason: DispositionReason
+
+
 class HistoryDoc(_Doc, frozen=True):
     """One patient's history (input of the protocol engine and the endpoints)."""
 
@@ -131,6 +219,12 @@ class HistoryDoc(_Doc, frozen=True):
     adverse_events: list[AdverseEventDoc] = field(default_factory=list)
     pregnancy_tests: list[PregnancyTestDoc] = field(default_factory=list)
     events: list[EventDoc] = field(default_factory=list)
+    eligibility: EligibilityDoc | None = None
+    end_of_treatment: EndOfTreatmentDoc | None = None
+    end_of_study: EndOfStudyDoc | None = None
+    immunology: list[ImmunologyDoc] = field(default_factory=list)
+    nerve_conduction: list[NerveConductionDoc] = field(default_factory=list)
+    concomitant_medications: list[MedicationDoc] = field(default_factory=list)
 
 
 #: Fast JSON decoder of one history.

@@ -274,7 +274,39 @@ def _normal(names: list[str]) -> frozenset[str]:
 def medication_deviations(
     history: PatientHistory, p: ProtocolDefinition
 ) -> tuple[list[Deviation], list[str]]:
-    """Changes of concomitant medication from baseline; and what is missing to judge them."""
+    """Changes of concomitant medication from baseline; and what is missing to judge them.
+
+    Two sources: the medication lists of the visits against the baseline visit's list, and the
+    dated ``concomitant_medications`` (a baseline medication that ends, or another one that
+    starts after the first dose).
+    """
+    dated = _dated_medication_deviations(history, p)
+    lists, missing = _list_medication_deviations(history, p)
+    return dated + lists, missing
+
+
+def _dated_medication_deviations(history: PatientHistory, p: ProtocolDefinition) -> list[Deviation]:
+    first = history.first_dose_date
+    out: list[Deviation] = []
+    source = p.rule_source["DEVIATION-MEDICATION"]
+    for i, med in enumerate(history.document.concomitant_medications):
+        if med.baseline and med.end is not None:
+            day, what = med.end, f"baseline medication {med.name} stopped"
+        elif not med.baseline and med.start is not None and first is not None and med.start > first:
+            day, what = med.start, f"{med.name} started during treatment"
+        else:
+            continue
+        out.append(Deviation(
+            "DEVIATION-MEDICATION", source, day, f"concomitant_medications[{i}]",
+            f"Concomitant medication changed on {day.isoformat()}: {what} (no change of "
+            "baseline medication is allowed).", {"medication": med.name, "date": day},
+        ))  # fmt: skip
+    return out
+
+
+def _list_medication_deviations(
+    history: PatientHistory, p: ProtocolDefinition
+) -> tuple[list[Deviation], list[str]]:
     baseline = history.baseline
     recorded = [(i, v) for i, v in enumerate(history.assessments) if v.medications is not None]
     if baseline is None or baseline.medications is None:

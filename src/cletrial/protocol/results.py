@@ -30,10 +30,13 @@ __all__ = [
     "Undetermined",
 ]
 
-#: What the recommendation asks for; ``undetermined`` when the dose decision lacks data.
+#: What the recommendation asks for; ``hold``: do not start yet (pregnancy tests pending);
+#: ``do_not_start``: the screening verdict is ineligible and nothing overrides it;
+#: ``undetermined`` when the decision lacks data (the reasons name what is missing).
 Action = Literal[
-    "start", "continue", "escalate", "taper", "restart", "maintain", "hold", "stop", "undetermined"
-]
+    "start", "continue", "escalate", "taper", "restart", "maintain", "hold", "do_not_start",
+    "stop", "undetermined",
+]  # fmt: skip
 Source = str
 Severity = Literal["info", "warning", "critical"]
 

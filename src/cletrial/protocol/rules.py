@@ -59,6 +59,13 @@ ENGINE_RULES: Final[dict[str, str]] = {
     "DEVIATION-DOSE": "a regimen given that differs from the protocol's regimen at that time",
     "DEVIATION-DOSE-AFTER-STOP": "treatment given after a stopping rule fired",
     "DEVIATION-PREGNANCY-TESTS": "first dose without the required negative pregnancy tests",
+    "ENROL-GATE": "no first dose without a recorded, complete screening verdict",
+    "ENROL-INELIGIBLE": "an ineligible screening verdict without override: do not start",
+    "ENROL-OVERRIDE": "enrolment overriding the screening verdict (a protocol deviation)",
+    "DEVIATION-ENROLMENT": "dosed without an eligible screening verdict or an override",
+    "END-OF-TREATMENT": "the recorded end of treatment stops the regimen",
+    "END-OF-STUDY": "the recorded end of study: nothing is due any more",
+    "LABEL-PREGNANCY-AFTER-TREATMENT": "pregnancy tests until some days after the last dose",
 }
 
 #: Rules a protocol file may switch off with ``enabled: false`` (besides any label rule).
@@ -72,6 +79,7 @@ SWITCHABLE_RULES: Final = frozenset(
         "MAINTENANCE-FLARE",
         "LABEL-NEUTROPENIA",
         "LABEL-PREGNANCY-TESTING",
+        "LABEL-PREGNANCY-AFTER-TREATMENT",
     }
 )
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from cletrial.endpoints.rules import DEFAULT_LADDER
+from cletrial.endpoints.rules import DEFAULT_RULES
 from cletrial.errors import CletrialError
 from cletrial.synthetic.calibration import DEFAULT_CALIBRATION, Calibration
 
@@ -49,7 +49,7 @@ def patient_id(i: int) -> str:
 
 
 def _rank(regimen: str) -> int:
-    return DEFAULT_LADDER.index(regimen)
+    return DEFAULT_RULES.ladder.index(regimen)
 
 
 @dataclass
@@ -196,6 +196,10 @@ class _Simulation:
             "sex": "F",
             "reproductive_potential": t.reproductive_potential,
             "irregular_cycles": False,
+            # screened eligible with the screening labs (day -3): the enrolment gate of the
+            # protocol engine allows no first dose without a verdict (left out of the returned
+            # history, whose format the endpoints read)
+            "eligibility": {"date": self.iso(-3), "verdict": "eligible"},
             "baseline": {
                 "date": self.iso(0),
                 "clasi": {"activity": t.base_a, "damage": t.base_d},
@@ -406,7 +410,7 @@ class _Simulation:
         return {
             "patient_id": self.doc["patient_id"],
             "synthetic": True,
-            **{k: v for k, v in self.doc.items() if k != "patient_id"},
+            **{k: v for k, v in self.doc.items() if k not in ("patient_id", "eligibility")},
         }
 
 
