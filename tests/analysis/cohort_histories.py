@@ -146,19 +146,19 @@ def cohort() -> list[dict[str, Any]]:
             labs=[{"date": day(60), "test": "neutrophils", "value": 1190, "unit": "/mm3"}],
             adverse_events=[
                 {
+                    "term": "Insomnia",
+                    "start": day(40),
+                    "end": None,
+                    "grade": 1,
+                    "causality": "probable",
+                    "serious": False,
+                },
+                {
                     "term": "Neutropenia",
                     "start": day(60),
                     "end": day(90),
                     "grade": 2,
                     "causality": "possible",
-                    "serious": False,
-                },
-                {
-                    "term": "Insomnia",
-                    "start": day(40),
-                    "end": None,
-                    "grade": None,
-                    "causality": "probable",
                     "serious": False,
                 },
             ],

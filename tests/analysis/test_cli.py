@@ -9,6 +9,7 @@ from tests.analysis.cohort_histories import cohort
 from typer.testing import CliRunner
 
 from cletrial.cli import app
+from cletrial.instruments import fill_absent_clasi_items
 
 runner = CliRunner()
 
@@ -102,7 +103,7 @@ def _study_database(path: Path, studies: int = 1) -> str:
             )
             site = uow.sites.create(study_id=study.id, code="A", name="Site A")
             start = dt.date(2010, 1, 4)
-            for code, follow_up in (("P01", {"regions": {}}), ("P02", None)):
+            for code, follow_up in (("P01", fill_absent_clasi_items({})), ("P02", None)):
                 patient = uow.patients.create(
                     study_id=study.id,
                     site_id=site.id,
@@ -110,11 +111,14 @@ def _study_database(path: Path, studies: int = 1) -> str:
                     sex="F",
                     first_dose_date=start,
                 )
+                uow.screenings.save(patient.id, screening_date=start - dt.timedelta(7),
+                                    record={}, verdict="eligible")  # the enrolment gate
                 uow.visits.create(
                     patient_id=patient.id,
                     visit_date=start,
                     kind="baseline",
-                    clasi={"regions": {"arms": {"erythema": 2, "scale": 1}}},
+                    clasi=fill_absent_clasi_items({"regions": {"arms": {"erythema": 2,
+                                                                         "scale": 1}}}),
                 )
                 uow.doses.add(patient_id=patient.id, start_date=start, regimen="5_daily")
                 if follow_up is not None:
@@ -132,7 +136,7 @@ def test_report_from_a_study_database(tmp_path: Path) -> None:
     numbers = json.loads(result.stdout)
     assert numbers["synthetic"] is False and "study LEN0" in numbers["source"]
     rows = dict(numbers["tables"][1]["rows"])
-    assert rows["Complete response, intention to treat (all patients)"].startswith("1/2")
+    assert rows["Complete response, intention to treat (all treated patients)"].startswith("1/2")
 
 
 def test_database_with_several_studies_needs_a_code(tmp_path: Path) -> None:

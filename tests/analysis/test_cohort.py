@@ -33,9 +33,12 @@ def test_best_responses(six: Cohort) -> None:
 
 def test_response_table_per_protocol_and_itt(six: Cohort) -> None:
     rows = dict(compute_cohort_response_table(six).rows)
-    # CR: S1, S2, S5. Per protocol excludes S4 (withdrawn): 3/5; intention to treat 3/6.
-    assert rows["Complete response, per protocol (treated, not withdrawn)"].startswith("3/5 (60%)")
-    assert rows["Complete response, intention to treat (all patients)"].startswith("3/6 (50%)")
+    # CR: S1, S2, S5. The efficacy population excludes S4 (withdrawn): 3/5; ITT (treated) 3/6.
+    efficacy = "Complete response, efficacy population (treated, baseline, not withdrawn)"
+    assert rows[efficacy].startswith("3/5 (60%)")
+    assert rows["Complete response, intention to treat (all treated patients)"].startswith("3/6")
+    reason = "Outside a population: withdrawn_before_first_assessment: physician_decision"
+    assert rows[reason] == "1"
     assert rows["Time to CR, weeks, median (range)"] == "4.0 (4.0-8.0) (n = 3)"
 
 
@@ -54,7 +57,7 @@ def test_relapse_table(six: Cohort) -> None:
 def test_adverse_event_table(six: Cohort) -> None:
     rows = dict(compute_cohort_adverse_event_table(six).rows)
     assert rows["Adverse events of grade 2"] == "2"
-    assert rows["Adverse events without a grade"] == "1"
+    assert rows["Adverse events without a grade"] == "0"  # the history requires a grade
     assert rows["Treatment stopped: physician_decision"] == "1"
 
 

@@ -36,18 +36,25 @@ def history(
     treated: bool = True,
     patient_id: str = "P01",
 ) -> dict[str, Any]:
-    """A history; ``visits`` are (day, activity[, damage[, sledai]]) with None = not assessed."""
-    clasi = {k: v for k, v in (("activity", base), ("damage", damage)) if v is not None}
-    baseline: dict[str, Any] = {"date": iso(0), "clasi": clasi}
+    """A valid history; ``visits`` are (day, activity[, damage[, sledai]]), None = not assessed.
+
+    Lists are put in date order as the history format requires (a later visit or dose on the
+    same day replaces an earlier one); the baseline is dated on the first dose or the first
+    visit, whichever is earlier.
+    """
+    visits = list({v[0]: v for v in sorted(visits, key=lambda v: v[0])}.values())
+    first_day = min([0, *(v[0] for v in visits)])
+    baseline: dict[str, Any] = {"date": iso(first_day)}
+    if base is not None:  # CLASI scores need the activity; damage alone is not recorded
+        baseline["clasi"] = {"activity": base, **({} if damage is None else {"damage": damage})}
     if sledai is not None:
         baseline["sledai"] = {"score": sledai}
     assessments = []
     for visit in visits:
         day, activity, dmg, sl = (*visit, None, None, None)[:4]
         item: dict[str, Any] = {"date": iso(day)}
-        scores = {k: v for k, v in (("activity", activity), ("damage", dmg)) if v is not None}
-        if scores:
-            item["clasi"] = scores
+        if activity is not None:
+            item["clasi"] = {"activity": activity, **({} if dmg is None else {"damage": dmg})}
         if sl is not None:
             item["sledai"] = {"score": sl}
         assessments.append(item)
@@ -62,14 +69,15 @@ def history(
                 "value": v,
                 "unit": "IU/ml" if t == "anti_dsdna" else "mg/dL",
             }
-            for d, t, v in labs
+            for d, t, v in sorted(labs, key=lambda lab: lab[0])
         ],
-        "adverse_events": list(aes),
-        "events": [{"date": iso(d), "type": t} for d, t in events],
+        "adverse_events": sorted(aes, key=lambda ae: str(ae["start"])),
+        "events": [{"date": iso(d), "type": t} for d, t in sorted(events)],
     }
     if treated:
         h["first_dose_date"] = iso(0)
-        h["doses"] = [{"date": iso(d), "regimen": r} for d, r in (doses or [(0, "5_daily")])]
+        given = dict(sorted(doses or [(0, "5_daily")], key=lambda d: d[0]))
+        h["doses"] = [{"date": iso(d), "regimen": r} for d, r in given.items()]
     return h
 
 

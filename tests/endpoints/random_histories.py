@@ -1,7 +1,8 @@
 """Messy random patient histories for cross-checking the two derivation paths.
 
-Not calibrated to anything: they stress the rules with duplicated days, missing scores, visits
-before the first dose, random dose moves (withdrawals, restarts, escalations), disposition events,
+Not calibrated to anything, but valid histories (lists in date order, as the history parser
+requires): they stress the rules with missing scores, visits between baseline and the first
+dose, random dose moves (withdrawals, restarts, escalations), disposition events,
 laboratory values around the windows and adverse events with missing fields. Seeded.
 """
 
@@ -12,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from cletrial.endpoints.rules import CAUSALITY_TERMS, DEFAULT_LADDER, EVENT_TYPES
+from cletrial.endpoints.rules import CAUSALITY_TERMS, DEFAULT_RULES, EVENT_TYPES
+
+DEFAULT_LADDER = DEFAULT_RULES.ladder
 
 
 def _iso(origin: date, day: int) -> str:
@@ -36,7 +39,7 @@ def _visit_days(rng: np.random.Generator) -> list[int]:
     days = [d + int(rng.integers(-8, 9)) for d in planned if rng.random() > 0.2]
     days = days[: int(rng.integers(0, len(days) + 1))] if rng.random() < 0.3 else days
     days += [int(rng.integers(-5, 700)) for _ in range(int(rng.integers(0, 4)))]
-    return sorted(days)
+    return sorted(set(days))
 
 
 def _assessments(
@@ -49,14 +52,13 @@ def _assessments(
         item: dict[str, Any] = {"date": _iso(origin, day)}
         a = _activity(rng, p_zero, base_a)
         d = None if rng.random() < 0.2 else int(rng.integers(0, 12))
-        if a is not None or d is not None:
-            item["clasi"] = {k: v for k, v in (("activity", a), ("damage", d)) if v is not None}
+        if a is not None:  # CLASI scores need the activity
+            item["clasi"] = {"activity": a, **({} if d is None else {"damage": d})}
         if rng.random() < 0.7:
             ref = base_s if base_s is not None else 4
             item["sledai"] = {"score": int(np.clip(ref + rng.integers(-4, 16), 0, 105))}
         out.append(item)
-    rng.shuffle(out)  # input order differs from date order: seq must still trace back
-    return out
+    return out  # in date order, as the history format requires
 
 
 def _doses(rng: np.random.Generator, origin: date, days: list[int]) -> list[dict[str, Any]]:
@@ -79,7 +81,8 @@ def _doses(rng: np.random.Generator, origin: date, days: list[int]) -> list[dict
             rank = int(rng.integers(0, 6))
         doses.append({"date": _iso(origin, day), "regimen": DEFAULT_LADDER[rank]})
     doses[1:] = sorted(doses[1:], key=lambda d: d["date"])
-    return doses
+    by_date = {d["date"]: d for d in doses}  # one regimen a date: the later record wins
+    return list(by_date.values())
 
 
 def _labs(rng: np.random.Generator, origin: date) -> list[dict[str, Any]]:
@@ -96,7 +99,7 @@ def _labs(rng: np.random.Generator, origin: date) -> list[dict[str, Any]]:
                 "value": round(float(rng.uniform(0.1, 150)), 2),
             }
         )
-    return labs
+    return sorted(labs, key=lambda lab: lab["date"])
 
 
 def _adverse_events(rng: np.random.Generator, origin: date) -> list[dict[str, Any]]:
@@ -110,12 +113,12 @@ def _adverse_events(rng: np.random.Generator, origin: date) -> list[dict[str, An
                 "end": None
                 if rng.random() < 0.4
                 else _iso(origin, start + int(rng.integers(0, 60))),
-                "grade": None if rng.random() < 0.15 else int(rng.integers(1, 6)),
+                "grade": int(rng.integers(1, 6)),
                 "causality": None if rng.random() < 0.15 else str(rng.choice(CAUSALITY_TERMS)),
                 "serious": None if rng.random() < 0.15 else bool(rng.random() < 0.2),
             }
         )
-    return aes
+    return sorted(aes, key=lambda ae: ae["start"])
 
 
 def random_history(rng: np.random.Generator, patient_id: str) -> dict[str, Any]:
@@ -126,11 +129,13 @@ def random_history(rng: np.random.Generator, patient_id: str) -> dict[str, Any]:
     base_d = None if rng.random() < 0.1 else int(rng.integers(0, 10))
     base_s = None if rng.random() < 0.1 else int(rng.choice([0, 2, 4, 6, 8, 10, 12, 14]))
     days = _visit_days(rng)
-    clasi = {k: v for k, v in (("activity", base_a), ("damage", base_d)) if v is not None}
+    clasi = {} if base_a is None else {"activity": base_a}
+    if base_a is not None and base_d is not None:
+        clasi["damage"] = base_d
     history: dict[str, Any] = {
         "patient_id": patient_id,
         "synthetic": True,
-        "baseline": {"date": _iso(origin, 0), "clasi": clasi},
+        "baseline": {"date": _iso(origin, min([0, *days])), "clasi": clasi},
         "assessments": _assessments(rng, origin, days, (base_a or 10, base_s)),
         "labs": _labs(rng, origin),
         "adverse_events": _adverse_events(rng, origin),

@@ -100,11 +100,12 @@ def test_adtte_events_and_censoring() -> None:
 
 
 def test_adae_study_days_and_flags() -> None:
-    h = history(aes=[INSOMNIA, {"term": "Rash", "start": "2009-01-02", "causality": None}])
+    rash = {"term": "Rash", "start": "2009-01-02", "grade": 1, "causality": None}
+    h = history(aes=[INSOMNIA, rash])
     table = build_visit_table([course_from_history(h)])
     adae = derive_adae(table)
     # sorted by start; day 1 = first dose, no day 0
     assert adae["ASTDY"].tolist() == [-3, 56]
     assert adae["TRTEMFL"].tolist() == ["N", "Y"]
     assert adae["RELFL"].tolist() == [None, "Y"]
-    assert adae["SRCSEQ"].tolist() == [2, 1]
+    assert adae["SRCSEQ"].tolist() == [1, 2]  # the history lists adverse events by start

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from tests.endpoints.helpers import derive_both, history
 
@@ -43,7 +45,8 @@ def test_flares_missing_without_baseline_or_scores() -> None:
 
 
 def test_flare_rules_are_settings() -> None:
-    strict = EndpointRules(flare_rules=(FlareRule("strict", "baseline", 2),))
+    rule = FlareRule("strict", "baseline", 2)
+    strict = EndpointRules.from_mapping({"flare_rules": [dataclasses.asdict(rule)]})
     row = derive_both(history(sledai=2, visits=[(28, 3, 1, 4)]), strict)
     assert row["flare_strict_mild"] is True
     assert "flare_paper_mild" not in row
@@ -79,7 +82,7 @@ def test_immunology_baseline_against_end_of_treatment() -> None:
     row = derive_both(history(visits=[(28, 0)], doses=doses, labs=labs))
     assert (row["anti_dsdna_base"], row["anti_dsdna_base_day"]) == (123.0, -3)
     # end of treatment: latest result within 30 days after the final withdrawal (day 140)
-    assert (row["anti_dsdna_end"], row["anti_dsdna_end_srcseq"]) == (110.0, 3)
+    assert (row["anti_dsdna_end"], row["anti_dsdna_end_srcseq"]) == (110.0, 4)  # labs by date
     assert row["anti_dsdna_change"] == -13.0
     assert row["c3_base"] == 90.0 and row["c3_end"] is None and row["c3_change"] is None
     assert row["c4_base"] is None
@@ -107,13 +110,13 @@ def test_adverse_events_by_grade_causality_and_seriousness() -> None:
             "causality": "unlikely",
             "serious": True,
         },
-        {"term": "Headache", "start": "2009-06-02"},
+        {"term": "Headache", "start": "2009-06-02", "grade": 1},
         {"term": "Rash", "start": "2008-12-30", "grade": 4, "causality": "definite"},
     ]
     row = derive_both(history(visits=[(28, 0)], aes=aes))
     assert row["n_ae"] == 4  # the rash started before the first dose: not treatment-emergent
     assert row["n_ae_related"] == 2 and row["n_ae_causality_missing"] == 1
-    assert row["max_ae_grade"] == 3 and row["n_ae_grade_missing"] == 1
+    assert row["max_ae_grade"] == 3 and row["n_ae_grade_missing"] == 0  # the grade is required
     assert row["n_sae"] == 1 and row["n_ae_seriousness_missing"] == 2
     assert row["any_ae"] is True
 

@@ -21,7 +21,9 @@ from cletrial.endpoints import (
     derive_adtte,
     derive_endpoints,
 )
-from cletrial.endpoints.rules import DEFAULT_LADDER, EVENT_TYPES, RESPONSE_CODES
+from cletrial.endpoints.rules import DEFAULT_RULES, EVENT_TYPES, RESPONSE_CODES
+
+DEFAULT_LADDER = DEFAULT_RULES.ladder
 
 activity = st.one_of(st.none(), st.just(0), st.integers(0, 3), st.integers(4, 30))
 visit = st.tuples(

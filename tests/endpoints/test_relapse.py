@@ -170,7 +170,6 @@ def test_maintenance_threshold_is_a_setting() -> None:
         (112, "5_daily"),
     ]
     visits = [(28, 0), (56, 5), (84, 0), (112, 6), (196, 0)]
-    row = derive_both(
-        history(visits=visits, doses=doses), EndpointRules(maintenance_after_relapses=3)
-    )
+    rules = EndpointRules.from_mapping({"maintenance_after_relapses": 3})
+    row = derive_both(history(visits=visits, doses=doses), rules)
     assert row["n_cycles"] == 3 and row["maintenance"] is False

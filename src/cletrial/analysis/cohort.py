@@ -8,7 +8,7 @@ lanes from the dose records, Figure 2 points (CLASI by nominal visit) and Figure
 counted, and the report labels the whole study synthetic when any history is.
 
 >>> h = {"patient_id": "S1", "synthetic": True, "first_dose_date": "2010-01-04",
-...      "baseline": {"clasi": {"activity": 8, "damage": 1}},
+...      "baseline": {"date": "2010-01-04", "clasi": {"activity": 8, "damage": 1}},
 ...      "assessments": [{"date": "2010-02-01", "clasi": {"activity": 0, "damage": 1}}],
 ...      "doses": [{"date": "2010-01-04", "regimen": "5_daily"}]}
 >>> cohort = derive_cohort([h])
@@ -72,6 +72,7 @@ class Cohort:
     adtte: pd.DataFrame
     n_patients: int
     n_synthetic: int
+    rules: Any = None  # the EndpointRules used (None: the default protocol's)
 
     @property
     def subjects(self) -> pd.DataFrame:
@@ -91,7 +92,7 @@ def _example_histories() -> list[dict[str, Any]]:
             "patient_id": pid,
             "synthetic": True,
             "first_dose_date": "2010-01-04",
-            "baseline": {"clasi": {"activity": 10, "damage": 2}},
+            "baseline": {"date": "2010-01-04", "clasi": {"activity": 10, "damage": 2}},
             "assessments": [
                 {"date": "2010-02-01", "clasi": {"activity": week4, "damage": 2}},
                 {"date": "2010-03-29", "clasi": {"activity": week12, "damage": 3}},
@@ -106,8 +107,13 @@ def _example_histories() -> list[dict[str, Any]]:
     return [history("E1", 0, 0, False), history("E2", 6, 4, True)]
 
 
-def derive_cohort(histories: Iterable[Mapping[str, Any]]) -> Cohort:
+def derive_cohort(histories: Iterable[Mapping[str, Any]], rules: Any = None) -> Cohort:
     """Derive every endpoint of a cohort of patient histories (one dict per patient).
+
+    Histories are validated by :func:`cletrial.protocol.history.parse_history`; ``rules``
+    (:class:`cletrial.endpoints.EndpointRules`, default: the default protocol's) give the
+    regimen ladder and thresholds. Patients who cannot be analysed (never dosed, withdrawn,
+    no baseline) are kept with population flags, never an error.
 
     Raises
     ------
@@ -119,25 +125,32 @@ def derive_cohort(histories: Iterable[Mapping[str, Any]]) -> Cohort:
     >>> derive_cohort(_example_histories()).subjects["best_response"].tolist()
     ['CR', 'PR']
     """
-    from cletrial.endpoints import build_visit_table, course_from_history, derive_endpoints
+    from cletrial.endpoints import (
+        DEFAULT_RULES,
+        build_visit_table,
+        course_from_history,
+        derive_endpoints,
+    )
     from cletrial.endpoints.adam import derive_adtte
 
+    rules = DEFAULT_RULES if rules is None else rules
     courses = []
     for line, history in enumerate(histories, start=1):
         try:
-            courses.append(course_from_history(history))
+            courses.append(course_from_history(history, rules))
         except InputError as exc:
             raise exc.at_line(line) from None
     if not courses:
         raise HistoryError("", None, "the cohort has no patient history")
     table = build_visit_table(courses)
-    endpoints = derive_endpoints(table)
+    endpoints = derive_endpoints(table, rules)
     return Cohort(
         table,
         endpoints,
         derive_adtte(endpoints, table),
         len(courses),
         sum(c.synthetic for c in courses),
+        rules,
     )
 
 
@@ -206,6 +219,7 @@ def derive_cohort_lanes(cohort: Cohort, *, limit: int = 30) -> list[SwimmerLane]
     """
     from cletrial.endpoints import DEFAULT_RULES
 
+    ladder = (cohort.rules or DEFAULT_RULES).ladder
     subjects = cohort.subjects.head(limit)
     doses, relapses = cohort.table.doses, cohort.endpoints.relapses
     lanes = []
@@ -215,7 +229,7 @@ def derive_cohort_lanes(cohort: Cohort, *, limit: int = 30) -> list[SwimmerLane]
                 row,
                 doses[doses["pidx"] == pidx],
                 relapses[relapses["patient_id"] == row["patient_id"]],
-                DEFAULT_RULES.ladder,
+                ladder,
             )
         )
     return lanes

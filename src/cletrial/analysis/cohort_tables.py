@@ -2,8 +2,10 @@
 
 Same conventions as :mod:`cletrial.analysis.tables`: n (%) with exact Clopper-Pearson
 intervals, mean ± SD and median (range) with missing values counted, the test always named.
-Per protocol, complete response is counted among treated patients not withdrawn before their
-first assessment; by intention to treat among all patients.
+Complete response is counted in the efficacy population (treated, a baseline CLASI-A, not
+withdrawn before the first assessment: the paper's 12/14) and by intention to treat among all
+treated patients (``eff_flag`` and ``itt_flag`` of :mod:`cletrial.endpoints.populations`);
+patients never dosed are counted, and why each patient is outside a population is listed.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def compute_cohort_baseline_table(cohort: Cohort) -> ReportTable:
         ("Patients", str(n)),
         ("Synthetic histories", _share(cohort.n_synthetic, n, ci=False)),
         (
-            "Treated (received lenalidomide)",
+            "Treated (at least one dose: the ITT and safety populations)",
             _share(int(s["treated"].fillna(False).sum()), n, False),
         ),
     ]
@@ -83,11 +85,18 @@ def compute_cohort_response_table(cohort: Cohort) -> ReportTable:
     """
     s = cohort.subjects
     best = s["best_response"].fillna("missing")
-    evaluable = int((s["treated"].fillna(False).astype(bool) & (best != "WITHDRAWN")).sum())
-    n_cr = int((best == "CR").sum())
+    efficacy = s["eff_flag"].fillna(False).astype(bool)
+    itt = s["itt_flag"].fillna(False).astype(bool)
+    cr = best == "CR"
     rows = [
-        ("Complete response, per protocol (treated, not withdrawn)", _share(n_cr, evaluable)),
-        ("Complete response, intention to treat (all patients)", _share(n_cr, len(s))),
+        (
+            "Complete response, efficacy population (treated, baseline, not withdrawn)",
+            _share(int((cr & efficacy).sum()), int(efficacy.sum())),
+        ),
+        (
+            "Complete response, intention to treat (all treated patients)",
+            _share(int((cr & itt).sum()), int(itt.sum())),
+        ),
     ]
     for code in ("PR", "NR", "WITHDRAWN", "NE"):
         rows.append((f"Best response {code} (of all)", _share(int((best == code).sum()), len(s))))
@@ -98,6 +107,7 @@ def compute_cohort_response_table(cohort: Cohort) -> ReportTable:
         )
     )
     rows += _count_rows("Why not evaluable (NE)", s["response_note"][best == "NE"])
+    rows += _count_rows("Outside a population", s["population_note"].dropna())
     return ReportTable(
         "cohort_response",
         "Best CLASI response",

@@ -77,37 +77,77 @@ def _progress(items: Iterator[Any], desc: str, total: int | None = None) -> Iter
 
 
 def _histories(path: str) -> Iterator[Any]:
-    """Decode a JSON Lines cohort (or one JSON document: a history or a list of them)."""
+    """Validate a JSON Lines cohort (or one JSON document: a history or a list of them).
+
+    Each history goes through the one history parser (:mod:`cletrial.protocol.history`), the
+    same as ``cletrial recommend``; errors name the line.
+    """
     import msgspec
 
+    from cletrial.errors import InputError
+    from cletrial.protocol.history import decode_history, parse_history
+
     lines = iter_lines(path)
-    decode = msgspec.json.decode
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            value = decode(line)
-        except msgspec.DecodeError as exc:
-            if number == 1 or not line.strip().startswith(b"{"):
-                rest = line + b"".join(lines)
+            yield decode_history(line)
+        except InputError as exc:
+            if exc.problem.startswith("not valid JSON") and (
+                number == 1 or not line.strip().startswith(b"{")
+            ):
                 try:
-                    value = decode(rest)
+                    value = msgspec.json.decode(line + b"".join(lines))
                 except msgspec.DecodeError:
-                    fail(f"line {number}: not valid JSON ({exc})")
-                yield from value if isinstance(value, list) else [value]
+                    fail(f"line {number}: {exc.problem}")
+                for index, item in enumerate(value if isinstance(value, list) else [value], 1):
+                    try:
+                        yield parse_history(item)
+                    except InputError as error:
+                        raise error.at_line(index) from None
                 return
-            fail(f"line {number}: not valid JSON ({exc})")
-        yield value
+            raise exc.at_line(number) from None
 
 
-def _build(path: str) -> tuple[Any, Any]:
+def _rules(protocol: str | None, first: Any) -> Any:
+    """The endpoint rules of ``--protocol``, else of the protocol the first history names."""
+    from cletrial.endpoints import EndpointRules
+    from cletrial.protocol.definition import load_protocol
+
+    chosen = protocol or (None if first is None else first.document.protocol)
+    return EndpointRules.from_protocol(load_protocol(chosen))
+
+
+def _same_protocol(histories: Iterator[Any], protocol: str | None) -> Iterator[Any]:
+    """Refuse a cohort whose histories name different protocols (unless --protocol is given)."""
+    from cletrial.errors import HistoryError
+
+    named = None
+    for line, history in enumerate(histories, 1):
+        name = history.document.protocol
+        if protocol is None and name is not None:
+            if named is not None and name != named:
+                raise HistoryError(
+                    "protocol", name, f"differs from the cohort's {named!r}: give --protocol"
+                ).at_line(line)
+            named = name
+        yield history
+
+
+def _build(path: str, protocol: str | None) -> tuple[Any, Any]:
+    from itertools import chain
+
     from cletrial.endpoints import derive_endpoints, table_from_histories
-    from cletrial.errors import InputError
+    from cletrial.errors import CletrialError
 
     try:
-        table = table_from_histories(_progress(_histories(path), "reading"))
-        return derive_endpoints(table), table
-    except InputError as exc:
+        histories = _same_protocol(_progress(_histories(path), "reading"), protocol)
+        first = next(histories, None)
+        rules = _rules(protocol, first)
+        table = table_from_histories(chain([first] if first else [], histories), rules)
+        return derive_endpoints(table, rules), table
+    except CletrialError as exc:
         fail(str(exc))
 
 
@@ -150,6 +190,12 @@ def derive(
         help="subjects (one row per patient, every endpoint), "
         "relapses, or an ADaM-shaped table: adsl, adrs, adtte, adae.",
     ),
+    protocol: str | None = typer.Option(
+        None,
+        "--protocol",
+        help="Protocol id or definition file whose ladder and thresholds apply (default: the "
+        "protocol the first history names, else lenalidomide-cle-2012).",
+    ),
 ) -> None:
     """Derive the endpoints of a cohort from visit-level data.
 
@@ -158,14 +204,18 @@ def derive(
     maintenance; sustained remission after withdrawal; SLEDAI-2K flares (the paper's rule and
     SELENA); CLASI-D change at 12 months; anti-dsDNA, C3 and C4 at baseline against end of
     treatment; adverse events by grade, causality and seriousness. Missing data stay missing.
-    The rules are in docs/endpoints.md. Bad input exits with status 2 naming the line, field
-    and value.
+    Every patient is kept: those never dosed, withdrawn before the first assessment or
+    without a baseline CLASI-A are flagged out of the populations they do not belong to
+    (saf_flag, itt_flag, eff_flag, population_note). Histories are validated by the same parser
+    as cletrial recommend; the ladder and thresholds come from the protocol definition
+    (--protocol). The rules are in docs/endpoints.md. Bad input exits with status 2 naming the
+    line, field and value.
 
     Example: cletrial synth --patients 20 --seed 1 --out demo.jsonl && cletrial derive demo.jsonl
     """
     if as_json and as_csv:
         fail("--json and --csv exclude each other")
-    endpoints, data = _build(visits)
+    endpoints, data = _build(visits, protocol)
     frame = _frame(table, endpoints, data)
     out = sys.stdout
     if as_csv:

@@ -11,7 +11,7 @@ and :func:`derive_endpoints` over a columnar :class:`VisitTable` (vectorised; us
 command line, the report and the benchmark).
 
 >>> histories = [{"patient_id": "P1", "first_dose_date": "2009-02-02",
-...     "baseline": {"clasi": {"activity": 6, "damage": 2}},
+...     "baseline": {"date": "2009-02-02", "clasi": {"activity": 6, "damage": 2}},
 ...     "assessments": [{"date": "2009-03-02", "clasi": {"activity": 0, "damage": 2}}],
 ...     "doses": [{"date": "2009-02-02", "regimen": "5_daily"}]}]
 >>> table = build_visit_table(course_from_history(h) for h in histories)

@@ -12,7 +12,8 @@ ADTTE ``CNSR`` is 0 for an event and 1 for a censored time; ``AVAL`` is in weeks
 >>> from cletrial.endpoints.subject import derive_endpoints
 >>> from cletrial.endpoints.table import build_visit_table
 >>> t = build_visit_table([course_from_history({"patient_id": "P2",
-...     "first_dose_date": "2009-03-02", "baseline": {"clasi": {"activity": 7}},
+...     "doses": [{"date": "2009-03-02", "regimen": "5_daily"}],
+...     "baseline": {"date": "2009-03-02", "clasi": {"activity": 7}},
 ...     "assessments": [{"date": "2009-03-30", "clasi": {"activity": 0}}]})])
 >>> tte = derive_adtte(derive_endpoints(t), t)
 >>> tte[["PARAMCD", "AVAL", "CNSR", "SRCSEQ"]].values.tolist()
@@ -42,7 +43,15 @@ __all__ = ["ADSL_VARIABLES", "derive_adae", "derive_adrs", "derive_adsl", "deriv
 #: ADSL variable, subject-table column, label, and how to convert ("flag" -> Y/N, else as is).
 ADSL_VARIABLES: tuple[tuple[str, str, str, str], ...] = (
     ("SYNTHFL", "synthetic", "Synthetic record flag", "flag"),
-    ("SAFFL", "treated", "Safety population flag (received lenalidomide)", "flag"),
+    ("SAFFL", "saf_flag", "Safety population flag (all treated patients: any dose)", "flag"),
+    ("ITTFL", "itt_flag", "Intention-to-treat population flag (all treated patients)", "flag"),
+    (
+        "EFFFL",
+        "eff_flag",
+        "Efficacy population flag (treated, baseline CLASI-A, assessed before any withdrawal)",
+        "flag",
+    ),
+    ("POPEXCL", "population_note", "Why the patient is outside a population", "value"),
     ("BCLASIA", "clasi_a_base", "Baseline CLASI activity", "value"),
     ("BCLASID", "clasi_d_base", "Baseline CLASI damage", "value"),
     ("BSLEDAI", "sledai_base", "Baseline SLEDAI-2K", "value"),

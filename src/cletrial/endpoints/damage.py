@@ -6,8 +6,9 @@ earlier visit. Change = 12-month value minus baseline (points, CLASI-D 0-56); mi
 is missing (the paper: 2.39 +/- 2.96 at baseline against 3.08 +/- 3.15 at one year, P = 0.398).
 
 >>> from cletrial.endpoints.course import course_from_history
->>> c = course_from_history({"patient_id": "P", "first_dose_date": "2009-01-05",
-...     "baseline": {"clasi": {"activity": 9, "damage": 2}},
+>>> c = course_from_history({"patient_id": "P", "doses": [{"date": "2009-01-05",
+...     "regimen": "5_daily"}],
+...     "baseline": {"date": "2009-01-05", "clasi": {"activity": 9, "damage": 2}},
 ...     "assessments": [{"date": "2009-12-07", "clasi": {"activity": 0, "damage": 3}}]})
 >>> compute_damage(c)["clasi_d_change_12m"], compute_damage(c)["clasi_d_12m_day"]
 (1.0, 336)
@@ -39,7 +40,7 @@ def compute_damage(course: Course, rules: EndpointRules = DEFAULT_RULES) -> dict
 
     >>> from cletrial.endpoints.course import course_from_history
     >>> compute_damage(course_from_history({"patient_id": "P",
-    ...     "first_dose_date": "2009-01-05"}))["clasi_d_change_12m"] is None
+    ...     "doses": [{"date": "2009-01-05", "regimen": "5_daily"}]}))["clasi_d_change_12m"] is None
     True
     """
     base = course.clasi_d_base

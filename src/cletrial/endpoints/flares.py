@@ -11,8 +11,9 @@ and whether any was a severe flare, with the first such visit; missing when no p
 could be compared (no baseline, or no post-baseline SLEDAI-2K).
 
 >>> from cletrial.endpoints.course import course_from_history
->>> c = course_from_history({"patient_id": "P1", "first_dose_date": "2009-01-05",
-...     "baseline": {"sledai": {"score": 4}},
+>>> c = course_from_history({"patient_id": "P1", "doses": [{"date": "2009-01-05",
+...     "regimen": "5_daily"}],
+...     "baseline": {"date": "2009-01-05", "sledai": {"score": 4}},
 ...     "assessments": [{"date": "2009-04-27", "sledai": {"score": 7}}]})
 >>> f = compute_flares(c)
 >>> f["flare_paper_mild"], f["flare_selena_mild"], f["flare_paper_severe"]
@@ -84,7 +85,8 @@ def compute_flares(course: Course, rules: EndpointRules = DEFAULT_RULES) -> dict
     to compare), with the day and assessment ``seq`` of the first such visit.
 
     >>> from cletrial.endpoints.course import course_from_history
-    >>> c = course_from_history({"patient_id": "P", "first_dose_date": "2009-01-05"})
+    >>> c = course_from_history({"patient_id": "P", "doses": [{"date": "2009-01-05",
+    ...     "regimen": "5_daily"}]})
     >>> compute_flares(c)["flare_paper_mild"] is None
     True
     """

@@ -7,7 +7,8 @@
 - Change = end minus baseline; missing when either is missing.
 
 >>> from cletrial.endpoints.course import course_from_history
->>> c = course_from_history({"patient_id": "P", "first_dose_date": "2009-01-05",
+>>> c = course_from_history({"patient_id": "P", "doses": [{"date": "2009-01-05",
+...     "regimen": "5_daily"}],
 ...     "labs": [{"date": "2009-01-02", "test": "c3", "value": 90, "unit": "mg/dL"},
 ...              {"date": "2009-07-06", "test": "c3", "value": 0.95, "unit": "g/L"}]})
 >>> compute_immunology(c, final_withdrawal_day=None)["c3_change"]
@@ -57,7 +58,8 @@ def compute_immunology(
         Day the course went off drug for good (None: still on treatment).
 
     >>> from cletrial.endpoints.course import course_from_history
-    >>> c = course_from_history({"patient_id": "P", "first_dose_date": "2009-01-05"})
+    >>> c = course_from_history({"patient_id": "P", "doses": [{"date": "2009-01-05",
+    ...     "regimen": "5_daily"}]})
     >>> compute_immunology(c, final_withdrawal_day=None)["anti_dsdna_base"] is None
     True
     """

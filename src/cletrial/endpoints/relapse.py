@@ -22,7 +22,7 @@ Rules (protocol specification, sections 2 and 5; thresholds in :class:`EndpointR
 
 >>> from cletrial.endpoints.course import course_from_history
 >>> h = {"patient_id": "P", "first_dose_date": "2010-01-04",
-...      "baseline": {"clasi": {"activity": 9}},
+...      "baseline": {"date": "2010-01-04", "clasi": {"activity": 9}},
 ...      "assessments": [{"date": "2010-02-01", "clasi": {"activity": 0}},
 ...                      {"date": "2010-03-15", "clasi": {"activity": 5}}],
 ...      "doses": [{"date": "2010-01-04", "regimen": "5_daily"},

@@ -17,8 +17,9 @@ Each rule has a per-patient reference (:func:`compute_response`) and a vectorise
 (:func:`derive_response`) over a whole cohort; tests check that they agree on every value.
 
 >>> from cletrial.endpoints.course import course_from_history
->>> c = course_from_history({"patient_id": "P", "first_dose_date": "2010-01-04",
-...     "baseline": {"clasi": {"activity": 10}},
+>>> c = course_from_history({"patient_id": "P", "doses": [{"date": "2010-01-04",
+...     "regimen": "5_daily"}],
+...     "baseline": {"date": "2010-01-04", "clasi": {"activity": 10}},
 ...     "assessments": [{"date": "2010-02-01", "clasi": {"activity": 4}},
 ...                     {"date": "2010-03-29", "clasi": {"activity": 3}}]})
 >>> r = compute_response(c)
@@ -136,7 +137,7 @@ def compute_response(course: Course, rules: EndpointRules = DEFAULT_RULES) -> di
 
     >>> from cletrial.endpoints.course import course_from_history
     >>> c = course_from_history({"patient_id": "P3", "first_dose_date": "2009-05-04",
-    ...     "baseline": {"clasi": {"activity": 3}},
+    ...     "baseline": {"date": "2009-05-04", "clasi": {"activity": 3}},
     ...     "doses": [{"date": "2009-05-04", "regimen": "5_daily"},
     ...               {"date": "2009-05-11", "regimen": "off"}]})
     >>> compute_response(c)["best_response"]

@@ -1,8 +1,13 @@
 """Endpoint definitions as data: thresholds, windows and the sources of every derived value.
 
 The rules follow the protocol specification, section 5 (Cortés-Hernández J et al., Arthritis Res
-Ther 2012;14:R265, NCT01408199). Where the paper is silent, the default named in the specification
-is used and is a field of :class:`EndpointRules`, so a study can change it without touching code.
+Ther 2012;14:R265, NCT01408199). The numbers the protocol definition file states (regimen ladder,
+start regimen, complete-response maximum, partial-response improvement, relapse threshold,
+maintenance after N relapses) are read from it by :meth:`EndpointRules.from_protocol`; they have no
+second copy here. Settings stated only for the endpoints (the week-12 window, flare definitions,
+damage and laboratory windows) are documented defaults, fields of :class:`EndpointRules`, so a
+study can change them without touching code. :data:`DEFAULT_RULES` are the rules of the bundled
+default protocol (``lenalidomide-cle-2012``).
 
 Time is counted in days from the first dose (day 0); weeks are days / 7. A *significant* CLASI-A
 visit is a post-baseline assessment that shows complete response (CLASI-A = 0) or a relapse-level
@@ -17,6 +22,10 @@ is the 1-based position of the record in the patient history's array).
 4
 >>> DEFAULT_RULES.rank("5_alternate") < DEFAULT_RULES.rank("5_daily")
 True
+>>> from cletrial.protocol.definition import load_protocol
+>>> thalidomide = EndpointRules.from_protocol(load_protocol("thalidomide-cle-example"))
+>>> thalidomide.relapse_threshold, thalidomide.pr_min_improvement, thalidomide.ladder[-1]
+(5, 0.6, '100_daily')
 """
 
 from __future__ import annotations
@@ -27,13 +36,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cletrial.errors import InputError
+from cletrial.protocol.definition import ProtocolDefinition, load_protocol
 from cletrial.protocol.definition_model import EVENT_TYPES as HISTORY_EVENT_TYPES
 
 __all__ = [
     "ADRS_PARAMETERS",
     "ADTTE_PARAMETERS",
     "CAUSALITY_TERMS",
-    "DEFAULT_LADDER",
     "DEFAULT_RULES",
     "EVENT_TYPES",
     "IMMUNOLOGY_TESTS",
@@ -44,16 +53,6 @@ __all__ = [
     "ResponseParameter",
     "TimeToEventParameter",
 ]
-
-#: The protocol's regimen ladder, lowest to highest (protocol specification, section 2).
-DEFAULT_LADDER: tuple[str, ...] = (
-    "off",
-    "5_twice_weekly",
-    "5_thrice_weekly",
-    "5_alternate",
-    "5_daily",
-    "10_daily",
-)
 
 #: Best-response codes: complete, partial, no response, withdrawn before the first efficacy
 #: assessment, not evaluable (missing data, not treated, or assessment not yet due).
@@ -116,32 +115,38 @@ SELENA_FLARE = FlareRule(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EndpointRules:
-    """Every threshold and window the derivations use (defaults: protocol specification, 5).
+    """Every threshold and window the derivations use.
+
+    The first six parameters come from the protocol definition (:meth:`from_protocol`) and have
+    no default; the others default to the protocol specification, section 5.
 
     Parameters
     ----------
     ladder : tuple of str
-        Regimen ids from lowest (``off``) to highest; a dose reduction is a move down the ladder.
+        Regimen ids from lowest (no treatment, e.g. ``off``) to highest (the protocol file's
+        ``regimens`` reversed); a dose reduction is a move down the ladder.
     start_regimen : str
         The regimen a (new) cycle starts on; a restart after relapse at or above it is a new
         cycle, an increase that stays below it is long-term maintenance.
     maintenance_after_relapses : int
-        From this relapse on (the second), any dose increase after a relapse is long-term
-        maintenance rather than a new cycle (the protocol holds one step above the relapse
-        step, at most 5 mg daily).
+        From this relapse on (``dosing.maintenance.after_relapses``), any dose increase after
+        a relapse is long-term maintenance rather than a new cycle (the protocol holds a step
+        above the relapse step, at most its maintenance ceiling).
     cr_max_activity : int
-        Complete response: CLASI-A at most this (0).
+        Complete response: CLASI-A at most this (``response.complete_response_max``).
     pr_min_improvement : float
-        Partial response: improvement of CLASI-A from baseline of at least this fraction (0.5).
+        Partial response: improvement of CLASI-A from baseline of at least this fraction
+        (``response.partial_response_min_improvement_percent`` / 100).
     response_day : int
         The week-12 assessment, in days (84).
     response_window_days : int
         Window around ``response_day`` (+/-7 days, the monthly visit window); PR counts up to
         ``response_day + response_window_days``.
     relapse_threshold : int
-        Relapse: a new CLASI-A at least this (4) after CR, after a dose reduction.
+        Relapse: a new CLASI-A at least this (``response.relapse_min``) after CR, after a dose
+        reduction.
     sustained_remission_min_days : int
         Sustained remission after withdrawal needs CLASI-A follow-up of at least this many days
         after the final withdrawal without relapse (84 = 12 weeks); shorter follow-up gives an
@@ -159,18 +164,18 @@ class EndpointRules:
     flare_rules : tuple of FlareRule
         SLEDAI-2K flare definitions derived side by side.
 
-    >>> EndpointRules().start_regimen
-    '5_daily'
+    >>> DEFAULT_RULES.start_regimen, DEFAULT_RULES.maintenance_after_relapses
+    ('5_daily', 2)
     """
 
-    ladder: tuple[str, ...] = DEFAULT_LADDER
-    start_regimen: str = "5_daily"
-    maintenance_after_relapses: int = 2
-    cr_max_activity: int = 0
-    pr_min_improvement: float = 0.5
+    ladder: tuple[str, ...]
+    start_regimen: str
+    maintenance_after_relapses: int
+    cr_max_activity: int
+    pr_min_improvement: float
+    relapse_threshold: int
     response_day: int = 84
     response_window_days: int = 7
-    relapse_threshold: int = 4
     sustained_remission_min_days: int = 84
     damage_day: int = 365
     damage_window_days: int = 45
@@ -182,8 +187,6 @@ class EndpointRules:
     def __post_init__(self) -> None:
         if len(set(self.ladder)) != len(self.ladder) or not self.ladder:
             raise InputError("ladder", list(self.ladder), "must be distinct regimen ids")
-        if self.ladder[0] != "off":
-            raise InputError("ladder[0]", self.ladder[0], "must be off (no lenalidomide)")
         if self.start_regimen not in self.ladder:
             raise InputError("start_regimen", self.start_regimen, "must be a ladder step")
         if self.maintenance_after_relapses < 1:
@@ -226,8 +229,39 @@ class EndpointRules:
         return self.rank(self.start_regimen)
 
     @classmethod
-    def from_mapping(cls, settings: Mapping[str, Any]) -> EndpointRules:
-        """Build rules from a mapping of overrides (e.g. a protocol file's ``endpoints`` block).
+    def from_protocol(cls, definition: ProtocolDefinition, **overrides: Any) -> EndpointRules:
+        """The rules of a protocol definition, with endpoint-only settings as documented defaults.
+
+        Parameters
+        ----------
+        definition : ProtocolDefinition
+            The protocol whose ladder, start regimen, response thresholds and maintenance rule
+            apply (:func:`cletrial.protocol.definition.load_protocol`).
+        **overrides
+            Any other field of :class:`EndpointRules` (e.g. ``response_day``).
+
+        >>> from cletrial.protocol.definition import load_protocol
+        >>> rules = EndpointRules.from_protocol(load_protocol(), response_day=90)
+        >>> rules.ladder[:2], rules.relapse_threshold, rules.response_day
+        (('off', '5_twice_weekly'), 4, 90)
+        """
+        file = definition.file
+        response, dosing = file.response, file.dosing
+        return cls(
+            ladder=tuple(regimen.id for regimen in reversed(file.regimens)),
+            start_regimen=dosing.start_regimen,
+            maintenance_after_relapses=dosing.maintenance.after_relapses,
+            cr_max_activity=response.complete_response_max,
+            pr_min_improvement=response.partial_response_min_improvement_percent / 100.0,
+            relapse_threshold=response.relapse_min,
+            **overrides,
+        )
+
+    @classmethod
+    def from_mapping(
+        cls, settings: Mapping[str, Any], base: EndpointRules | None = None
+    ) -> EndpointRules:
+        """Apply a mapping of overrides to ``base`` (default :data:`DEFAULT_RULES`).
 
         Unknown keys are an error; ``flare_rules`` is a list of mappings of
         :class:`FlareRule` fields.
@@ -245,10 +279,11 @@ class EndpointRules:
             elif isinstance(value, list):
                 value = tuple(value)
             values[key] = value
-        return cls(**values)
+        return dataclasses.replace(base if base is not None else DEFAULT_RULES, **values)
 
 
-DEFAULT_RULES = EndpointRules()
+#: The rules of the bundled default protocol (``lenalidomide-cle-2012``).
+DEFAULT_RULES = EndpointRules.from_protocol(load_protocol())
 
 
 @dataclass(frozen=True)

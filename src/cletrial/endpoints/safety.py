@@ -8,7 +8,8 @@ death, hospitalisation, persistent disability). Untreated patients have no treat
 events (missing).
 
 >>> from cletrial.endpoints.course import course_from_history
->>> c = course_from_history({"patient_id": "P15", "first_dose_date": "2009-02-02",
+>>> c = course_from_history({"patient_id": "P15", "doses": [{"date": "2009-02-02",
+...     "regimen": "5_daily"}],
 ...     "adverse_events": [{"term": "Insomnia", "start": "2009-04-01", "grade": 2,
 ...                         "causality": "probable", "serious": False}]})
 >>> s = compute_safety(c)

@@ -13,7 +13,7 @@ The tests derive random cohorts both ways and require identical values in every 
 >>> from cletrial.endpoints.course import course_from_history
 >>> from cletrial.endpoints.table import build_visit_table
 >>> h = {"patient_id": "P6", "first_dose_date": "2009-03-02",
-...      "baseline": {"clasi": {"activity": 19, "damage": 0}},
+...      "baseline": {"date": "2009-03-02", "clasi": {"activity": 19, "damage": 0}},
 ...      "assessments": [{"date": "2009-03-30", "clasi": {"activity": 0, "damage": 0}}],
 ...      "doses": [{"date": "2009-03-02", "regimen": "5_daily"}]}
 >>> course = course_from_history(h)
@@ -40,6 +40,11 @@ from cletrial.endpoints.immunology import (
     IMMUNOLOGY_COLUMNS,
     compute_immunology,
     derive_immunology,
+)
+from cletrial.endpoints.populations import (
+    POPULATION_COLUMNS,
+    compute_population,
+    derive_population,
 )
 from cletrial.endpoints.relapse import (
     RELAPSE_COLUMNS,
@@ -74,6 +79,7 @@ def subject_columns(rules: EndpointRules = DEFAULT_RULES) -> dict[str, str]:
         "patient_id": "str",
         "synthetic": "bool",
         **RESPONSE_COLUMNS,
+        **POPULATION_COLUMNS,
         **RELAPSE_COLUMNS,
         **flare_columns(rules),
         **DAMAGE_COLUMNS,
@@ -163,9 +169,9 @@ def compute_patient_endpoints(
 
     >>> from cletrial.endpoints.course import course_from_history
     >>> e = compute_patient_endpoints(course_from_history({"patient_id": "P",
-    ...     "first_dose_date": "2009-01-05"}))
-    >>> e.subject["best_response"], e.subject["response_note"]
-    ('NE', 'baseline_missing')
+    ...     "doses": [{"date": "2009-01-05", "regimen": "5_daily"}]}))
+    >>> e.subject["best_response"], e.subject["response_note"], e.subject["population_note"]
+    ('NE', 'baseline_missing', 'no_baseline_clasi_a')
     """
     response = compute_response(course, rules)
     evaluable = course.treated and response["best_response"] != "WITHDRAWN"
@@ -174,6 +180,14 @@ def compute_patient_endpoints(
     )
     subject: dict[str, Any] = {"patient_id": course.patient_id, "synthetic": course.synthetic}
     subject.update(response)
+    subject.update(
+        compute_population(
+            treated=course.treated,
+            clasi_a_base=response["clasi_a_base"],
+            best_response=response["best_response"],
+            first_stop_reason=response["first_stop_reason"],
+        )
+    )
     subject.update(relapse)
     subject.update(compute_flares(course, rules))
     subject.update(compute_damage(course, rules))
@@ -236,6 +250,11 @@ def derive_endpoints(table: VisitTable, rules: EndpointRules = DEFAULT_RULES) ->
     }
     response = derive_response(table, c, rules)
     columns.update(response)
+    columns.update(
+        derive_population(
+            c.treated, c.a_base, response["best_response"], response["first_stop_reason"]
+        )
+    )
     cr_flag = response["cr_flag"] == 1.0
     evaluable = c.treated & (response["best_response"] != "WITHDRAWN")
     relapse, records = derive_relapses(

@@ -20,7 +20,7 @@ record's 1-based position in the patient history's array, for traceability.
 
 >>> from cletrial.endpoints.course import course_from_history
 >>> table = build_visit_table([course_from_history({"patient_id": "P1",
-...     "first_dose_date": "2010-01-04", "baseline": {"clasi": {"activity": 8}},
+...     "baseline": {"date": "2010-01-04", "clasi": {"activity": 8}},
 ...     "assessments": [{"date": "2010-02-01", "clasi": {"activity": 0}}]})])
 >>> table.visits[["pidx", "day", "clasi_a"]].to_numpy().tolist()
 [[0.0, 28.0, 0.0]]
@@ -53,6 +53,7 @@ from cletrial.endpoints.rules import (
     EndpointRules,
 )
 from cletrial.errors import InputError
+from cletrial.protocol.history import PatientHistory
 
 __all__ = [
     "VisitTable",
@@ -206,18 +207,20 @@ def build_visit_table(courses: Iterable[Course]) -> VisitTable:
 
 
 def table_from_histories(
-    histories: Iterable[Mapping[str, Any]], rules: EndpointRules = DEFAULT_RULES
+    histories: Iterable[PatientHistory | Mapping[str, Any]], rules: EndpointRules = DEFAULT_RULES
 ) -> VisitTable:
     """Read patient histories (one per JSON Lines line) into a :class:`VisitTable`.
 
-    Errors are located at the history's 1-based position (its line in a JSON Lines file).
+    Each history is a validated :class:`~cletrial.protocol.history.PatientHistory` or a mapping
+    that :func:`~cletrial.protocol.history.parse_history` validates. Errors are located at the
+    history's 1-based position (its line in a JSON Lines file).
 
-    >>> table_from_histories([{"patient_id": "P1", "first_dose_date": "2010-01-04"}]).n_patients
+    >>> table_from_histories([{"patient_id": "P1", "baseline": {"date": "2010-01-04"}}]).n_patients
     1
     >>> table_from_histories([{"patient_id": "P1", "first_dose_date": "2010-01-4"}])
     Traceback (most recent call last):
     ...
-    cletrial.errors.HistoryError: line 1: first_dose_date = "2010-01-4": must be an ISO date ...
+    cletrial.errors.HistoryError: line 1: first_dose_date = "2010-01-4": ...
     """
 
     def courses() -> Iterator[Course]:
@@ -289,8 +292,8 @@ def _none(x: float) -> int | None:
     return None if x != x else int(x)
 
 
-def _origin(value: Any) -> date:
-    return value if isinstance(value, date) else date(1970, 1, 1)
+def _origin(value: Any) -> date | None:
+    return value if isinstance(value, date) else None
 
 
 def iter_courses(table: VisitTable) -> Iterator[Course]:
