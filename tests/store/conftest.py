@@ -13,16 +13,27 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from cletrial.instruments import fill_absent_clasi_items, fill_absent_sledai_items
 from cletrial.store import UnitOfWork
 
-FORM = {
-    "regions": {
-        "scalp": {"erythema": 2, "scale": 1},
-        "arms": {"erythema": 3, "scale": 2, "dyspigmentation": 1},
-        "nose": {"erythema": 1, "scarring": 1},
-    },
-    "recent_hair_loss": 1,
-}
+#: A complete CLASI form (every item entered; the store refuses blanks).
+FORM = fill_absent_clasi_items(
+    {
+        "regions": {
+            "scalp": {"erythema": 2, "scale": 1},
+            "arms": {"erythema": 3, "scale": 2, "dyspigmentation": 1},
+            "nose": {"erythema": 1, "scarring": 1},
+        },
+        "recent_hair_loss": 1,
+    }
+)
+#: The date of P01's screening (eligible), before the first dose.
+SCREENING_DATE = dt.date(2009, 1, 15)
+
+
+def enrol(uow: UnitOfWork, patient_id: int, on: dt.date = SCREENING_DATE) -> None:
+    """Record an eligible screening for a patient (the enrolment gate for doses)."""
+    uow.screenings.save(patient_id, screening_date=on, record={}, verdict="eligible")
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,7 @@ def seed(db_engine: Engine) -> Seed:
             diagnosis_date="2005-03",
             first_dose_date=dt.date(2009, 2, 2),
         )
+        enrol(uow, patient.id)
     return Seed(db_engine, study.id, site.id, other.id, patient.id)
 
 
@@ -99,13 +111,16 @@ IMPORT_DOCUMENT: dict[str, Any] = {
          "date_of_birth": "1970-05-04", "mrn": "H123"},
         {"patient": "P02", "site": "MAD", "sex": "F", "diagnosis_date": "2001-07"},
     ],
+    "screenings": [{"patient": "P01", "date": "2009-01-15", "verdict": "eligible"},
+                   {"patient": "P02", "date": "2009-05-01", "verdict": "eligible"}],
     "visits": [
         {"patient": "P01", "date": "2009-02-02", "kind": "baseline", "label": "day 0",
          "medications": ["hydroxychloroquine 200 mg/day", "prednisone 5 mg/day"],
-         "clasi": {"regions": {"scalp": {"erythema": 2, "scale": 1},
-                               "arms": {"erythema": 3, "dyspigmentation": 1}},
-                   "recent_hair_loss": 1},
-         "sledai": {"arthritis": True, "rash": True}},
+         "clasi": fill_absent_clasi_items({
+             "regions": {"scalp": {"erythema": 2, "scale": 1},
+                         "arms": {"erythema": 3, "dyspigmentation": 1}},
+             "recent_hair_loss": 1}),
+         "sledai": fill_absent_sledai_items({"arthritis": True, "rash": True})},
         {"patient": "P01", "date": "2009-03-02", "label": "week 4",
          "clasi": {"activity": 2, "damage": 1}, "sledai": {"score": 2}},
         {"patient": "P02", "date": "2009-05-04", "kind": "baseline"},

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from cletrial.instruments import fill_absent_clasi_items
 from cletrial.store import (
     UnitOfWork,
     create_engine_for,
@@ -34,8 +35,10 @@ from cletrial.store import (
 )
 
 BASE = dt.date(2000, 1, 1)
-FORM = {"regions": {"scalp": {"erythema": 2, "scale": 1}, "arms": {"erythema": 3}},
-        "recent_hair_loss": 1}  # fmt: skip
+#: A complete CLASI form (every item entered; the store refuses blanks).
+FORM = fill_absent_clasi_items({"regions": {"scalp": {"erythema": 2, "scale": 1},
+                                            "arms": {"erythema": 3}},
+                                "recent_hair_loss": 1})  # fmt: skip
 
 
 @dataclass

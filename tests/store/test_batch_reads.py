@@ -14,10 +14,14 @@ from sqlalchemy import Engine, text
 from tests.statements import count_statements
 from tests.store.conftest import FORM, Seed
 
+from cletrial.instruments import fill_absent_sledai_items
 from cletrial.store import UnitOfWork
 from cletrial.store.repositories.base import IN_LIST_CHUNK
 
 DAY0 = dt.date(2009, 2, 2)
+#: Complete SLEDAI-2K forms (every descriptor entered).
+SLEDAI_FORM = fill_absent_sledai_items({"rash": True, "arthritis": True})
+RASH_ONLY = fill_absent_sledai_items({"rash": True})
 
 
 def _visits(seed: Seed) -> list[int]:
@@ -35,7 +39,7 @@ def _visits(seed: Seed) -> list[int]:
             if week == 3:
                 uow.clasi.save_scores(visit.id, activity=4, damage=1)
             if week in (0, 3):
-                uow.sledai.save(visit.id, {"rash": True, "arthritis": week == 0})
+                uow.sledai.save(visit.id, SLEDAI_FORM if week == 0 else RASH_ONLY)
             if week == 4:
                 uow.sledai.save_score(visit.id, 6)
             if week in (0, 2, 4):
@@ -52,7 +56,7 @@ def _visits(seed: Seed) -> list[int]:
         other = uow.patients.create(study_id=seed.study_id, site_id=seed.site_id,
                                     study_code="P02", sex="M")  # fmt: skip
         theirs = uow.visits.create(patient_id=other.id, visit_date=DAY0, kind="baseline",
-                                   clasi=FORM, sledai={"rash": True})  # fmt: skip
+                                   clasi=FORM, sledai=RASH_ONLY)  # fmt: skip
         uow.labs.add(patient_id=other.id, visit_id=theirs.id, sample_date=DAY0,
                      test="wbc", value=2.5, unit="10^9/L")  # fmt: skip
     return ids

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from cletrial.errors import InputError, NotFoundError
+from cletrial.instruments import fill_absent_sledai_items
 from cletrial.store import (
     UnitOfWork,
     fastpath,
@@ -21,7 +22,8 @@ from cletrial.store import (
 from .conftest import FORM, Seed
 
 D = dt.date(2009, 2, 2)
-SLEDAI = {"rash": True, "alopecia": True}
+#: A complete SLEDAI-2K form (every descriptor entered).
+SLEDAI = fill_absent_sledai_items({"rash": True, "alopecia": True})
 
 
 def test_a_visit_with_its_forms_is_stored_and_audited_row_by_row(seed: Seed) -> None:

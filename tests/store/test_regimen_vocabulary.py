@@ -24,9 +24,13 @@ from cletrial.store.audit import audit_log
 from cletrial.store.fields import field_specs, validate_field
 from cletrial.store.import_export import export_rows, import_path, write_json
 
+from .conftest import enrol
+
 LENALIDOMIDE = "lenalidomide-cle-2012"
 THALIDOMIDE = "thalidomide-cle-example"
 DAY0 = dt.date(2024, 1, 15)
+#: Every patient is screened eligible a week before the first dose (the enrolment gate).
+SCREENED = DAY0 - dt.timedelta(weeks=1)
 
 
 def _ladder(protocol_id: str) -> tuple[str, ...]:
@@ -87,6 +91,7 @@ def patients(db_engine: Engine) -> Patients:
             site = uow.sites.create(study_id=study.id, code="A", name="Site A")
             patient = uow.patients.create(study_id=study.id, site_id=site.id, study_code="P01",
                                           sex="F")  # fmt: skip
+            enrol(uow, patient.id, on=SCREENED)
             ids[code] = patient.id
     return Patients(db_engine, ids["LEN"], ids["THAL"], ids["LOCAL"])
 
@@ -195,6 +200,7 @@ def _document(study: str, protocol_id: str, regimens: list[str]) -> dict[str, ob
                      "protocol_version": "1"}],
         "sites": [{"site": "BCN", "name": "Vall d'Hebron"}],
         "patients": [{"patient": "P01", "site": "BCN", "sex": "F"}],
+        "screenings": [{"patient": "P01", "date": SCREENED.isoformat(), "verdict": "eligible"}],
         "doses": [{"patient": "P01", "date": (DAY0 + dt.timedelta(weeks=4 * i)).isoformat(),
                    "regimen": regimen} for i, regimen in enumerate(regimens)],
     }  # fmt: skip
@@ -205,7 +211,7 @@ def test_import_applies_the_ladder_of_the_study_atomically(
 ) -> None:
     thal = tmp_path / "thal.json"
     thal.write_text(json.dumps(_document("THAL", THALIDOMIDE, ["50_daily", "50_alternate"])))
-    assert import_path(db_engine, thal, user="dm").created == 5
+    assert import_path(db_engine, thal, user="dm").created == 6
     before = _snapshot(db_engine)
     # A new study and patient, then a good dose row and a thalidomide regimen on lenalidomide.
     bad = tmp_path / "len.json"

@@ -58,9 +58,9 @@ def test_untouched_chain_verifies(seed: Seed) -> None:
     with seed.engine.connect() as conn:
         result = assert_audit_chain(conn)
         assert verify_records_against_audit(conn) == []
-    assert result.ok and result.rows_checked == 14  # 4 seed + 2 per visit
-    assert sum(h.length for h in result.heads) == 14
-    assert result.head_id == 14 and "verifies: 14 rows" in result.summary()
+    assert result.ok and result.rows_checked == 15  # 5 seed (with the screening) + 2 per visit
+    assert sum(h.length for h in result.heads) == 15
+    assert result.head_id == 15 and "verifies: 15 rows" in result.summary()
 
 
 def test_postgresql_has_eight_chains_and_sqlite_one(db_engine: Engine) -> None:
@@ -208,7 +208,7 @@ def test_chain_stays_linear_under_concurrent_writers(seed: Seed) -> None:
         result = assert_audit_chain(conn)
         rows = conn.execute(text("SELECT chain, chain_seq FROM audit_log ORDER BY id")).all()
         assert verify_records_against_audit(conn) == []
-    assert result.rows_checked == len(rows) == 4 + 64
+    assert result.rows_checked == len(rows) == 5 + 64  # the seed with its screening
     chains = {chain for chain, _seq in rows}
     for chain in chains:  # each chain is numbered 1, 2, 3, ... in id order
         assert [seq for c, seq in rows if c == chain] == list(

@@ -35,13 +35,13 @@ def test_db_upgrade_current_history(tmp_path: Path) -> None:
     code, out, _ = _run("db", "current", "--database", url, "--json")
     assert code == 0 and json.loads(out)["up_to_date"] is False
     code, out, _ = _run("db", "upgrade", "--database", url)
-    assert code == 0 and "schema at 0003 (was None)" in out
+    assert code == 0 and "schema at 0004 (was None)" in out
     code, out, _ = _run("db", "upgrade", "--database", url)
     assert "unchanged" in out
     code, out, _ = _run("db", "current", "--database", url)
-    assert out.strip() == "0003: up to date"
+    assert out.strip() == "0004: up to date"
     code, out, _ = _run("db", "history", "--json")
-    assert [m["revision"] for m in json.loads(out)] == ["0001", "0002", "0003"]
+    assert [m["revision"] for m in json.loads(out)] == ["0001", "0002", "0003", "0004"]
 
 
 def test_import_dry_run_then_import_then_again(database: str, tmp_path: Path) -> None:
@@ -51,9 +51,9 @@ def test_import_dry_run_then_import_then_again(database: str, tmp_path: Path) ->
     assert code == 0 and "dry run, nothing saved" in out
     assert "create visits LEN/P01/2009-02-02" in out
     code, out, _ = _run("import", str(path), "--database", database, "--user", "dm", "--json")
-    assert code == 0 and json.loads(out)["created"] == 16
+    assert code == 0 and json.loads(out)["created"] == 18
     code, out, _ = _run("import", str(path), "--database", database)
-    assert code == 0 and "created 0, updated 0, unchanged 16" in out
+    assert code == 0 and "created 0, updated 0, unchanged 18" in out
     code, out, _ = _run("audit", "verify", "--database", database)
     assert code == 0 and "audit trail verifies" in out
     code, out, _ = _run("audit", "show", "visits", "1", "--database", database, "--json")

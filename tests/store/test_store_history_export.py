@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from cletrial.errors import NotFoundError
+from cletrial.instruments import fill_absent_sledai_items
 from cletrial.protocol.history import parse_history
 from cletrial.store import UnitOfWork, export_patient_history
 
@@ -19,7 +20,7 @@ def _store_course(seed: Seed) -> None:
     with UnitOfWork(seed.engine, user="ana") as uow:
         uow.identities.save(seed.patient_id, full_name="Maria Example", mrn="H1")
         uow.visits.create(patient_id=seed.patient_id, visit_date=D, kind="baseline", clasi=FORM,
-                          sledai={"arthritis": True},
+                          sledai=fill_absent_sledai_items({"arthritis": True}),
                           medications=["hydroxychloroquine 200 mg/day"])  # fmt: skip
         week4 = uow.visits.create(patient_id=seed.patient_id, visit_date=D + dt.timedelta(28))
         uow.clasi.save_scores(week4.id, activity=2, damage=2)

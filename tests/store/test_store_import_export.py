@@ -18,6 +18,7 @@ from cletrial.errors import ImportFileError
 from cletrial.store import UnitOfWork, verify_audit_chain, verify_records_against_audit
 from cletrial.store.audit import audit_log
 from cletrial.store.import_export import export_rows, export_to, import_path, write_json
+from cletrial.store.import_formats import KINDS
 
 from .conftest import IMPORT_DOCUMENT
 
@@ -43,7 +44,7 @@ def _export_json(engine: Engine, **options: Any) -> str:
 def imported(db_engine: Engine, tmp_path: Path) -> Engine:
     """The database after importing :data:`IMPORT_DOCUMENT`."""
     report = import_path(db_engine, _write(tmp_path / "import.json", IMPORT_DOCUMENT), user="dm")
-    assert report.created == 16 and report.updated == report.unchanged == 0
+    assert report.created == 18 and report.updated == report.unchanged == 0
     return db_engine
 
 
@@ -69,7 +70,7 @@ def test_json_import_stores_everything_audited_and_scored(imported: Engine) -> N
 def test_importing_the_same_file_again_changes_nothing(imported: Engine, tmp_path: Path) -> None:
     before = _audit_rows(imported)
     report = import_path(imported, tmp_path / "import.json", user="dm")
-    assert (report.created, report.updated, report.unchanged) == (0, 0, 16)
+    assert (report.created, report.updated, report.unchanged) == (0, 0, 18)
     assert report.changes == [] and _audit_rows(imported) == before
 
 
@@ -187,10 +188,11 @@ def test_json_round_trip_is_exact(imported: Engine, fresh_engine: Engine, tmp_pa
 
 def test_csv_round_trip_is_exact(imported: Engine, fresh_engine: Engine, tmp_path: Path) -> None:
     files = export_to(imported, tmp_path / "csv", fmt="csv")
-    assert sorted(f.name for f in files)[:3] == ["adverse_events.csv", "deviations.csv",
-                                                 "doses.csv"]  # fmt: skip
+    names = sorted(f.name for f in files)
+    assert names == sorted(f"{kind}.csv" for kind in KINDS)  # one file per kind, every kind
+    assert {"screenings.csv", "dispositions.csv", "doses.csv", "visits.csv"} <= set(names)
     report = import_path(fresh_engine, tmp_path / "csv", user="dm")
-    assert report.created == 16
+    assert report.created == 18
     export_to(fresh_engine, tmp_path / "csv2", fmt="csv")
     for file in files:
         assert (tmp_path / "csv2" / file.name).read_bytes() == file.read_bytes(), file.name

@@ -17,6 +17,7 @@ from cletrial.errors import (
     ReasonRequiredError,
     StoreError,
 )
+from cletrial.instruments import fill_absent_clasi_items, fill_absent_sledai_items
 from cletrial.store import UnitOfWork, audit_history, create_user, verify_password
 from cletrial.store.audit import audit_log
 from cletrial.store.tables import Study
@@ -24,6 +25,8 @@ from cletrial.store.tables import Study
 from .conftest import FORM, Seed
 
 D = dt.date(2009, 2, 2)
+#: A complete SLEDAI-2K form (every descriptor entered): arthritis 4 + rash 2.
+SLEDAI = fill_absent_sledai_items({"arthritis": True, "rash": True})
 
 
 def _audit_count(engine: Engine) -> int:
@@ -39,7 +42,7 @@ def test_insert_writes_one_audit_row_with_every_value(seed: Seed) -> None:
     assert (row.action, row.actor, row.table_name, row.record_id, row.field) == (
         "INSERT", "ana", "doses", dose.id, None)  # fmt: skip
     assert row.new == {"patient_id": seed.patient_id, "start_date": "2009-02-02",
-                       "regimen": "5_daily", "note": None}  # fmt: skip
+                       "regimen": "5_daily", "note": None, "visit_id": None}  # fmt: skip
     assert row.record_version == 1
     assert row.occurred_at.tzinfo is not None and row.occurred_at.utcoffset() == dt.timedelta(0)
 
@@ -84,7 +87,7 @@ def test_delete_writes_the_old_record_and_needs_a_reason(seed: Seed) -> None:
         rows = audit_history(conn, "pregnancy_tests", test.id)
     assert [r.action for r in rows] == ["INSERT", "DELETE"]
     assert rows[1].old == {"patient_id": seed.patient_id, "test_date": "2009-02-02",
-                           "result": "negative"}  # fmt: skip
+                           "result": "negative", "method": None, "visit_id": None}  # fmt: skip
     assert rows[1].reason == "entered twice"
 
 
@@ -118,10 +121,13 @@ def test_stale_write_is_refused_naming_the_record_and_the_change(seed: Seed) -> 
 
 def test_a_failing_unit_of_work_leaves_nothing_behind(seed: Seed) -> None:
     before = _audit_count(seed.engine)
-    with pytest.raises(FormError), UnitOfWork(seed.engine, user="ana") as uow:
+    bad = fill_absent_clasi_items({"regions": {"arms": {"scale": 3}}})  # complete, scale > 2
+    with (
+        pytest.raises(FormError, match=r"regions\.arms\.scale"),
+        UnitOfWork(seed.engine, user="ana") as uow,
+    ):
         uow.doses.add(patient_id=seed.patient_id, start_date=D, regimen="5_daily")
-        uow.visits.create(patient_id=seed.patient_id, visit_date=D, kind="baseline",
-                          clasi={"regions": {"arms": {"scale": 3}}})  # fmt: skip
+        uow.visits.create(patient_id=seed.patient_id, visit_date=D, kind="baseline", clasi=bad)
     with UnitOfWork(seed.engine, read_only=True) as uow:
         assert uow.doses.for_patient(seed.patient_id) == []
         assert uow.visits.for_patient(seed.patient_id) == []
@@ -132,7 +138,7 @@ def test_visit_with_clasi_is_scored_and_stored_item_by_item(seed: Seed) -> None:
     with UnitOfWork(seed.engine, user="ana") as uow:
         visit = uow.visits.create(patient_id=seed.patient_id, visit_date=D, kind="baseline",
                                   medications=["hydroxychloroquine 200 mg/day"], clasi=FORM,
-                                  sledai={"arthritis": True, "rash": True})  # fmt: skip
+                                  sledai=SLEDAI)  # fmt: skip
     with UnitOfWork(seed.engine, read_only=True) as uow:
         clasi = uow.clasi.for_visit(visit.id)
         sledai = uow.sledai.for_visit(visit.id)
@@ -188,11 +194,11 @@ def test_signed_visit_is_locked_until_unlocked_with_a_reason(seed: Seed) -> None
         with pytest.raises(LockedRecordError):
             uow.visits.update(visit.id, expected_version=signed.version, notes="x")
         with pytest.raises(LockedRecordError):
-            uow.clasi.save(visit.id, {}, expected_version=1)
+            uow.clasi.save(visit.id, {**FORM, "recent_hair_loss": 0}, expected_version=1)
         with pytest.raises(LockedRecordError):
             uow.labs.update(lab.id, expected_version=1, value=1500.0)
         with pytest.raises(LockedRecordError):
-            uow.sledai.save(visit.id, {"rash": True})
+            uow.sledai.save(visit.id, SLEDAI)
     with UnitOfWork(seed.engine, user="dr.ordi") as uow, pytest.raises(InputError):
         uow.visits.unlock(visit.id, expected_version=signed.version, reason=" ")
     with UnitOfWork(seed.engine, user="dr.ordi") as uow:
@@ -202,7 +208,8 @@ def test_signed_visit_is_locked_until_unlocked_with_a_reason(seed: Seed) -> None
     assert not opened.locked
     with seed.engine.connect() as conn:
         reasons = [r.reason for r in audit_history(conn, "visits", visit.id) if r.field == "status"]
-    assert reasons == ["signature: reviewed and approved", "correct neutrophil count"]
+    # The signer has no user row here: the printed name falls back to the username.
+    assert reasons == ["signature: reviewed and approved (dr.ordi)", "correct neutrophil count"]
 
 
 def test_labs_are_graded_and_regraded(seed: Seed) -> None:
@@ -354,11 +361,14 @@ def test_patients_listed_by_site_and_identity_kept_apart(seed: Seed) -> None:
 
 def test_screening_record_round_trip(seed: Seed) -> None:
     record = {"age_years": 40, "clasi": {"regions": {"arms": {"erythema": 2}}}}
-    with UnitOfWork(seed.engine, user="ana") as uow:
-        saved = uow.screenings.save(seed.patient_id, screening_date=D, record=record,
+    with UnitOfWork(seed.engine, user="ana") as uow:  # P02: not yet screened
+        patient = uow.patients.create(study_id=seed.study_id, site_id=seed.site_id,
+                                      study_code="P02", sex="F")  # fmt: skip
+        saved = uow.screenings.save(patient.id, screening_date=D, record=record,
                                     verdict="eligible")  # fmt: skip
+    assert saved.version == 1 and saved.record == record
     with UnitOfWork(seed.engine, user="ana", reason="age corrected") as uow:
-        changed = uow.screenings.save(seed.patient_id, screening_date=D,
+        changed = uow.screenings.save(patient.id, screening_date=D,
                                       record={**record, "age_years": 41},
                                       expected_version=saved.version)  # fmt: skip
     assert changed.record["age_years"] == 41 and changed.verdict == "eligible"

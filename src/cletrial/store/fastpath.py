@@ -9,11 +9,11 @@ overhead on the path that saves a visit; everything else uses ordinary SQLAlchem
 >>> from sqlalchemy.dialects import sqlite
 >>> prepared = prepare_insert("doses", sqlite.dialect(), returning_id=True)
 >>> prepared.sql
-'INSERT INTO doses (version, patient_id, ...) VALUES (?, ?, ?, ?, ?) RETURNING id'
+'INSERT INTO doses (version, patient_id, ...) VALUES (?, ?, ?, ?, ?, ?) RETURNING id'
 >>> import datetime as dt
 >>> prepared.parameters({"version": 1, "patient_id": 3, "start_date": dt.date(2009, 2, 2),
-...                      "regimen": "5_daily", "note": None})
-(1, 3, '2009-02-02', '5_daily', None)
+...                      "regimen": "5_daily", "note": None, "visit_id": None})
+(1, 3, '2009-02-02', '5_daily', None, None)
 """
 
 from __future__ import annotations
@@ -23,14 +23,15 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, insert
+from sqlalchemy import Connection, Dialect, Select, insert
 from sqlalchemy.exc import DBAPIError
 
 from cletrial.store.fields import table_of
 
 __all__ = [
-    "PreparedFamilyInsert", "PreparedInsert", "execute_insert", "execute_insert_family",
-    "prepare_family_insert", "prepare_insert",
+    "PreparedFamilyInsert", "PreparedInsert", "PreparedSelect", "execute_insert",
+    "execute_insert_family", "fetch_first", "prepare_family_insert", "prepare_insert",
+    "prepare_select",
 ]  # fmt: skip
 
 #: Drivers the fast path knows; others use ordinary SQLAlchemy execution.
@@ -229,3 +230,70 @@ def _insert_slow(
         return int(conn.execute(insert(t).returning(t.c.id), dict(row)).scalar_one())
     conn.execute(insert(t), [dict(row) for row in rows])
     return None
+
+
+@dataclass(frozen=True)
+class PreparedSelect:
+    """A SELECT compiled for one dialect: its SQL, parameter order and result converters."""
+
+    sql: str
+    names: tuple[str, ...]
+    positional: bool
+    processors: tuple[Callable[[Any], Any] | None, ...]
+    defaults: Mapping[str, Any]  # the statement's own literal parameters
+
+
+@cache
+def prepare_select(build: Callable[[], Select[Any]], dialect: Dialect) -> PreparedSelect:
+    """Compile the statement ``build()`` returns (bound parameters by name) for ``dialect``.
+
+    >>> from sqlalchemy import bindparam, select
+    >>> from sqlalchemy.dialects import sqlite
+    >>> def by_id() -> Select[Any]:
+    ...     t = table_of("doses")
+    ...     return select(t.c.start_date).where(t.c.id == bindparam("dose_id"))
+    >>> prepare_select(by_id, sqlite.dialect()).sql
+    'SELECT doses.start_date \\nFROM doses \\nWHERE doses.id = ?'
+    """
+    stmt = build()
+    compiled = stmt.compile(dialect=dialect)
+    positional = bool(dialect.positional)
+    names = tuple(compiled.positiontup or ()) if positional else tuple(compiled.params)
+    processors = tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, None)
+        for column in stmt.selected_columns
+    )
+    defaults = {name: bind.value for name, bind in compiled.binds.items() if bind.value is not None}
+    return PreparedSelect(compiled.string, names, positional, processors, defaults)
+
+
+def fetch_first(
+    conn: Connection, build: Callable[[], Select[Any]], params: Mapping[str, Any]
+) -> tuple[Any, ...] | None:
+    """The first row of the statement ``build()`` returns, run with ``params`` on the
+    connection's DBAPI cursor (a statement on the hot path: compiled once per dialect); other
+    drivers use SQLAlchemy execution. Values are converted by the column types, as SQLAlchemy
+    would (e.g. SQLite's date strings to dates)."""
+    dialect = conn.dialect
+    if (dialect.name, dialect.driver) not in FAST_DRIVERS:
+        row = conn.execute(build(), dict(params)).first()
+        return None if row is None else tuple(row)
+    prepared = prepare_select(build, dialect)
+    if not conn.in_transaction():
+        conn.begin()
+    raw: Any = conn.connection.dbapi_connection
+    cursor = raw.cursor()
+    try:
+        given = {**prepared.defaults, **params}
+        args = (tuple(given[n] for n in prepared.names) if prepared.positional
+                else {n: given[n] for n in prepared.names})  # fmt: skip
+        cursor.execute(prepared.sql, args)
+        fetched = cursor.fetchone()
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(prepared.sql, None, exc, dialect.loaded_dbapi.Error) from exc
+    finally:
+        cursor.close()
+    if fetched is None:
+        return None
+    return tuple(value if proc is None or value is None else proc(value)
+                 for value, proc in zip(fetched, prepared.processors, strict=True))  # fmt: skip

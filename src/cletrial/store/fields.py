@@ -69,7 +69,14 @@ _CHOICES: Final[dict[tuple[str, str], tuple[str, ...]]] = {
     ("adverse_events", "outcome"): vocab.AE_OUTCOMES,
     ("pregnancy_tests", "result"): vocab.PREGNANCY_RESULTS,
     ("patient_events", "event_type"): vocab.EVENT_TYPES,
-    ("screenings", "verdict"): ("eligible", "ineligible", "undetermined"),
+    ("screenings", "verdict"): vocab.VERDICTS,
+    ("pregnancy_tests", "method"): vocab.PREGNANCY_METHODS,
+    ("dispositions", "kind"): vocab.DISPOSITION_KINDS,
+    ("dispositions", "reason"): vocab.DISPOSITION_REASONS,
+    ("enrolment_overrides", "verdict"): vocab.VERDICTS,
+    ("immunology_results", "test"): vocab.IMMUNOLOGY_TESTS,
+    ("immunology_results", "result"): vocab.IMMUNOLOGY_RESULTS,
+    ("nerve_conduction_studies", "result"): vocab.NERVE_CONDUCTION_RESULTS,
     ("clasi_assessments", "entry"): ("items", "scores"),
     ("clasi_assessments", "activity_severity"): ("mild", "moderate", "severe"),
     ("sledai_assessments", "entry"): ("items", "score"),
@@ -97,8 +104,11 @@ _LISTS: Final = frozenset({("visits", "medications")})
 #: Fields set only by the store itself (never by ``update``): keys, versions, derived values.
 _SYSTEM: Final = frozenset({"id", "version"})
 _DERIVED: Final[dict[str, frozenset[str]]] = {
-    "visits": frozenset({"status", "signed_by", "signed_at"}),
-    "labs": frozenset({"ctcae_term", "ctcae_grade", "ctcae_version", "lln_source"}),
+    "visits": frozenset({"status", "signed_by", "signed_at", "signed_name", "sign_meaning"}),
+    "labs": frozenset(
+        {"ctcae_term", "ctcae_grade", "ctcae_version", "lln_source", "std_value", "std_unit"}
+    ),
+    "enrolment_overrides": frozenset({"signed_by", "signed_name", "signed_at", "verdict"}),
     "clasi_assessments": frozenset(
         {"entry", "activity", "damage", "activity_severity", *CLASI_ITEM_COLUMNS}
     ),

@@ -5,6 +5,7 @@ stored as published scores only are exported as ``{"activity", "damage"}`` and `
 Nothing missing is filled in: a visit without a CLASI has no ``clasi`` key, an unknown sex has no
 ``sex`` key. Disposition events ``completed`` are not history events and are left out.
 
+>>> from cletrial.instruments import fill_absent_clasi_items
 >>> from cletrial.store import UnitOfWork, create_engine_for, upgrade
 >>> engine = create_engine_for("sqlite://"); upgrade(engine)
 >>> with UnitOfWork(engine, user="ana") as uow:
@@ -13,7 +14,7 @@ Nothing missing is filled in: a visit without a CLASI has no ``clasi`` key, an u
 ...     site = uow.sites.create(study_id=study.id, code="A", name="Site A")
 ...     p = uow.patients.create(study_id=study.id, site_id=site.id, study_code="P01", sex="F")
 ...     _ = uow.visits.create(patient_id=p.id, visit_date=dt.date(2009, 2, 2), kind="baseline",
-...                           clasi={"regions": {"arms": {"erythema": 2}}})
+...                           clasi=fill_absent_clasi_items({"regions": {"arms": {"erythema": 2}}}))
 >>> with UnitOfWork(engine, read_only=True) as uow:
 ...     history = export_patient_history(uow, p.id)
 >>> history["patient_id"], history["baseline"]["clasi"]["regions"]["arms"]["erythema"]
@@ -136,6 +137,42 @@ def _patient_lists(conn: Connection, pid: int) -> dict[str, list[dict[str, Any]]
     }  # fmt: skip
 
 
+def _enrolment_docs(conn: Connection, pid: int) -> dict[str, Any]:
+    """The screening verdict (with any override), the immunology panel, nerve conduction
+    studies, concomitant medication and the dispositions, as history keys."""
+    docs: dict[str, Any] = {}
+    screening = _rows(conn, "screenings", "patient_id", pid, "id")
+    if screening and screening[0]["verdict"] is not None:
+        eligibility: dict[str, Any] = {"date": _iso(screening[0]["screening_date"]),
+                                       "verdict": screening[0]["verdict"]}  # fmt: skip
+        override = _rows(conn, "enrolment_overrides", "patient_id", pid, "id")
+        if override:
+            eligibility["override"] = {"date": _iso(override[0]["override_date"]),
+                                       "by": override[0]["signed_name"],
+                                       "reason": override[0]["reason"]}  # fmt: skip
+        docs["eligibility"] = eligibility
+    immunology = [{"date": _iso(r["sample_date"]), "test": r["test"], "result": r["result"]}
+                  for r in _rows(conn, "immunology_results", "patient_id", pid, "sample_date",
+                                 "test")]  # fmt: skip
+    nerve = [{"date": _iso(r["study_date"]), "result": r["result"]}
+             for r in _rows(conn, "nerve_conduction_studies", "patient_id", pid, "study_date")]
+    medications = [
+        {"name": r["name"], "start": _iso(r["start_date"]), "end": _iso(r["end_date"]),
+         "baseline": r["baseline"]}
+        for r in _rows(conn, "concomitant_medications", "patient_id", pid, "id")
+    ]  # fmt: skip
+    for key, items in (("immunology", immunology), ("nerve_conduction", nerve),
+                       ("concomitant_medications", medications)):  # fmt: skip
+        if items:
+            docs[key] = items
+    for row in _rows(conn, "dispositions", "patient_id", pid, "disposition_date"):
+        doc = {"date": _iso(row["disposition_date"]), "reason": row["reason"]}
+        if row["kind"] == "end_of_treatment":
+            doc["last_dose_date"] = _iso(row["last_dose_date"])
+        docs[row["kind"]] = doc
+    return docs
+
+
 def export_patient_history(
     source: UnitOfWork | Session | Connection, patient_id: int | str, *, study_id: int | None = None
 ) -> dict[str, Any]:
@@ -186,4 +223,5 @@ def export_patient_history(
             assessments.append(doc)
     history["assessments"] = assessments
     history.update(_patient_lists(conn, pid))
+    history.update(_enrolment_docs(conn, pid))
     return history

@@ -24,7 +24,6 @@ from cletrial.store.audit import AuditEntry
 from cletrial.store.fields import encode_value, validate_field
 from cletrial.store.import_formats import KEYS, KINDS, ImportRow
 from cletrial.store.records import CLASI_COLUMN_PATHS
-from cletrial.store.tables_forms import SLEDAI_ITEM_COLUMNS
 from cletrial.store.unit_of_work import UnitOfWork
 
 __all__ = ["ImportChange", "apply_rows"]
@@ -49,10 +48,12 @@ SPECS: Final[dict[str, _Spec]] = {
     "sites": _Spec("sites", {"name": "name"}, {"site": "code"}, ("name",)),
     "patients": _Spec("patients", {f: f for f in _PATIENT_FIELDS}, {"patient": "study_code"},
                       ("site",)),
+    "screenings": _Spec("screenings", {"date": "screening_date", "verdict": "verdict"}, {},
+                        ("date", "verdict")),
     "visits": _Spec("visits", {"kind": "kind", "label": "label", "medications": "medications",
                                "notes": "notes"}, {"date": "visit_date"}, ()),
     "labs": _Spec("labs", {"value": "value", "unit": "unit", "lln": "lln",
-                           "ctcae_version": "ctcae_version"},
+                           "ctcae_version": "ctcae_version", "confirmed": "value_confirmed"},
                   {"date": "sample_date", "test": "test"}, ("value", "unit")),
     "doses": _Spec("doses", {"regimen": "regimen", "note": "note"}, {"date": "start_date"},
                    ("regimen",)),
@@ -62,11 +63,21 @@ SPECS: Final[dict[str, _Spec]] = {
                                                "note": "note", "outcome": "outcome"},
                             {"term": "term", "start": "start_date"},
                             ("grade", "causality", "serious")),
-    "pregnancy_tests": _Spec("pregnancy_tests", {"result": "result"}, {"date": "test_date"},
-                             ("result",)),
+    "pregnancy_tests": _Spec("pregnancy_tests", {"result": "result", "method": "method"},
+                             {"date": "test_date"}, ("result",)),
     "events": _Spec("events", {"note": "note"}, {"date": "event_date", "type": "event_type"}, ()),
     "deviations": _Spec("deviations", {"description": "description"},
                         {"date": "deviation_date", "category": "category"}, ("description",)),
+    "dispositions": _Spec("dispositions", {"date": "disposition_date", "reason": "reason",
+                                           "last_dose_date": "last_dose_date", "note": "note"},
+                          {"kind": "kind"}, ("date", "reason")),
+    "immunology": _Spec("immunology_results", {"result": "result"},
+                        {"date": "sample_date", "test": "test"}, ("result",)),
+    "nerve_conduction": _Spec("nerve_conduction_studies", {"result": "result", "note": "note"},
+                              {"date": "study_date"}, ("result",)),
+    "medications": _Spec("concomitant_medications", {"end": "end_date", "baseline": "baseline",
+                                                     "note": "note"},
+                         {"name": "name", "start": "start_date"}, ("baseline",)),
 }  # fmt: skip
 _TABLES: Final = {"events": "patient_events", "deviations": "protocol_deviations"}
 
@@ -229,7 +240,8 @@ class _Applier:
         }  # fmt: skip
         if not diff:
             return
-        repos: dict[str, Any] = {"labs": self.uow.labs, "doses": self.uow.doses}
+        repos: dict[str, Any] = {"labs": self.uow.labs, "doses": self.uow.doses,
+                                 "concomitant_medications": self.uow.medications}  # fmt: skip
         repo = repos.get(table)
         if repo is not None:
             repo.update(existing["id"], expected_version=existing["version"], reason=self.reason,
@@ -278,9 +290,14 @@ class _Applier:
         if items:
             base = msgspec.to_builtins(existing.form) if existing and existing.form else {}
             form = _merge_clasi(base, items)
-            from cletrial.instruments import compute_clasi, validate_clasi_form
+            from cletrial.instruments import (
+                compute_clasi,
+                require_complete_clasi,
+                validate_clasi_form,
+            )
 
-            validated = validate_clasi_form(form)
+            validate_clasi_form(form)  # a wrong value is named first,
+            validated = require_complete_clasi(form)  # then any item left blank
             computed = compute_clasi(validated)
             for name, value in scores.items():
                 if getattr(computed, name) != value:
@@ -323,7 +340,7 @@ class _Applier:
                 raise row.error("sledai_score", score, "give SLEDAI-2K descriptors or a score, "
                                 "not both")  # fmt: skip
             base = msgspec.to_builtins(existing.form) if existing and existing.form else {}
-            merged = {**dict.fromkeys(SLEDAI_ITEM_COLUMNS, False), **base, **descriptors}
+            merged = {**base, **descriptors}  # a new form gives every descriptor (the store checks)
             if existing is None or existing.form is None or base != merged:
                 self.uow.sledai.save(visit_id, merged, expected_version=version,
                                      reason=self.reason)  # fmt: skip
@@ -386,6 +403,18 @@ def _create_patient(applier: _Applier, row: ImportRow, key: dict[str, Any],
     return applier.uow.patients.create(site_id=site, **key, **given).id
 
 
+def _create_screening(applier: _Applier, row: ImportRow, key: dict[str, Any],
+                      given: dict[str, Any]) -> int:  # fmt: skip
+    """An imported screening keeps its verdict; its criteria are not in the file (empty record)."""
+    return applier.uow.screenings.save(key["patient_id"], screening_date=given["screening_date"],
+                                       record={}, verdict=given["verdict"]).id  # fmt: skip
+
+
+def _create_medication(applier: _Applier, row: ImportRow, key: dict[str, Any],
+                       given: dict[str, Any]) -> int:  # fmt: skip
+    return applier.uow.medications.add(**key, **given).id
+
+
 def _create_visit(applier: _Applier, row: ImportRow, key: dict[str, Any],
                   given: dict[str, Any]) -> int:  # fmt: skip
     return applier.uow.visits.create(**key, **{"kind": "scheduled", **given}).id
@@ -409,6 +438,8 @@ def _create_ae(applier: _Applier, row: ImportRow, key: dict[str, Any],
 _CREATE: Final = {
     **{kind: _create_generic(kind) for kind in KINDS},
     "patients": _create_patient,
+    "screenings": _create_screening,
+    "medications": _create_medication,
     "visits": _create_visit,
     "labs": _create_lab,
     "doses": _create_dose,

@@ -27,9 +27,14 @@ __all__ = [
     "AdverseEventRecord",
     "ClasiRecord",
     "DeviationRecord",
+    "DispositionRecord",
     "DoseRecord",
     "IdentityRecord",
+    "ImmunologyRecord",
     "LabRecord",
+    "MedicationRecord",
+    "NerveConductionRecord",
+    "OverrideRecord",
     "PatientEventRecord",
     "PatientRecord",
     "PregnancyTestRecord",
@@ -56,8 +61,9 @@ class StoredRecord:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Self:
-        """Build the record from a row mapping (extra columns are ignored)."""
-        return cls(**{name: row[name] for name in _field_names(cls)})
+        """Build the record from a row mapping (extra columns are ignored; a column added by a
+        later schema revision may be absent, and then takes its default)."""
+        return cls(**{name: row[name] for name in _field_names(cls) if name in row})
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
@@ -79,6 +85,7 @@ class StudyRecord(StoredRecord):
     title: str
     protocol_id: str
     protocol_version: str
+    time_zone: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -169,6 +176,8 @@ class VisitRecord(StoredRecord):
     status: str
     signed_by: str | None
     signed_at: dt.datetime | None
+    signed_name: str | None = None
+    sign_meaning: str | None = None
 
     @property
     def locked(self) -> bool:
@@ -291,6 +300,9 @@ class LabRecord(StoredRecord):
     ctcae_grade: int | None
     ctcae_version: str | None
     lln_source: str | None
+    std_value: float | None = None
+    std_unit: str | None = None
+    value_confirmed: bool | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -302,6 +314,7 @@ class DoseRecord(StoredRecord):
     start_date: dt.date
     regimen: str
     note: str | None
+    visit_id: int | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -320,6 +333,7 @@ class AdverseEventRecord(StoredRecord):
     serious_criterion: str | None
     note: str | None
     outcome: str | None
+    visit_id: int | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -330,6 +344,8 @@ class PregnancyTestRecord(StoredRecord):
     patient_id: int
     test_date: dt.date
     result: str
+    method: str | None = None
+    visit_id: int | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -355,11 +371,78 @@ class DeviationRecord(StoredRecord):
     description: str
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class DispositionRecord(StoredRecord):
+    """End of treatment or end of study (``kind``) with its reason, a key of
+    :data:`cletrial.store.vocab.DISPOSITION_REASONS` (CDISC NCOMPLT)."""
+
+    table: ClassVar[str] = "dispositions"
+    patient_id: int
+    kind: str
+    disposition_date: dt.date
+    reason: str
+    last_dose_date: dt.date | None
+    note: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OverrideRecord(StoredRecord):
+    """An investigator's e-signed decision to treat without an eligible screening verdict."""
+
+    table: ClassVar[str] = "enrolment_overrides"
+    patient_id: int
+    override_date: dt.date
+    verdict: str
+    reason: str
+    signed_by: str
+    signed_name: str
+    signed_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ImmunologyRecord(StoredRecord):
+    """A qualitative immunology test (ANA, anti-ENA, antiphospholipid antibodies)."""
+
+    table: ClassVar[str] = "immunology_results"
+    patient_id: int
+    visit_id: int | None
+    sample_date: dt.date
+    test: str
+    result: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NerveConductionRecord(StoredRecord):
+    """A nerve conduction study (normal or abnormal)."""
+
+    table: ClassVar[str] = "nerve_conduction_studies"
+    patient_id: int
+    visit_id: int | None
+    study_date: dt.date
+    result: str
+    note: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MedicationRecord(StoredRecord):
+    """A concomitant medication (dates ``None`` when not known)."""
+
+    table: ClassVar[str] = "concomitant_medications"
+    patient_id: int
+    name: str
+    start_date: dt.date | None
+    end_date: dt.date | None
+    baseline: bool
+    note: str | None
+
+
 _BY_TABLE: dict[str, type[StoredRecord]] = {
     cls.table: cls
     for cls in (StudyRecord, SiteRecord, UserRecord, PatientRecord, IdentityRecord,
                 ScreeningRecord, VisitRecord, ClasiRecord, SledaiRecord, LabRecord, DoseRecord,
-                AdverseEventRecord, PregnancyTestRecord, PatientEventRecord, DeviationRecord)
+                AdverseEventRecord, PregnancyTestRecord, PatientEventRecord, DeviationRecord,
+                DispositionRecord, OverrideRecord, ImmunologyRecord, NerveConductionRecord,
+                MedicationRecord)
 }  # fmt: skip
 
 

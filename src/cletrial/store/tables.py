@@ -89,6 +89,9 @@ class Study(Versioned, Base):
     title: Mapped[str] = mapped_column(String(200))
     protocol_id: Mapped[str] = mapped_column(String(80))
     protocol_version: Mapped[str] = mapped_column(String(40))
+    #: IANA time zone of the study: "today" for the rule that nothing is dated in the future
+    #: (empty: UTC).
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
 
 class Site(Versioned, Base):
@@ -185,6 +188,9 @@ class Visit(Versioned, Base):
     status: Mapped[str] = mapped_column(String(8))
     signed_by: Mapped[str | None] = mapped_column(String(80))
     signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: The signature manifest: the signer's printed name and what the signature means.
+    signed_name: Mapped[str | None] = mapped_column(String(200))
+    sign_meaning: Mapped[str | None] = mapped_column(String(200))
 
 
 class Lab(Versioned, Base):
@@ -202,6 +208,12 @@ class Lab(Versioned, Base):
     ctcae_term: Mapped[str | None] = mapped_column(String(40))
     ctcae_grade: Mapped[int | None] = mapped_column(SmallInteger)
     ctcae_version: Mapped[str | None] = mapped_column(String(4))
+    #: The value in the canonical unit of the test (CDISC LBSTRESN / LBSTRESU); ``value`` and
+    #: ``unit`` keep the result as entered (LBORRES / LBORRESU).
+    std_value: Mapped[float | None] = mapped_column(Float)
+    std_unit: Mapped[str | None] = mapped_column(String(12))
+    #: True when an improbable value was confirmed by the person entering it.
+    value_confirmed: Mapped[bool | None] = mapped_column(Boolean)
     lln_source: Mapped[str | None] = mapped_column(String(8))
 
 
@@ -215,6 +227,7 @@ class Dose(Versioned, Base):
     start_date: Mapped[dt.date] = mapped_column(Date)
     regimen: Mapped[str] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
 
 
 class AdverseEvent(Versioned, Base):
@@ -232,6 +245,7 @@ class AdverseEvent(Versioned, Base):
     serious_criterion: Mapped[str | None] = mapped_column(String(30))
     outcome: Mapped[str | None] = mapped_column(String(30))
     note: Mapped[str | None] = mapped_column(Text)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
 
 
 class PregnancyTest(Versioned, Base):
@@ -242,6 +256,8 @@ class PregnancyTest(Versioned, Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     test_date: Mapped[dt.date] = mapped_column(Date)
     result: Mapped[str] = mapped_column(String(8))
+    method: Mapped[str | None] = mapped_column(String(10))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
 
 
 class PatientEvent(Versioned, Base):
@@ -265,6 +281,72 @@ class ProtocolDeviation(Versioned, Base):
     deviation_date: Mapped[dt.date] = mapped_column(Date)
     category: Mapped[str] = mapped_column(String(40))
     description: Mapped[str] = mapped_column(Text)
+
+
+class Disposition(Versioned, Base):
+    """End of treatment or end of study of a patient, with its CDISC NCOMPLT reason."""
+
+    __tablename__ = "dispositions"
+    __table_args__ = (UniqueConstraint("patient_id", "kind"), _NO_REUSE)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    disposition_date: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(30))
+    last_dose_date: Mapped[dt.date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ImmunologyResult(Versioned, Base):
+    """A qualitative test of the baseline immunology panel: ANA, anti-ENA, antiphospholipid
+    antibodies (anti-dsDNA, C3 and C4 are quantitative ``labs``)."""
+
+    __tablename__ = "immunology_results"
+    __table_args__ = (UniqueConstraint("patient_id", "sample_date", "test"), _NO_REUSE)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
+    sample_date: Mapped[dt.date] = mapped_column(Date)
+    test: Mapped[str] = mapped_column(String(20))
+    result: Mapped[str] = mapped_column(String(14))
+
+
+class NerveConductionStudy(Versioned, Base):
+    """A nerve conduction study: normal or abnormal, with the neurologist's note."""
+
+    __tablename__ = "nerve_conduction_studies"
+    __table_args__ = (UniqueConstraint("patient_id", "study_date"), _NO_REUSE)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
+    study_date: Mapped[dt.date] = mapped_column(Date)
+    result: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ConcomitantMedication(Versioned, Base):
+    """A concomitant medication with its dates; ``baseline`` when taken at baseline."""
+
+    __tablename__ = "concomitant_medications"
+    __table_args__ = (UniqueConstraint("patient_id", "name", "start_date"), _NO_REUSE)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    baseline: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class EnrolmentOverride(Versioned, Base):
+    """An investigator's decision to treat a patient whose screening verdict is not eligible,
+    e-signed, with its reason (also recorded as a protocol deviation)."""
+
+    __tablename__ = "enrolment_overrides"
+    __table_args__ = (_NO_REUSE,)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), unique=True)
+    override_date: Mapped[dt.date] = mapped_column(Date)
+    verdict: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    signed_by: Mapped[str] = mapped_column(String(80))
+    signed_name: Mapped[str] = mapped_column(String(200))
+    signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 # The form and audit tables register themselves on Base.metadata.

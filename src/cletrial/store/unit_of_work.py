@@ -48,6 +48,7 @@ from cletrial.store.audit import (
     audit_history,
     audit_log,
 )
+from cletrial.store.capture_rules import CaptureRules
 from cletrial.store.engine import (
     BEGIN_MODE_OPTION,
     RELEASE_AFTER_OPTION,
@@ -70,7 +71,8 @@ __all__ = ["LOCKED_BY_VISIT", "UnitOfWork"]
 
 #: Tables whose records are locked while their visit is signed (through ``visit_id``).
 LOCKED_BY_VISIT: Final = frozenset(
-    {"clasi_assessments", "sledai_assessments", "labs", "protocol_deviations"}
+    {"clasi_assessments", "sledai_assessments", "labs", "protocol_deviations", "doses",
+     "adverse_events", "pregnancy_tests", "immunology_results", "nerve_conduction_studies"}
 )
 
 
@@ -118,6 +120,7 @@ class UnitOfWork(RepositoryAccess):
         self._created: set[tuple[str, int]] = set()
         self._known: set[tuple[str, int]] = set()
         self._visit_status: dict[int, str] = {}
+        self.capture_rules = CaptureRules(self)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -286,6 +289,8 @@ class UnitOfWork(RepositoryAccess):
         self._require_writable()
         row = validate_record(table, values)
         self._check_visit_lock(table, row)
+        self.capture_rules.check(table, row, None)
+        self.capture_rules.forget(table)
         try:
             new_id = execute_insert(
                 self.connection, table, [{**row, "version": 1}], returning_id=True
@@ -319,7 +324,10 @@ class UnitOfWork(RepositoryAccess):
         self._require_writable()
         parent = validate_record(table, values)
         self._check_visit_lock(table, parent)
+        self.capture_rules.check(table, parent, None)
         rows = [(t, validate_record(t, {**v, link: 0})) for t, v in children]
+        for child_table, child in rows:
+            self.capture_rules.check(child_table, child, None)
         try:
             ids = execute_insert_family(
                 self.connection, (table, {**parent, "version": 1}),
@@ -393,6 +401,8 @@ class UnitOfWork(RepositoryAccess):
             return current
         if not system or table != "visits":
             self._check_visit_lock(table, current)
+        self.capture_rules.check(table, {**current, **validated}, frozenset(diff))
+        self.capture_rules.forget(table)
         why = self._reason_for(table, record_id, reason)
         return self._write_update(table, current, diff, why)
 
@@ -435,6 +445,7 @@ class UnitOfWork(RepositoryAccess):
         current = self.get(table, record_id, lock=True)
         self._check_version(table, record_id, expected_version, current)
         self._check_visit_lock(table, current)
+        self.capture_rules.forget(table)
         why = self._reason_for(table, record_id, reason)
         t = table_of(table)
         try:

@@ -19,21 +19,30 @@ from typing import Final
 
 from cletrial.protocol.definition import list_protocols, load_protocol
 from cletrial.protocol.definition_model import EVENT_TYPES as HISTORY_EVENT_TYPES
+from cletrial.protocol.history_model import DISPOSITION_TERMS
 
 __all__ = [
     "AE_CAUSALITY",
     "AE_OUTCOMES",
     "AE_OUTCOME_CDISC",
+    "DISPOSITION_CDISC",
+    "DISPOSITION_KINDS",
+    "DISPOSITION_REASONS",
     "EVENT_TYPES",
+    "IMMUNOLOGY_RESULTS",
+    "IMMUNOLOGY_TESTS",
     "LAB_CTCAE_TERMS",
     "LAB_TESTS",
     "LAB_UNITS",
+    "NERVE_CONDUCTION_RESULTS",
     "OFF",
+    "PREGNANCY_METHODS",
     "PREGNANCY_RESULTS",
     "REGIMENS",
     "ROLES",
     "SERIOUS_CRITERIA",
     "SEXES",
+    "VERDICTS",
     "VISIT_KINDS",
     "VISIT_STATUSES",
     "protocol_regimens",
@@ -99,6 +108,23 @@ AE_OUTCOME_CDISC: Final = {
 AE_OUTCOMES: Final = tuple(AE_OUTCOME_CDISC)
 
 PREGNANCY_RESULTS: Final = ("negative", "positive")
+#: How a pregnancy test was done (the label asks for a medically supervised test: serum, or
+#: urine with a sensitivity of at least 25 mIU/mL).
+PREGNANCY_METHODS: Final = ("serum", "urine")
+
+#: Disposition kinds: end of treatment (last dose of the study drug) and end of study.
+DISPOSITION_KINDS: Final = ("end_of_treatment", "end_of_study")
+#: Disposition reasons: the store's ids of the CDISC NCOMPLT terms (DSDECOD), as in the history
+#: format.
+DISPOSITION_CDISC: Final = DISPOSITION_TERMS
+DISPOSITION_REASONS: Final = tuple(DISPOSITION_CDISC)
+#: Qualitative tests of the baseline immunology panel and their results.
+IMMUNOLOGY_TESTS: Final = ("ana", "anti_ena", "antiphospholipid")
+IMMUNOLOGY_RESULTS: Final = ("negative", "positive", "indeterminate")
+#: Results of a nerve conduction study.
+NERVE_CONDUCTION_RESULTS: Final = ("normal", "abnormal")
+#: Screening verdicts.
+VERDICTS: Final = ("eligible", "ineligible", "undetermined")
 
 #: Patient events (disposition and discontinuation reasons), as in the history format, plus
 #: ``completed`` (finished the study as planned).

@@ -4,7 +4,13 @@
 from __future__ import annotations
 
 from cletrial.store.repositories.admin import SiteRepository, StudyRepository, UserRepository
+from cletrial.store.repositories.assessments import (
+    ImmunologyRepository,
+    MedicationRepository,
+    NerveConductionRepository,
+)
 from cletrial.store.repositories.base import Repository
+from cletrial.store.repositories.enrolment import DispositionRepository, OverrideRepository
 from cletrial.store.repositories.events import (
     AdverseEventRepository,
     DeviationRepository,
@@ -24,9 +30,14 @@ __all__ = [
     "AdverseEventRepository",
     "ClasiRepository",
     "DeviationRepository",
+    "DispositionRepository",
     "DoseRepository",
     "IdentityRepository",
+    "ImmunologyRepository",
     "LabRepository",
+    "MedicationRepository",
+    "NerveConductionRepository",
+    "OverrideRepository",
     "PatientEventRepository",
     "PatientRepository",
     "PregnancyTestRepository",

@@ -94,3 +94,28 @@ class RepositoryAccess:
     def deviations(self) -> r.DeviationRepository:
         """Protocol deviations."""
         return r.DeviationRepository(self._uow_self)
+
+    @cached_property
+    def dispositions(self) -> r.DispositionRepository:
+        """End of treatment and end of study."""
+        return r.DispositionRepository(self._uow_self)
+
+    @cached_property
+    def overrides(self) -> r.OverrideRepository:
+        """Investigators' overrides of the enrolment gate."""
+        return r.OverrideRepository(self._uow_self)
+
+    @cached_property
+    def immunology(self) -> r.ImmunologyRepository:
+        """ANA, anti-ENA and antiphospholipid antibody results."""
+        return r.ImmunologyRepository(self._uow_self)
+
+    @cached_property
+    def nerve_conduction(self) -> r.NerveConductionRepository:
+        """Nerve conduction studies."""
+        return r.NerveConductionRepository(self._uow_self)
+
+    @cached_property
+    def medications(self) -> r.MedicationRepository:
+        """Concomitant medication with dates."""
+        return r.MedicationRepository(self._uow_self)

@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from cletrial.errors import InputError, NotFoundError
+from cletrial.store.capture_rules import compute_study_today
 from cletrial.store.fields import table_of
 from cletrial.store.records import SiteRecord, StudyRecord, UserRecord
 from cletrial.store.repositories.base import Repository
@@ -38,11 +39,26 @@ class StudyRepository(Repository[StudyRecord]):
     record = StudyRecord
 
     def create(
-        self, *, code: str, title: str, protocol_id: str, protocol_version: str
-    ) -> StudyRecord:
-        """Create a study running protocol ``protocol_id`` at ``protocol_version``."""
+        self, *, code: str, title: str, protocol_id: str, protocol_version: str,
+        time_zone: str | None = None,
+    ) -> StudyRecord:  # fmt: skip
+        """Create a study running protocol ``protocol_id`` at ``protocol_version``; its
+        ``time_zone`` (IANA, e.g. ``Europe/Madrid``; UTC when not given) sets "today" for the
+        rule that nothing is dated in the future."""
+        if time_zone is not None:
+            compute_study_today(time_zone)  # refuses a zone that does not exist
         return self._create({"code": code, "title": title, "protocol_id": protocol_id,
-                             "protocol_version": protocol_version})  # fmt: skip
+                             "protocol_version": protocol_version,
+                             "time_zone": time_zone})  # fmt: skip
+
+    def update(
+        self, record_id: int, *, expected_version: int, reason: str | None = None, **changes: Any
+    ) -> StudyRecord:
+        """Change a study; a new ``time_zone`` must be an IANA zone."""
+        if changes.get("time_zone") is not None:
+            compute_study_today(changes["time_zone"])
+        return super().update(record_id, expected_version=expected_version, reason=reason,
+                              **changes)  # fmt: skip
 
     def by_code(self, code: str) -> StudyRecord | None:
         """Return the study with this code, or ``None``."""

@@ -1,8 +1,9 @@
 """Patient-level records: labs (graded by NCI CTCAE), doses, adverse events, pregnancy tests,
-disposition events and protocol deviations.
+disposition events, dispositions, protocol deviations and enrolment overrides.
 
 Lab results are listed by patient, by visit, or for many visits at once (one query per 500
-visits); a dose's regimen must be a step of the ladder of the protocol its study runs:
+visits); a dose needs an eligible screening verdict (or an override) and its regimen must be a
+step of the ladder of the protocol its study runs:
 
 >>> from cletrial.store import UnitOfWork, create_engine_for, upgrade
 >>> engine = create_engine_for("sqlite://"); upgrade(engine)
@@ -11,6 +12,8 @@ visits); a dose's regimen must be a step of the ladder of the protocol its study
 ...                                protocol_version="1")
 ...     site = uow.sites.create(study_id=study.id, code="A", name="Site A")
 ...     p = uow.patients.create(study_id=study.id, site_id=site.id, study_code="P01")
+...     _ = uow.screenings.save(p.id, screening_date=dt.date(2009, 1, 20), record={},
+...                             verdict="eligible")
 ...     v = uow.visits.create(patient_id=p.id, visit_date=dt.date(2009, 2, 2), kind="baseline")
 ...     _ = uow.labs.add(patient_id=p.id, visit_id=v.id, sample_date=dt.date(2009, 2, 2),
 ...                      test="neutrophils", value=1190, unit="/mm3")
@@ -35,8 +38,8 @@ from typing import Any, Final, TypeVar
 
 from sqlalchemy import select
 
-from cletrial.errors import InputError
-from cletrial.instruments import grade_lab
+from cletrial.errors import ConfirmationRequiredError, InputError
+from cletrial.instruments import check_lab_value, grade_lab
 from cletrial.store import vocab
 from cletrial.store.fields import field_specs, table_of, validate_field
 from cletrial.store.records import (
@@ -72,7 +75,11 @@ class _PatientRecords(Repository[R]):
 
 
 def compute_lab_grade(values: dict[str, Any]) -> dict[str, Any]:
-    """Return the CTCAE columns of a lab result (all ``None`` for tests CTCAE does not grade).
+    """Return the derived columns of a lab result: the CTCAE grade (all ``None`` for tests
+    CTCAE does not grade) and the value in the test's canonical unit.
+
+    The value must be possible for the test (:func:`cletrial.instruments.check_lab_value`);
+    an improbable one needs ``value_confirmed`` (else :class:`ConfirmationRequiredError`).
 
     >>> compute_lab_grade({"test": "neutrophils", "value": 1190.0, "unit": "/mm3", "lln": None,
     ...                    "ctcae_version": None})["ctcae_grade"]
@@ -83,16 +90,22 @@ def compute_lab_grade(values: dict[str, Any]) -> dict[str, Any]:
     if unit not in vocab.LAB_UNITS[test]:
         allowed = ", ".join(vocab.LAB_UNITS[test])
         raise InputError("labs.unit", unit, f"must be one of {allowed} for {test}")
+    checked = check_lab_value(test, values["value"], unit, field="labs.value",
+                              unit_field="labs.unit")  # fmt: skip
+    if checked.improbable and not values.get("value_confirmed"):
+        raise ConfirmationRequiredError("labs.value", values["value"], checked.message)
+    standard = {"std_value": checked.std_value, "std_unit": checked.std_unit}
     term = vocab.LAB_CTCAE_TERMS.get(test)
     if term is None:
-        return dict.fromkeys(("ctcae_term", "ctcae_grade", "ctcae_version", "lln_source"))
+        return {**dict.fromkeys(("ctcae_term", "ctcae_grade", "ctcae_version", "lln_source")),
+                **standard}  # fmt: skip
     try:
         grade = grade_lab(term, values["value"], unit, lln=values["lln"],
                           version=values.get("ctcae_version") or "5.0")  # fmt: skip
     except InputError as exc:
         raise InputError(f"labs.{exc.field}", exc.value, exc.problem) from None
     return {"ctcae_term": term, "ctcae_grade": grade.grade, "ctcae_version": grade.ctcae_version,
-            "lln_source": grade.lln_source}  # fmt: skip
+            "lln_source": grade.lln_source, **standard}  # fmt: skip
 
 
 class LabRepository(_PatientRecords[LabRecord]):
@@ -113,16 +126,19 @@ class LabRepository(_PatientRecords[LabRecord]):
         lln: float | None = None,
         visit_id: int | None = None,
         ctcae_version: str = "5.0",
+        value_confirmed: bool | None = None,
     ) -> LabRecord:
         """Store a lab result; neutrophils, WBC, platelets and haemoglobin get a CTCAE grade.
 
         ``test`` is one of :data:`cletrial.store.vocab.LAB_TESTS`; ``unit`` one of that test's
         units (e.g. ``/mm3`` or ``10^9/L`` for counts, ``g/dL`` for haemoglobin); ``lln`` the
         laboratory's lower limit of normal in the same unit (without it the CTCAE default is
-        used and ``lln_source`` says ``default``).
+        used and ``lln_source`` says ``default``). An impossible value is refused; an improbable
+        one (e.g. neutrophils 3800 given in 10^9/L) is stored only with ``value_confirmed``.
         """
         values = {"patient_id": patient_id, "visit_id": visit_id, "sample_date": sample_date,
-                  "test": test, "value": value, "unit": unit, "lln": lln}  # fmt: skip
+                  "test": test, "value": value, "unit": unit, "lln": lln,
+                  "value_confirmed": value_confirmed or None}  # fmt: skip
         validate_field("labs", "value", value)
         graded = compute_lab_grade({**values, "ctcae_version": ctcae_version})
         return self._create({**values, **graded})
@@ -151,6 +167,8 @@ class LabRepository(_PatientRecords[LabRecord]):
     ) -> LabRecord:
         """Change a lab result (date, test, value, unit, LLN); the grade is recomputed."""
         current = self._uow.get(self.table, record_id)
+        if changes.keys() & {"value", "unit", "test"} and "value_confirmed" not in changes:
+            changes["value_confirmed"] = None  # a confirmation covers the value it was given for
         merged = {**current, **changes}
         specs = field_specs("labs")
         for name, value in changes.items():
@@ -178,7 +196,7 @@ class DoseRepository(_PatientRecords[DoseRecord]):
     order_by = ("patient_id", "start_date")
 
     def add(self, *, patient_id: int, start_date: dt.date, regimen: str,
-            note: str | None = None) -> DoseRecord:  # fmt: skip
+            note: str | None = None, visit_id: int | None = None) -> DoseRecord:  # fmt: skip
         """Record the regimen in force from ``start_date``.
 
         ``regimen`` is a step id of the dose ladder of the protocol the patient's study runs
@@ -193,7 +211,7 @@ class DoseRepository(_PatientRecords[DoseRecord]):
         """
         self._check_regimen(patient_id, regimen)
         return self._create({"patient_id": patient_id, "start_date": start_date,
-                             "regimen": regimen, "note": note})  # fmt: skip
+                             "regimen": regimen, "note": note, "visit_id": visit_id})  # fmt: skip
 
     def update(
         self, record_id: int, *, expected_version: int, reason: str | None = None, **changes: Any
@@ -262,6 +280,7 @@ class AdverseEventRepository(_PatientRecords[AdverseEventRecord]):
         serious_criterion: str | None = None,
         note: str | None = None,
         outcome: str | None = None,
+        visit_id: int | None = None,
     ) -> AdverseEventRecord:
         """Record an adverse event: CTCAE ``grade`` 1-5, ``causality`` (unrelated, unlikely,
         possible, probable, definite), ``serious`` with its criterion when serious, and its
@@ -277,6 +296,7 @@ class AdverseEventRepository(_PatientRecords[AdverseEventRecord]):
             "patient_id": patient_id, "term": term, "start_date": start_date,
             "end_date": end_date, "grade": grade, "causality": causality, "serious": serious,
             "serious_criterion": serious_criterion, "note": note, "outcome": outcome,
+            "visit_id": visit_id,
         }  # fmt: skip
         _raise_adverse_event_problems(values)
         return self._create(values)
@@ -356,9 +376,14 @@ class PregnancyTestRepository(_PatientRecords[PregnancyTestRecord]):
     record = PregnancyTestRecord
     order_by = ("patient_id", "test_date")
 
-    def add(self, *, patient_id: int, test_date: dt.date, result: str) -> PregnancyTestRecord:
-        """Record a pregnancy test result: negative or positive."""
-        return self._create({"patient_id": patient_id, "test_date": test_date, "result": result})
+    def add(
+        self, *, patient_id: int, test_date: dt.date, result: str, method: str | None = None,
+        visit_id: int | None = None,
+    ) -> PregnancyTestRecord:  # fmt: skip
+        """Record a pregnancy test result (negative or positive) and its method (serum or
+        urine); for female patients only."""
+        return self._create({"patient_id": patient_id, "test_date": test_date, "result": result,
+                             "method": method, "visit_id": visit_id})  # fmt: skip
 
 
 class PatientEventRepository(_PatientRecords[PatientEventRecord]):
@@ -388,3 +413,7 @@ class DeviationRepository(_PatientRecords[DeviationRecord]):
         return self._create({"patient_id": patient_id, "visit_id": visit_id,
                              "deviation_date": deviation_date, "category": category,
                              "description": description})  # fmt: skip
+
+    def for_patients(self, patient_ids: Iterable[int]) -> list[DeviationRecord]:
+        """The deviations of these patients, by patient and date (one query per 500)."""
+        return [DeviationRecord.from_row(row) for row in self._rows_in("patient_id", patient_ids)]

@@ -6,7 +6,11 @@ CLASI-A, CLASI-D and the activity severity with ``compute_clasi``, SLEDAI-2K wit
 
 The forms of many visits are read at once, in one query per 500 visits, by ``for_visits``:
 
+Forms typed by a person must be complete (every item, 0 when absent); a machine-written form
+whose omitted items mean absent is written out first with ``fill_absent_clasi_items``:
+
 >>> import datetime as dt
+>>> from cletrial.instruments import fill_absent_clasi_items, fill_absent_sledai_items
 >>> from cletrial.store import UnitOfWork, create_engine_for, upgrade
 >>> engine = create_engine_for("sqlite://"); upgrade(engine)
 >>> with UnitOfWork(engine, user="ana") as uow:
@@ -14,8 +18,9 @@ The forms of many visits are read at once, in one query per 500 visits, by ``for
 ...                                protocol_version="1")
 ...     site = uow.sites.create(study_id=study.id, code="A", name="Site A")
 ...     p = uow.patients.create(study_id=study.id, site_id=site.id, study_code="P01")
+...     clasi = fill_absent_clasi_items({"regions": {"arms": {"erythema": 2}}})
 ...     v1 = uow.visits.create(patient_id=p.id, visit_date=dt.date(2009, 2, 2), kind="baseline",
-...                            clasi={"regions": {"arms": {"erythema": 2}}}, sledai={"rash": True})
+...                            clasi=clasi, sledai=fill_absent_sledai_items({"rash": True}))
 ...     v2 = uow.visits.create(patient_id=p.id, visit_date=dt.date(2009, 3, 2))
 >>> with UnitOfWork(engine, read_only=True) as uow:
 ...     clasi = uow.clasi.for_visits([v1.id, v2.id])
@@ -36,8 +41,8 @@ from cletrial.instruments import (
     compute_clasi,
     compute_clasi_severity,
     compute_sledai,
-    validate_clasi_form,
-    validate_sledai_form,
+    require_complete_clasi,
+    require_complete_sledai,
 )
 from cletrial.store.fields import validate_field
 from cletrial.store.records import ClasiRecord, SledaiRecord, VisitRecord, clasi_form_to_columns
@@ -124,8 +129,8 @@ class VisitRepository(Repository[VisitRecord]):
 
         The visit and its forms are written together (one statement on PostgreSQL).
         """
-        clasi_form = None if clasi is None else validate_clasi_form(clasi)
-        sledai_form = None if sledai is None else validate_sledai_form(sledai)
+        clasi_form = None if clasi is None else require_complete_clasi(clasi)
+        sledai_form = None if sledai is None else require_complete_sledai(sledai)
         forms: list[tuple[str, dict[str, Any]]] = []
         if clasi_form is not None:
             forms.append((ClasiRepository.table, clasi_values(clasi_form)))
@@ -163,9 +168,11 @@ class VisitRepository(Repository[VisitRecord]):
     def sign(
         self, visit_id: int, *, expected_version: int, meaning: str = "reviewed and approved"
     ) -> VisitRecord:
-        """Sign a visit as the unit of work's user; the visit and its forms become locked.
+        """Sign a visit as the unit of work's user; the visit and everything recorded at it
+        (forms, labs, doses, adverse events, pregnancy tests, deviations) become locked.
 
-        The audit reason is ``signature: <meaning>``.
+        The manifest keeps the signer's printed name (``users.display_name``), the time (UTC)
+        and the meaning; the audit reason is ``signature: <meaning> (<printed name>)``.
         """
         current = self._uow.get(self.table, visit_id, lock=True)
         if current["status"] == "signed":
@@ -174,9 +181,13 @@ class VisitRepository(Repository[VisitRecord]):
             )
         if not meaning or not meaning.strip():
             raise InputError("visits.sign.meaning", meaning, "must say what the signature means")
-        changes = {"status": "signed", "signed_by": self._uow.user, "signed_at": utc_now()}
+        user = self._uow.users.by_username(self._uow.user)
+        name = user.display_name if user is not None else self._uow.user
+        changes = {"status": "signed", "signed_by": self._uow.user, "signed_at": utc_now(),
+                   "signed_name": name, "sign_meaning": meaning.strip()}  # fmt: skip
         row = self._uow.update(self.table, visit_id, changes, expected_version=expected_version,
-                               reason=f"signature: {meaning}", system=True)  # fmt: skip
+                               reason=f"signature: {meaning.strip()} ({name})",
+                               system=True)  # fmt: skip
         return VisitRecord.from_row(row)
 
     def unlock(self, visit_id: int, *, expected_version: int, reason: str) -> VisitRecord:
@@ -188,7 +199,8 @@ class VisitRepository(Repository[VisitRecord]):
             raise InputError(
                 "visits.status", current["status"], "only a signed visit can be unlocked"
             )
-        changes = {"status": "open", "signed_by": None, "signed_at": None}
+        changes = {"status": "open", "signed_by": None, "signed_at": None, "signed_name": None,
+                   "sign_meaning": None}  # fmt: skip
         row = self._uow.update(self.table, visit_id, changes, expected_version=expected_version,
                                reason=reason, system=True)  # fmt: skip
         return VisitRecord.from_row(row)
@@ -251,10 +263,13 @@ class ClasiRepository(_FormRepository[ClasiRecord]):
     ) -> ClasiRecord:
         """Store a CLASI form (a mapping or ``ClasiForm``) item by item and its scores.
 
+        A mapping must give every item (0 when absent): a blank is missing, never 0
+        (:func:`cletrial.instruments.require_complete_clasi` names the empty items).
+
         A second save of the same visit's form is an edit: give ``expected_version`` (and a
         reason once saved); only the items that change are written to the audit trail.
         """
-        validated = validate_clasi_form(form)
+        validated = require_complete_clasi(form)
         row = self._save(visit_id, clasi_values(validated), expected_version, reason)
         return ClasiRecord.from_row(row, form=validated)
 
@@ -305,8 +320,9 @@ class SledaiRepository(_FormRepository[SledaiRecord]):
         expected_version: int | None = None,
         reason: str | None = None,
     ) -> SledaiRecord:
-        """Store a SLEDAI-2K form (descriptor -> bool) and its score."""
-        validated = validate_sledai_form(form)
+        """Store a SLEDAI-2K form (descriptor -> bool) and its score; a mapping must give every
+        descriptor (:func:`cletrial.instruments.require_complete_sledai`)."""
+        validated = require_complete_sledai(form)
         row = self._save(visit_id, sledai_values(validated), expected_version, reason)
         return SledaiRecord.from_row(row, form=validated)
 
