@@ -3,7 +3,8 @@
 A real uvicorn server (one worker, configured as ``cletrial serve`` runs it) is started in a
 subprocess on a free 127.0.0.1 port. The clients run in this process (a separate process from
 the server): 50 asyncio clients (httpx) each log in, screen their own patient, then save visits
-(``POST /api/patients/{id}/visits`` with a full CLASI form, a SLEDAI-2K form and two lab values,
+(``POST /api/patients/{id}/visits`` with a complete CLASI form (every item entered, as the store
+requires), a complete SLEDAI-2K form and two lab values,
 each graded by CTCAE and audited; every save is one durable transaction: SQLite WAL with
 ``synchronous=FULL``, PostgreSQL with ``synchronous_commit=on``) as fast as the server answers,
 for a bounded time. Targets on the 2-core machine: p95 <= 50 ms and >= 300 saves/s on SQLite,
@@ -47,6 +48,9 @@ from pathlib import Path
 import httpx
 from _disk import fsync_latency  # benchmarks/ is on sys.path when run as a script
 
+from cletrial.instruments import SLEDAI_WEIGHTS
+from cletrial.instruments.complete_forms import CLASI_ITEM_PATHS
+
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "benchmark password"
 
@@ -71,11 +75,25 @@ uvicorn.run(app, host="127.0.0.1", port=port, **uvicorn_options())
 TARGET_P95_MS = 50.0
 TARGET_RATE = 300.0
 
-CLASI = {
-    "regions": {"arms": {"erythema": 2, "scale": 1}, "nose": {"erythema": 1, "dyspigmentation": 1},
-                "v_neck": {"erythema": 1}, "back_buttocks": {"scarring": 1}},
-    "nonscarring_alopecia": 1,
-}  # fmt: skip
+def _complete_form(paths: tuple[str, ...], given: dict[str, int]) -> dict[str, object]:
+    """A form with every item entered (the store refuses blanks): ``given``, else 0."""
+    form: dict[str, object] = {}
+    for path in paths:
+        *parents, leaf = path.split(".")
+        node = form
+        for part in parents:
+            node = node.setdefault(part, {})  # type: ignore[assignment]
+        node[leaf] = given.get(path, 0)
+    return form
+
+
+CLASI = _complete_form(CLASI_ITEM_PATHS, {
+    "regions.arms.erythema": 2, "regions.arms.scale": 1, "regions.nose.erythema": 1,
+    "regions.nose.dyspigmentation": 1, "regions.v_neck.erythema": 1,
+    "regions.back_buttocks.scarring": 1, "nonscarring_alopecia": 1,
+})  # fmt: skip
+CLASI["dyspigmentation_persistent"] = False
+SLEDAI = {name: name in ("rash", "arthritis") for name in SLEDAI_WEIGHTS}
 
 
 def _free_port() -> int:
@@ -121,7 +139,7 @@ async def _client(base: str, site_id: int, number: int, run: Run) -> None:
             if interval:  # paced: send at the due time; latency counts from it (queueing too)
                 await asyncio.sleep(max(0.0, due - time.perf_counter()))
             body = {"visit_date": day.isoformat(), "kind": kind, "clasi": CLASI,
-                    "sledai": {"rash": True, "arthritis": True},
+                    "sledai": SLEDAI,
                     "labs": [{"test": "neutrophils", "value": 2.1, "unit": "10^9/L"},
                              {"test": "platelets", "value": 180, "unit": "10^9/L"}]}  # fmt: skip
             start = due if interval else time.perf_counter()  # due <= the time actually sent

@@ -5,6 +5,7 @@ sign a visit, and be refused another site's patient. Screenshots go to test-arti
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -21,6 +22,22 @@ def log_in(page: Any, server: LiveServer, user: str) -> None:
     page.get_by_label("Password").fill(server.credentials[user])
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{server.url}/")
+
+
+def fill_blank_cells(page: Any, prefix: str) -> None:
+    """Choose 0 in every still blank cell whose field starts with ``prefix`` (a person who has
+    examined every region and found nothing there)."""
+    page.evaluate(_FILL_ZEROS, prefix)
+
+
+_FILL_ZEROS = """(prefix) => {
+  for (const s of document.querySelectorAll('select[name^="' + prefix + '"]')) {
+    if (s.value === '') {
+      s.value = '0';
+      s.dispatchEvent(new Event('change', {bubbles: true}));
+    }
+  }
+}"""
 
 
 def test_login_refuses_a_wrong_password_then_logs_in(page: Any, live_server: LiveServer) -> None:
@@ -47,6 +64,8 @@ def test_screen_a_patient_with_live_eligibility(page: Any, live_server: LiveServ
     expect(i1).to_contain_text("not met")  # updated live
     expect(live.locator("#verdict")).to_contain_text("ineligible")
     page.get_by_label("Age at screening (years)").fill("44")
+    page.locator("input[name=clasi_assessed]").check()
+    fill_blank_cells(page, "clasi.")
     page.get_by_label("Arms", exact=True).select_option("2")
     expect(live.locator("#verdict")).to_contain_text("undetermined")
     expect(i1).not_to_contain_text("not met")
@@ -62,11 +81,13 @@ def test_screen_a_patient_with_live_eligibility(page: Any, live_server: LiveServ
 def test_enter_a_visit_scores_and_recommendation_update(page: Any, live_server: LiveServer) -> None:
     log_in(page, live_server, "investigator")
     page.goto(f"{live_server.url}/patients")
-    page.get_by_role("link", name="SYN-0001").click()
+    page.get_by_role("link", name="SYN-0009").click()  # still on study
     assert page.locator("#reco-action").inner_text()
     shot(page, "05-patient-page")
     page.get_by_role("link", name="Enter a visit").click()
     page.get_by_label("Kind of visit").select_option("unscheduled")
+    page.locator("input[name=clasi_assessed]").check()
+    fill_blank_cells(page, "clasi.")
     activity = page.locator("#clasi-activity")
     page.locator("#f-clasi-arms-erythema").select_option("3")
     expect(activity).to_have_text("3")
@@ -87,9 +108,13 @@ def test_enter_a_visit_scores_and_recommendation_update(page: Any, live_server: 
 def test_edit_with_reason_shows_in_audit_then_sign(page: Any, live_server: LiveServer) -> None:
     log_in(page, live_server, "investigator")
     page.goto(f"{live_server.url}/patients")
-    page.get_by_role("link", name="SYN-0002").click()
+    page.get_by_role("link", name="SYN-0009").click()
     page.get_by_role("link", name="Enter a visit").click()
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()  # the other test saves today
+    page.locator("#f-visit_date").fill(yesterday)
     page.get_by_label("Kind of visit").select_option("unscheduled")
+    page.locator("input[name=clasi_assessed]").check()
+    fill_blank_cells(page, "clasi.")
     page.locator("#f-clasi-nose-erythema").select_option("1")
     page.get_by_role("button", name="Save visit").click()
     page.wait_for_url(re.compile(r"/visits/\d+\?saved=1"))
@@ -115,7 +140,7 @@ def test_edit_with_reason_shows_in_audit_then_sign(page: Any, live_server: LiveS
     page.get_by_label("Re-enter your password").fill(live_server.credentials["investigator"])
     page.get_by_role("button", name="Sign and lock").click()
     page.wait_for_url(re.compile(r"/visits/\d+\?saved=1"))
-    assert "Signed by investigator" in page.locator("#signature").inner_text()
+    assert "Signed by Dr Ana Investigator (demo)" in page.locator("#signature").inner_text()
     assert page.get_by_role("link", name="Edit visit").count() == 0
     shot(page, "10-visit-signed")
 

@@ -3,6 +3,7 @@ role, an application, and logged-in API clients (bearer tokens) for every role."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from cletrial.instruments import fill_absent_clasi_items, fill_absent_sledai_items
 from cletrial.store import UnitOfWork, create_engine_for, upgrade
 from cletrial.web import WebSettings, create_app
 
@@ -116,12 +118,18 @@ def headers(client: TestClient) -> dict[str, dict[str, str]]:
     return LazyHeaders(client)
 
 
-SCREENING = {
-    "screening_date": "2024-01-10",
-    "age_years": 40,
-    "cle_histology_confirmed": True,
-    "clasi": {"regions": {"arms": {"erythema": 2}}},
-}
+def _eligible_screening() -> dict[str, object]:
+    """The bundled example screening (eligible), dated 2024-01-10 (labs 2024-01-05)."""
+    text = (Path(__file__).parents[2] / "examples" / "screening.json").read_text()
+    text = text.replace("2009-01-15", "2024-01-10").replace("2009-01-10", "2024-01-05")
+    record = json.loads(text)
+    record.pop("birth_date", None)
+    record["age_years"] = 40
+    return dict(record)
+
+
+#: An eligible screening record: the enrolment gate lets its patient be dosed.
+SCREENING = _eligible_screening()
 
 
 def make_patient(client: TestClient, h: dict[str, str], site_id: int, code: str = "A-001") -> int:
@@ -138,11 +146,14 @@ def make_patient(client: TestClient, h: dict[str, str], site_id: int, code: str 
     return int(response.json()["id"])
 
 
+#: A baseline visit with complete forms (the store refuses blank items).
 BASELINE = {
     "visit_date": "2024-01-15",
     "kind": "baseline",
-    "clasi": {"regions": {"arms": {"erythema": 2, "scale": 1}, "nose": {"erythema": 3}}},
-    "sledai": {"rash": True},
+    "clasi": fill_absent_clasi_items(
+        {"regions": {"arms": {"erythema": 2, "scale": 1}, "nose": {"erythema": 3}}}
+    ),
+    "sledai": fill_absent_sledai_items({"rash": True}),
     "labs": [{"test": "neutrophils", "value": 1190, "unit": "/mm3"}],
     "dose": {"regimen": "5_daily"},
 }

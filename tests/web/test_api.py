@@ -6,6 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 from tests.web.conftest import BASELINE, PASSWORD, ROLES, Study, login, make_patient, make_visit
 
+from cletrial.instruments import fill_absent_clasi_items
+
 H = dict[str, dict[str, str]]
 
 
@@ -189,7 +191,7 @@ def test_edit_needs_version_and_reason_and_conflict_is_409(
     body = stale.json()
     assert body["error"] == "conflict" and body["expected_version"] == 1
     assert body["actual_version"] == 2 and "notes" in body["changed"]
-    clasi = {"regions": {"arms": {"erythema": 1}}}
+    clasi = fill_absent_clasi_items({"regions": {"arms": {"erythema": 1}}})
     stale_form = client.patch(
         f"/api/visits/{vid}",
         json={"version": 2, "reason": "regrade", "clasi": clasi, "clasi_version": 7},

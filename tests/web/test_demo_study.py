@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from cletrial.protocol import load_protocol, parse_history, recommend
 from cletrial.store import UnitOfWork, create_engine_for, export_patient_history, upgrade
 from cletrial.web import WebSettings, create_app
-from cletrial.web.demo import build_demo_study, demo_histories
+from cletrial.web.demo import build_demo_study, demo_histories, demo_history_keys
 
 TODAY = dt.date(2025, 6, 1)
 
@@ -64,7 +64,10 @@ def test_recommendation_of_every_demo_patient_is_that_of_its_source_history(
 ) -> None:
     protocol = load_protocol()
     on = TODAY + dt.timedelta(days=days_after)
-    sources = {h["patient_id"]: h for h in demo_histories(TODAY, protocol)}
+    sources = {
+        h["patient_id"]: {**h, **demo_history_keys(h, number, TODAY, protocol)}
+        for number, h in enumerate(demo_histories(TODAY, protocol), 1)
+    }
     assert set(sources) == set(demo.patients)
     actions: set[str] = set()
     for code, patient_id in demo.patients.items():
@@ -79,9 +82,26 @@ def test_recommendation_of_every_demo_patient_is_that_of_its_source_history(
 
 
 def test_dashboard_and_patient_pages_show_every_demo_patient(demo: Demo) -> None:
-    page = demo.client.get("/", headers=demo.headers)
+    page = demo.client.get("/patients", headers=demo.headers)
     assert page.status_code == 200
     for code in demo.patients:
         assert code in page.text
+    assert demo.client.get("/", headers=demo.headers).status_code == 200
     for patient_id in list(demo.patients.values())[:3]:
         assert demo.client.get(f"/patients/{patient_id}", headers=demo.headers).status_code == 200
+
+
+def test_the_dashboard_shows_due_items_and_alerts_of_patients_on_study_only(demo: Demo) -> None:
+    protocol = load_protocol()
+    finished = {
+        h["patient_id"]
+        for number, h in enumerate(demo_histories(TODAY, protocol), 1)
+        if "end_of_study" in demo_history_keys(h, number, TODAY, protocol)
+    }
+    assert finished and len(finished) < len(demo.patients)  # both kinds exist in the demo
+    page = demo.client.get("/", headers=demo.headers).text
+    assert f'<span id="count-off-study">{len(finished)}</span>' in page
+    due = page.split('id="h-due"', 1)[1].split("</section>", 1)[0]
+    alerts = page.split('id="h-alerts"', 1)[1].split("</section>", 1)[0]
+    for code in finished:
+        assert f">{code}<" not in due and f">{code}<" not in alerts, code

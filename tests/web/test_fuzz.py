@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from tests.web.conftest import PASSWORD, build_study
+from tests.web.conftest import PASSWORD, SCREENING, build_study
 
 EXAMPLES = int(os.environ.get("CLETRIAL_FUZZ_EXAMPLES", "3"))
 
@@ -50,7 +50,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
                 "site_id": study.site_a,
                 "study_code": "FUZZ-1",
                 "screening_date": "2024-01-10",
-                "screening": {"screening_date": "2024-01-10"},
+                "screening": SCREENING,  # eligible: the enrolment gate lets it be dosed
             },
         ).json()
         auth = {"Authorization": f"Bearer {token}"}

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from tests.web.conftest import PASSWORD, Study, make_patient, make_visit
 
+from cletrial.instruments import fill_absent_sledai_items
 from cletrial.store import UnitOfWork
 from cletrial.web import summaries
 from cletrial.web.protocol_cache import ProtocolCache
@@ -114,8 +115,8 @@ def test_fingerprint_changes_with_each_kind_of_change(
     with UnitOfWork(study.engine, user="coordinator", reason="test") as uow:
         sledai = uow.sledai.for_visit(int(visit["id"]))
         assert sledai is not None
-        uow.sledai.save(int(visit["id"]), {"rash": True, "alopecia": True},
-                        expected_version=sledai.version)  # fmt: skip
+        form = fill_absent_sledai_items({"rash": True, "alopecia": True})
+        uow.sledai.save(int(visit["id"]), form, expected_version=sledai.version)
     seen.append(fingerprint())
     with UnitOfWork(study.engine, user="coordinator", reason="test") as uow:
         uow.patients.update(pid, expected_version=uow.patients.get(pid).version, sle=True)

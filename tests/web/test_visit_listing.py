@@ -18,13 +18,14 @@ from fastapi.testclient import TestClient
 from tests.statements import count_statements
 from tests.web.conftest import LazyHeaders, Study, build_study
 
+from cletrial.instruments import fill_absent_clasi_items, fill_absent_sledai_items
 from cletrial.store import UnitOfWork
 from cletrial.web import WebSettings, create_app
 from cletrial.web.clinical import visit_public, visits_public
 
 DAY0 = dt.date(2024, 1, 15)
-FORM = {"regions": {"arms": {"erythema": 2, "scale": 1}, "nose": {"erythema": 3}},
-        "recent_hair_loss": 1}  # fmt: skip
+FORM = fill_absent_clasi_items({"regions": {"arms": {"erythema": 2, "scale": 1},
+                                            "nose": {"erythema": 3}}, "recent_hair_loss": 1})
 
 
 @dataclass
@@ -62,7 +63,8 @@ def _patient(study: Study, code: str, visits: int) -> int:
                 patient_id=patient.id, visit_date=day, kind="baseline" if i == 0 else "scheduled",
                 label=f"week {4 * i}", medications=["prednisone 5 mg/day"] if i % 2 else None,
                 clasi=FORM if i % 3 == 0 else None,
-                sledai={"rash": True, "alopecia": i % 2 == 0} if i % 4 == 0 else None,
+                sledai=fill_absent_sledai_items({"rash": True, "alopecia": i % 2 == 0})
+                if i % 4 == 0 else None,
             )  # fmt: skip
             if i % 3 == 1:
                 uow.clasi.save_scores(visit.id, activity=i % 7, damage=1)

@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from tests.web.conftest import PASSWORD, Study, make_patient, make_visit
 
+from cletrial.instruments import SLEDAI_WEIGHTS
+
 H = dict[str, dict[str, str]]
 
 
@@ -112,7 +114,8 @@ def test_unticking_assessed_on_the_edit_page_removes_the_saved_form(
         "version": "1", "clasi_version": "1", "sledai_version": "1",
         "lab.neutrophils.version": "1", "lab.neutrophils.value": "1190",
         "lab.neutrophils.unit": "/mm3", "visit_date": "2024-01-15", "kind": "baseline",
-        "sledai_assessed": "on", "sledai.rash": "on",  # CLASI "assessed" unticked
+        "sledai_assessed": "on", **{f"sledai.{name}": "no" for name in SLEDAI_WEIGHTS},
+        "sledai.rash": "yes",  # every descriptor answered; CLASI "assessed" unticked
         "reason": "CLASI was not assessed: entered by mistake",
     }  # fmt: skip
     saved = client.post(f"/visits/{vid}/edit", data=data, headers=h, follow_redirects=False)

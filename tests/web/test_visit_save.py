@@ -6,17 +6,20 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from tests.web.conftest import Study, make_patient
 
+from cletrial.instruments import fill_absent_clasi_items, fill_absent_sledai_items
+
 H = dict[str, dict[str, str]]
 
 FULL = {
     "visit_date": "2024-01-15", "kind": "baseline", "label": "day 0", "notes": "n",
     "medications": ["hydroxychloroquine 200 mg/day"],
-    "clasi": {"regions": {"scalp": {"erythema": 2, "scale": 1, "dyspigmentation": 1},
-                          "arms": {"erythema": 3, "scale": 2, "scarring": 2}},
-              "mucous_membrane_lesions": 1, "recent_hair_loss": 1, "nonscarring_alopecia": 2,
-              "scarring_alopecia": 4, "dyspigmentation_persistent": True},
-    "sledai": {"rash": True, "alopecia": True, "thrombocytopenia": True,
-               "thrombocytopenia_drug_induced": True},
+    "clasi": fill_absent_clasi_items({
+        "regions": {"scalp": {"erythema": 2, "scale": 1, "dyspigmentation": 1},
+                    "arms": {"erythema": 3, "scale": 2, "scarring": 2}},
+        "mucous_membrane_lesions": 1, "recent_hair_loss": 1, "nonscarring_alopecia": 2,
+        "scarring_alopecia": 4, "dyspigmentation_persistent": True}),
+    "sledai": fill_absent_sledai_items({"rash": True, "alopecia": True, "thrombocytopenia": True,
+                                        "thrombocytopenia_drug_induced": True}),
     "labs": [{"test": "platelets", "value": 90, "unit": "10^9/L", "lln": 150},
              {"test": "neutrophils", "value": 1190, "unit": "/mm3"},
              {"test": "c3", "value": 70, "unit": "mg/dL", "sample_date": "2024-01-14"}],

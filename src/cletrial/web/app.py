@@ -27,6 +27,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cletrial.instruments.analytes import prepare_unit_factors
 from cletrial.store.engine import create_engine_for
 from cletrial.web.handlers import install_error_handlers
 from cletrial.web.openapi import install_openapi
@@ -97,6 +98,7 @@ def create_app(settings: WebSettings | None = None, *, engine: Engine | None = N
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        prepare_unit_factors()  # pint's registry, built once per process, before any request
         yield
         if owns_engine:
             db.dispose()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cletrial.errors import InputError, NotFoundError
+from cletrial.store.capture_rules import compute_study_today
 from cletrial.store.records import (
     ClasiRecord,
     LabRecord,
@@ -29,6 +30,7 @@ from cletrial.web.schemas import (
     LabPublic,
     PatientCreate,
     PatientPublic,
+    SignaturePublic,
     SledaiPublic,
     VisitCreate,
     VisitPublic,
@@ -132,16 +134,22 @@ def _add_labs(
         if key in seen:
             raise InputError(f"labs[{index}].test", lab.test, "is given twice for the same date")
         seen.add(key)
-        added.append(uow.labs.add(
-            patient_id=patient_id,
-            visit_id=visit_id,
-            sample_date=sample_date,
-            test=lab.test,
-            value=lab.value,
-            unit=lab.unit,
-            lln=lab.lln,
-        ))  # fmt: skip
+        try:
+            added.append(uow.labs.add(
+                patient_id=patient_id, visit_id=visit_id, sample_date=sample_date,
+                test=lab.test, value=lab.value, unit=lab.unit, lln=lab.lln,
+                value_confirmed=lab.confirmed,
+            ))  # fmt: skip
+        except InputError as exc:
+            name = exc.field.removeprefix("labs.")
+            raise type(exc)(f"labs[{index}].{name}", exc.value, exc.problem) from None
     return added
+
+
+def study_today(uow: UnitOfWork, patient_id: int) -> dt.date:
+    """Today in the time zone of the patient's study (the bound of every date entered)."""
+    context = uow.capture_rules.context(patient_id)
+    return context.today if context is not None else compute_study_today(None)
 
 
 @dataclass(frozen=True)
@@ -171,10 +179,10 @@ def create_visit(uow: UnitOfWork, patient: PatientRecord, body: VisitCreate) -> 
     )
     labs = _add_labs(uow, patient.id, visit.id, body.visit_date, body.labs)
     for event in body.adverse_events:
-        uow.adverse_events.add(patient_id=patient.id, **event.model_dump())
+        uow.adverse_events.add(patient_id=patient.id, visit_id=visit.id, **event.model_dump())
     if body.dose is not None:
         _save_dose(uow, patient.id, body.dose.start_date or body.visit_date, body.dose.regimen,
-                   body.dose.note)  # fmt: skip
+                   body.dose.note, visit.id)  # fmt: skip
     starts = body.dose is not None and body.dose.regimen != "off"
     if body.kind == "baseline" and patient.first_dose_date is None and starts:
         assert body.dose is not None
@@ -188,7 +196,8 @@ def create_visit(uow: UnitOfWork, patient: PatientRecord, body: VisitCreate) -> 
 
 
 def _save_dose(
-    uow: UnitOfWork, patient_id: int, start: dt.date, regimen: str, note: str | None
+    uow: UnitOfWork, patient_id: int, start: dt.date, regimen: str, note: str | None,
+    visit_id: int | None = None,
 ) -> None:
     existing = [d for d in uow.doses.for_patient(patient_id) if d.start_date == start]
     if existing:
@@ -201,7 +210,8 @@ def _save_dose(
             note=note,
         )
         return
-    uow.doses.add(patient_id=patient_id, start_date=start, regimen=regimen, note=note)
+    uow.doses.add(patient_id=patient_id, start_date=start, regimen=regimen, note=note,
+                  visit_id=visit_id)
 
 
 def _check_removals(body: VisitUpdate) -> None:
@@ -284,7 +294,8 @@ def update_visit(uow: UnitOfWork, visit: VisitRecord, body: VisitUpdate) -> Visi
         moved = {"sample_date": sample_date} if stored.sample_date != sample_date else {}
         uow.labs.update(
             stored.id, expected_version=version, reason=reason,
-            value=lab.value, unit=lab.unit, lln=lab.lln, **moved,
+            value=lab.value, unit=lab.unit, lln=lab.lln, value_confirmed=lab.confirmed or None,
+            **moved,
         )  # fmt: skip
     _add_labs(uow, visit.patient_id, visit.id, updated.visit_date, new_labs)
     return updated
@@ -326,6 +337,10 @@ def compose_visit_public(saved: SavedVisit) -> VisitPublic:
         status="signed" if visit.status == "signed" else "open",
         signed_by=visit.signed_by,
         signed_at=visit.signed_at,
+        signature=None if visit.signed_at is None or visit.signed_by is None else SignaturePublic(
+            printed_name=visit.signed_name or visit.signed_by, username=visit.signed_by,
+            signed_at=visit.signed_at, meaning=visit.sign_meaning or "",
+        ),
         clasi=None if clasi is None else ClasiPublic(
             id=clasi.id, version=clasi.version, entry=clasi.entry, activity=clasi.activity,
             damage=clasi.damage, activity_severity=clasi.activity_severity,

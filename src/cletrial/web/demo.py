@@ -5,7 +5,10 @@ Tables 1-3 of Cortés-Hernández et al., Arthritis Res Ther 2012;14:R265; every 
 synthetic), shifted in time so that the last recorded day is two weeks ago (so the dashboard
 shows what is due now), and stored through the unit of work like any entered data (audited).
 Patients 1-12 are at site A, 13-15 at site B, so a site-A user is refused site B's patients.
-Visits older than 8 weeks are signed by the demo investigator; later ones are left open.
+Each patient is screened before anything else is stored (the enrolment gate of the store
+applies); patients whose history ended more than 8 weeks ago get an end of treatment and end of
+study (so they raise no due items). Visits older than 8 weeks are signed by the demo
+investigator; later ones are left open.
 
 The demo users get random passwords, returned (and printed by ``cletrial serve --demo``).
 """
@@ -19,6 +22,7 @@ from typing import Any, Final
 from sqlalchemy import Engine
 
 from cletrial.errors import StoreError
+from cletrial.instruments import check_lab_value, fill_absent_clasi_items, fill_absent_sledai_items
 from cletrial.store import UnitOfWork
 
 __all__ = ["DEMO_SEED", "DEMO_USERS", "build_demo_study", "demo_histories", "shift_history"]
@@ -35,6 +39,10 @@ DEMO_USERS: Final = (
     ("investigator_b", "investigator", "Dr Berta Investigator (demo)", ("B",)),
 )
 _DATE_KEYS: Final = frozenset({"date", "start", "end", "first_dose_date"})
+#: A patient whose history ended this many days before the demo's day has finished the study.
+FINISHED_AFTER_DAYS: Final = 56
+#: The demo study's time zone (the reference trial ran in Barcelona).
+DEMO_TIME_ZONE: Final = "Europe/Madrid"
 
 
 def shift_history(node: Any, days: int) -> Any:
@@ -56,22 +64,28 @@ def shift_history(node: Any, days: int) -> Any:
     return node
 
 
-def _last_date(node: Any) -> dt.date:
-    found = [dt.date.min]
+def _dates(node: Any) -> list[dt.date]:
+    found = []
     if isinstance(node, dict):
         for key, value in node.items():
             if key in _DATE_KEYS and isinstance(value, str):
                 found.append(dt.date.fromisoformat(value))
             else:
-                found.append(_last_date(value))
+                found.extend(_dates(value))
     elif isinstance(node, list):
-        found.extend(_last_date(v) for v in node)
-    return max(found)
+        for value in node:
+            found.extend(_dates(value))
+    return found
+
+
+def _last_date(node: Any) -> dt.date:
+    return max(_dates(node), default=dt.date.min)
 
 
 def _screening(history: dict[str, Any], number: int) -> dict[str, Any]:
+    """A screening record a week before baseline, before anything else of the history."""
     baseline = history["baseline"]
-    day = dt.date.fromisoformat(baseline["date"]) - dt.timedelta(days=7)
+    day = min(dt.date.fromisoformat(baseline["date"]) - dt.timedelta(days=7), *_dates(history))
     return {
         "screening_date": day.isoformat(), "age_years": 28 + (number * 7) % 26, "sex": "F",
         "cle_histology_confirmed": True, "sle_acr_criteria": number % 3 == 0,
@@ -93,6 +107,38 @@ def _screening(history: dict[str, Any], number: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
+#: Event type of a history -> the NCOMPLT reason of the patient's disposition.
+_REASON_OF_EVENT: Final = {
+    "consent_withdrawn": "withdrawal_by_subject", "pregnancy": "pregnancy",
+    "death": "death", "lost_to_follow_up": "lost_to_follow_up",
+    "physician_decision": "physician_decision", "thrombosis": "adverse_event",
+    "life_threatening": "adverse_event", "severe_rash": "adverse_event",
+}  # fmt: skip
+
+
+def _dispositions(history: dict[str, Any], today: dt.date) -> list[dict[str, Any]]:
+    """End of treatment and end of study of a patient whose history ended over 8 weeks before
+    ``today`` (finished patients); none for patients still being followed."""
+    last = _last_date(history)
+    if (today - last).days <= FINISHED_AFTER_DAYS:
+        return []
+    events = history.get("events", [])
+    reason = _REASON_OF_EVENT.get(events[0]["type"], "physician_decision") if events else (
+        "completed")  # fmt: skip
+    doses = history.get("doses", [])
+    stopped = [dt.date.fromisoformat(d["date"]) for d in doses if d["regimen"] == "off"]
+    off = stopped[-1] if stopped and doses[-1]["regimen"] == "off" else None
+    last_dose = last if off is None else off - dt.timedelta(days=1)
+    end = last if off is None else off  # treatment ends the day it is stopped
+    if events:
+        end = max(end, *(dt.date.fromisoformat(e["date"]) for e in events))
+    return [
+        {"kind": "end_of_treatment", "disposition_date": end, "reason": reason,
+         "last_dose_date": last_dose if doses else None},
+        {"kind": "end_of_study", "disposition_date": max(end, last), "reason": reason},
+    ]  # fmt: skip
+
+
 def _store_unit(test: str, unit: str) -> str:
     """The store's spelling of a unit (the generator writes ``IU/mL``, the store ``IU/ml``)."""
     from cletrial.store.vocab import LAB_UNITS
@@ -104,23 +150,57 @@ def _store_unit(test: str, unit: str) -> str:
 
 
 def _save_form(uow: UnitOfWork, visit_id: int, entry: dict[str, Any]) -> None:
+    """Store the forms of a generated visit: machine-written, so an omitted item is absent and
+    is written out as 0 (never done for data typed by a person)."""
     clasi = entry.get("clasi")
     if clasi is not None:
         if "activity" in clasi:
             uow.clasi.save_scores(visit_id, activity=clasi["activity"], damage=clasi["damage"])
         else:
-            uow.clasi.save(visit_id, clasi)
+            uow.clasi.save(visit_id, fill_absent_clasi_items(clasi))
     sledai = entry.get("sledai")
     if sledai is not None:
         if "score" in sledai:
             uow.sledai.save_score(visit_id, sledai["score"])
         else:
-            uow.sledai.save(visit_id, sledai)
+            uow.sledai.save(visit_id, fill_absent_sledai_items(sledai))
+
+
+def demo_history_keys(
+    history: dict[str, Any], number: int, today: dt.date, protocol: Any
+) -> dict[str, Any]:
+    """The history keys the demo adds to generated patient ``number`` when it stores it: the
+    screening verdict (``eligibility``) and, for a finished patient, ``end_of_treatment`` and
+    ``end_of_study`` (what :func:`export_patient_history` then reads back).
+
+    >>> from cletrial.protocol import load_protocol
+    >>> first = demo_histories(dt.date(2025, 6, 1))[0]
+    >>> sorted(demo_history_keys(first, 1, dt.date(2025, 6, 1), load_protocol()))
+    ['eligibility', 'end_of_study', 'end_of_treatment']
+    """
+    from cletrial.protocol import assess_eligibility
+
+    record = _screening(history, number)
+    keys: dict[str, Any] = {"eligibility": {
+        "date": record["screening_date"],
+        "verdict": assess_eligibility(record, protocol).verdict,
+    }}  # fmt: skip
+    for disposition in _dispositions(history, today):
+        doc = {"date": disposition["disposition_date"].isoformat(),
+               "reason": disposition["reason"]}  # fmt: skip
+        if disposition["kind"] == "end_of_treatment":
+            last = disposition["last_dose_date"]
+            doc["last_dose_date"] = None if last is None else last.isoformat()
+        keys[disposition["kind"]] = doc
+    return keys
 
 
 def _store_patient(
-    uow: UnitOfWork, study_id: int, site_id: int, history: dict[str, Any], verdict: str
-) -> dict[dt.date, int]:
+    uow: UnitOfWork, study_id: int, site_id: int, history: dict[str, Any],
+    screening: tuple[dict[str, Any], str], today: dt.date,
+) -> dict[dt.date, int]:  # fmt: skip
+    """Store one generated patient as a site would: screening first, then the visits, labs,
+    doses, adverse events, pregnancy tests, events and, for finished patients, dispositions."""
     first = history.get("first_dose_date")
     patient = uow.patients.create(
         study_id=study_id, site_id=site_id, study_code=history["patient_id"], sex=history["sex"],
@@ -128,6 +208,9 @@ def _store_patient(
         irregular_cycles=history.get("irregular_cycles"), cle_subtype="synthetic",
         first_dose_date=dt.date.fromisoformat(first) if first else None,
     )  # fmt: skip
+    record, verdict = screening
+    uow.screenings.save(patient.id, record=record, verdict=verdict,
+                        screening_date=dt.date.fromisoformat(record["screening_date"]))  # fmt: skip
     visits: dict[dt.date, int] = {}
     entries = [("baseline", history["baseline"])] + [
         ("scheduled", a) for a in history.get("assessments", [])
@@ -143,26 +226,32 @@ def _store_patient(
         visits[day] = visit.id
     for lab in history.get("labs", []):
         day = dt.date.fromisoformat(lab["date"])
+        unit = _store_unit(lab["test"], lab["unit"])
+        improbable = check_lab_value(lab["test"], lab["value"], unit).improbable
         uow.labs.add(patient_id=patient.id, sample_date=day, test=lab["test"], value=lab["value"],
-                     unit=_store_unit(lab["test"], lab["unit"]), lln=lab.get("lln"),
-                     visit_id=visits.get(day))  # fmt: skip
+                     unit=unit, lln=lab.get("lln"), visit_id=visits.get(day),
+                     value_confirmed=improbable or None)  # fmt: skip
     for dose in history.get("doses", []):
-        uow.doses.add(patient_id=patient.id, start_date=dt.date.fromisoformat(dose["date"]),
-                      regimen=dose["regimen"])  # fmt: skip
+        day = dt.date.fromisoformat(dose["date"])
+        uow.doses.add(patient_id=patient.id, start_date=day, regimen=dose["regimen"],
+                      visit_id=visits.get(day))  # fmt: skip
     for ae in history.get("adverse_events", []):
+        start = dt.date.fromisoformat(ae["start"])
         uow.adverse_events.add(
-            patient_id=patient.id, term=ae["term"], start_date=dt.date.fromisoformat(ae["start"]),
+            patient_id=patient.id, term=ae["term"], start_date=start,
             end_date=dt.date.fromisoformat(ae["end"]) if ae.get("end") else None,
             grade=ae["grade"], causality=ae.get("causality") or "possible",
-            serious=bool(ae.get("serious")),
+            serious=bool(ae.get("serious")), visit_id=visits.get(start),
         )  # fmt: skip
     for test in history.get("pregnancy_tests", []):
-        uow.pregnancy_tests.add(patient_id=patient.id,
-                                test_date=dt.date.fromisoformat(test["date"]),
-                                result=test["result"])  # fmt: skip
+        day = dt.date.fromisoformat(test["date"])
+        uow.pregnancy_tests.add(patient_id=patient.id, test_date=day, result=test["result"],
+                                method="serum", visit_id=visits.get(day))  # fmt: skip
     for event in history.get("events", []):
         uow.events.add(patient_id=patient.id, event_date=dt.date.fromisoformat(event["date"]),
                        event_type=event["type"], note="synthetic demo data")  # fmt: skip
+    for disposition in _dispositions(history, today):
+        uow.dispositions.add(patient_id=patient.id, note="synthetic demo data", **disposition)
     return visits
 
 
@@ -228,6 +317,7 @@ def build_demo_study(
             title="Lenalidomide in refractory CLE (SYNTHETIC demo)",
             protocol_id=protocol.id,
             protocol_version=protocol.version,
+            time_zone=DEMO_TIME_ZONE,
         )
         sites = {code: uow.sites.create(study_id=study.id, code=code,
                                         name=f"Site {code} (synthetic demo)").id
@@ -242,15 +332,7 @@ def build_demo_study(
             record = _screening(history, number)
             verdict = assess_eligibility(record, protocol).verdict
             site = sites["A"] if number <= at_a else sites["B"]
-            visits = _store_patient(uow, study.id, site, history, verdict)
-            patient_id = uow.patients.by_code(study.id, history["patient_id"])
-            assert patient_id is not None
-            uow.screenings.save(
-                patient_id.id,
-                record=record,
-                verdict=verdict,
-                screening_date=dt.date.fromisoformat(record["screening_date"]),
-            )
+            visits = _store_patient(uow, study.id, site, history, (record, verdict), day)
             to_sign += [v for d, v in visits.items() if (day - d).days > 56 and number <= at_a]
     with UnitOfWork(engine, user="investigator") as uow:
         for visit_id in to_sign:

@@ -5,10 +5,18 @@ Field names are flat and dotted (``clasi.arms.erythema``, ``lab.neutrophils.valu
 API takes (:class:`~cletrial.web.schemas.VisitCreate`), so a page save and an API save store
 exactly the same thing, and the live preview shows what a save would store.
 
+A section counts only when ticked as assessed and every item is entered: a blank is missing,
+never 0, and each blank cell is named.
+
 >>> body, errors = parse_visit_form({"visit_date": "2009-02-02", "kind": "baseline",
 ...                                  "clasi_assessed": "on", "clasi.arms.erythema": "2"})
->>> errors, body["clasi"]["regions"]["arms"]["erythema"]
-({}, 2)
+>>> body["clasi"]["regions"]["arms"]["erythema"], errors["clasi.scalp.erythema"]
+(2, 'is blank: choose 0 when absent')
+>>> errors["clasi_assessed"][:60]
+'54 CLASI items are blank (scalp erythema, scalp scale, scalp'
+>>> parse_visit_form({"visit_date": "2009-02-02", "lab.neutrophils.value": "3800",
+...                   "lab.neutrophils.unit": "10^9/L"})[1]["lab.neutrophils.value"][:40]
+'3800 10^9/L is impossible for Neutrophil'
 """
 
 from __future__ import annotations
@@ -18,7 +26,8 @@ import math
 from collections.abc import Mapping
 from typing import Any, Final
 
-from cletrial.instruments import CLASI_REGIONS, SLEDAI_WEIGHTS
+from cletrial.errors import InputError
+from cletrial.instruments import CLASI_REGIONS, SLEDAI_WEIGHTS, check_lab_value
 from cletrial.store.repositories.events import find_adverse_event_problems
 from cletrial.store.vocab import LAB_UNITS
 
@@ -65,8 +74,9 @@ def region_items(region: str) -> tuple[tuple[str, tuple[int, ...]], ...]:
 
 
 class _Parser:
-    def __init__(self, data: Mapping[str, Any]) -> None:
+    def __init__(self, data: Mapping[str, Any], today: dt.date | None = None) -> None:
         self.data = data
+        self.today = today
         self.errors: dict[str, str] = {}
 
     def text(self, name: str, max_length: int = 200) -> str | None:
@@ -83,21 +93,40 @@ class _Parser:
                 self.errors[name] = "a date is required (YYYY-MM-DD)"
             return None
         try:
-            return dt.date.fromisoformat(value)
+            date = dt.date.fromisoformat(value)
         except ValueError:
             self.errors[name] = f'"{value}" is not a date: use YYYY-MM-DD'
             return None
+        if self.today is not None and date > self.today:
+            self.errors[name] = (f"{value} is in the future (today is {self.today.isoformat()}): "
+                                 "nothing may be dated after today")  # fmt: skip
+            return None
+        return date
 
-    def choice(self, name: str, choices: tuple[int, ...]) -> int:
-        raw = str(self.data.get(name, "0") or "0")
+    def choice(self, name: str, choices: tuple[int, ...]) -> int | None:
+        """A scored item: ``None`` when left blank (missing, never 0)."""
+        raw = str(self.data.get(name, "") or "").strip()
+        if not raw:
+            return None
         try:
             value = int(raw)
         except ValueError:
             value = -1
         if value not in choices:
-            self.errors[name] = "must be " + ", ".join(map(str, choices))
-            return 0
+            self.errors[name] = f'"{raw}" is not allowed: choose ' + ", ".join(map(str, choices))
+            return None
         return value
+
+    def yes_no(self, name: str) -> bool | None:
+        """A present/absent item: ``None`` when left blank."""
+        raw = str(self.data.get(name, "") or "").strip().lower()
+        if raw in {"yes", "on", "true", "1", "present"}:
+            return True
+        if raw in {"no", "false", "0", "absent"}:
+            return False
+        if raw:
+            self.errors[name] = f'"{raw}" is not allowed: choose present or absent'
+        return None
 
     def number(self, name: str) -> float | None:
         raw = self.text(name, 30)
@@ -132,29 +161,82 @@ class _Parser:
 
 
 def _clasi(p: _Parser) -> dict[str, Any]:
-    regions: dict[str, dict[str, int]] = {}
+    """The CLASI grid: every cell must be chosen (0 when absent); blank cells are named."""
+    regions: dict[str, dict[str, int | None]] = {}
+    blank: list[str] = []
     for region in CLASI_REGIONS:
-        items = {item: p.choice(f"clasi.{region}.{item}", ch) for item, ch in region_items(region)}
-        if any(items.values()):
-            regions[region] = {k: v for k, v in items.items() if v}
+        regions[region] = {}
+        for item, choices in region_items(region):
+            name = f"clasi.{region}.{item}"
+            regions[region][item] = value = p.choice(name, choices)
+            if value is None and name not in p.errors:
+                blank.append(name)
     form: dict[str, Any] = {"regions": regions}
-    for name, _label, choices in CLASI_ONCE_ITEMS:
-        form[name] = p.choice(f"clasi.{name}", choices)
+    for item, _label, choices in CLASI_ONCE_ITEMS:
+        form[item] = value = p.choice(f"clasi.{item}", choices)
+        if value is None and f"clasi.{item}" not in p.errors:
+            blank.append(f"clasi.{item}")
     form["dyspigmentation_persistent"] = p.flag("clasi.dyspigmentation_persistent")
+    _blank_cells(p, blank, "clasi_assessed", "CLASI", "choose 0 when absent")
+    return form
+
+
+def _blank_cells(p: _Parser, blank: list[str], section: str, name: str, hint: str) -> None:
+    for cell in blank:
+        p.errors[cell] = f"is blank: {hint}"
+    if blank:
+        shown = ", ".join(_cell_label(cell) for cell in blank[:6])
+        more = f" and {len(blank) - 6} more" if len(blank) > 6 else ""
+        p.errors[section] = (f"{len(blank)} {name} item{'s are' if len(blank) > 1 else ' is'} "
+                             f"blank ({shown}{more}): {hint}, or untick the section if it was "
+                             "not assessed")  # fmt: skip
+
+
+def _cell_label(cell: str) -> str:
+    """``clasi.scalp.erythema`` -> ``scalp erythema``."""
+    return " ".join(cell.split(".")[1:]).replace("_", " ")
+
+
+def _sledai(p: _Parser) -> dict[str, Any]:
+    """The SLEDAI-2K descriptors: each present or absent (blank is named)."""
+    form: dict[str, Any] = {}
+    blank = []
+    for name in SLEDAI_WEIGHTS:
+        form[name] = value = p.yes_no(f"sledai.{name}")
+        if value is None and f"sledai.{name}" not in p.errors:
+            blank.append(f"sledai.{name}")
+    for cytopenia, flag in zip(("thrombocytopenia", "leukopenia"), SLEDAI_FLAGS, strict=True):
+        if form.get(cytopenia):
+            form[flag] = p.flag(f"sledai.{flag}")
+    _blank_cells(p, blank, "sledai_assessed", "SLEDAI-2K", "choose present or absent")
     return form
 
 
 def _labs(p: _Parser, visit_date: dt.date | None) -> list[dict[str, Any]]:
+    """Lab rows: a value needs a unit of the test; impossible values are refused here, and an
+    improbable one needs its confirmation box ticked (``lab.<test>.confirmed``)."""
     labs = []
     for test in LAB_FORM_TESTS:
         value = p.number(f"lab.{test}.value")
         if value is None:
             continue
-        unit = p.text(f"lab.{test}.unit", 12) or LAB_UNITS[test][0]
-        if unit not in LAB_UNITS[test]:
-            p.errors[f"lab.{test}.unit"] = "must be one of " + ", ".join(LAB_UNITS[test])
+        unit = p.text(f"lab.{test}.unit", 12)
+        if unit is None or unit not in LAB_UNITS[test]:
+            p.errors[f"lab.{test}.unit"] = (
+                "choose the unit the laboratory reported: " + ", ".join(LAB_UNITS[test]))
             continue
+        confirmed = p.flag(f"lab.{test}.confirmed")
+        try:
+            checked = check_lab_value(test, value, unit)
+        except InputError as exc:
+            p.errors[f"lab.{test}.{exc.field}"] = exc.problem
+            continue
+        if checked.improbable and not confirmed:
+            p.errors[f"lab.{test}.value"] = checked.message
+            p.errors[f"lab.{test}.confirmed"] = "tick to confirm this value is right"
         lab: dict[str, Any] = {"test": test, "value": value, "unit": unit}
+        if confirmed:
+            lab["confirmed"] = True
         lln = p.number(f"lab.{test}.lln")
         if lln is not None:
             lab["lln"] = lln
@@ -188,20 +270,24 @@ def _adverse_events(p: _Parser) -> list[dict[str, Any]]:
     return events
 
 
-def parse_visit_form(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def parse_visit_form(
+    data: Mapping[str, Any], today: dt.date | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Parse a visit form into a :class:`VisitCreate`-shaped dict and field errors.
 
     Parameters
     ----------
     data : mapping
         Form field name -> value (strings; a ticked checkbox is ``"on"``).
+    today : date, optional
+        Today in the study's time zone: a later date is an error on its field.
 
     Returns
     -------
     (dict, dict)
         The body (forms omitted when not assessed) and field name -> error message.
     """
-    p = _Parser(data)
+    p = _Parser(data, today)
     body: dict[str, Any] = {"visit_date": p.date("visit_date", required=True)}
     kind = p.text("kind", 12) or "scheduled"
     if kind not in ("baseline", "scheduled", "unscheduled"):
@@ -216,8 +302,7 @@ def parse_visit_form(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str,
     if p.flag("clasi_assessed"):
         body["clasi"] = _clasi(p)
     if p.flag("sledai_assessed"):
-        form = {name: True for name in (*SLEDAI_WEIGHTS, *SLEDAI_FLAGS) if p.flag(f"sledai.{name}")}
-        body["sledai"] = form
+        body["sledai"] = _sledai(p)
     body["labs"] = _labs(p, body["visit_date"])
     body["adverse_events"] = _adverse_events(p)
     regimen = p.text("dose.regimen", 20)
@@ -229,10 +314,12 @@ def parse_visit_form(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str,
 def visit_form_values(visit: Any, clasi: Any, sledai: Any, labs: list[Any]) -> dict[str, Any]:
     """Form field values of a stored visit (for the edit form).
 
+    A new form starts with no section assessed and every cell blank.
+
     >>> visit_form_values(None, None, None, [])["clasi_assessed"]
-    'on'
+    ''
     """
-    values: dict[str, Any] = {"clasi_assessed": "on", "sledai_assessed": "on"}
+    values: dict[str, Any] = {"clasi_assessed": "", "sledai_assessed": ""}
     if visit is not None:
         values.update(
             visit_date=visit.visit_date.isoformat(), kind=visit.kind, label=visit.label or "",
@@ -256,12 +343,15 @@ def visit_form_values(visit: Any, clasi: Any, sledai: Any, labs: list[Any]) -> d
         values["sledai_version"] = sledai.version
         if sledai.form is not None:
             for name in (*SLEDAI_WEIGHTS, *SLEDAI_FLAGS):
-                values[f"sledai.{name}"] = "on" if getattr(sledai.form, name) else ""
+                present = getattr(sledai.form, name)
+                values[f"sledai.{name}"] = (("yes" if present else "no") if name in SLEDAI_WEIGHTS
+                                            else ("on" if present else ""))  # fmt: skip
     for lab in labs:
         values[f"lab.{lab.test}.value"] = _number(lab.value)
         values[f"lab.{lab.test}.unit"] = lab.unit
         values[f"lab.{lab.test}.lln"] = "" if lab.lln is None else _number(lab.lln)
         values[f"lab.{lab.test}.version"] = lab.version
+        values[f"lab.{lab.test}.confirmed"] = "on" if lab.value_confirmed else ""
     return values
 
 

@@ -14,10 +14,13 @@ lists what is missing, never treating it as normal. Yes/no items are three-way s
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from typing import Any, Final
 
-from cletrial.instruments import CLASI_REGIONS, RULE_OF_NINES
+from cletrial.errors import InputError
+from cletrial.instruments import CLASI_REGIONS, RULE_OF_NINES, check_lab_value
+from cletrial.store.vocab import LAB_UNITS
 
 __all__ = ["SCREENING_SECTIONS", "parse_screening_form", "screening_lab_tests"]
 
@@ -88,24 +91,69 @@ def _value(kind: str, raw: str) -> Any:
             return False
         raise ValueError("choose yes, no or unknown")
     if kind == "int":
-        return int(raw)
-    if kind == "float":
-        return float(raw.replace(",", "."))
-    return dt.date.fromisoformat(raw)
+        number: int | float = int(raw)
+    elif kind == "float":
+        number = float(raw.replace(",", "."))
+        if not math.isfinite(number):
+            raise ValueError
+    else:
+        return dt.date.fromisoformat(raw)
+    if number < 0:
+        raise ValueError
+    return number
 
 
-def _problem(kind: str) -> str:
-    return {"int": "must be a whole number", "float": "must be a number",
-            "date": "must be a date YYYY-MM-DD", "tri": "choose yes, no or unknown"}[kind]  # fmt: skip
+def _problem(kind: str, raw: str) -> str:
+    return {"int": f'"{raw}" is not allowed: give a whole number, 0 or more',
+            "float": f'"{raw}" is not allowed: give a number, 0 or more',
+            "date": f'"{raw}" is not a date: use YYYY-MM-DD',
+            "tri": "choose yes, no or unknown"}[kind]  # fmt: skip
+
+
+def _lab_rows(
+    raw: Any, record: dict[str, Any], errors: dict[str, str], today: dt.date | None
+) -> list[dict[str, Any]]:
+    labs = []
+    for test, _unit in _SCREENING_LABS:
+        text = raw(f"lab.{test}.value")
+        if not text:
+            continue
+        unit = raw(f"lab.{test}.unit")
+        try:
+            number = float(text.replace(",", "."))
+        except ValueError:
+            errors[f"lab.{test}.value"] = f'"{text}" is not a number'
+            continue
+        if unit not in LAB_UNITS[test]:
+            errors[f"lab.{test}.unit"] = ("choose the unit the laboratory reported: "
+                                          + ", ".join(LAB_UNITS[test]))  # fmt: skip
+            continue
+        try:
+            check_lab_value(test, number, unit)
+        except InputError as exc:
+            errors[f"lab.{test}.value"] = exc.problem
+            continue
+        try:
+            day = dt.date.fromisoformat(raw(f"lab.{test}.date") or record.get("screening_date", ""))
+        except ValueError:
+            errors[f"lab.{test}.date"] = "give the sample date (YYYY-MM-DD)"
+            continue
+        if today is not None and day > today:
+            errors[f"lab.{test}.date"] = f"{day.isoformat()} is in the future (today is {today})"
+            continue
+        labs.append({"date": day.isoformat(), "test": test, "value": number, "unit": unit})
+    return labs
 
 
 def parse_screening_form(
-    data: Mapping[str, Any],
+    data: Mapping[str, Any], today: dt.date | None = None
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     """Parse the screening form into ``(screening record, patient fields, field errors)``.
 
     The patient fields are ``site_id``, ``study_code``, ``screening_date``, ``sex``,
-    ``cle_subtype``, ``diagnosis_date``, ``reproductive_potential`` and ``sle``.
+    ``cle_subtype``, ``diagnosis_date``, ``reproductive_potential`` and ``sle``. A date after
+    ``today`` (the study's) is an error; a blank is unknown, never normal; a CLASI ticked as
+    assessed must have every region's erythema chosen.
     """
     errors: dict[str, str] = {}
 
@@ -119,10 +167,15 @@ def parse_screening_form(
     if not patient["site_id"].isdigit():
         errors["site_id"] = "choose the site"
     try:
-        record["screening_date"] = dt.date.fromisoformat(raw("screening_date")).isoformat()
-        patient["screening_date"] = record["screening_date"]
+        screened = dt.date.fromisoformat(raw("screening_date"))
     except ValueError:
         errors["screening_date"] = "a date is required (YYYY-MM-DD)"
+    else:
+        if today is not None and screened > today:
+            errors["screening_date"] = (f"{screened.isoformat()} is in the future (today is "
+                                        f"{today.isoformat()}): screen on or before today")  # fmt: skip
+        else:
+            record["screening_date"] = patient["screening_date"] = screened.isoformat()
     for name in _PATIENT_FIELDS:
         if raw(name):
             patient[name] = raw(name)
@@ -133,39 +186,48 @@ def parse_screening_form(
             if not raw(name):
                 continue
             try:
-                _set(record, name, _value(kind, raw(name)))
+                value = _value(kind, raw(name))
             except ValueError:
-                errors[name] = _problem(kind)
+                errors[name] = _problem(kind, raw(name))
+                continue
+            if name == "bsa_percent" and value > 100:
+                errors[name] = f'"{raw(name)}" is not allowed: a percentage, 0 to 100'
+                continue
+            _set(record, name, value)
     if raw("clasi_assessed") == "on":
-        regions = {}
+        regions, blank = {}, []
         for region in CLASI_REGIONS:
-            value = raw(f"clasi.{region}.erythema") or "0"
-            if value not in ("0", "1", "2", "3"):
-                errors[f"clasi.{region}.erythema"] = "must be 0, 1, 2 or 3"
+            value = raw(f"clasi.{region}.erythema")
+            if not value:
+                blank.append(region)
+                errors[f"clasi.{region}.erythema"] = "is blank: choose 0 when absent"
+            elif value not in ("0", "1", "2", "3"):
+                errors[f"clasi.{region}.erythema"] = f'"{value}" is not allowed: 0, 1, 2 or 3'
             elif value != "0":
                 regions[region] = {"erythema": int(value)}
-        record["clasi"] = {"regions": regions}
+        if blank:
+            errors["clasi_assessed"] = (f"{len(blank)} regions are blank ({', '.join(blank[:5])}"
+                                        f"{', ...' if len(blank) > 5 else ''}): choose 0 when "
+                                        "absent, or untick CLASI if it was not assessed")  # fmt: skip
+        else:
+            record["clasi"] = {"regions": regions}
     areas = {}
     for area in RULE_OF_NINES:
-        if raw(f"body_surface.{area}"):
-            try:
-                areas[area] = float(raw(f"body_surface.{area}").replace(",", ".")) / 100
-            except ValueError:
-                errors[f"body_surface.{area}"] = "must be a percentage 0-100"
-    if areas:
-        record["body_surface"] = areas
-    labs = []
-    for test, _unit in _SCREENING_LABS:
-        if not raw(f"lab.{test}.value"):
+        text = raw(f"body_surface.{area}")
+        if not text:
             continue
         try:
-            number = float(raw(f"lab.{test}.value").replace(",", "."))
-            day = dt.date.fromisoformat(raw(f"lab.{test}.date") or record.get("screening_date", ""))
+            percent = float(text.replace(",", "."))
         except ValueError:
-            errors[f"lab.{test}.value"] = "give a number and the sample date"
+            percent = -1.0
+        if not 0 <= percent <= 100:
+            errors[f"body_surface.{area}"] = (f'"{text}" is not allowed: give the percent of '
+                                              "the area involved, 0 to 100")  # fmt: skip
             continue
-        labs.append({"date": day.isoformat(), "test": test, "value": number,
-                     "unit": raw(f"lab.{test}.unit") or _unit})  # fmt: skip
+        areas[area] = percent / 100
+    if areas:
+        record["body_surface"] = areas
+    labs = _lab_rows(raw, record, errors, today)
     if labs:
         record["labs"] = labs
     if "reproductive_potential" in record:

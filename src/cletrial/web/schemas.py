@@ -217,6 +217,10 @@ class LabCreate(Request):
     unit: str = Field(min_length=1, max_length=12)
     lln: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     sample_date: dt.date | None = None
+    confirmed: bool = Field(
+        default=False,
+        description="The person entering an improbable value confirms it is right (recorded).",
+    )
 
 
 class LabPublic(BaseModel):
@@ -234,6 +238,10 @@ class LabPublic(BaseModel):
     ctcae_grade: int | None
     ctcae_version: str | None
     lln_source: str | None
+    std_value: float | None = Field(default=None, description="Value in the canonical unit")
+    std_unit: str | None = None
+    value_confirmed: bool | None = Field(
+        default=None, description="An improbable value confirmed by the person entering it")
 
 
 class AdverseEventCreate(Request):
@@ -413,6 +421,8 @@ class VisitPublic(BaseModel):
     status: Literal["open", "signed"]
     signed_by: str | None
     signed_at: dt.datetime | None
+    signature: SignaturePublic | None = Field(
+        default=None, description="The signature manifest: printed name, time, meaning.")
     clasi: ClasiPublic | None
     sledai: SledaiPublic | None
     labs: list[LabPublic]

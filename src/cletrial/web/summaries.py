@@ -40,7 +40,8 @@ __all__ = ["PATIENT_TABLES", "SummaryCache", "compute_fingerprints", "patient_su
 #: Tables of patient data with a ``patient_id`` column that a summary line depends on.
 PATIENT_TABLES: Final = (
     "screenings", "visits", "labs", "doses", "adverse_events", "pregnancy_tests",
-    "patient_events",
+    "patient_events", "dispositions", "enrolment_overrides", "protocol_deviations",
+    "immunology_results", "nerve_conduction_studies", "concomitant_medications",
 )  # fmt: skip
 #: Forms that belong to a visit (``visit_id``).
 VISIT_TABLES: Final = ("clasi_assessments", "sledai_assessments")
@@ -132,7 +133,7 @@ class SummaryCache:
 def _compute_line(
     uow: UnitOfWork, protocol: ProtocolCache, patient: PatientRecord, today: dt.date
 ) -> dict[str, Any]:
-    from cletrial.endpoints import compute_patient_endpoints, course_from_history
+    from cletrial.endpoints import EndpointRules, compute_patient_endpoints, course_from_history
 
     history = export_patient_history(uow, patient.id)
     screening = uow.screenings.for_patient(patient.id)
@@ -143,13 +144,20 @@ def _compute_line(
     if points:
         line["last_activity"] = points[-1]["activity"]
     line["open_visits"] = sum(1 for v in uow.visits.for_patient(patient.id) if not v.locked)
-    try:
-        if patient.first_dose_date is not None:
-            endpoints = compute_patient_endpoints(course_from_history(history))
-            line["best_response"] = endpoints.subject.get("best_response")
+    end = history.get("end_of_study")
+    line["on_study"] = end is None or dt.date.fromisoformat(end["date"]) > today
+    line["end_of_study"] = None if end is None else end
+    try:  # the recommendation first: an endpoint that cannot be derived never hides it
         line["reco"] = recommend_for(protocol, history, today)
     except CletrialError as exc:
         line["error"] = str(exc)
+    try:
+        if patient.first_dose_date is not None:
+            rules = EndpointRules.from_protocol(protocol.get())
+            endpoints = compute_patient_endpoints(course_from_history(history, rules))
+            line["best_response"] = endpoints.subject.get("best_response")
+    except CletrialError as exc:
+        line["error"] = line["error"] or f"endpoints: {exc}"
     return line
 
 

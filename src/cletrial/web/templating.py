@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, Final
 
 import jinja2
 from fastapi import Request
@@ -36,12 +36,71 @@ LABELS: dict[str, str] = {
     "anti_dsdna": "Anti-dsDNA",
     "c3": "C3",
     "c4": "C4",
+    "ana": "ANA",
+    "anti_ena": "Anti-ENA",
+    "antiphospholipid": "Antiphospholipid antibodies",
     "rest_of_face": "Rest of face",
     "v_neck": "V-area of neck (frontal)",
     "posterior_neck_shoulders": "Posterior neck and/or shoulders",
     "back_buttocks": "Back and buttocks",
     "nose": "Nose (incl. malar area)",
 }
+
+
+#: Form field parts -> the words the form shows.
+_FIELD_WORDS: Final = {
+    "clasi": "CLASI", "sledai": "SLEDAI-2K", "lab": "", "value": "value", "unit": "unit",
+    "lln": "lower limit of normal", "confirmed": "confirmation", "clasi_assessed": "CLASI",
+    "sledai_assessed": "SLEDAI-2K", "dose": "Dose", "start_date": "start date",
+    "end_date": "end date", "visit_date": "Visit date", "screening_date": "Screening date",
+    "body_surface": "Body surface", "background_therapy": "Background therapy",
+    "conventional_treatment": "Conventional treatment", "thalidomide": "Thalidomide",
+}  # fmt: skip
+
+
+def field_label(name: Any) -> str:
+    """The words a form shows for a field name (``lab.neutrophils.value`` -> ``Neutrophils
+    value``; ``ae-0.grade`` -> ``Adverse event 1 grade``).
+
+    >>> field_label("lab.neutrophils.value"), field_label("ae-1.start_date")
+    ('Neutrophils value', 'Adverse event 2 start date')
+    >>> field_label("clasi.v_neck.erythema"), field_label("background_therapy.stable_days")
+    ('CLASI V-area of neck (frontal) erythema', 'Background therapy stable days')
+    """
+    words = []
+    for part in str(name).split("."):
+        if part.startswith("ae-") and part[3:].isdigit():
+            words.append(f"Adverse event {int(part[3:]) + 1}")
+        elif part in _FIELD_WORDS:
+            words.append(_FIELD_WORDS[part])
+        elif part in LABELS:
+            words.append(LABELS[part])
+        else:
+            words.append(part.replace("_", " "))
+    text = " ".join(w for w in words if w)
+    return text[:1].upper() + text[1:]
+
+
+def shown(value: Any) -> str:
+    """A value as a person reads it: yes/no, "not recorded", numbers without a trailing .0,
+    and the items of a mapping in words (never Python's repr).
+
+    >>> shown(True), shown(None), shown(250000.0), shown(1.19)
+    ('yes', 'not recorded', '250000', '1.19')
+    >>> shown({"stable_days": 60, "prednisone_mg_per_day": 5.0, "antimalarial": True})
+    'stable days 60, prednisone mg per day 5, antimalarial yes'
+    """
+    if value is None:
+        return "not recorded"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}" if abs(value) < 1e15 else str(value)
+    if isinstance(value, dict):
+        return ", ".join(f"{str(k).replace('_', ' ')} {shown(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(shown(v) for v in value)
+    return str(value)
 
 
 def label(value: Any) -> str:
@@ -91,6 +150,8 @@ def make_environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["label"] = label
+    env.filters["field_label"] = field_label
+    env.filters["shown"] = shown
     env.filters["date"] = _date
     env.filters["json_script"] = _tojson_safe
     env.filters["options"] = options

@@ -7,6 +7,8 @@ from fastapi import APIRouter
 from cletrial.web.routes import (
     admin,
     auth,
+    enrolment_api,
+    enrolment_pages,
     events_api,
     events_pages,
     patients_api,
@@ -24,6 +26,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     auth.pages,
     scoring.router,
     patients_api.router,
+    enrolment_api.router,
     events_api.router,
     visits_api.router,
     admin.api,
@@ -31,6 +34,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     patients_pages.router,
     visits_pages.router,
     events_pages.router,
+    enrolment_pages.router,
     admin.pages,
     reports.pages,
 )

@@ -6,7 +6,7 @@ doses) and the patient's audit history.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -14,9 +14,11 @@ from pydantic import ValidationError
 
 from cletrial.errors import CletrialError, InputError
 from cletrial.instruments import CLASI_REGIONS, RULE_OF_NINES
-from cletrial.store import export_patient_history
+from cletrial.store import UnitOfWork, export_patient_history
+from cletrial.store.capture_rules import compute_study_today
+from cletrial.store.vocab import LAB_UNITS
 from cletrial.web.accounts import WebUser
-from cletrial.web.clinical import create_patient, patient_in_scope
+from cletrial.web.clinical import create_patient, patient_in_scope, study_today
 from cletrial.web.decisions import assess_screening, recommend_for
 from cletrial.web.deps import FormItems, SessionDep, require, write_uow
 from cletrial.web.forms_screening import (
@@ -65,14 +67,15 @@ def _in_scope(uow: SessionDep, user: WebUser) -> list[Any]:
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, user: Viewer, uow: SessionDep) -> Response:
-    """Enrolment, response status, visits and labs due or overdue, open alerts."""
-    today = dt.date.today()
+    """Enrolment, response status, visits and labs due or overdue, open alerts grouped by
+    patient and severity (patients on study only), and the visits awaiting signature."""
+    today = _study_today(request)
     rows = _summaries(request, uow, user, today)
     counts: dict[str, int] = {"screened": len(rows), "eligible": 0, "ineligible": 0,
-                              "undetermined": 0, "treated": 0}  # fmt: skip
+                              "undetermined": 0, "treated": 0, "off_study": 0}  # fmt: skip
     responses: dict[str, int] = {}
     due: list[dict[str, Any]] = []
-    alerts: list[dict[str, Any]] = []
+    groups: list[dict[str, Any]] = []
     for row in rows:
         if row["verdict"] in counts:
             counts[row["verdict"]] += 1
@@ -80,6 +83,9 @@ def dashboard(request: Request, user: Viewer, uow: SessionDep) -> Response:
             counts["treated"] += 1
             key = row["best_response"] or "not yet assessed"
             responses[key] = responses.get(key, 0) + 1
+        if not row["on_study"]:
+            counts["off_study"] += 1
+            continue  # off study: nothing is due, no alert is open
         reco = row["reco"]
         if reco is None:
             continue
@@ -91,22 +97,38 @@ def dashboard(request: Request, user: Viewer, uow: SessionDep) -> Response:
         for lab in reco.get("labs_due", []):
             due.append({"patient": row["patient"], "what": lab["name"], "date": lab["due"],
                         "overdue": lab["overdue"]})  # fmt: skip
-        for alert in reco.get("alerts", []):
-            alerts.append({"patient": row["patient"], **alert})
+        if reco.get("alerts"):
+            groups.append(_alert_group(row["patient"], reco["alerts"]))
     due.sort(key=lambda d: (not d["overdue"], d["date"]))
-    rank = {"critical": 0, "warning": 1, "info": 2}
-    alerts.sort(key=lambda a: (rank.get(a.get("severity", "info"), 3), a["patient"].study_code))
+    groups.sort(key=lambda g: (g["rank"], g["patient"].study_code))
+    to_sign = [row for row in rows if row["open_visits"]] if user.can("sign") else []
     sites = {s.id: s for s in uow.sites.list()}
     return _render(request, "dashboard.html", {
         "rows": rows, "counts": counts, "responses": responses, "due": due[:40],
-        "due_total": len(due), "alerts": alerts, "today": today, "sites": sites,
+        "due_total": len(due), "alert_groups": groups,
+        "alert_total": sum(len(g["alerts"]) for g in groups), "today": today, "sites": sites,
+        "to_sign": to_sign,
     })  # fmt: skip
+
+
+#: Alert severities, most urgent first.
+SEVERITY_RANK: Final = {"critical": 0, "warning": 1, "info": 2}
+
+
+def _alert_group(patient: Any, alerts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One patient's alerts, most severe first, with a count by severity."""
+    ordered = sorted(alerts, key=lambda a: SEVERITY_RANK.get(a.get("severity", "info"), 3))
+    counts: dict[str, int] = {}
+    for alert in ordered:
+        counts[alert.get("severity", "info")] = counts.get(alert.get("severity", "info"), 0) + 1
+    rank = SEVERITY_RANK.get(ordered[0].get("severity", "info"), 3)
+    return {"patient": patient, "alerts": ordered, "counts": counts, "rank": rank}
 
 
 @router.get("/patients", response_class=HTMLResponse)
 def patients(request: Request, user: Viewer, uow: SessionDep) -> Response:
     """The patients of the user's sites."""
-    today = dt.date.today()
+    today = _study_today(request)
     rows = _summaries(request, uow, user, today)
     sites = {s.id: s for s in uow.sites.list()}
     return _render(request, "patients.html", {"rows": rows, "sites": sites})
@@ -140,7 +162,7 @@ def patient_page(
     history = export_patient_history(uow, patient_id)
     reco, missing = None, ""
     try:
-        reco = recommend_for(request.app.state.protocol, history, dt.date.today())
+        reco = recommend_for(request.app.state.protocol, history, study_today(uow, patient_id))
     except CletrialError as exc:
         missing = str(exc)
     protocol = _protocol(request)
@@ -155,6 +177,12 @@ def patient_page(
         "adverse_events": uow.adverse_events.for_patient(patient_id),
         "events": uow.events.for_patient(patient_id),
         "screening": uow.screenings.for_patient(patient_id),
+        "override": uow.overrides.for_patient(patient_id),
+        "pregnancy_tests": uow.pregnancy_tests.for_patient(patient_id),
+        "dispositions": uow.dispositions.for_patient(patient_id),
+        "immunology": uow.immunology.for_patient(patient_id),
+        "nerve_conduction": uow.nerve_conduction.for_patient(patient_id),
+        "medications": uow.medications.for_patient(patient_id),
     })  # fmt: skip
 
 
@@ -181,13 +209,24 @@ def _screening_context(
     return {
         "values": values, "errors": errors, "eligibility": eligibility, "problem": problem,
         "sections": SCREENING_SECTIONS, "regions": CLASI_REGIONS, "areas": list(RULE_OF_NINES),
-        "lab_tests": screening_lab_tests(),
+        "lab_tests": screening_lab_tests(), "lab_units": LAB_UNITS,
         "site_options": [(str(s.id), f"{s.code} — {s.name}") for s in sites],
     }  # fmt: skip
 
 
+def _study_today(request: Request) -> dt.date:
+    """Today in the time zone of the study the application serves (UTC when not set; the zone
+    is read once per application)."""
+    state = request.app.state
+    if not hasattr(state, "study_time_zone"):
+        with UnitOfWork(state.engine, read_only=True) as uow:
+            studies = uow.studies.list()
+        state.study_time_zone = studies[0].time_zone if studies else None
+    return compute_study_today(state.study_time_zone)
+
+
 def _assess(request: Request, values: dict[str, Any]) -> tuple[Any, dict[str, str], str]:
-    record, _patient, errors = parse_screening_form(values)
+    record, _patient, errors = parse_screening_form(values, _study_today(request))
     if "screening_date" not in record:
         return None, errors, "enter the screening date"
     try:
@@ -199,7 +238,7 @@ def _assess(request: Request, values: dict[str, Any]) -> tuple[Any, dict[str, st
 @router.get("/screening/new", response_class=HTMLResponse)
 def screening_form(request: Request, user: Screener, uow: SessionDep) -> Response:
     """The screening form with live eligibility."""
-    values = {"screening_date": dt.date.today().isoformat(), "clasi_assessed": "on"}
+    values = {"screening_date": _study_today(request).isoformat()}
     if len(user.site_ids) == 1:
         values["site_id"] = str(next(iter(user.site_ids)))
     eligibility, _errors, problem = _assess(request, values)
@@ -227,7 +266,7 @@ def screening_submit(
 ) -> Response:
     """Save the screened patient (any verdict is recorded), then show the patient."""
     values: dict[str, Any] = dict(form)
-    record, patient_fields, errors = parse_screening_form(values)
+    record, patient_fields, errors = parse_screening_form(values, _study_today(request))
     eligibility, more, problem = _assess(request, values)
     errors.update(more)
     if not errors and eligibility is not None:

@@ -39,19 +39,28 @@ def _histories(request: Request, uow: SessionDep, user: WebUser) -> list[dict[st
     return out
 
 
-def study_endpoints(histories: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Per-patient endpoint rows and a summary (counts of best response, relapses).
+def _protocol(request: Request) -> Any:
+    return request.app.state.protocol.get()
+
+
+def study_endpoints(
+    histories: list[dict[str, Any]], protocol: Any = None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Per-patient endpoint rows and a summary (counts of best response, relapses), with the
+    endpoint rules of ``protocol`` (the protocol the study runs; default the bundled one).
 
     >>> rows, summary = study_endpoints([])
     >>> rows, summary["patients"]
     ([], 0)
     """
-    from cletrial.endpoints import compute_patient_endpoints, course_from_history
+    from cletrial.endpoints import EndpointRules, compute_patient_endpoints, course_from_history
+    from cletrial.protocol import load_protocol
 
+    rules = EndpointRules.from_protocol(protocol or load_protocol())
     rows = []
     for history in histories:
         try:
-            rows.append(compute_patient_endpoints(course_from_history(history)).subject)
+            rows.append(compute_patient_endpoints(course_from_history(history, rules)).subject)
         except CletrialError as exc:
             rows.append({"patient_id": history.get("patient_id"), "error": str(exc)})
     responses: dict[str, int] = {}
@@ -66,7 +75,7 @@ def study_endpoints(histories: list[dict[str, Any]]) -> tuple[list[dict[str, Any
          responses=errors())  # fmt: skip
 def get_report(request: Request, user: Reporter, uow: SessionDep) -> dict[str, Any]:
     """Best response counts and each patient's endpoints (CR, time to CR, relapses, ...)."""
-    rows, summary = study_endpoints(_histories(request, uow, user))
+    rows, summary = study_endpoints(_histories(request, uow, user), _protocol(request))
     return {"summary": summary, "patients": json.loads(json.dumps(rows, default=str))}
 
 
@@ -92,7 +101,7 @@ def export_histories(request: Request, user: Exporter, uow: SessionDep) -> Respo
 )
 def export_endpoints(request: Request, user: Exporter, uow: SessionDep) -> Response:
     """One row a patient: best response, time to CR, relapses, flares, damage change, ..."""
-    rows, _ = study_endpoints(_histories(request, uow, user))
+    rows, _ = study_endpoints(_histories(request, uow, user), _protocol(request))
     buffer = io.StringIO()
     columns = sorted({k for row in rows for k in row})
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
@@ -109,7 +118,7 @@ def export_endpoints(request: Request, user: Exporter, uow: SessionDep) -> Respo
 @pages.get("/reports", response_class=HTMLResponse)
 def reports_page(request: Request, user: Reporter, uow: SessionDep) -> Response:
     """The study report (endpoints of the user's sites' patients) and export links."""
-    rows, summary = study_endpoints(_histories(request, uow, user))
+    rows, summary = study_endpoints(_histories(request, uow, user), _protocol(request))
     response: Response = request.app.state.templates.TemplateResponse(
         request, "reports.html", {"rows": rows, "summary": summary}
     )

@@ -105,20 +105,25 @@ def sign_visit(
     request: Request, user: WebUser, visit_id: RecordId, body: SignRequest
 ) -> VisitPublic:
     """Check the re-entered password, then sign (the visit becomes locked)."""
+    check_signature_password(request, user, body.password)
+    with write_uow(request, user) as uow:
+        visit_in_scope(uow, user, visit_id, "/api/visits/{visit_id}/sign")
+        signed = uow.visits.sign(visit_id, expected_version=body.version, meaning=body.meaning)
+        return visit_public(uow, signed)
+
+
+def check_signature_password(request: Request, user: WebUser, password: str) -> None:
+    """An electronic signature's second component: the signer's own password, re-entered
+    (wrong ones count towards the login lock-out)."""
     throttle = request.app.state.throttle
     if throttle.locked(user.username):
         raise LoginLockedError("too many wrong passwords: wait 15 minutes before signing again")
-    if not verify_user_password(request.app.state.engine, user, body.password):
+    if not verify_user_password(request.app.state.engine, user, password):
         throttle.record_failure(user.username)
         raise SignatureRefusedError(
             "password not recognised: the signature needs your own password, re-entered"
         )
     throttle.record_success(user.username)
-    with write_uow(request, user) as uow:
-        visit_in_scope(uow, user, visit_id, "/api/visits/{visit_id}/sign")
-        meaning = f"{body.meaning} ({user.display_name})"
-        signed = uow.visits.sign(visit_id, expected_version=body.version, meaning=meaning)
-        return visit_public(uow, signed)
 
 
 @router.post(

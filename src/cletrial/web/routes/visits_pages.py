@@ -5,13 +5,20 @@ preview (scores, lab grades, the recommendation if saved), sign-off, unlock and 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from cletrial.errors import CletrialError, ConflictError, InputError, LockedRecordError
+from cletrial.errors import (
+    CletrialError,
+    ConfirmationRequiredError,
+    ConflictError,
+    InputError,
+    LockedRecordError,
+)
 from cletrial.instruments import CLASI_REGIONS, SLEDAI_WEIGHTS, grade_lab
 from cletrial.store import export_patient_history
 from cletrial.store.vocab import (
@@ -26,6 +33,7 @@ from cletrial.web.clinical import (
     create_visit,
     labs_of_visit,
     patient_in_scope,
+    study_today,
     update_visit,
     visit_in_scope,
     visit_public,
@@ -66,9 +74,13 @@ def _render(request: Request, name: str, context: dict[str, Any], status: int = 
     return response
 
 
-def _field_of(exc: InputError) -> str:
+def _field_of(exc: InputError, body: dict[str, Any] | None = None) -> str:
     """Map a store or instrument error's field path to the form field name."""
     field = exc.field
+    lab = re.fullmatch(r"labs\[(\d+)\]\.(\w+)", field)
+    labs = (body or {}).get("labs") or []
+    if lab is not None and int(lab.group(1)) < len(labs):
+        return f"lab.{labs[int(lab.group(1))]['test']}.{lab.group(2)}"
     for prefix in ("visits.", "labs.", "adverse_events.", "doses."):
         if field.startswith(prefix):
             field = field[len(prefix) :]
@@ -80,6 +92,28 @@ def _field_of(exc: InputError) -> str:
     return field
 
 
+#: A cell of the CLASI grid or a SLEDAI-2K descriptor: its error is shown on the cell, and the
+#: live panel shows the section's summary instead.
+_CELL = re.compile(r"(clasi\.[a-z_]+(\.[a-z_]+)?|sledai\.[a-z_]+)")
+
+
+def _section_errors(errors: dict[str, str], section: str) -> bool:
+    return any(name.startswith(f"{section}.") or name == f"{section}_assessed" for name in errors)
+
+
+def _store_errors(exc: InputError, body: dict[str, Any]) -> dict[str, str]:
+    """The store's refusal shown on its field (and the confirmation box of an improbable lab)."""
+    if exc.field == "visits.(patient_id, visit_date)":
+        day = body.get("visit_date")
+        return {"visit_date": f"this patient already has a visit on {day}: open that visit to "
+                              "change it, or choose another date"}  # fmt: skip
+    field = _field_of(exc, body)
+    errors = {field: exc.problem}
+    if isinstance(exc, ConfirmationRequiredError) and field.endswith(".value"):
+        errors[field.removesuffix(".value") + ".confirmed"] = "tick to confirm this value is right"
+    return errors
+
+
 def _preview(
     request: Request, uow: SessionDep, patient_id: RecordId, body: dict[str, Any],
     errors: dict[str, str], replace_visit: Any = None,
@@ -87,13 +121,15 @@ def _preview(
     preview: dict[str, Any] = {"errors": dict(errors), "clasi": None, "sledai": None,
                                "grades": [], "reco": None, "baseline_activity": None,
                                "reco_missing": "complete the visit date"}  # fmt: skip
+    preview["summary"] = {name: problem for name, problem in errors.items()
+                          if not _CELL.fullmatch(name)}  # fmt: skip
     try:
-        if body.get("clasi") is not None:
+        if body.get("clasi") is not None and not _section_errors(errors, "clasi"):
             preview["clasi"] = score_clasi_form(body["clasi"])
-        if body.get("sledai") is not None:
+        if body.get("sledai") is not None and not _section_errors(errors, "sledai"):
             preview["sledai"] = score_sledai_form(body["sledai"])
     except InputError as exc:
-        preview["errors"][_field_of(exc)] = exc.problem
+        preview["errors"][_field_of(exc)] = preview["summary"][_field_of(exc)] = exc.problem
     for lab in body.get("labs", []):
         term = LAB_CTCAE_TERMS.get(lab["test"])
         if term is None:
@@ -189,11 +225,10 @@ def new_visit(patient_id: RecordId, request: Request, user: Editor, uow: Session
     patient = patient_in_scope(uow, user, patient_id, "/patients/{patient_id}/visits/new")
     has_baseline = any(v.kind == "baseline" for v in uow.visits.for_patient(patient_id))
     values: dict[str, Any] = {
-        "visit_date": dt.date.today().isoformat(),
+        "visit_date": study_today(uow, patient_id).isoformat(),
         "kind": "scheduled" if has_baseline else "baseline",
-        "clasi_assessed": "on", "sledai_assessed": "on",
-    }  # fmt: skip
-    body, errors = parse_visit_form(values)
+    }  # a new form assesses nothing until ticked, and every cell starts blank
+    body, errors = parse_visit_form(values, study_today(uow, patient_id))
     preview = _preview(request, uow, patient_id, body, errors)
     return _render(request, "visit_form.html",
                    _form_context(request, patient, None, values, {}, preview))  # fmt: skip
@@ -205,7 +240,7 @@ def preview_new_visit(
 ) -> Response:
     """The live preview fragment of a visit being entered."""
     patient_in_scope(uow, user, patient_id, "/patients/{patient_id}/visits/preview")
-    body, errors = parse_visit_form(dict(form))
+    body, errors = parse_visit_form(dict(form), study_today(uow, patient_id))
     preview = _preview(request, uow, patient_id, body, errors)
     return _render(request, "partials/visit_preview.html", {"preview": preview})
 
@@ -217,7 +252,7 @@ def save_new_visit(
     """Save a new visit, or show the form again with the errors next to their fields."""
     patient = patient_in_scope(uow, user, patient_id, "/patients/{patient_id}/visits/new")
     values: dict[str, Any] = dict(form)
-    body, errors = parse_visit_form(values)
+    body, errors = parse_visit_form(values, study_today(uow, patient_id))
     if not errors:
         try:
             payload = VisitCreate.model_validate(body)
@@ -227,7 +262,7 @@ def save_new_visit(
         except ValidationError as exc:
             errors = _pydantic_errors(exc)
         except InputError as exc:
-            errors = {_field_of(exc): exc.problem}
+            errors = _store_errors(exc, body)
     preview = _preview(request, uow, patient_id, body, errors)
     return _render(request, "visit_form.html",
                    _form_context(request, patient, None, values, errors, preview), 422)  # fmt: skip
@@ -270,7 +305,7 @@ def edit_visit(visit_id: RecordId, request: Request, user: Editor, uow: SessionD
             f"the visit of {visit.visit_date} is signed: unlock it with a reason before editing"
         )
     values = _edit_values(uow, visit)
-    body, errors = parse_visit_form(values)
+    body, errors = parse_visit_form(values, study_today(uow, patient.id))
     preview = _preview(request, uow, patient.id, body, errors, replace_visit=visit)
     return _render(request, "visit_form.html",
                    _form_context(request, patient, visit, values, {}, preview))  # fmt: skip
@@ -282,7 +317,7 @@ def preview_edit(
 ) -> Response:
     """The live preview fragment of a visit being edited."""
     visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}/preview")
-    body, errors = parse_visit_form(dict(form))
+    body, errors = parse_visit_form(dict(form), study_today(uow, patient.id))
     preview = _preview(request, uow, patient.id, body, errors, replace_visit=visit)
     return _render(request, "partials/visit_preview.html", {"preview": preview})
 
@@ -318,7 +353,7 @@ def save_edit(
     """Save an edit (reason required); a stale edit shows what changed (HTTP 409)."""
     visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}/edit")
     values: dict[str, Any] = dict(form)
-    body, errors = parse_visit_form(values)
+    body, errors = parse_visit_form(values, study_today(uow, patient.id))
     if not str(values.get("reason", "")).strip():
         errors["reason"] = "give the reason for changing this saved visit"
     status, conflict = 422, None
@@ -334,7 +369,7 @@ def save_edit(
             status = 409
             conflict = {"message": str(exc), "changed": exc.changed}
         except InputError as exc:
-            errors = {_field_of(exc): exc.problem}
+            errors = _store_errors(exc, body)
     preview = _preview(request, uow, patient.id, body, errors, replace_visit=visit)
     context = _form_context(request, patient, visit, values, errors, preview, conflict)
     return _render(request, "visit_form.html", context, status)

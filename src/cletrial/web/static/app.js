@@ -108,3 +108,20 @@
     document.querySelectorAll("form[data-confirm]").forEach(setupConfirm);
   });
 })();
+
+// Unsaved changes: a form marked data-warn-unsaved that was changed asks before the page is
+// left (link, reload, closing the tab); submitting it does not ask.
+(function () {
+  let dirty = false;
+  for (const form of document.querySelectorAll("form[data-warn-unsaved]")) {
+    form.addEventListener("input", function () { dirty = true; });
+    form.addEventListener("change", function () { dirty = true; });
+    form.addEventListener("submit", function () { dirty = false; });
+  }
+  window.addEventListener("beforeunload", function (event) {
+    if (!dirty) { return undefined; }
+    event.preventDefault();
+    event.returnValue = "";
+    return "";
+  });
+})();
