@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 from tests.web.conftest import BASELINE, PASSWORD, ROLES, Study, login, make_patient, make_visit
 
-from cletrial.instruments import fill_absent_clasi_items
+from cletrial.instruments import fill_absent_clasi_items, fill_absent_sledai_items
 
 H = dict[str, dict[str, str]]
 
@@ -51,7 +53,7 @@ def test_cookie_session_needs_csrf_on_unsafe_requests(client: TestClient) -> Non
     assert r.status_code == 303 and r.headers["location"] == "/patients"
     assert "httponly" in r.headers["set-cookie"].lower()
     assert "samesite=strict" in r.headers["set-cookie"].lower()
-    body = b'{"regions": {"arms": {"erythema": 2}}}'
+    body = json.dumps(fill_absent_clasi_items({"regions": {"arms": {"erythema": 2}}})).encode()
     json_headers = {"content-type": "application/json"}
     refused = client.post("/api/score/clasi", content=body, headers=json_headers)
     assert refused.status_code == 403 and refused.json()["error"] == "csrf"
@@ -72,16 +74,22 @@ def test_login_form_without_its_csrf_cookie_is_refused(client: TestClient) -> No
 
 def test_live_scoring(client: TestClient, headers: H) -> None:
     h = headers["monitor"]
-    r = client.post("/api/score/clasi", json={"regions": {"arms": {"erythema": 3, "scale": 2}},
-                                              "nonscarring_alopecia": 2}, headers=h)  # fmt: skip
+    form = fill_absent_clasi_items({"regions": {"arms": {"erythema": 3, "scale": 2}},
+                                    "nonscarring_alopecia": 2})  # fmt: skip
+    r = client.post("/api/score/clasi", json=form, headers=h)
     assert r.json() == {"activity": 7, "damage": 0, "activity_severity": "mild",
                         "max_erythema": 3}  # fmt: skip
     bad = client.post("/api/score/clasi", json={"regions": {"arms": {"scale": 3}}}, headers=h)
     assert bad.status_code == 422
     assert bad.json()["field"] == "regions.arms.scale" and bad.json()["value"] == 3
+    sparse = client.post("/api/score/clasi", json={"regions": {"arms": {"erythema": 3}}},
+                         headers=h)  # fmt: skip
+    assert sparse.status_code == 422 and "never left blank" in sparse.json()["message"]
     r = client.post(
         "/api/score/sledai",
-        json={"seizure": True, "leukopenia": True, "leukopenia_drug_induced": True},
+        json=fill_absent_sledai_items(
+            {"seizure": True, "leukopenia": True, "leukopenia_drug_induced": True}
+        ),
         headers=h,
     )
     assert r.json() == {"score": 8, "scored": {"seizure": 8}}

@@ -21,6 +21,8 @@ from cletrial.instruments import (
     decode_clasi_json,
     decode_sledai_json,
     grade_lab,
+    require_complete_clasi,
+    require_complete_sledai,
 )
 from cletrial.store.vocab import LAB_CTCAE_TERMS
 from cletrial.web.decisions import assess_screening, recommend_for
@@ -80,13 +82,16 @@ def score_sledai_form(form: Any) -> SledaiScorePublic:
     response_model=ClasiScorePublic,
     summary="Score a CLASI form",
     responses=errors(415),
-    openapi_extra=json_body_doc("ClasiForm", "A CLASI form; omitted regions and items are 0."),
+    openapi_extra=json_body_doc("ClasiForm", "A complete CLASI form: every item entered, 0 "
+                                "when absent (a blank is missing, never 0)."),
 )
 async def score_clasi(request: Request, _user: CurrentUser) -> ClasiScorePublic:
-    """CLASI-A (0-70), CLASI-D (0-56), the activity severity band and the worst erythema."""
+    """CLASI-A (0-70), CLASI-D (0-56), the activity severity band and the worst erythema of a
+    complete form; a wrong value is named first, then any item left out."""
     body = await read_json_body(request)
-    decode_json_object(body)  # a JSON object; decode_clasi_json(b"null") raises IndexError
-    return score_clasi_form(decode_clasi_json(body))
+    form = decode_json_object(body)  # a JSON object; decode_clasi_json(b"null") raises
+    decode_clasi_json(body)
+    return score_clasi_form(require_complete_clasi(form))
 
 
 @router.post(
@@ -94,13 +99,15 @@ async def score_clasi(request: Request, _user: CurrentUser) -> ClasiScorePublic:
     response_model=SledaiScorePublic,
     summary="Score a SLEDAI-2K form",
     responses=errors(415),
-    openapi_extra=json_body_doc("SledaiForm", "Descriptor -> present; omitted is absent."),
+    openapi_extra=json_body_doc("SledaiForm", "Every descriptor true or false (a blank is "
+                                "missing, never absent)."),
 )
 async def score_sledai(request: Request, _user: CurrentUser) -> SledaiScorePublic:
-    """SLEDAI-2K total (0-105); drug-induced cytopenias do not score."""
+    """SLEDAI-2K total (0-105) of a complete form; drug-induced cytopenias do not score."""
     body = await read_json_body(request)
-    decode_json_object(body)
-    return score_sledai_form(decode_sledai_json(body))
+    form = decode_json_object(body)
+    decode_sledai_json(body)
+    return score_sledai_form(require_complete_sledai(form))
 
 
 def grade_lab_request(body: LabGradeRequest) -> LabGradePublic:
