@@ -55,52 +55,6 @@ Editor = Annotated[WebUser, Depends(require(Permission.EDIT))]
 Signer = Annotated[WebUser, Depends(require(Permission.SIGN))]
 
 
-@router.get("/patients/{patient_id}/pregnancy-tests", response_model=list[PregnancyTestPublic],
-            summary="Pregnancy tests of a patient", responses=errors(404))  # fmt: skip
-def list_pregnancy_tests(
-    patient_id: RecordId, user: Viewer, uow: SessionDep
-) -> list[PregnancyTestPublic]:
-    """Pregnancy tests by date."""
-    patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/pregnancy-tests")
-    return [as_public(PregnancyTestPublic, t) for t in uow.pregnancy_tests.for_patient(patient_id)]
-
-
-@router.post("/patients/{patient_id}/pregnancy-tests", response_model=PregnancyTestPublic,
-             status_code=201, summary="Record a pregnancy test", responses=errors(404))  # fmt: skip
-def post_pregnancy_test(
-    patient_id: RecordId, body: PregnancyTestCreate, request: Request, user: Editor
-) -> PregnancyTestPublic:
-    """Record a pregnancy test (label-derived schedule: before the first dose, then weekly for
-    4 weeks, then every 4 weeks); refused for a male patient."""
-    with write_uow(request, user) as uow:
-        patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/pregnancy-tests")
-        test = uow.pregnancy_tests.add(patient_id=patient_id, **body.model_dump())
-        return as_public(PregnancyTestPublic, test)
-
-
-@router.get("/patients/{patient_id}/dispositions", response_model=list[DispositionPublic],
-            summary="End of treatment and end of study", responses=errors(404))  # fmt: skip
-def list_dispositions(
-    patient_id: RecordId, user: Viewer, uow: SessionDep
-) -> list[DispositionPublic]:
-    """The patient's dispositions, by date."""
-    patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/dispositions")
-    return [as_public(DispositionPublic, d) for d in uow.dispositions.for_patient(patient_id)]
-
-
-@router.post("/patients/{patient_id}/dispositions", response_model=DispositionPublic,
-             status_code=201, summary="Record the end of treatment or of study",
-             responses=errors(404))  # fmt: skip
-def post_disposition(
-    patient_id: RecordId, body: DispositionCreate, request: Request, user: Editor
-) -> DispositionPublic:
-    """Record the end of treatment (with the last dose date) or the end of study."""
-    with write_uow(request, user) as uow:
-        patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/dispositions")
-        disposition = uow.dispositions.add(patient_id=patient_id, **body.model_dump())
-        return as_public(DispositionPublic, disposition)
-
-
 @router.post("/patients/{patient_id}/enrolment-override", response_model=OverridePublic,
              status_code=201, summary="Override the enrolment gate (e-signed)",
              responses=errors(404, 429))  # fmt: skip
@@ -145,6 +99,10 @@ def _records(kind: str, create: type[Any], public: type[Any], what: str) -> None
                 responses=errors(404), name=f"post_{kind}")(record)  # fmt: skip
 
 
+_records("pregnancy_tests", PregnancyTestCreate, PregnancyTestPublic,
+         "Pregnancy tests (female patients; label-derived schedule)")
+_records("dispositions", DispositionCreate, DispositionPublic,
+         "End of treatment and end of study")
 _records("immunology", ImmunologyCreate, ImmunologyPublic, "Immunology panel results")
 _records("nerve_conduction", NerveConductionCreate, NerveConductionPublic,
          "Nerve conduction studies")
