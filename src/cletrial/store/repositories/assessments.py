@@ -31,21 +31,18 @@ from typing import Any
 
 from cletrial.errors import InputError
 from cletrial.store.records import ImmunologyRecord, MedicationRecord, NerveConductionRecord
-from cletrial.store.repositories.base import Repository
+from cletrial.store.repositories.base import PatientRecords
 
 __all__ = ["ImmunologyRepository", "MedicationRepository", "NerveConductionRepository"]
 
 
-class ImmunologyRepository(Repository[ImmunologyRecord]):
+class ImmunologyRepository(PatientRecords[ImmunologyRecord]):
     """ANA, anti-ENA and antiphospholipid antibodies (natural key: patient, date, test)."""
 
     table = "immunology_results"
     record = ImmunologyRecord
     order_by = ("patient_id", "sample_date", "test")
 
-    def for_patient(self, patient_id: int) -> list[ImmunologyRecord]:
-        """The patient's results, by date and test."""
-        return self._list(self._t.c.patient_id == patient_id)
 
     def add(self, *, patient_id: int, sample_date: dt.date, test: str, result: str,
             visit_id: int | None = None) -> ImmunologyRecord:  # fmt: skip
@@ -54,16 +51,13 @@ class ImmunologyRepository(Repository[ImmunologyRecord]):
                              "sample_date": sample_date, "result": result})  # fmt: skip
 
 
-class NerveConductionRepository(Repository[NerveConductionRecord]):
+class NerveConductionRepository(PatientRecords[NerveConductionRecord]):
     """Nerve conduction studies (natural key: patient, date)."""
 
     table = "nerve_conduction_studies"
     record = NerveConductionRecord
     order_by = ("patient_id", "study_date")
 
-    def for_patient(self, patient_id: int) -> list[NerveConductionRecord]:
-        """The patient's studies, by date."""
-        return self._list(self._t.c.patient_id == patient_id)
 
     def add(self, *, patient_id: int, study_date: dt.date, result: str, note: str | None = None,
             visit_id: int | None = None) -> NerveConductionRecord:  # fmt: skip
@@ -72,16 +66,13 @@ class NerveConductionRepository(Repository[NerveConductionRecord]):
                              "study_date": study_date, "result": result, "note": note})  # fmt: skip
 
 
-class MedicationRepository(Repository[MedicationRecord]):
+class MedicationRepository(PatientRecords[MedicationRecord]):
     """Concomitant medication (natural key: patient, name, start date)."""
 
     table = "concomitant_medications"
     record = MedicationRecord
     order_by = ("patient_id", "start_date", "name")
 
-    def for_patient(self, patient_id: int) -> list[MedicationRecord]:
-        """The patient's medications, by start date."""
-        return self._list(self._t.c.patient_id == patient_id)
 
     def add(
         self, *, patient_id: int, name: str, baseline: bool, start_date: dt.date | None = None,

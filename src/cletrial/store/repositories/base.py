@@ -19,7 +19,7 @@ from cletrial.store.records import StoredRecord
 if TYPE_CHECKING:
     from cletrial.store.unit_of_work import UnitOfWork
 
-__all__ = ["IN_LIST_CHUNK", "Repository"]
+__all__ = ["IN_LIST_CHUNK", "PatientRecords", "Repository"]
 
 R = TypeVar("R", bound=StoredRecord)
 
@@ -92,3 +92,11 @@ class Repository(Generic[R]):
     def history(self, record_id: int) -> list[AuditRecord]:
         """Return the audit trail of one record, oldest first."""
         return audit_history(self._uow.connection, self.table, record_id)
+
+
+class PatientRecords(Repository[R]):
+    """Records that belong to a patient, listed in the repository's order (by date)."""
+
+    def for_patient(self, patient_id: int) -> list[R]:
+        """The patient's records, oldest first."""
+        return self._list(self._t.c.patient_id == patient_id)

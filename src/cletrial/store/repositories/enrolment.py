@@ -33,7 +33,7 @@ import datetime as dt
 
 from cletrial.errors import InputError
 from cletrial.store.records import DispositionRecord, OverrideRecord
-from cletrial.store.repositories.base import Repository
+from cletrial.store.repositories.base import PatientRecords, Repository
 from cletrial.store.types import utc_now
 
 __all__ = ["DispositionRepository", "OverrideRepository"]
@@ -88,16 +88,13 @@ class OverrideRepository(Repository[OverrideRecord]):
         return record
 
 
-class DispositionRepository(Repository[DispositionRecord]):
+class DispositionRepository(PatientRecords[DispositionRecord]):
     """End of treatment and end of study (one of each per patient)."""
 
     table = "dispositions"
     record = DispositionRecord
     order_by = ("patient_id", "disposition_date", "kind")
 
-    def for_patient(self, patient_id: int) -> list[DispositionRecord]:
-        """The patient's dispositions, by date."""
-        return self._list(self._t.c.patient_id == patient_id)
 
     def add(
         self,

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 from sqlalchemy import select
 
@@ -49,9 +49,8 @@ from cletrial.store.records import (
     LabRecord,
     PatientEventRecord,
     PregnancyTestRecord,
-    StoredRecord,
 )
-from cletrial.store.repositories.base import Repository
+from cletrial.store.repositories.base import PatientRecords
 
 __all__ = [
     "AdverseEventRepository",
@@ -63,15 +62,6 @@ __all__ = [
     "compute_lab_grade",
 ]
 
-R = TypeVar("R", bound=StoredRecord)
-
-
-class _PatientRecords(Repository[R]):
-    """Records that belong to a patient and are listed by date."""
-
-    def for_patient(self, patient_id: int) -> list[R]:
-        """The patient's records, oldest first."""
-        return self._list(self._t.c.patient_id == patient_id)
 
 
 def compute_lab_grade(values: dict[str, Any]) -> dict[str, Any]:
@@ -108,7 +98,7 @@ def compute_lab_grade(values: dict[str, Any]) -> dict[str, Any]:
             "lln_source": grade.lln_source, **standard}  # fmt: skip
 
 
-class LabRepository(_PatientRecords[LabRecord]):
+class LabRepository(PatientRecords[LabRecord]):
     """Lab results (natural key: patient, sample date, test); graded when stored or changed."""
 
     table = "labs"
@@ -187,7 +177,7 @@ class LabRepository(_PatientRecords[LabRecord]):
         return LabRecord.from_row(row)  # fmt: skip
 
 
-class DoseRepository(_PatientRecords[DoseRecord]):
+class DoseRepository(PatientRecords[DoseRecord]):
     """Regimens given (natural key: patient, start date), each a step of the dose ladder of the
     protocol the patient's study runs, or ``off``."""
 
@@ -260,7 +250,7 @@ class DoseRepository(_PatientRecords[DoseRecord]):
             )
 
 
-class AdverseEventRepository(_PatientRecords[AdverseEventRecord]):
+class AdverseEventRepository(PatientRecords[AdverseEventRecord]):
     """Adverse events (natural key: patient, term, start date)."""
 
     table = "adverse_events"
@@ -369,7 +359,7 @@ def _raise_adverse_event_problems(values: Mapping[str, Any]) -> None:
         raise InputError(f"adverse_events.{name}", shown, problem)
 
 
-class PregnancyTestRepository(_PatientRecords[PregnancyTestRecord]):
+class PregnancyTestRepository(PatientRecords[PregnancyTestRecord]):
     """Pregnancy tests (natural key: patient, test date)."""
 
     table = "pregnancy_tests"
@@ -386,7 +376,7 @@ class PregnancyTestRepository(_PatientRecords[PregnancyTestRecord]):
                              "method": method, "visit_id": visit_id})  # fmt: skip
 
 
-class PatientEventRepository(_PatientRecords[PatientEventRecord]):
+class PatientEventRepository(PatientRecords[PatientEventRecord]):
     """Disposition events (natural key: patient, date, type)."""
 
     table = "patient_events"
@@ -400,7 +390,7 @@ class PatientEventRepository(_PatientRecords[PatientEventRecord]):
                              "event_type": event_type, "note": note})  # fmt: skip
 
 
-class DeviationRepository(_PatientRecords[DeviationRecord]):
+class DeviationRepository(PatientRecords[DeviationRecord]):
     """Protocol deviations (natural key: patient, date, category)."""
 
     table = "protocol_deviations"
