@@ -4,12 +4,14 @@ role, an application, and logged-in API clients (bearer tokens) for every role."
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pg_server import PostgresServer
 from sqlalchemy import Engine
 
 from cletrial.instruments import fill_absent_clasi_items, fill_absent_sledai_items
@@ -17,6 +19,7 @@ from cletrial.store import UnitOfWork, create_engine_for, upgrade
 from cletrial.web import WebSettings, create_app
 
 PASSWORD = "correct horse battery"
+PG_WEB_TEMPLATE = "cletrial_web_template"
 ROLES = ("investigator", "coordinator", "monitor", "statistician", "administrator")
 
 
@@ -69,17 +72,49 @@ def study_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def study(study_template: Path, tmp_path: Path) -> Iterator[Study]:
-    target = tmp_path / "study.sqlite"
-    target.write_bytes(study_template.read_bytes())
-    url = f"sqlite:///{target}"
+@pytest.fixture(scope="session")
+def pg_study_template(pg_server: PostgresServer) -> str:
+    """The same study as ``study_template`` in a PostgreSQL database (copied for each test)."""
+    url = pg_server.create_database(PG_WEB_TEMPLATE)
+    build_study(url).engine.dispose()
+    return PG_WEB_TEMPLATE
+
+
+def _open_study(url: str) -> Iterator[Study]:
     engine = create_engine_for(url)
     with UnitOfWork(engine, read_only=True) as uow:
         sites = {s.code: s.id for s in uow.sites.list()}
         study_id = uow.studies.list()[0].id
     yield Study(engine, url, sites["A"], sites["B"], study_id)
     engine.dispose()
+
+
+@pytest.fixture
+def study(study_template: Path, tmp_path: Path) -> Iterator[Study]:
+    """A fresh copy of the web study on SQLite."""
+    target = tmp_path / "study.sqlite"
+    target.write_bytes(study_template.read_bytes())
+    yield from _open_study(f"sqlite:///{target}")
+
+
+@pytest.fixture
+def pg_study(pg_server: PostgresServer, pg_study_template: str) -> Iterator[Study]:
+    """A fresh copy of the web study on PostgreSQL."""
+    url = pg_server.create_database(f"w_{uuid.uuid4().hex[:12]}", template=pg_study_template)
+    yield from _open_study(url)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_study(request: pytest.FixtureRequest) -> Study:
+    """The web study on each engine in turn. A module runs on both by overriding ``study``::
+
+        @pytest.fixture
+        def study(db_study: Study) -> Study:
+            return db_study
+    """
+    name = "study" if request.param == "sqlite" else "pg_study"
+    found: Study = request.getfixturevalue(name)
+    return found
 
 
 @pytest.fixture

@@ -10,6 +10,13 @@ from tests.web.conftest import BASELINE, PASSWORD, ROLES, Study, login, make_pat
 
 from cletrial.instruments import fill_absent_clasi_items, fill_absent_sledai_items
 
+
+@pytest.fixture
+def study(db_study: Study) -> Study:
+    """Run on SQLite and on PostgreSQL."""
+    return db_study
+
+
 H = dict[str, dict[str, str]]
 
 

@@ -14,6 +14,13 @@ from tests.web.conftest import PASSWORD, ROLES, Study, make_patient, make_visit
 
 from cletrial.store import UnitOfWork
 
+
+@pytest.fixture
+def study(db_study: Study) -> Study:
+    """Run on SQLite and on PostgreSQL."""
+    return db_study
+
+
 H = dict[str, dict[str, str]]
 
 AE = {"term": "Insomnia", "start_date": "2024-02-01", "grade": 2, "causality": "probable"}

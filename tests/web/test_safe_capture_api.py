@@ -8,6 +8,7 @@ import copy
 import datetime as dt
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from tests.web.conftest import (
     BASELINE,
@@ -20,6 +21,12 @@ from tests.web.conftest import (
 
 H = dict[str, dict[str, str]]
 TODAY = dt.date.today()
+
+
+@pytest.fixture
+def study(db_study: Study) -> Study:
+    """These rules are checked on SQLite and on PostgreSQL."""
+    return db_study
 
 
 def _screen(client: TestClient, h: dict[str, str], site: int, code: str, **record: Any) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from tests.web.conftest import PASSWORD, Study, make_patient, make_visit
@@ -13,6 +14,12 @@ from tests.web.conftest import PASSWORD, Study, make_patient, make_visit
 from cletrial.instruments import SLEDAI_WEIGHTS
 
 H = dict[str, dict[str, str]]
+
+
+@pytest.fixture
+def study(db_study: Study) -> Study:
+    """Run on SQLite and on PostgreSQL."""
+    return db_study
 
 
 def _visit(client: TestClient, headers: H, study: Study) -> tuple[int, dict[str, object]]:

@@ -3,12 +3,19 @@ be exactly what reading the visit gives."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from tests.web.conftest import Study, make_patient
 
 from cletrial.instruments import fill_absent_clasi_items, fill_absent_sledai_items
 
 H = dict[str, dict[str, str]]
+
+
+@pytest.fixture
+def study(db_study: Study) -> Study:
+    """Run on SQLite and on PostgreSQL."""
+    return db_study
 
 FULL = {
     "visit_date": "2024-01-15", "kind": "baseline", "label": "day 0", "notes": "n",
