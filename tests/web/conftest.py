@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from pg_server import PostgresServer
 from sqlalchemy import Engine
 
 from cletrial.instruments import fill_absent_clasi_items, fill_absent_sledai_items
 from cletrial.store import UnitOfWork, create_engine_for, upgrade
 from cletrial.web import WebSettings, create_app
+from pg_server import PostgresServer
 
 PASSWORD = "correct horse battery"
 PG_WEB_TEMPLATE = "cletrial_web_template"
