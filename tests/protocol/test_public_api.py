@@ -17,6 +17,8 @@ def test_protocol_public_names() -> None:
             "load_protocol", "parse_history", "parse_protocol", "parse_screening",
             "plan_schedule", "protocol_json_schema", "recommend", "recommend_at_visits",
             "screening_json_schema", "truncate_history", "write_icalendar",
+            # edit checks declared in the protocol file (cletrial.protocol.edit_checks)
+            "CheckFinding", "CompiledChecks", "compile_edit_checks",
         ]
     )  # fmt: skip
     for name in cletrial.protocol.__all__:

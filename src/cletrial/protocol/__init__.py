@@ -11,6 +11,7 @@ Decision support: every recommendation carries the rule that fired, its source (
     recommend(history, protocol, on)                               -> Recommendation
     recommend_at_visits(history, protocol, dates)                  -> [Recommendation]
     plan_schedule(start, protocol) / write_icalendar(visits, ...)
+    compile_edit_checks(protocol).run(forms)                       -> [CheckFinding]
 
 >>> import datetime as dt
 >>> protocol = load_protocol()
@@ -35,6 +36,7 @@ from cletrial.protocol.definition import (
     parse_protocol,
     protocol_json_schema,
 )
+from cletrial.protocol.edit_checks import CheckFinding, CompiledChecks, compile_edit_checks
 from cletrial.protocol.eligibility import CriterionResult, EligibilityResult, assess_eligibility
 from cletrial.protocol.engine import assert_dose_within_maximum, recommend, recommend_at_visits
 from cletrial.protocol.history import (
@@ -65,6 +67,8 @@ __all__ = [
     "DEFAULT_PROTOCOL",
     "DISPOSITION_TERMS",
     "Alert",
+    "CheckFinding",
+    "CompiledChecks",
     "CourseSummary",
     "CriterionResult",
     "Deviation",
@@ -83,6 +87,7 @@ __all__ = [
     "Visit",
     "assert_dose_within_maximum",
     "assess_eligibility",
+    "compile_edit_checks",
     "decode_history",
     "history_json_schema",
     "list_protocols",

@@ -44,10 +44,16 @@ from cletrial.protocol.definition_checks import (
 from cletrial.protocol.definition_model import (
     CTCAE_TERM_OF_TEST,
     AdverseEventStop,
+    EditCheck,
     ProtocolFile,
     Regimen,
     StopEvent,
     model_json_schema,
+)
+from cletrial.protocol.edit_checks_validation import (
+    check_edit_check_entries,
+    check_edit_checks,
+    describe_edit_checks,
 )
 from cletrial.protocol.rules import ENGINE_RULES
 
@@ -124,12 +130,14 @@ class Numbers:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class ProtocolDefinition:
     """A validated protocol definition, compiled for fast use by the engine.
 
     Regimens are referred to by their index in :attr:`regimens` (0 = highest dose); a larger
-    index is a lower dose and :attr:`off` is the last step (no treatment).
+    index is a lower dose and :attr:`off` is the last step (no treatment). :attr:`edit_checks`
+    are the file's edit check declarations, validated (run them with
+    :func:`cletrial.protocol.edit_checks.compile_edit_checks`).
     """
 
     file: ProtocolFile
@@ -151,6 +159,7 @@ class ProtocolDefinition:
     adverse_event_stops: tuple[tuple[AdverseEventStop, frozenset[str]], ...]
     visit_plan: tuple[tuple[int, int, int], ...]
     n: Numbers
+    edit_checks: tuple[EditCheck, ...]
 
     @property
     def id(self) -> str:
@@ -238,6 +247,7 @@ def compile_protocol(file: ProtocolFile, origin: str) -> ProtocolDefinition:
         )
     check_numbers(file, origin)
     check_rules(file, origin)
+    check_edit_checks(file, origin)
     return ProtocolDefinition(
         file=file,
         origin=origin,
@@ -259,6 +269,7 @@ def compile_protocol(file: ProtocolFile, origin: str) -> ProtocolDefinition:
         ),
         visit_plan=_visit_plan(file),
         n=Numbers.of(file),
+        edit_checks=tuple(file.edit_checks),
         **refs,
     )
 
@@ -274,6 +285,7 @@ def parse_protocol(document: Any, origin: str = "<protocol>") -> ProtocolDefinit
     if not isinstance(document, dict):
         raise ProtocolDefinitionError(f"{origin}: a protocol definition must be a mapping")
     check_mappings(document, origin)
+    check_edit_check_entries(document, origin)
     try:
         file = msgspec.convert(document, ProtocolFile)
     except msgspec.ValidationError as exc:
@@ -350,6 +362,8 @@ def protocol_json_schema() -> dict[str, Any]:
     >>> schema = protocol_json_schema()
     >>> "REVIEW-ESCALATE" in schema["$defs"]["ProtocolFile"]["properties"]["rules"]["required"]
     True
+    >>> schema["$defs"]["DoseStepCheck"]["properties"]["form"]["enum"]
+    ['doses']
     """
     schema: dict[str, Any] = dict(model_json_schema())
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -363,4 +377,10 @@ def protocol_json_schema() -> dict[str, Any]:
     rules = schema["$defs"]["ProtocolFile"]["properties"]["rules"]
     rules["required"] = sorted(ENGINE_RULES)
     rules["propertyNames"] = {"pattern": "^[A-Z][A-Z0-9-]*$"}
+    describe_edit_checks(schema["$defs"])
+    schema["$defs"]["ProtocolFile"]["properties"]["edit_checks"]["description"] = (
+        "Edit checks: declared rules that find suspicious data in a patient's records so that "
+        "a query can be opened (docs/edit-checks.md). Ids must be unique; the columns named "
+        "must exist in the form."
+    )
     return schema

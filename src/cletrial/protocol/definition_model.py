@@ -16,6 +16,9 @@ import msgspec
 from msgspec import Meta, Struct, field
 
 __all__ = [
+    "CHECK_KINDS",
+    "CHECK_OPERATORS",
+    "CHECK_SEVERITIES",
     "CTCAE_TERM_OF_TEST",
     "EVENT_TYPES",
     "LAB_TESTS",
@@ -23,15 +26,24 @@ __all__ = [
     "AdverseEventStop",
     "BeforeFirstDose",
     "BloodCounts",
+    "ClasiDamageBelowBaselineCheck",
+    "CompareCheck",
+    "DoseStepCheck",
     "Dosing",
+    "EditCheck",
+    "EditCheckBase",
     "Eligibility",
     "LabLimit",
     "Monitoring",
     "ProtocolFile",
+    "RangeCheck",
     "Regimen",
+    "RequiredIfCheck",
     "Response",
     "RuleSetting",
     "Safety",
+    "SledaiItemNeedsLabCheck",
+    "VisitWindowCheck",
 ]
 
 #: Laboratory tests a patient history may hold (see docs/formats.md).
@@ -312,6 +324,114 @@ class RuleSetting(_Model, frozen=True):
     note: str = ""
 
 
+# --- Edit checks: declared rules that find suspicious data so that a query can be opened. ---
+# Semantics and placeholders: cletrial.protocol.edit_checks and docs/edit-checks.md. Forms and
+# columns named are checked on load against cletrial.protocol.edit_check_forms.
+
+#: Kinds of edit check (the ``kind`` of a declaration).
+CHECK_KINDS = (
+    "range",
+    "required_if",
+    "compare",
+    "sledai_item_needs_lab",
+    "visit_window",
+    "clasi_damage_below_baseline",
+    "dose_step",
+)
+#: Severities of an edit check finding.
+CHECK_SEVERITIES = ("error", "warning")
+#: Operators of a ``compare`` check: the row passes when ``field op other`` holds.
+CHECK_OPERATORS = ("<", "<=", ">", ">=", "==", "!=")
+
+CheckId = Annotated[str, Meta(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$", max_length=60)]
+Column = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
+Scalar = str | int | float | bool
+#: Column -> value (or list of values, any of which matches); every entry must match.
+Condition = dict[Column, Scalar | list[Scalar]]
+LabTests = Annotated[list[LabTest], Meta(min_length=1)]
+
+
+class EditCheckBase(_Model, frozen=True, tag_field="kind"):
+    """What every edit check declares: ``id`` (unique, UPPER-KEBAB), ``form`` (a store table),
+    ``message`` (a template, see docs/edit-checks.md) and ``severity``."""
+
+    id: CheckId
+    form: Column
+    message: Text
+    severity: Literal["error", "warning"]
+
+
+class RangeCheck(EditCheckBase, frozen=True, tag="range"):
+    """``field`` outside ``[min, max]`` (inclusive) in the rows matching ``where``; a missing
+    value is not a range failure."""
+
+    field: Column
+    min: float | None = None
+    max: float | None = None
+    where: Condition = msgspec.field(default_factory=dict)
+
+
+class RequiredIfCheck(EditCheckBase, frozen=True, tag="required_if"):
+    """``field`` is required (not empty) in the rows matching ``when`` (every row if empty)."""
+
+    field: Column
+    when: Condition = msgspec.field(default_factory=dict)
+
+
+class CompareCheck(EditCheckBase, frozen=True, tag="compare"):
+    """``field op other`` must hold (two columns of the same row); skipped when either is
+    missing."""
+
+    field: Column
+    op: Literal["<", "<=", ">", ">=", "==", "!="]
+    other: Column
+
+
+class SledaiItemNeedsLabCheck(EditCheckBase, frozen=True, tag="sledai_item_needs_lab"):
+    """A SLEDAI-2K descriptor scored present needs a lab of one of its tests dated on the
+    visit date or up to ``days`` days before it."""
+
+    items: Annotated[dict[Column, LabTests], Meta(min_length=1)]
+    days: Days = 0
+
+
+class VisitWindowCheck(EditCheckBase, frozen=True, tag="visit_window"):
+    """A scheduled visit outside the window of the nearest planned visit (``monitoring.visits``,
+    days from the first dose)."""
+
+
+class ClasiDamageBelowBaselineCheck(EditCheckBase, frozen=True, tag="clasi_damage_below_baseline"):
+    """CLASI damage more than ``margin`` below the baseline visit's, the visit's notes empty."""
+
+    margin: Annotated[int, Meta(ge=0, le=56)] = 0
+
+
+class DoseStepCheck(EditCheckBase, frozen=True, tag="dose_step"):
+    """A dose more than ``max_steps`` rungs of the ladder above the previous dose (a step up to
+    the start or restart regimen is a new cycle, allowed unless ``allow_cycle_start`` is
+    false); a regimen off the ladder gets ``off_ladder_message``. The data-level proxy for "a
+    dose above the last recommendation" (the recommendation itself needs the engine)."""
+
+    max_steps: Annotated[int, Meta(ge=0, le=10)] = 1
+    allow_cycle_start: bool = True
+    off_ladder_message: Text = (
+        "the dose from {date} is regimen {value}, which is not a step of this protocol's dose "
+        "ladder: its dose cannot be checked against the maximum of {maximum} mg"
+    )
+
+
+#: One edit check declaration (tagged by ``kind``).
+EditCheck = (
+    RangeCheck
+    | RequiredIfCheck
+    | CompareCheck
+    | SledaiItemNeedsLabCheck
+    | VisitWindowCheck
+    | ClasiDamageBelowBaselineCheck
+    | DoseStepCheck
+)
+
+
 class ProtocolFile(_Model, frozen=True):
     """A protocol definition file, version 1 of the format."""
 
@@ -331,6 +451,7 @@ class ProtocolFile(_Model, frozen=True):
     eligibility: Eligibility
     rules: dict[RuleId, RuleSetting]
     description: str = ""
+    edit_checks: list[EditCheck] = field(default_factory=list)
 
 
 def model_json_schema() -> dict[str, object]:

@@ -80,6 +80,14 @@ _CHOICES: Final[dict[tuple[str, str], tuple[str, ...]]] = {
     ("clasi_assessments", "entry"): ("items", "scores"),
     ("clasi_assessments", "activity_severity"): ("mild", "moderate", "severe"),
     ("sledai_assessments", "entry"): ("items", "score"),
+    ("queries", "status"): vocab.QUERY_STATUSES,
+    ("queries", "origin"): vocab.QUERY_ORIGINS,
+    ("queries", "severity"): vocab.QUERY_SEVERITIES,
+    ("query_messages", "action"): vocab.QUERY_ACTIONS,
+    ("query_messages", "status_after"): vocab.QUERY_STATUSES,
+    ("query_messages", "author_role"): (*vocab.ROLES, "system"),
+    ("lock_events", "action"): vocab.LOCK_ACTIONS,
+    ("lock_events", "state_after"): vocab.LOCK_STATES,
 }
 
 #: Vocabularies read from the protocol definitions when first needed, not at import: the
@@ -114,6 +122,14 @@ _DERIVED: Final[dict[str, frozenset[str]]] = {
     ),
     "sledai_assessments": frozenset({"entry", "score", *SLEDAI_ITEM_COLUMNS}),
     "users": frozenset({"password_hash"}),
+    "queries": frozenset({"patient_id", "table_name", "record_id", "field", "origin",
+                          "check_id", "opened_by", "opened_at"}),
+    "query_messages": frozenset({"query_id", "action", "status_after", "author", "author_role",
+                                 "posted_at", "text", "correction"}),
+    "sdv_marks": frozenset({"patient_id", "table_name", "record_id", "field", "verified_by",
+                            "verified_at", "record_version"}),
+    "lock_events": frozenset({"action", "state_after", "reason", "signed_by", "signed_name",
+                              "signed_at"}),
 }
 
 

@@ -452,6 +452,10 @@ def record_class(table: str) -> type[StoredRecord]:
     >>> record_class("visits").__name__
     'VisitRecord'
     """
+    if "queries" not in _BY_TABLE:
+        from cletrial.store.records_monitoring import MONITORING_RECORDS
+
+        _BY_TABLE.update({cls.table: cls for cls in MONITORING_RECORDS})
     try:
         return _BY_TABLE[table]
     except KeyError:

@@ -352,5 +352,6 @@ class EnrolmentOverride(Versioned, Base):
 # The form and audit tables register themselves on Base.metadata.
 from cletrial.store import tables_audit as _tables_audit  # noqa: E402
 from cletrial.store import tables_forms as _tables_forms  # noqa: E402
+from cletrial.store import tables_monitoring as _tables_monitoring  # noqa: E402
 
-del _tables_audit, _tables_forms
+del _tables_audit, _tables_forms, _tables_monitoring

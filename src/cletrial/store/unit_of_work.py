@@ -64,6 +64,7 @@ from cletrial.store.fields import (
     validate_field,
     validate_record,
 )
+from cletrial.store.monitoring_rules import MonitoringRules
 from cletrial.store.repositories.access import RepositoryAccess
 from cletrial.store.types import utc_now
 
@@ -121,6 +122,7 @@ class UnitOfWork(RepositoryAccess):
         self._known: set[tuple[str, int]] = set()
         self._visit_status: dict[int, str] = {}
         self.capture_rules = CaptureRules(self)
+        self.monitoring_rules = MonitoringRules(self)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -208,6 +210,7 @@ class UnitOfWork(RepositoryAccess):
         self._pending = []
         self._created.clear()
         self._visit_status.clear()
+        self.monitoring_rules.forget()
 
     def rollback(self) -> None:
         """Discard every change since the last commit."""
@@ -220,6 +223,7 @@ class UnitOfWork(RepositoryAccess):
         self._created.clear()
         self._visit_status.clear()
         self._known.clear()
+        self.monitoring_rules.forget()
 
     def _fail(self) -> None:
         if self._conn is not None:
@@ -288,6 +292,7 @@ class UnitOfWork(RepositoryAccess):
         """
         self._require_writable()
         row = validate_record(table, values)
+        self.monitoring_rules.check_lock(table)
         self._check_visit_lock(table, row)
         self.capture_rules.check(table, row, None)
         self.capture_rules.forget(table)
@@ -323,10 +328,12 @@ class UnitOfWork(RepositoryAccess):
         """
         self._require_writable()
         parent = validate_record(table, values)
+        self.monitoring_rules.check_lock(table)
         self._check_visit_lock(table, parent)
         self.capture_rules.check(table, parent, None)
         rows = [(t, validate_record(t, {**v, link: 0})) for t, v in children]
         for child_table, child in rows:
+            self.monitoring_rules.check_lock(child_table)
             self.capture_rules.check(child_table, child, None)
         try:
             ids = execute_insert_family(
@@ -348,6 +355,8 @@ class UnitOfWork(RepositoryAccess):
         """Note a new record and queue its audit row; return its stored values."""
         self._created.add((table, new_id))
         self._known.add((table, new_id))
+        if table == "lock_events":
+            self.monitoring_rules.forget()
         if table == "visits":
             self._visit_status[new_id] = row["status"]
         self._pending.append(
@@ -399,12 +408,15 @@ class UnitOfWork(RepositoryAccess):
         }
         if not diff:
             return current
+        self.monitoring_rules.check_lock(table)
         if not system or table != "visits":
             self._check_visit_lock(table, current)
         self.capture_rules.check(table, {**current, **validated}, frozenset(diff))
         self.capture_rules.forget(table)
         why = self._reason_for(table, record_id, reason)
-        return self._write_update(table, current, diff, why)
+        written = self._write_update(table, current, diff, why)
+        self.monitoring_rules.clear_verification(table, record_id, diff, why)
+        return written
 
     def _write_update(
         self, table: str, current: dict[str, Any], diff: dict[str, tuple[Any, Any]],
@@ -444,6 +456,7 @@ class UnitOfWork(RepositoryAccess):
         self._require_writable()
         current = self.get(table, record_id, lock=True)
         self._check_version(table, record_id, expected_version, current)
+        self.monitoring_rules.check_lock(table)
         self._check_visit_lock(table, current)
         self.capture_rules.forget(table)
         why = self._reason_for(table, record_id, reason)
@@ -459,6 +472,7 @@ class UnitOfWork(RepositoryAccess):
         )  # fmt: skip
         self._known.discard((table, record_id))
         self._created.discard((table, record_id))
+        self.monitoring_rules.clear_verification(table, record_id, None, why)
 
     # -- rules -------------------------------------------------------------------------------
 

@@ -34,10 +34,16 @@ __all__ = [
     "LAB_CTCAE_TERMS",
     "LAB_TESTS",
     "LAB_UNITS",
+    "LOCK_ACTIONS",
+    "LOCK_STATES",
     "NERVE_CONDUCTION_RESULTS",
     "OFF",
     "PREGNANCY_METHODS",
     "PREGNANCY_RESULTS",
+    "QUERY_ACTIONS",
+    "QUERY_ORIGINS",
+    "QUERY_SEVERITIES",
+    "QUERY_STATUSES",
     "REGIMENS",
     "ROLES",
     "SERIOUS_CRITERIA",
@@ -50,7 +56,21 @@ __all__ = [
 ]
 
 #: User roles.
-ROLES: Final = ("investigator", "coordinator", "monitor", "statistician", "administrator")
+ROLES: Final = ("investigator", "coordinator", "monitor", "data_manager", "statistician",
+                "administrator")
+
+#: Statuses of a query: raised, acknowledged by the site, answered by the site, closed.
+QUERY_STATUSES: Final = ("new", "open", "answered", "closed")
+#: Steps of a query's thread.
+QUERY_ACTIONS: Final = ("raise", "acknowledge", "answer", "close", "reopen", "comment")
+#: Who raised a query.
+QUERY_ORIGINS: Final = ("manual", "edit_check")
+#: Severity of a query raised by an edit check.
+QUERY_SEVERITIES: Final = ("error", "warning")
+#: States of the database (the last lock event's ``state_after``).
+LOCK_STATES: Final = ("open", "frozen", "locked")
+#: Lock events.
+LOCK_ACTIONS: Final = ("freeze", "unfreeze", "lock", "unlock")
 
 SEXES: Final = ("F", "M")
 

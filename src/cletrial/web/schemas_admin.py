@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["SiteCreate", "SitePublic", "UserCreate", "UserSitesUpdate", "UserUpdate"]
 
-RoleName = Literal["investigator", "coordinator", "monitor", "statistician", "administrator"]
+RoleName = Literal[
+    "investigator", "coordinator", "monitor", "data_manager", "statistician", "administrator"
+]
 
 
 class _Request(BaseModel):

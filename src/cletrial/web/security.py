@@ -22,7 +22,7 @@ The registry of sessions lives in one application instance (``app.state``), neve
 global; ``cletrial serve`` runs one worker process.
 
 >>> sorted(p.value for p in ROLE_PERMISSIONS[Role.MONITOR])
-['view', 'view_audit']
+['query', 'verify', 'view', 'view_audit']
 >>> registry = SessionRegistry(idle_timeout_s=60, absolute_timeout_s=3600, clock=lambda: 0.0)
 >>> token, session = registry.create(user_id=7)
 >>> len(token) >= 43 and registry.get(token) is session
@@ -72,6 +72,7 @@ class Role(StrEnum):
     INVESTIGATOR = "investigator"
     COORDINATOR = "coordinator"
     MONITOR = "monitor"
+    DATA_MANAGER = "data_manager"
     STATISTICIAN = "statistician"
     ADMINISTRATOR = "administrator"
 
@@ -88,9 +89,15 @@ class Permission(StrEnum):
     REPORT = "report"  # see the study report
     EXPORT = "export"  # download data exports
     ADMIN = "admin"  # manage users and sites
+    QUERY = "query"  # raise, close and reopen queries
+    ANSWER = "answer"  # acknowledge and answer queries (and correct the value)
+    VERIFY = "verify"  # mark forms and fields verified against the source (SDV)
+    LOCK = "lock"  # freeze, lock, unfreeze and unlock the database (e-signed)
+    CHECKS = "checks"  # run the protocol's edit checks over the study
 
 
-#: Role -> permissions. Monitors are read-only; statisticians are read-only with exports.
+#: Role -> permissions. Monitors read, query and verify; data managers query, run the edit
+#: checks and lock, but enter no clinical data; statisticians are read-only with exports.
 ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
     Role.INVESTIGATOR: frozenset(
         {
@@ -101,12 +108,20 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             Permission.SIGN,
             Permission.UNLOCK,
             Permission.REPORT,
+            Permission.ANSWER,
         }
     ),
     Role.COORDINATOR: frozenset(
-        {Permission.VIEW, Permission.VIEW_AUDIT, Permission.SCREEN, Permission.EDIT}
+        {Permission.VIEW, Permission.VIEW_AUDIT, Permission.SCREEN, Permission.EDIT,
+         Permission.ANSWER}
     ),
-    Role.MONITOR: frozenset({Permission.VIEW, Permission.VIEW_AUDIT}),
+    Role.MONITOR: frozenset(
+        {Permission.VIEW, Permission.VIEW_AUDIT, Permission.QUERY, Permission.VERIFY}
+    ),
+    Role.DATA_MANAGER: frozenset(
+        {Permission.VIEW, Permission.VIEW_AUDIT, Permission.QUERY, Permission.CHECKS,
+         Permission.LOCK, Permission.EXPORT}
+    ),
     Role.STATISTICIAN: frozenset(
         {Permission.VIEW, Permission.VIEW_AUDIT, Permission.REPORT, Permission.EXPORT}
     ),
@@ -129,10 +144,11 @@ def compute_permissions(roles: tuple[str, ...] | list[str] | frozenset[str]) -> 
     Parameters
     ----------
     roles : sequence of str
-        Role names, each one of investigator, coordinator, monitor, statistician, administrator.
+        Role names, each one of investigator, coordinator, monitor, data_manager, statistician,
+        administrator.
 
     >>> sorted(compute_permissions(["monitor", "statistician"]))
-    ['export', 'report', 'view', 'view_audit']
+    ['export', 'query', 'report', 'verify', 'view', 'view_audit']
     >>> compute_permissions(["janitor"])
     frozenset()
     """

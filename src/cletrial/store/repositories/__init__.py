@@ -24,6 +24,8 @@ from cletrial.store.repositories.patients import (
     PatientRepository,
     ScreeningRepository,
 )
+from cletrial.store.repositories.queries import QueryMessageRepository, QueryRepository
+from cletrial.store.repositories.verification import LockRepository, SdvRepository
 from cletrial.store.repositories.visits import ClasiRepository, SledaiRepository, VisitRepository
 
 __all__ = [
@@ -35,14 +37,18 @@ __all__ = [
     "IdentityRepository",
     "ImmunologyRepository",
     "LabRepository",
+    "LockRepository",
     "MedicationRepository",
     "NerveConductionRepository",
     "OverrideRepository",
     "PatientEventRepository",
     "PatientRepository",
     "PregnancyTestRepository",
+    "QueryMessageRepository",
+    "QueryRepository",
     "Repository",
     "ScreeningRepository",
+    "SdvRepository",
     "SiteRepository",
     "SledaiRepository",
     "StudyRepository",

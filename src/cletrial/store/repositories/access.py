@@ -119,3 +119,18 @@ class RepositoryAccess:
     def medications(self) -> r.MedicationRepository:
         """Concomitant medication with dates."""
         return r.MedicationRepository(self._uow_self)
+
+    @cached_property
+    def queries(self) -> r.QueryRepository:
+        """Queries (discrepancy notes) and their threads."""
+        return r.QueryRepository(self._uow_self)
+
+    @cached_property
+    def sdv(self) -> r.SdvRepository:
+        """Source data verification marks and progress."""
+        return r.SdvRepository(self._uow_self)
+
+    @cached_property
+    def locks(self) -> r.LockRepository:
+        """The freeze and lock of the database."""
+        return r.LockRepository(self._uow_self)

@@ -1,0 +1,160 @@
+"""Edit checks: rules declared in the protocol definition file that find suspicious or
+inconsistent data in one patient's records, so that a monitor can open a query.
+
+The rules are data (``edit_checks`` in the protocol YAML, validated on load, see
+docs/edit-checks.md); this module compiles them once per protocol and runs them on plain dicts:
+one patient's records keyed by store table name, each row a dict of the table's columns as
+stored (dates are ``datetime.date``; every row has ``id``). It is part of the pure core: it
+never imports :mod:`cletrial.store` or :mod:`cletrial.web`, prints nothing and writes nothing.
+
+::
+
+    compile_edit_checks(protocol)         -> CompiledChecks   (cached per protocol)
+    CompiledChecks.run(forms)             -> [CheckFinding]   (check order, then row order)
+    CompiledChecks.evaluations(forms)     -> int              (check x record evaluations)
+
+Kinds: ``range``, ``required_if``, ``compare`` (one row at a time), ``sledai_item_needs_lab``,
+``visit_window``, ``clasi_damage_below_baseline`` and ``dose_step`` (across a patient's forms).
+A missing value never fires a check, except ``required_if``, whose job it is to report it.
+
+>>> import datetime as dt
+>>> from cletrial.protocol import load_protocol
+>>> checks = compile_edit_checks(load_protocol())
+>>> forms = {"adverse_events": [{
+...     "id": 41, "term": "Rash maculo-papular", "start_date": dt.date(2024, 1, 10),
+...     "end_date": dt.date(2024, 1, 3), "grade": 2, "causality": "possible", "serious": False,
+...     "serious_criterion": None, "outcome": "recovered", "note": None, "visit_id": None}]}
+>>> for finding in checks.run(forms):
+...     print(finding.check_id, finding.table, finding.record_id, finding.field)
+...     print(finding.message)
+AE-END-BEFORE-START adverse_events 41 end_date
+adverse event Rash maculo-papular: the end date 2024-01-03 is before the start date 2024-01-10
+>>> checks.evaluations(forms)     # the four checks on adverse_events, one record each
+4
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from cletrial.protocol.definition import ProtocolDefinition
+from cletrial.protocol.definition_model import EditCheck
+from cletrial.protocol.edit_checks_kinds import Emit, compile_check
+from cletrial.protocol.edit_checks_runtime import CheckFinding, PatientForms
+
+__all__ = ["CheckFinding", "CompiledChecks", "compile_edit_checks"]
+
+#: Forms of one patient: store table -> rows (a missing table has no rows).
+Forms = Mapping[str, Sequence[Mapping[str, Any]]]
+
+
+class CompiledChecks:
+    """The edit checks of one protocol, compiled once; fast to run many times.
+
+    Parameters
+    ----------
+    protocol : ProtocolDefinition
+        A loaded protocol; its validated ``edit_checks`` declarations are compiled (operators,
+        conditions, ladder indices and the visit plan resolved once).
+
+    Attributes
+    ----------
+    checks : tuple of EditCheck
+        The declarations, in file order (the order of the findings).
+    protocol_id, protocol_version : str
+        Provenance of the declarations.
+
+    >>> from cletrial.protocol import load_protocol
+    >>> compiled = CompiledChecks(load_protocol("thalidomide-cle-example"))
+    >>> compiled.run({}), compiled.evaluations({})
+    ([], 0)
+    """
+
+    __slots__ = ("_emitters", "_forms", "_off", "checks", "protocol_id", "protocol_version")
+
+    def __init__(self, protocol: ProtocolDefinition) -> None:
+        self.checks: tuple[EditCheck, ...] = protocol.edit_checks
+        self.protocol_id = protocol.id
+        self.protocol_version = protocol.version
+        self._emitters: tuple[Emit, ...] = tuple(compile_check(c, protocol) for c in self.checks)
+        self._forms: tuple[str, ...] = tuple(c.form for c in self.checks)
+        self._off: str = protocol.regimens[protocol.off].id
+
+    def run(self, forms: Forms) -> list[CheckFinding]:
+        """Run every check on one patient's forms.
+
+        Parameters
+        ----------
+        forms : mapping of str to sequence of mapping
+            Store table name -> that patient's rows, each a dict of the table's columns as
+            stored (``patients`` holds one row). A missing table means no records.
+
+        Returns
+        -------
+        list of CheckFinding
+            In check order, then row order; empty when nothing is suspicious. Never raises on
+            rows with missing (``None``) values or missing tables.
+
+        >>> import datetime as dt
+        >>> from cletrial.protocol import load_protocol
+        >>> compiled = compile_edit_checks(load_protocol())
+        >>> tests = [{"id": 3, "test_date": dt.date(2024, 1, 2), "result": "negative",
+        ...           "method": None}]
+        >>> [(f.check_id, f.field) for f in compiled.run({"pregnancy_tests": tests})]
+        [('PREG-METHOD-REQUIRED', 'method')]
+        >>> compiled.run({"pregnancy_tests": [{**tests[0], "method": "serum"}]})
+        []
+        """
+        patient = PatientForms(forms, self._off)
+        findings: list[CheckFinding] = []
+        for emit in self._emitters:
+            emit(patient, findings)
+        return findings
+
+    def evaluations(self, forms: Forms) -> int:
+        """How many (check, record) evaluations :meth:`run` does for these forms: for each check,
+        the number of rows of its form (the unit of the "form checks per second" figure).
+
+        >>> from cletrial.protocol import load_protocol
+        >>> compiled = compile_edit_checks(load_protocol())
+        >>> compiled.evaluations({"labs": [{"id": 1}, {"id": 2}], "doses": [{"id": 3}]})
+        7
+        """
+        return sum(len(forms.get(form) or ()) for form in self._forms)
+
+    def __repr__(self) -> str:
+        return (
+            f"CompiledChecks({self.protocol_id} {self.protocol_version}: {len(self.checks)} checks)"
+        )
+
+
+#: id(protocol) -> its compiled checks; an entry is dropped when its protocol is collected.
+_COMPILED: Final[dict[int, CompiledChecks]] = {}
+
+
+def compile_edit_checks(protocol: ProtocolDefinition) -> CompiledChecks:
+    """Return the compiled edit checks of ``protocol`` (compiled on first use, then cached for
+    as long as the protocol object lives).
+
+    Parameters
+    ----------
+    protocol : ProtocolDefinition
+        From :func:`~cletrial.protocol.load_protocol` or
+        :func:`~cletrial.protocol.parse_protocol`.
+
+    >>> from cletrial.protocol import load_protocol
+    >>> protocol = load_protocol()
+    >>> compile_edit_checks(protocol) is compile_edit_checks(protocol)
+    True
+    >>> len(compile_edit_checks(protocol).checks)
+    14
+    """
+    key = id(protocol)
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        compiled = CompiledChecks(protocol)
+        _COMPILED[key] = compiled
+        weakref.finalize(protocol, _COMPILED.pop, key, None)
+    return compiled
