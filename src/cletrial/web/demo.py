@@ -195,6 +195,24 @@ def demo_history_keys(
     return keys
 
 
+def _visit_kind(day: dt.date, first_dose: dt.date | None) -> str:
+    """``scheduled`` for a visit within the window of a planned visit of the protocol's
+    schedule, else ``unscheduled`` (as a site records an extra visit, e.g. at week 2).
+
+    >>> _visit_kind(dt.date(2024, 1, 29), dt.date(2024, 1, 1)), \
+    ...     _visit_kind(dt.date(2024, 1, 15), dt.date(2024, 1, 1))
+    ['scheduled', 'unscheduled']
+    """
+    from cletrial.protocol import load_protocol
+
+    if first_dose is None:
+        return "unscheduled"
+    day_number = (day - first_dose).days
+    plan = load_protocol().visit_plan[1:]
+    near = any(abs(day_number - planned) <= window for _week, planned, window in plan)
+    return "scheduled" if near else "unscheduled"
+
+
 def _store_patient(
     uow: UnitOfWork, study_id: int, site_id: int, history: dict[str, Any],
     screening: tuple[dict[str, Any], str], today: dt.date,
@@ -212,8 +230,10 @@ def _store_patient(
     uow.screenings.save(patient.id, record=record, verdict=verdict,
                         screening_date=dt.date.fromisoformat(record["screening_date"]))  # fmt: skip
     visits: dict[dt.date, int] = {}
+    first_day = dt.date.fromisoformat(first) if first else None
     entries = [("baseline", history["baseline"])] + [
-        ("scheduled", a) for a in history.get("assessments", [])
+        (_visit_kind(dt.date.fromisoformat(a["date"]), first_day), a)
+        for a in history.get("assessments", [])
     ]
     for kind, entry in entries:
         day = dt.date.fromisoformat(entry["date"])

@@ -1,0 +1,208 @@
+"""Run the protocol's edit checks over stored patients and keep their queries in step.
+
+:func:`run_edit_checks` reads the patients' records in batches (one query per table per 500
+patients), runs the checks of the study's protocol (:func:`cletrial.protocol.compile_edit_checks`,
+pure) and reconciles the findings with the queries the checks raised before:
+
+- a finding with no query of its own (same check, record and field) raises one (``origin``
+  ``edit_check``, the check's severity, its message as the question);
+- an active query whose finding is gone (the data were corrected) is closed by the check;
+- a query a monitor or data manager closed stays closed (the value was confirmed), while one the
+  check closed itself is raised anew if the finding comes back.
+
+The unit of work's user is recorded in the audit trail; the messages say ``system``.
+
+>>> import datetime as dt
+>>> from cletrial.store import UnitOfWork, create_engine_for, upgrade
+>>> engine = create_engine_for("sqlite://"); upgrade(engine)
+>>> with UnitOfWork(engine, user="coord") as uow:
+...     study = uow.studies.create(code="S", title="T", protocol_id="lenalidomide-cle-2012",
+...                                protocol_version="1")
+...     site = uow.sites.create(study_id=study.id, code="A", name="Site A")
+...     p = uow.patients.create(study_id=study.id, site_id=site.id, study_code="P01", sex="M")
+...     _ = uow.screenings.save(p.id, screening_date=dt.date(2024, 1, 10), record={},
+...                             verdict="eligible")
+...     lab = uow.labs.add(patient_id=p.id, sample_date=dt.date(2024, 1, 20),
+...                        test="platelets", value=800, unit="10^9/L")
+>>> with UnitOfWork(engine, user="dm") as uow:
+...     run = run_edit_checks(uow)
+>>> run.opened, [q.check_id for q in run.raised]
+(1, ['LAB-PLATELETS-QUERY'])
+>>> with UnitOfWork(engine, user="coord") as uow:
+...     _ = uow.labs.update(lab.id, expected_version=1, value=300, reason="typing error")
+...     run = run_edit_checks(uow, patient_ids=[p.id])
+>>> run.opened, run.closed
+(0, 1)
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+from sqlalchemy import select
+
+from cletrial.protocol import CheckFinding, compile_edit_checks, load_protocol
+from cletrial.protocol.edit_check_forms import FORM_COLUMNS
+from cletrial.store.fields import table_of
+from cletrial.store.records_monitoring import QueryRecord
+
+if TYPE_CHECKING:
+    from cletrial.store.unit_of_work import UnitOfWork
+
+__all__ = ["CHUNK", "CheckRun", "load_patient_forms", "run_edit_checks"]
+
+#: Patients read per batch.
+CHUNK: Final = 500
+_BY_VISIT: Final = frozenset({"clasi_assessments", "sledai_assessments"})
+
+Forms = dict[str, list[dict[str, Any]]]
+Key = tuple[str, str, int, str | None]
+
+
+@dataclass
+class CheckRun:
+    """What a run did: patients and forms checked, evaluations (check x record), findings,
+    queries raised and closed, and the seconds spent reading, checking and writing."""
+
+    patients: int = 0
+    forms: int = 0
+    evaluations: int = 0
+    findings: int = 0
+    opened: int = 0
+    closed: int = 0
+    raised: list[QueryRecord] = field(default_factory=list)
+    read_s: float = 0.0
+    check_s: float = 0.0
+    write_s: float = 0.0
+
+
+def load_patient_forms(uow: UnitOfWork, patient_ids: Sequence[int]) -> dict[int, Forms]:
+    """The records of these patients, by patient id, then by table (rows as dicts)."""
+    found: dict[int, Forms] = {pid: defaultdict(list) for pid in patient_ids}
+    conn = uow.connection
+    visits = table_of("visits")
+    for table in FORM_COLUMNS:
+        t = table_of(table)
+        if table in _BY_VISIT:
+            owner = visits.c.patient_id
+            query = select(t, owner.label("patient_id")).join(visits, visits.c.id == t.c.visit_id)
+        elif table == "patients":
+            owner = t.c.id
+            query = select(t)
+        else:
+            owner = t.c.patient_id
+            query = select(t)
+        result = conn.execute(query.where(owner.in_(list(patient_ids))))
+        keys = list(result.keys())
+        at = keys.index("id") if table == "patients" else keys.index("patient_id")
+        for row in result:
+            found[row[at]][table].append(dict(zip(keys, row, strict=True)))
+    return found
+
+
+def _key(check_id: str | None, table: str | None, record_id: int | None, column: str | None) -> Key:
+    return (check_id or "", table or "", record_id or 0, column)
+
+
+def run_edit_checks(
+    uow: UnitOfWork,
+    *,
+    patient_ids: Iterable[int] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> CheckRun:
+    """Run the edit checks of each patient's study protocol and raise or close their queries.
+
+    Parameters
+    ----------
+    uow : UnitOfWork
+        A writing unit of work (its user is recorded in the audit trail).
+    patient_ids : iterable of int, optional
+        The patients to check (default: every patient of the database).
+    progress : callable, optional
+        Called with the number of patients done after each batch (for a progress bar).
+    """
+    run = CheckRun()
+    protocols = _protocols_by_study(uow)
+    patients = table_of("patients")
+    query = select(patients.c.id, patients.c.study_id).order_by(patients.c.id)
+    rows = uow.connection.execute(query).all()
+    wanted = None if patient_ids is None else set(patient_ids)
+    study_of = {int(r[0]): int(r[1]) for r in rows if wanted is None or r[0] in wanted}
+    ids = list(study_of)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        t0 = time.perf_counter()
+        forms = load_patient_forms(uow, chunk)
+        existing = _existing(uow, chunk)
+        t1 = time.perf_counter()
+        findings: dict[int, list[CheckFinding]] = {}
+        for pid in chunk:
+            checks = protocols[study_of[pid]]
+            patient_forms = forms[pid]
+            findings[pid] = checks.run(patient_forms)
+            run.evaluations += checks.evaluations(patient_forms)
+            run.forms += sum(map(len, patient_forms.values()))
+        t2 = time.perf_counter()
+        for pid in chunk:
+            _reconcile(uow, pid, findings[pid], existing.get(pid, {}), run)
+        run.check_s += t2 - t1
+        run.read_s += t1 - t0
+        run.write_s += time.perf_counter() - t2
+        run.patients += len(chunk)
+        if progress is not None:
+            progress(run.patients)
+    return run
+
+
+def _protocols_by_study(uow: UnitOfWork) -> dict[int, Any]:
+    return {s.id: compile_edit_checks(load_protocol(s.protocol_id)) for s in uow.studies.list()}
+
+
+def _existing(uow: UnitOfWork, patient_ids: Sequence[int]) -> dict[int, dict[Key, QueryRecord]]:
+    """The edit-check queries of these patients by key (the newest query of each key)."""
+    found: dict[int, dict[Key, QueryRecord]] = defaultdict(dict)
+    for query in uow.queries.active_checks(patient_ids):
+        key = _key(query.check_id, query.table_name, query.record_id, query.field)
+        found[query.patient_id][key] = query  # ids grow: the newest wins
+    return found
+
+
+def _reconcile(
+    uow: UnitOfWork, patient_id: int, findings: list[CheckFinding],
+    existing: dict[Key, QueryRecord], run: CheckRun,
+) -> None:  # fmt: skip
+    run.findings += len(findings)
+    current: set[Key] = set()
+    for finding in findings:
+        key = _key(finding.check_id, finding.table, finding.record_id, finding.field)
+        current.add(key)
+        query = existing.get(key)
+        if query is not None and (query.is_active or not _closed_by_check(uow, query)):
+            continue
+        raised = uow.queries.raise_query(
+            patient_id=patient_id, subject=finding.message, role="system",
+            table_name=finding.table, record_id=finding.record_id, field=finding.field,
+            origin="edit_check", check_id=finding.check_id, severity=finding.severity,
+        )  # fmt: skip
+        run.opened += 1
+        run.raised.append(raised)
+    for key, query in existing.items():
+        if key not in current and query.is_active:
+            uow.queries.act(
+                query.id,
+                "close",
+                role="system",
+                expected_version=query.version,
+                text=f"closed by edit check {query.check_id}: the data now pass it",
+            )
+            run.closed += 1
+
+
+def _closed_by_check(uow: UnitOfWork, query: QueryRecord) -> bool:
+    """Whether the check itself closed the query (not a monitor confirming the value)."""
+    messages = uow.queries.messages(query.id)
+    return bool(messages) and messages[-1].author_role == "system"
