@@ -20,7 +20,7 @@ from pg_server import PostgresServer
 
 PASSWORD = "correct horse battery"
 PG_WEB_TEMPLATE = "cletrial_web_template"
-ROLES = ("investigator", "coordinator", "monitor", "statistician", "administrator")
+ROLES = ("investigator", "coordinator", "monitor", "data_manager", "statistician", "administrator")
 
 
 @dataclass

@@ -390,7 +390,8 @@ def test_report_and_exports_by_role(
         200 if role in ("investigator", "statistician", "administrator") else 403
     )
     exports = client.get("/api/exports/histories.jsonl", headers=headers[role])
-    assert exports.status_code == (200 if role in ("statistician", "administrator") else 403)
+    exporters = ("statistician", "administrator", "data_manager")
+    assert exports.status_code == (200 if role in exporters else 403)
     if exports.status_code == 200:
         assert exports.text.count("\n") == 1 and '"A-001"' in exports.text
         csv = client.get("/api/exports/endpoints.csv", headers=headers[role])

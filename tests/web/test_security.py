@@ -110,15 +110,19 @@ def test_login_throttle_locks_then_releases() -> None:
 
 def test_roles_match_the_issue() -> None:
     monitor = compute_permissions(["monitor"])
-    assert monitor == {"view", "view_audit"}  # read-only
+    assert monitor == {"view", "view_audit", "query", "verify"}  # reads, queries, verifies
+    data_manager = compute_permissions(["data_manager"])
+    assert {"query", "checks", "lock"} <= data_manager
+    assert not data_manager & {"edit", "screen", "sign", "answer", "verify"}  # no clinical entry
     statistician = compute_permissions(["statistician"])
     assert "export" in statistician and "edit" not in statistician and "screen" not in statistician
     assert "sign" in compute_permissions(["investigator"])
     assert "sign" not in compute_permissions(["coordinator"])
     assert "admin" in compute_permissions(["administrator"])
     assert set(ROLE_PERMISSIONS) == set(Role)
-    for role in (Role.MONITOR, Role.STATISTICIAN):
+    for role in (Role.MONITOR, Role.STATISTICIAN, Role.DATA_MANAGER):
         assert Permission.EDIT not in ROLE_PERMISSIONS[role]
+    assert "answer" in compute_permissions(["coordinator"]) and "answer" not in monitor
 
 
 def test_web_user_refuses_other_sites_and_logs_without_identifiers(

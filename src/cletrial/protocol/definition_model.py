@@ -10,7 +10,7 @@ constant of its own. The bundled files are under ``cletrial/protocols/``; the lo
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import msgspec
 from msgspec import Meta, Struct, field
@@ -23,6 +23,7 @@ __all__ = [
     "EVENT_TYPES",
     "LAB_TESTS",
     "RULE_SOURCES",
+    "SDV_FORMS",
     "AdverseEventStop",
     "BeforeFirstDose",
     "BloodCounts",
@@ -43,6 +44,7 @@ __all__ = [
     "RuleSetting",
     "Safety",
     "SledaiItemNeedsLabCheck",
+    "SourceDataVerification",
     "VisitWindowCheck",
 ]
 
@@ -432,6 +434,26 @@ EditCheck = (
 )
 
 
+#: Forms a monitor verifies against the source documents (store tables).
+SdvForm = Literal[
+    "screenings", "visits", "clasi_assessments", "sledai_assessments", "labs", "doses",
+    "adverse_events", "pregnancy_tests", "concomitant_medications", "dispositions",
+    "immunology_results", "nerve_conduction_studies",
+]
+
+
+class SourceDataVerification(_Model, frozen=True):
+    """The risk-based source data verification plan: every record of the ``full`` forms, and
+    the fraction ``sample`` of the records of the others (a reproducible sample)."""
+
+    full: list[SdvForm] = field(default_factory=lambda: list(get_args(SdvForm)))
+    sample: Annotated[float, Meta(ge=0, le=1)] = 0.0
+
+
+#: Every form of :data:`SdvForm`, in order.
+SDV_FORMS: tuple[str, ...] = get_args(SdvForm)
+
+
 class ProtocolFile(_Model, frozen=True):
     """A protocol definition file, version 1 of the format."""
 
@@ -452,6 +474,9 @@ class ProtocolFile(_Model, frozen=True):
     rules: dict[RuleId, RuleSetting]
     description: str = ""
     edit_checks: list[EditCheck] = field(default_factory=list)
+    source_data_verification: SourceDataVerification = field(
+        default_factory=SourceDataVerification
+    )
 
 
 def model_json_schema() -> dict[str, object]:

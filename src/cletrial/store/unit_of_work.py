@@ -72,9 +72,22 @@ __all__ = ["LOCKED_BY_VISIT", "UnitOfWork"]
 
 #: Tables whose records are locked while their visit is signed (through ``visit_id``).
 LOCKED_BY_VISIT: Final = frozenset(
-    {"clasi_assessments", "sledai_assessments", "labs", "protocol_deviations", "doses",
-     "adverse_events", "pregnancy_tests", "immunology_results", "nerve_conduction_studies"}
+    {
+        "clasi_assessments",
+        "sledai_assessments",
+        "labs",
+        "protocol_deviations",
+        "doses",
+        "adverse_events",
+        "pregnancy_tests",
+        "immunology_results",
+        "nerve_conduction_studies",
+    }
 )
+
+
+#: Tables whose changes never call for the edit checks (they are the checks' own output).
+_NOT_CHECKED: Final = frozenset({"queries", "query_messages", "sdv_marks", "lock_events"})
 
 
 class UnitOfWork(RepositoryAccess):
@@ -95,6 +108,10 @@ class UnitOfWork(RepositoryAccess):
     dry_run : bool
         Do everything, then roll back instead of committing (``changes`` tells what would have
         been written).
+    edit_checks : bool
+        Before each commit, run the protocol's edit checks for the patients whose records
+        changed, raising and closing their queries in the same transaction
+        (:func:`cletrial.store.edit_check_runner.run_edit_checks`); the web application does.
     """
 
     def __init__(
@@ -105,6 +122,7 @@ class UnitOfWork(RepositoryAccess):
         reason: str | None = None,
         read_only: bool = False,
         dry_run: bool = False,
+        edit_checks: bool = False,
     ) -> None:
         if not read_only and not (user and user.strip()):
             raise InputError("user", user, "a unit of work that writes needs the user's name")
@@ -123,6 +141,8 @@ class UnitOfWork(RepositoryAccess):
         self._visit_status: dict[int, str] = {}
         self.capture_rules = CaptureRules(self)
         self.monitoring_rules = MonitoringRules(self)
+        self.edit_checks = edit_checks
+        self._touched: set[int] = set()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -194,6 +214,8 @@ class UnitOfWork(RepositoryAccess):
         if self.dry_run:
             raise StoreError("a dry run never commits: leave the with block to roll back")
         conn = self.connection
+        if self.edit_checks and self._touched:
+            self._run_edit_checks()
         try:
             append_audit_entries(
                 conn, self._pending, occurred_at=utc_now(), txid=uuid.uuid4().hex, commit=True
@@ -212,6 +234,13 @@ class UnitOfWork(RepositoryAccess):
         self._visit_status.clear()
         self.monitoring_rules.forget()
 
+    def _run_edit_checks(self) -> None:
+        from cletrial.store.edit_check_runner import run_edit_checks
+
+        patients, self._touched = sorted(self._touched), set()
+        run_edit_checks(self, patient_ids=patients)
+        self._touched.clear()  # the queries it wrote are not changes to check
+
     def rollback(self) -> None:
         """Discard every change since the last commit."""
         if self._conn is not None:
@@ -223,6 +252,7 @@ class UnitOfWork(RepositoryAccess):
         self._created.clear()
         self._visit_status.clear()
         self._known.clear()
+        self._touched.clear()
         self.monitoring_rules.forget()
 
     def _fail(self) -> None:
@@ -355,6 +385,7 @@ class UnitOfWork(RepositoryAccess):
         """Note a new record and queue its audit row; return its stored values."""
         self._created.add((table, new_id))
         self._known.add((table, new_id))
+        self._note_patient(table, {**row, "id": new_id})
         if table == "lock_events":
             self.monitoring_rules.forget()
         if table == "visits":
@@ -435,6 +466,7 @@ class UnitOfWork(RepositoryAccess):
             raise self._integrity_error(exc, table, {**current, **values}) from None
         if result.rowcount != 1:
             raise ConflictError(table, current["id"], version, version + 1)
+        self._note_patient(table, current)
         for name, (old, new) in diff.items():
             self._pending.append(
                 AuditEntry(self.user, "UPDATE", table, current["id"], name,
@@ -472,7 +504,24 @@ class UnitOfWork(RepositoryAccess):
         )  # fmt: skip
         self._known.discard((table, record_id))
         self._created.discard((table, record_id))
+        self._note_patient(table, current)
         self.monitoring_rules.clear_verification(table, record_id, None, why)
+
+    def _note_patient(self, table: str, row: Mapping[str, Any]) -> None:
+        """Remember whose records changed, for the edit checks run before the commit."""
+        if not self.edit_checks or table in _NOT_CHECKED:
+            return
+        patient = row.get("patient_id")
+        if patient is None and row.get("visit_id") is not None:
+            patient = self._patient_of_visit(int(row["visit_id"]))
+        if patient is None and table == "patients":
+            patient = row.get("id")
+        if patient is not None:
+            self._touched.add(int(patient))
+
+    def _patient_of_visit(self, visit_id: int) -> int | None:
+        found = self.find("visits", id=visit_id)
+        return None if found is None else int(found["patient_id"])
 
     # -- rules -------------------------------------------------------------------------------
 

@@ -199,8 +199,7 @@ def _visit_kind(day: dt.date, first_dose: dt.date | None) -> str:
     """``scheduled`` for a visit within the window of a planned visit of the protocol's
     schedule, else ``unscheduled`` (as a site records an extra visit, e.g. at week 2).
 
-    >>> _visit_kind(dt.date(2024, 1, 29), dt.date(2024, 1, 1)), \
-    ...     _visit_kind(dt.date(2024, 1, 15), dt.date(2024, 1, 1))
+    >>> [_visit_kind(dt.date(2024, 1, d), dt.date(2024, 1, 1)) for d in (29, 15)]
     ['scheduled', 'unscheduled']
     """
     from cletrial.protocol import load_protocol

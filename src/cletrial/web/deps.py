@@ -185,7 +185,7 @@ def write_uow(request: Request, user: WebUser, reason: str | None = None) -> Ite
     """
     engine = get_engine(request)
     lock = request.app.state.write_lock if engine.dialect.name == "sqlite" else nullcontext()
-    with lock, UnitOfWork(engine, user=user.username, reason=reason) as uow:
+    with lock, UnitOfWork(engine, user=user.username, reason=reason, edit_checks=True) as uow:
         yield uow
 
 
