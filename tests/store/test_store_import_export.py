@@ -189,7 +189,9 @@ def test_json_round_trip_is_exact(imported: Engine, fresh_engine: Engine, tmp_pa
 def test_csv_round_trip_is_exact(imported: Engine, fresh_engine: Engine, tmp_path: Path) -> None:
     files = export_to(imported, tmp_path / "csv", fmt="csv")
     names = sorted(f.name for f in files)
-    assert names == sorted(f"{kind}.csv" for kind in KINDS)  # one file per kind, every kind
+    # one file per kind, every kind, and what the database's lock state was at the export
+    assert names == sorted([*(f"{kind}.csv" for kind in KINDS), "database.txt"])
+    assert (tmp_path / "csv" / "database.txt").read_text().startswith("database open; exported")
     assert {"screenings.csv", "dispositions.csv", "doses.csv", "visits.csv"} <= set(names)
     report = import_path(fresh_engine, tmp_path / "csv", user="dm")
     assert report.created == 18

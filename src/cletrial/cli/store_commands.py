@@ -292,10 +292,12 @@ def export(
         fail("--format csv needs --out DIRECTORY")
     if out is None:
         from cletrial.store.engine import read_connection
+        from cletrial.store.monitoring_rules import compute_lock_stamp
 
         with read_connection(engine) as conn:
             data = _guard(export_rows, conn, study=study, deidentify=deidentify)
-        write_json(data, sys.stdout)
+            stamp = compute_lock_stamp(conn)
+        write_json(data, sys.stdout, database=stamp)
         return
     files = _guard(export_to, engine, out, fmt=fmt.value, study=study, deidentify=deidentify)
     typer.echo(f"wrote {len(files)} file(s): {', '.join(str(f) for f in files)}", err=True)
@@ -325,6 +327,10 @@ def export_history(
         for code in codes:
             history = _guard(export_patient_history, uow, code, study_id=study_id)
             typer.echo(json.dumps(history, ensure_ascii=False))
+        from cletrial.store.import_export import describe_lock_stamp
+        from cletrial.store.monitoring_rules import compute_lock_stamp
+
+        typer.echo(describe_lock_stamp(compute_lock_stamp(uow.connection)), err=True)
 
 
 @user_app.command("add")

@@ -44,11 +44,13 @@ from cletrial.store.import_formats import (
     read_json,
 )
 from cletrial.store.importer import ImportChange, apply_rows
+from cletrial.store.monitoring_rules import compute_lock_stamp
 from cletrial.store.unit_of_work import UnitOfWork
 
 __all__ = [
     "ImportChange",
     "ImportReport",
+    "describe_lock_stamp",
     "export_rows",
     "export_to",
     "import_path",
@@ -176,9 +178,15 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
-def write_json(data: dict[str, list[dict[str, Any]]], out: io.TextIOBase | Any) -> None:
-    """Write exported rows as one JSON import document (kinds in dependency order)."""
+def write_json(
+    data: dict[str, list[dict[str, Any]]], out: io.TextIOBase | Any,
+    database: dict[str, str | None] | None = None,
+) -> None:  # fmt: skip
+    """Write exported rows as one JSON import document (kinds in dependency order); ``database``
+    is the database's lock state at the export (informative; an import ignores it)."""
     document: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION}
+    if database is not None:
+        document["database"] = database
     for kind in KINDS:
         document[kind] = [
             {k: _json_ready(v) for k, v in row.items() if v is not None} for row in data[kind]
@@ -255,10 +263,26 @@ def export_to(
     if isinstance(source, Engine):
         with read_connection(source) as conn:
             data = export_rows(conn, study=study, deidentify=deidentify)
+            stamp = compute_lock_stamp(conn)
     else:
         data = export_rows(source, study=study, deidentify=deidentify)
+        stamp = compute_lock_stamp(source)
     if fmt == "csv":
-        return write_csv_dir(data, out, deidentify=deidentify)
+        written = write_csv_dir(data, out, deidentify=deidentify)
+        info = out / "database.txt"
+        info.write_text(describe_lock_stamp(stamp) + "\n", encoding="utf-8")
+        return [*written, info]
     with out.open("w", encoding="utf-8") as handle:
-        write_json(data, handle)
+        write_json(data, handle, database=stamp)
     return [out]
+
+
+def describe_lock_stamp(stamp: dict[str, str | None]) -> str:
+    """One line saying the database's state at the export, e.g. ``database locked since ...``.
+
+    >>> describe_lock_stamp({"state": "locked", "since": "2026-12-01T10:00:00+00:00",
+    ...                      "exported_at": "2026-12-03T09:00:00+00:00"})
+    'database locked since 2026-12-01T10:00:00+00:00; exported at 2026-12-03T09:00:00+00:00'
+    """
+    since = f" since {stamp['since']}" if stamp.get("since") else ""
+    return f"database {stamp['state']}{since}; exported at {stamp['exported_at']}"

@@ -359,7 +359,7 @@ def read_json(text: str, file: str) -> Iterator[ImportRow]:
     if document.get("version", FORMAT_VERSION) != FORMAT_VERSION:
         raise ImportFileError(file, 1, "version", document.get("version"),
                               f"must be {FORMAT_VERSION}")  # fmt: skip
-    unknown = set(document) - set(KINDS) - {"format", "version", "study"}
+    unknown = set(document) - set(KINDS) - {"format", "version", "study", "database"}
     if unknown:
         raise ImportFileError(file, 1, sorted(unknown)[0], None,
                               f"unknown key; kinds are {', '.join(KINDS)}")  # fmt: skip

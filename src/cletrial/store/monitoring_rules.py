@@ -32,17 +32,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Final
 
-from sqlalchemy import select, text
+from sqlalchemy import Connection, select, text
 
 from cletrial.errors import LockedRecordError
 from cletrial.store.engine import is_sqlite
 from cletrial.store.fields import table_of
 from cletrial.store.tables_monitoring import WHOLE_FORM
+from cletrial.store.types import utc_now
 
 if TYPE_CHECKING:
     from cletrial.store.unit_of_work import UnitOfWork
 
-__all__ = ["FREEZE_EXEMPT", "LOCK_EXEMPT", "SDV_EXEMPT", "MonitoringRules"]
+__all__ = ["FREEZE_EXEMPT", "LOCK_EXEMPT", "SDV_EXEMPT", "MonitoringRules", "compute_lock_stamp"]
 
 #: Tables that stay writable when the database is locked (accounts and the lock itself).
 LOCK_EXEMPT: Final = frozenset({"users", "user_sites", "lock_events"})
@@ -50,6 +51,25 @@ LOCK_EXEMPT: Final = frozenset({"users", "user_sites", "lock_events"})
 FREEZE_EXEMPT: Final = LOCK_EXEMPT | {"queries", "query_messages", "sdv_marks"}
 #: Tables whose records are never verified against the source.
 SDV_EXEMPT: Final = FREEZE_EXEMPT | {"studies", "sites", "patient_identities"}
+
+
+def compute_lock_stamp(conn: Connection) -> dict[str, str | None]:
+    """What an export says of the database: its state, since when (the lock time when locked),
+    and when the export was made (ISO times, UTC).
+
+    >>> from cletrial.store import create_engine_for, upgrade
+    >>> engine = create_engine_for("sqlite://"); upgrade(engine)
+    >>> with engine.connect() as conn:
+    ...     stamp = compute_lock_stamp(conn)
+    >>> stamp["state"], stamp["since"]
+    ('open', None)
+    """
+    t = table_of("lock_events")
+    row = conn.execute(
+        select(t.c.state_after, t.c.signed_at).order_by(t.c.id.desc()).limit(1)
+    ).first()
+    state, since = ("open", None) if row is None else (row[0], row[1].isoformat())
+    return {"state": state, "since": since, "exported_at": utc_now().isoformat()}
 
 
 class MonitoringRules:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from functools import cache
 from typing import Any, Final
 
 from sqlalchemy import Engine
@@ -195,6 +196,14 @@ def demo_history_keys(
     return keys
 
 
+@cache
+def _visit_plan() -> tuple[tuple[int, int, int], ...]:
+    """(week, day, window) of the scheduled visits of the bundled protocol (read once)."""
+    from cletrial.protocol import load_protocol
+
+    return load_protocol().visit_plan[1:]
+
+
 def _visit_kind(day: dt.date, first_dose: dt.date | None) -> str:
     """``scheduled`` for a visit within the window of a planned visit of the protocol's
     schedule, else ``unscheduled`` (as a site records an extra visit, e.g. at week 2).
@@ -202,13 +211,10 @@ def _visit_kind(day: dt.date, first_dose: dt.date | None) -> str:
     >>> [_visit_kind(dt.date(2024, 1, d), dt.date(2024, 1, 1)) for d in (29, 15)]
     ['scheduled', 'unscheduled']
     """
-    from cletrial.protocol import load_protocol
-
     if first_dose is None:
         return "unscheduled"
     day_number = (day - first_dose).days
-    plan = load_protocol().visit_plan[1:]
-    near = any(abs(day_number - planned) <= window for _week, planned, window in plan)
+    near = any(abs(day_number - planned) <= window for _week, planned, window in _visit_plan())
     return "scheduled" if near else "unscheduled"
 
 

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from cletrial.errors import CletrialError
 from cletrial.store import export_patient_history
+from cletrial.store.monitoring_rules import compute_lock_stamp
 from cletrial.web.accounts import WebUser
 from cletrial.web.deps import SessionDep, require
 from cletrial.web.routes._common import errors
@@ -29,6 +30,16 @@ pages = APIRouter(include_in_schema=False)
 
 Reporter = Annotated[WebUser, Depends(require(Permission.REPORT))]
 Exporter = Annotated[WebUser, Depends(require(Permission.EXPORT))]
+
+
+def lock_headers(uow: Any) -> dict[str, str]:
+    """HTTP headers saying the database's state at the export: ``X-Database-State`` (open,
+    frozen, locked), ``X-Database-Since`` (the lock time) and ``X-Exported-At``."""
+    stamp = compute_lock_stamp(uow.connection)
+    headers = {"X-Database-State": str(stamp["state"]), "X-Exported-At": str(stamp["exported_at"])}
+    if stamp["since"]:
+        headers["X-Database-Since"] = str(stamp["since"])
+    return headers
 
 
 def _histories(request: Request, uow: SessionDep, user: WebUser) -> list[dict[str, Any]]:
@@ -90,7 +101,8 @@ def export_histories(request: Request, user: Exporter, uow: SessionDep) -> Respo
     return Response(
         "\n".join(lines) + ("\n" if lines else ""),
         media_type="application/x-ndjson",
-        headers={"Content-Disposition": 'attachment; filename="histories.jsonl"'},
+        headers={"Content-Disposition": 'attachment; filename="histories.jsonl"',
+                 **lock_headers(uow)},
     )
 
 
@@ -111,7 +123,8 @@ def export_endpoints(request: Request, user: Exporter, uow: SessionDep) -> Respo
     return Response(
         buffer.getvalue(),
         media_type="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="endpoints.csv"'},
+        headers={"Content-Disposition": 'attachment; filename="endpoints.csv"',
+                 **lock_headers(uow)},
     )
 
 
