@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 
 from cletrial.store import UnitOfWork, create_engine_for, upgrade
-from cletrial.store.import_export import export_to, import_path
 from cletrial.store.edit_check_runner import run_edit_checks
+from cletrial.store.import_export import export_to, import_path
 from cletrial.web.demo import build_demo_study
 
 

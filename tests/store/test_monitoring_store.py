@@ -97,7 +97,9 @@ def test_a_verified_record_that_is_deleted_loses_its_mark_with_a_reason(
         "(entered twice)"  # fmt: skip
 
 
-def test_a_query_thread_is_audited_and_the_chain_verifies(db_engine: Engine, tmp_path: Path) -> None:
+def test_a_query_thread_is_audited_and_the_chain_verifies(
+    db_engine: Engine, tmp_path: Path
+) -> None:
     _imported(db_engine, tmp_path)
     with UnitOfWork(db_engine, user="mon") as uow:
         patient = uow.patients.list()[0]

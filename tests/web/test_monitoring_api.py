@@ -110,7 +110,9 @@ def test_a_step_that_does_not_follow_the_status_is_refused_and_named(
     assert _act(client, headers["coordinator"], stale, "answer").status_code == 409
 
 
-def test_queries_are_scoped_to_the_users_sites(client: TestClient, headers: H, study: Study) -> None:
+def test_queries_are_scoped_to_the_users_sites(
+    client: TestClient, headers: H, study: Study
+) -> None:
     pid, _ = _lab_visit(client, headers, study)
     query = _raise(client, headers["monitor"], pid).json()
     assert client.get(f"/api/queries/{query['id']}", headers=headers["other"]).status_code == 403
@@ -144,7 +146,9 @@ def test_an_answer_corrects_the_value_with_the_query_in_the_reason(
         "status"] == "new"  # fmt: skip  (nothing half-written)
 
 
-def test_a_clasi_item_is_corrected_and_rescored(client: TestClient, headers: H, study: Study) -> None:
+def test_a_clasi_item_is_corrected_and_rescored(
+    client: TestClient, headers: H, study: Study
+) -> None:
     pid, visit = _lab_visit(client, headers, study)
     clasi = visit["clasi"]
     query = _raise(client, headers["monitor"], pid, table_name="clasi_assessments",
