@@ -35,6 +35,7 @@ DEMO_USERS: Final = (
     ("investigator", "investigator", "Dr Ana Investigator (demo)", ("A",)),
     ("coordinator", "coordinator", "Carla Coordinator (demo)", ("A",)),
     ("monitor", "monitor", "Marc Monitor (demo)", ("A", "B")),
+    ("data_manager", "data_manager", "Dana Data Manager (demo)", ("A", "B")),
     ("statistician", "statistician", "Sofia Statistician (demo)", ("A", "B")),
     ("administrator", "administrator", "Alex Administrator (demo)", ("A", "B")),
     ("investigator_b", "investigator", "Dr Berta Investigator (demo)", ("B",)),
