@@ -41,9 +41,10 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from cletrial.protocol import CheckFinding, compile_edit_checks, load_protocol
 from cletrial.protocol.edit_check_forms import FORM_COLUMNS
@@ -80,28 +81,42 @@ class CheckRun:
     write_s: float = 0.0
 
 
-def load_patient_forms(uow: UnitOfWork, patient_ids: Sequence[int]) -> dict[int, Forms]:
-    """The records of these patients, by patient id, then by table (rows as dicts)."""
+def load_patient_forms(
+    uow: UnitOfWork, patient_ids: Sequence[int], forms: Iterable[str] | None = None
+) -> dict[int, Forms]:
+    """The records of these patients, by patient id, then by table (rows as dicts): every form
+    an edit check may read, or only ``forms``. One query per form (built once per process)."""
     found: dict[int, Forms] = {pid: defaultdict(list) for pid in patient_ids}
     conn = uow.connection
-    visits = table_of("visits")
-    for table in FORM_COLUMNS:
-        t = table_of(table)
-        if table in _BY_VISIT:
-            owner = visits.c.patient_id
-            query = select(t, owner.label("patient_id")).join(visits, visits.c.id == t.c.visit_id)
-        elif table == "patients":
-            owner = t.c.id
-            query = select(t)
-        else:
-            owner = t.c.patient_id
-            query = select(t)
-        result = conn.execute(query.where(owner.in_(list(patient_ids))))
+    ids = {"ids": list(patient_ids)}
+    for table in FORM_COLUMNS if forms is None else forms:
+        result = conn.execute(_form_query(table), ids)
         keys = list(result.keys())
         at = keys.index("id") if table == "patients" else keys.index("patient_id")
         for row in result:
             found[row[at]][table].append(dict(zip(keys, row, strict=True)))
     return found
+
+
+@cache
+def _form_query(table: str) -> Select[Any]:
+    """The rows of ``table`` for the patients in the expanding parameter ``ids``."""
+    t, visits = table_of(table), table_of("visits")
+    ids = bindparam("ids", expanding=True)
+    if table in _BY_VISIT:
+        owner = visits.c.patient_id
+        query = select(t, owner.label("patient_id")).join(visits, visits.c.id == t.c.visit_id)
+    else:
+        query = select(t)
+        owner = t.c.id if table == "patients" else t.c.patient_id
+    return query.where(owner.in_(ids))
+
+
+def _forms_read(protocol: Any) -> tuple[str, ...]:
+    """The forms the protocol's checks read: their own, and the visits, doses and labs the
+    checks across forms use (visit dates, the first dose, the labs behind SLEDAI-2K items)."""
+    wanted = {check.form for check in protocol.edit_checks} | {"visits", "doses", "labs"}
+    return tuple(table for table in FORM_COLUMNS if table in wanted)
 
 
 def _key(check_id: str | None, table: str | None, record_id: int | None, column: str | None) -> Key:
@@ -129,19 +144,21 @@ def run_edit_checks(
     protocols = _protocols_by_study(uow)
     patients = table_of("patients")
     query = select(patients.c.id, patients.c.study_id).order_by(patients.c.id)
-    rows = uow.connection.execute(query).all()
-    wanted = None if patient_ids is None else set(patient_ids)
-    study_of = {int(r[0]): int(r[1]) for r in rows if wanted is None or r[0] in wanted}
+    if patient_ids is not None:
+        query = query.where(patients.c.id.in_(sorted(set(patient_ids))))
+    study_of = {int(r[0]): int(r[1]) for r in uow.connection.execute(query)}
     ids = list(study_of)
+    read = [table for table in FORM_COLUMNS
+            if any(table in protocols[s][1] for s in set(study_of.values()))]  # fmt: skip
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         t0 = time.perf_counter()
-        forms = load_patient_forms(uow, chunk)
+        forms = load_patient_forms(uow, chunk, read)
         existing = _existing(uow, chunk)
         t1 = time.perf_counter()
         findings: dict[int, list[CheckFinding]] = {}
         for pid in chunk:
-            checks = protocols[study_of[pid]]
+            checks = protocols[study_of[pid]][0]
             patient_forms = forms[pid]
             findings[pid] = checks.run(patient_forms)
             run.evaluations += checks.evaluations(patient_forms)
@@ -159,7 +176,15 @@ def run_edit_checks(
 
 
 def _protocols_by_study(uow: UnitOfWork) -> dict[int, Any]:
-    return {s.id: compile_edit_checks(load_protocol(s.protocol_id)) for s in uow.studies.list()}
+    return {s.id: _checks_of(s.protocol_id) for s in uow.studies.list()}
+
+
+@lru_cache(maxsize=16)
+def _checks_of(protocol_id: str) -> tuple[Any, tuple[str, ...]]:
+    """The compiled checks of a protocol and the forms they read, loaded once per process (the
+    bundled definitions do not change while it runs)."""
+    protocol = load_protocol(protocol_id)
+    return compile_edit_checks(protocol), _forms_read(protocol)
 
 
 def _existing(uow: UnitOfWork, patient_ids: Sequence[int]) -> dict[int, dict[Key, QueryRecord]]:
