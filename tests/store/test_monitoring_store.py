@@ -122,3 +122,31 @@ def test_a_query_thread_is_audited_and_the_chain_verifies(
     assert [(m.author, m.action) for m in messages] == [("mon", "raise"), *(
         (u, a) for u, _r, a in steps)]  # fmt: skip
     assert result.ok
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_lock_waits_for_the_writers_that_saw_the_database_open(
+    pg_engine: Engine, tmp_path: Path
+) -> None:
+    import threading
+    import time
+
+    _imported(pg_engine, tmp_path)
+    locked = threading.Event()
+
+    def lock() -> None:
+        _lock(pg_engine, "lock")
+        locked.set()
+
+    with UnitOfWork(pg_engine, user="coord") as uow:
+        patient = uow.patients.list()[0]
+        uow.doses.add(patient_id=patient.id, start_date=dt.date(2009, 6, 1), regimen="off")
+        locker = threading.Thread(target=lock)
+        locker.start()
+        time.sleep(0.5)
+        assert not locked.is_set()  # the lock waits for this writer, which saw "open"
+    locker.join(timeout=10)
+    assert locked.is_set()
+    with UnitOfWork(pg_engine, read_only=True) as uow:
+        assert uow.doses.for_patient(patient.id)[-1].start_date == dt.date(2009, 6, 1)
+        assert uow.locks.state()[0] == "locked"
