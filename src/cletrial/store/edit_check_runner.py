@@ -48,6 +48,7 @@ from sqlalchemy import Select, bindparam, select
 
 from cletrial.protocol import CheckFinding, compile_edit_checks, load_protocol
 from cletrial.protocol.edit_check_forms import FORM_COLUMNS
+from cletrial.store.fastpath import fetch_all
 from cletrial.store.fields import table_of
 from cletrial.store.records_monitoring import QueryRecord
 
@@ -90,8 +91,13 @@ def load_patient_forms(
     conn = uow.connection
     ids = {"ids": list(patient_ids)}
     for table in FORM_COLUMNS if forms is None else forms:
+        if len(patient_ids) == 1:  # a save: a statement prepared once, on the DBAPI cursor
+            (pid,) = patient_ids
+            keys, rows = fetch_all(conn, _one_patient_query(table), {"patient_id": pid})
+            found[pid][table] = [dict(zip(keys, row, strict=True)) for row in rows]
+            continue
         result = conn.execute(_form_query(table), ids)
-        keys = list(result.keys())
+        keys = tuple(result.keys())
         at = keys.index("id") if table == "patients" else keys.index("patient_id")
         for row in result:
             found[row[at]][table].append(dict(zip(keys, row, strict=True)))
@@ -99,10 +105,27 @@ def load_patient_forms(
 
 
 @cache
+def _one_patient_query(table: str) -> Callable[[], Select[Any]]:
+    """A builder (one per table, so that it is compiled once) of the rows of ``table`` for the
+    patient ``patient_id``."""
+
+    def build() -> Select[Any]:
+        t, visits = table_of(table), table_of("visits")
+        if table in _BY_VISIT:
+            return (select(t, visits.c.patient_id.label("patient_id"))
+                    .join(visits, visits.c.id == t.c.visit_id)
+                    .where(visits.c.patient_id == bindparam("patient_id")))  # fmt: skip
+        owner = t.c.id if table == "patients" else t.c.patient_id
+        return select(t).where(owner == bindparam("patient_id"))
+
+    return build
+
+
+@cache
 def _form_query(table: str) -> Select[Any]:
     """The rows of ``table`` for the patients in the expanding parameter ``ids``."""
     t, visits = table_of(table), table_of("visits")
-    ids = bindparam("ids", expanding=True)
+    ids: Any = bindparam("ids", expanding=True)
     if table in _BY_VISIT:
         owner = visits.c.patient_id
         query = select(t, owner.label("patient_id")).join(visits, visits.c.id == t.c.visit_id)
@@ -141,12 +164,18 @@ def run_edit_checks(
         Called with the number of patients done after each batch (for a progress bar).
     """
     run = CheckRun()
-    protocols = _protocols_by_study(uow)
-    patients = table_of("patients")
-    query = select(patients.c.id, patients.c.study_id).order_by(patients.c.id)
-    if patient_ids is not None:
-        query = query.where(patients.c.id.in_(sorted(set(patient_ids))))
-    study_of = {int(r[0]): int(r[1]) for r in uow.connection.execute(query)}
+    conn = uow.connection
+    protocols = {int(i): _checks_of(p) for i, p in fetch_all(conn, _studies_query, {})[1]}
+    wanted = None if patient_ids is None else sorted(set(patient_ids))
+    if wanted is not None and len(wanted) == 1:  # a save: prepared statements only
+        rows = fetch_all(conn, _patient_query, {"patient_id": wanted[0]})[1]
+    else:
+        patients = table_of("patients")
+        query = select(patients.c.id, patients.c.study_id).order_by(patients.c.id)
+        if wanted is not None:
+            query = query.where(patients.c.id.in_(wanted))
+        rows = [tuple(r) for r in conn.execute(query)]
+    study_of = {int(r[0]): int(r[1]) for r in rows}
     ids = list(study_of)
     read = [table for table in FORM_COLUMNS
             if any(table in protocols[s][1] for s in set(study_of.values()))]  # fmt: skip
@@ -175,8 +204,20 @@ def run_edit_checks(
     return run
 
 
-def _protocols_by_study(uow: UnitOfWork) -> dict[int, Any]:
-    return {s.id: _checks_of(s.protocol_id) for s in uow.studies.list()}
+def _studies_query() -> Select[Any]:
+    t = table_of("studies")
+    return select(t.c.id, t.c.protocol_id)
+
+
+def _patient_query() -> Select[Any]:
+    t = table_of("patients")
+    return select(t.c.id, t.c.study_id).where(t.c.id == bindparam("patient_id"))
+
+
+def _check_queries() -> Select[Any]:
+    t = table_of("queries")
+    return select(t).where(t.c.patient_id == bindparam("patient_id"),
+                           t.c.origin == "edit_check").order_by(t.c.id)  # fmt: skip
 
 
 @lru_cache(maxsize=16)
@@ -190,7 +231,12 @@ def _checks_of(protocol_id: str) -> tuple[Any, tuple[str, ...]]:
 def _existing(uow: UnitOfWork, patient_ids: Sequence[int]) -> dict[int, dict[Key, QueryRecord]]:
     """The edit-check queries of these patients by key (the newest query of each key)."""
     found: dict[int, dict[Key, QueryRecord]] = defaultdict(dict)
-    for query in uow.queries.active_checks(patient_ids):
+    if len(patient_ids) == 1:
+        keys, rows = fetch_all(uow.connection, _check_queries, {"patient_id": patient_ids[0]})
+        queries = [QueryRecord.from_row(dict(zip(keys, row, strict=True))) for row in rows]
+    else:
+        queries = uow.queries.active_checks(patient_ids)
+    for query in queries:
         key = _key(query.check_id, query.table_name, query.record_id, query.field)
         found[query.patient_id][key] = query  # ids grow: the newest wins
     return found

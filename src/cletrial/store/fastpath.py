@@ -24,13 +24,13 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Select, insert
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InvalidRequestError
 
 from cletrial.store.fields import table_of
 
 __all__ = [
     "PreparedFamilyInsert", "PreparedInsert", "PreparedSelect", "execute_insert",
-    "execute_insert_family", "fetch_first", "prepare_family_insert", "prepare_insert",
+    "execute_insert_family", "fetch_all", "fetch_first", "prepare_family_insert", "prepare_insert",
     "prepare_select",
 ]  # fmt: skip
 
@@ -259,12 +259,22 @@ def prepare_select(build: Callable[[], Select[Any]], dialect: Dialect) -> Prepar
     compiled = stmt.compile(dialect=dialect)
     positional = bool(dialect.positional)
     names = tuple(compiled.positiontup or ()) if positional else tuple(compiled.params)
-    processors = tuple(
-        column.type.dialect_impl(dialect).result_processor(dialect, None)
-        for column in stmt.selected_columns
-    )
+    processors = tuple(_result_processor(column, dialect) for column in stmt.selected_columns)
     defaults = {name: bind.value for name, bind in compiled.binds.items() if bind.value is not None}
     return PreparedSelect(compiled.string, names, positional, processors, defaults)
+
+
+def _result_processor(column: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The column type's converter of fetched values. A type whose converter depends on the
+    database's type code (numbers on psycopg, which already returns Python numbers) gets
+    none."""
+    try:
+        processor: Callable[[Any], Any] | None = column.type.dialect_impl(
+            dialect
+        ).result_processor(dialect, None)
+    except (TypeError, InvalidRequestError):
+        return None
+    return processor
 
 
 def fetch_first(
@@ -297,3 +307,47 @@ def fetch_first(
         return None
     return tuple(value if proc is None or value is None else proc(value)
                  for value, proc in zip(fetched, prepared.processors, strict=True))  # fmt: skip
+
+
+def fetch_all(
+    conn: Connection, build: Callable[[], Select[Any]], params: Mapping[str, Any]
+) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+    """The column names and every row of the statement ``build()`` returns, run as
+    :func:`fetch_first` runs it (compiled once per dialect, on the DBAPI cursor, values
+    converted by the column types)."""
+    dialect = conn.dialect
+    if (dialect.name, dialect.driver) not in FAST_DRIVERS:
+        result = conn.execute(build(), dict(params))
+        return tuple(result.keys()), [tuple(row) for row in result]
+    prepared = prepare_select(build, dialect)
+    names = _column_names(build)
+    if not conn.in_transaction():
+        conn.begin()
+    raw: Any = conn.connection.dbapi_connection
+    cursor = raw.cursor()
+    try:
+        given = {**prepared.defaults, **params}
+        args = (tuple(given[n] for n in prepared.names) if prepared.positional
+                else {n: given[n] for n in prepared.names})  # fmt: skip
+        cursor.execute(prepared.sql, args)
+        fetched = cursor.fetchall()
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(prepared.sql, None, exc, dialect.loaded_dbapi.Error) from exc
+    finally:
+        cursor.close()
+    converters = [(i, proc) for i, proc in enumerate(prepared.processors) if proc is not None]
+    if not converters:
+        return names, [tuple(row) for row in fetched]
+    rows = []
+    for row in fetched:
+        values = list(row)
+        for i, proc in converters:
+            if values[i] is not None:
+                values[i] = proc(values[i])
+        rows.append(tuple(values))
+    return names, rows
+
+
+@cache
+def _column_names(build: Callable[[], Select[Any]]) -> tuple[str, ...]:
+    return tuple(str(column.key) for column in build().selected_columns)

@@ -143,6 +143,7 @@ class UnitOfWork(RepositoryAccess):
         self.monitoring_rules = MonitoringRules(self)
         self.edit_checks = edit_checks
         self._touched: set[int] = set()
+        self._visit_patient: dict[int, int] = {}  # visit id -> patient id, as seen
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -390,6 +391,7 @@ class UnitOfWork(RepositoryAccess):
             self.monitoring_rules.forget()
         if table == "visits":
             self._visit_status[new_id] = row["status"]
+            self._visit_patient[new_id] = int(row["patient_id"])
         self._pending.append(
             AuditEntry(self.user, "INSERT", table, new_id, None, None, sql.audit_json(table, row),
                        None, 1)
@@ -520,8 +522,13 @@ class UnitOfWork(RepositoryAccess):
             self._touched.add(int(patient))
 
     def _patient_of_visit(self, visit_id: int) -> int | None:
-        found = self.find("visits", id=visit_id)
-        return None if found is None else int(found["patient_id"])
+        patient = self._visit_patient.get(visit_id)
+        if patient is None:
+            found = self.find("visits", id=visit_id)
+            patient = None if found is None else int(found["patient_id"])
+            if patient is not None:
+                self._visit_patient[visit_id] = patient
+        return patient
 
     # -- rules -------------------------------------------------------------------------------
 
