@@ -105,7 +105,7 @@ def checks_list(
     from cletrial.protocol import load_protocol
 
     definition = _guard(load_protocol, protocol)
-    rows = [{"id": c.id, "kind": c.kind, "form": c.form, "severity": c.severity,
+    rows = [{"id": c.id, "kind": c.__struct_config__.tag, "form": c.form, "severity": c.severity,
              "message": c.message} for c in definition.edit_checks]  # fmt: skip
     if as_json:
         _print_json(rows)
