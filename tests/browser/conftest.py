@@ -28,6 +28,7 @@ pytestmark = pytest.mark.browser
 class LiveServer:
     url: str
     credentials: dict[str, str]
+    database_url: str = ""
 
 
 def _free_port() -> int:
@@ -59,7 +60,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         if time.monotonic() > deadline:
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
-    yield LiveServer(f"http://127.0.0.1:{port}", credentials)
+    yield LiveServer(f"http://127.0.0.1:{port}", credentials, f"sqlite:///{path}")
     server.should_exit = True
     thread.join(timeout=10)
     engine.dispose()

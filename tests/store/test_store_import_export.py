@@ -197,6 +197,8 @@ def test_csv_round_trip_is_exact(imported: Engine, fresh_engine: Engine, tmp_pat
     assert report.created == 18
     export_to(fresh_engine, tmp_path / "csv2", fmt="csv")
     for file in files:
+        if file.name == "database.txt":
+            continue  # says when each export was made
         assert (tmp_path / "csv2" / file.name).read_bytes() == file.read_bytes(), file.name
     assert _export_json(fresh_engine) == _export_json(imported)
     assert import_path(imported, tmp_path / "csv", user="dm").changes == []

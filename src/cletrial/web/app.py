@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cletrial.instruments.analytes import prepare_unit_factors
 from cletrial.store.engine import create_engine_for
 from cletrial.web.handlers import install_error_handlers
+from cletrial.web.lock_banner import LockBanner
 from cletrial.web.openapi import install_openapi
 from cletrial.web.protocol_cache import ProtocolCache
 from cletrial.web.routes import ROUTERS
@@ -131,6 +132,7 @@ def create_app(settings: WebSettings | None = None, *, engine: Engine | None = N
     state.write_lock = threading.Lock()
     state.protocol = ProtocolCache(settings.protocol)
     state.summaries = SummaryCache()
+    state.lock_banner = LockBanner(db)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(packages=[("cletrial.web", "static")]), name="static")
     for router in ROUTERS:

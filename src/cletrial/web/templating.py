@@ -159,13 +159,17 @@ def make_environment() -> jinja2.Environment:
 
 
 def page_context(request: Request) -> dict[str, Any]:
-    """Variables every page gets: the user, the CSRF token, the settings, the current path."""
+    """Variables every page gets: the user, the CSRF token, the settings, the current path,
+    and for a logged-in user the database's lock state (``db_lock``, cached a few seconds)."""
     session = getattr(request.state, "web_session", None)
+    user = getattr(request.state, "user", None)
+    banner = getattr(request.app.state, "lock_banner", None)
     return {
-        "user": getattr(request.state, "user", None),
+        "user": user,
         "csrf_token": session.csrf_token if session is not None else "",
         "settings": request.app.state.settings,
         "path": request.url.path,
+        "db_lock": banner.state() if banner is not None and user is not None else None,
     }
 
 

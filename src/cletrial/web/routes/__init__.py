@@ -7,17 +7,20 @@ from fastapi import APIRouter
 from cletrial.web.routes import (
     admin,
     auth,
+    data_management_pages,
     enrolment_api,
     enrolment_pages,
     events_api,
     events_pages,
     monitoring_api,
+    monitoring_pages,
     patients_api,
     patients_pages,
     reports,
     scoring,
     visits_api,
     visits_pages,
+    worklists_api,
 )
 
 __all__ = ["ROUTERS"]
@@ -31,12 +34,15 @@ ROUTERS: tuple[APIRouter, ...] = (
     events_api.router,
     visits_api.router,
     monitoring_api.router,
+    worklists_api.router,
     admin.api,
     reports.api,
     patients_pages.router,
     visits_pages.router,
     events_pages.router,
     enrolment_pages.router,
+    monitoring_pages.router,
+    data_management_pages.router,
     admin.pages,
     reports.pages,
 )

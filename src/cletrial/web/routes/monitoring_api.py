@@ -110,7 +110,8 @@ def list_queries(
     return [QueryPublic(**row) for row in rows]
 
 
-@router.get("/queries.csv", summary="Queries of the user's sites as CSV", responses=errors(404))
+@router.get("/queries.csv", summary="Queries of the user's sites as CSV",
+            responses={200: {"content": {"text/csv": {}}}, **errors(404)})
 def export_queries(
     user: Viewer, uow: SessionDep, site: SiteQ = None, patient_id: PatientQ = None,
     form: FormQ = None, status: StatusQ = None, older_than_days: AgeQ = None,

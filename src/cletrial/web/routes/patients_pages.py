@@ -14,8 +14,7 @@ from pydantic import ValidationError
 
 from cletrial.errors import CletrialError, InputError
 from cletrial.instruments import CLASI_REGIONS, RULE_OF_NINES
-from cletrial.store import UnitOfWork, export_patient_history
-from cletrial.store.capture_rules import compute_study_today
+from cletrial.store import export_patient_history
 from cletrial.store.vocab import LAB_UNITS
 from cletrial.web.accounts import WebUser
 from cletrial.web.clinical import create_patient, patient_in_scope, study_today
@@ -26,13 +25,20 @@ from cletrial.web.forms_screening import (
     parse_screening_form,
     screening_lab_tests,
 )
+from cletrial.web.monitoring import sdv_plan
+from cletrial.web.monitoring_views import ACTIVE_STATUSES, field_title, form_title
 from cletrial.web.regimens import regimen_choices
 from cletrial.web.routes._common import RecordId
 from cletrial.web.routes.visits_api import audit_entries
 from cletrial.web.schemas import PatientCreate
 from cletrial.web.security import Permission
-from cletrial.web.summaries import patient_summaries
 from cletrial.web.timeline import build_timeline_svg, timeline_points
+from cletrial.web.worklists import (
+    compute_due_items,
+    compute_unverified_forms,
+    study_day,
+    summaries_in_scope,
+)
 
 __all__ = ["router"]
 
@@ -54,15 +60,7 @@ def _summaries(
     request: Request, uow: SessionDep, user: WebUser, today: dt.date
 ) -> list[dict[str, Any]]:
     """Summary lines of the user's patients (cached per patient, see cletrial.web.summaries)."""
-    state = request.app.state
-    return patient_summaries(uow, state.protocol, state.summaries, _in_scope(uow, user), today)
-
-
-def _in_scope(uow: SessionDep, user: WebUser) -> list[Any]:
-    out = []
-    for site_id in sorted(user.site_ids):
-        out.extend(uow.patients.list(site_id=site_id))
-    return out
+    return summaries_in_scope(uow, user, request.app.state, today)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -74,7 +72,6 @@ def dashboard(request: Request, user: Viewer, uow: SessionDep) -> Response:
     counts: dict[str, int] = {"screened": len(rows), "eligible": 0, "ineligible": 0,
                               "undetermined": 0, "treated": 0, "off_study": 0}  # fmt: skip
     responses: dict[str, int] = {}
-    due: list[dict[str, Any]] = []
     groups: list[dict[str, Any]] = []
     for row in rows:
         if row["verdict"] in counts:
@@ -87,19 +84,9 @@ def dashboard(request: Request, user: Viewer, uow: SessionDep) -> Response:
             counts["off_study"] += 1
             continue  # off study: nothing is due, no alert is open
         reco = row["reco"]
-        if reco is None:
-            continue
-        visit = reco.get("next_visit")
-        if visit:
-            late = dt.date.fromisoformat(visit["window_end"]) < today
-            due.append({"patient": row["patient"], "what": f"visit: {visit['label']}",
-                        "date": visit["date"], "overdue": late})  # fmt: skip
-        for lab in reco.get("labs_due", []):
-            due.append({"patient": row["patient"], "what": lab["name"], "date": lab["due"],
-                        "overdue": lab["overdue"]})  # fmt: skip
-        if reco.get("alerts"):
+        if reco is not None and reco.get("alerts"):
             groups.append(_alert_group(row["patient"], reco["alerts"]))
-    due.sort(key=lambda d: (not d["overdue"], d["date"]))
+    due = compute_due_items(rows, today)
     groups.sort(key=lambda g: (g["rank"], g["patient"].study_code))
     to_sign = [row for row in rows if row["open_visits"]] if user.can("sign") else []
     sites = {s.id: s for s in uow.sites.list()}
@@ -107,7 +94,7 @@ def dashboard(request: Request, user: Viewer, uow: SessionDep) -> Response:
         "rows": rows, "counts": counts, "responses": responses, "due": due[:40],
         "due_total": len(due), "alert_groups": groups,
         "alert_total": sum(len(g["alerts"]) for g in groups), "today": today, "sites": sites,
-        "to_sign": to_sign,
+        "to_sign": to_sign, "query_counts": uow.queries.counts(site_ids=sorted(user.site_ids)),
     })  # fmt: skip
 
 
@@ -139,6 +126,7 @@ NOTICES = {
     "saved": "Saved.",
     "unchanged": "Nothing was changed, so nothing was saved.",
     "removed": "Removed. The record and the reason are kept in the audit history.",
+    "verified": "Marked verified against the source.",
 }
 
 
@@ -154,7 +142,7 @@ def _protocol(request: Request) -> Any:
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
 def patient_page(
     patient_id: RecordId, request: Request, user: Viewer, uow: SessionDep,
-    saved: int = 0, unchanged: int = 0, removed: int = 0,
+    saved: int = 0, unchanged: int = 0, removed: int = 0, raised: int = 0, verified: int = 0,
 ) -> Response:  # fmt: skip
     """The patient: recommendation with reasons, timeline, visits, labs, AEs, doses (with
     edit and audit history links for each adverse event and dose)."""
@@ -166,7 +154,10 @@ def patient_page(
     except CletrialError as exc:
         missing = str(exc)
     protocol = _protocol(request)
-    flags = {"saved": saved, "unchanged": unchanged, "removed": removed}
+    flags = {"saved": saved, "unchanged": unchanged, "removed": removed, "verified": verified}
+    queries = uow.queries.listing(patient_id=patient_id, statuses=ACTIVE_STATUSES)
+    unverified = compute_unverified_forms(uow, sdv_plan(request), patient_ids=[patient_id]) \
+        if user.can("verify") else []  # fmt: skip
     return _render(request, "patient.html", {
         "patient": patient, "site": uow.sites.get(patient.site_id), "reco": reco,
         "notice": next((NOTICES[k] for k, on in flags.items() if on), ""),
@@ -183,6 +174,8 @@ def patient_page(
         "immunology": uow.immunology.for_patient(patient_id),
         "nerve_conduction": uow.nerve_conduction.for_patient(patient_id),
         "medications": uow.medications.for_patient(patient_id),
+        "queries": queries, "raised": raised, "unverified": unverified,
+        "form_title": form_title, "field_title": field_title,
     })  # fmt: skip
 
 
@@ -215,14 +208,8 @@ def _screening_context(
 
 
 def _study_today(request: Request) -> dt.date:
-    """Today in the time zone of the study the application serves (UTC when not set; the zone
-    is read once per application)."""
-    state = request.app.state
-    if not hasattr(state, "study_time_zone"):
-        with UnitOfWork(state.engine, read_only=True) as uow:
-            studies = uow.studies.list()
-        state.study_time_zone = studies[0].time_zone if studies else None
-    return compute_study_today(state.study_time_zone)
+    """Today in the time zone of the study the application serves (UTC when not set)."""
+    return study_day(request.app.state)
 
 
 def _assess(request: Request, values: dict[str, Any]) -> tuple[Any, dict[str, str], str]:

@@ -4,6 +4,7 @@ preview (scores, lab grades, the recommendation if saved), sign-off, unlock and 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from typing import Annotated, Any
@@ -49,6 +50,8 @@ from cletrial.web.forms import (
     visit_form_values,
 )
 from cletrial.web.handlers import SignatureRefusedError
+from cletrial.web.lock_banner import lock_refusal
+from cletrial.web.monitoring_views import sdv_audit_entries, visit_annotations
 from cletrial.web.regimens import regimen_choices
 from cletrial.web.routes._common import RecordId
 from cletrial.web.routes.scoring import score_clasi_form, score_sledai_form
@@ -198,12 +201,12 @@ def _draft_history(history: dict[str, Any], body: dict[str, Any], replace: Any) 
 
 def _form_context(
     request: Request, patient: Any, visit: Any, values: dict[str, Any], errors: dict[str, str],
-    preview: dict[str, Any], conflict: dict[str, Any] | None = None,
+    preview: dict[str, Any], conflict: dict[str, Any] | None = None, locked: str = "",
 ) -> dict[str, Any]:  # fmt: skip
     base = f"/visits/{visit.id}" if visit else f"/patients/{patient.id}/visits"
     return {
         "patient": patient, "visit": visit, "values": values, "errors": errors,
-        "preview": preview, "conflict": conflict,
+        "preview": preview, "conflict": conflict, "locked": locked,
         "action": f"{base}/edit" if visit else f"{base}/new",
         "preview_url": f"{base}/preview",
         "regions": CLASI_REGIONS, "region_items": region_items, "once_items": CLASI_ONCE_ITEMS,
@@ -263,9 +266,24 @@ def save_new_visit(
             errors = _pydantic_errors(exc)
         except InputError as exc:
             errors = _store_errors(exc, body)
+        except LockedRecordError as exc:
+            return _refused(request, uow, patient, None, values, body, exc)
     preview = _preview(request, uow, patient_id, body, errors)
     return _render(request, "visit_form.html",
                    _form_context(request, patient, None, values, errors, preview), 422)  # fmt: skip
+
+
+def _refused(
+    request: Request, uow: SessionDep, patient: Any, visit: Any, values: dict[str, Any],
+    body: dict[str, Any], exc: LockedRecordError,
+) -> Response:  # fmt: skip
+    """The form again, with the lock's refusal at its top (HTTP 423): nothing was saved."""
+    banner = request.app.state.lock_banner
+    banner.forget()
+    preview = _preview(request, uow, patient.id, body, {}, replace_visit=visit)
+    context = _form_context(request, patient, visit, values, {}, preview,
+                            locked=lock_refusal(banner.state(), str(exc)))  # fmt: skip
+    return _render(request, "visit_form.html", context, 423)
 
 
 def _pydantic_errors(exc: ValidationError) -> dict[str, str]:
@@ -276,18 +294,42 @@ def _pydantic_errors(exc: ValidationError) -> dict[str, str]:
     return out
 
 
+def _view_context(
+    request: Request, uow: SessionDep, visit: Any, patient: Any, **extra: Any
+) -> dict[str, Any]:
+    """What the visit's page shows: its forms, labs, the dose and adverse events recorded at
+    it, and their active queries and verification marks."""
+    public = visit_public(uow, visit)
+    doses = [d for d in uow.doses.for_patient(patient.id) if d.visit_id == visit.id]
+    events = [a for a in uow.adverse_events.for_patient(patient.id) if a.visit_id == visit.id]
+    records = {"visits": [visit.id], "labs": [lab.id for lab in public.labs],
+               "clasi_assessments": [public.clasi.id] if public.clasi else [],
+               "sledai_assessments": [public.sledai.id] if public.sledai else [],
+               "doses": [d.id for d in doses],
+               "adverse_events": [a.id for a in events]}  # fmt: skip
+    protocol = None
+    with contextlib.suppress(CletrialError):
+        protocol = request.app.state.protocol.get()
+    return {
+        "patient": patient, "visit": public, "saved": False, "raised": 0, "verified": False,
+        "regions": CLASI_REGIONS, "region_items": region_items,
+        "sledai_weights": SLEDAI_WEIGHTS, "doses": doses, "adverse_events": events,
+        "regimen_labels": dict(regimen_choices(protocol)),
+        "notes": visit_annotations(uow, patient, visit.id, records), **extra,
+    }  # fmt: skip
+
+
 @router.get("/visits/{visit_id}", response_class=HTMLResponse)
 def show_visit(
-    visit_id: RecordId, request: Request, user: Viewer, uow: SessionDep, saved: int = 0
-) -> Response:
-    """A visit: forms, labs with grades, signature; sign, unlock, edit and audit actions."""
+    visit_id: RecordId, request: Request, user: Viewer, uow: SessionDep, saved: int = 0,
+    raised: int = 0, verified: int = 0,
+) -> Response:  # fmt: skip
+    """A visit: forms, labs with grades, signature; sign, unlock, edit and audit actions; the
+    flags of active queries, the verification marks, and (monitors) the controls that raise a
+    query on a value and mark a form verified."""
     visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}")
-    public = visit_public(uow, visit)
-    return _render(request, "visit_view.html", {
-        "patient": patient, "visit": public, "saved": bool(saved),
-        "regions": CLASI_REGIONS, "region_items": region_items,
-        "sledai_weights": SLEDAI_WEIGHTS,
-    })  # fmt: skip
+    return _render(request, "visit_view.html", _view_context(
+        request, uow, visit, patient, saved=bool(saved), raised=raised, verified=bool(verified)))
 
 
 def _edit_values(uow: SessionDep, visit: Any) -> dict[str, Any]:
@@ -370,6 +412,8 @@ def save_edit(
             conflict = {"message": str(exc), "changed": exc.changed}
         except InputError as exc:
             errors = _store_errors(exc, body)
+        except LockedRecordError as exc:
+            return _refused(request, uow, patient, visit, values, body, exc)
     preview = _preview(request, uow, patient.id, body, errors, replace_visit=visit)
     context = _form_context(request, patient, visit, values, errors, preview, conflict)
     return _render(request, "visit_form.html", context, status)
@@ -417,13 +461,9 @@ def unlock_submit(
     values: dict[str, Any] = dict(form)
     reason = str(values.get("reason", "")).strip()
     if not reason:
-        public = visit_public(uow, visit)
-        return _render(request, "visit_view.html", {
-            "patient": patient, "visit": public, "saved": False,
-            "regions": CLASI_REGIONS, "region_items": region_items,
-            "sledai_weights": SLEDAI_WEIGHTS,
-            "unlock_error": "give the reason for unlocking this signed visit",
-        }, 422)  # fmt: skip
+        return _render(request, "visit_view.html", _view_context(
+            request, uow, visit, patient,
+            unlock_error="give the reason for unlocking this signed visit"), 422)
     with write_uow(request, user) as wuow:
         wuow.visits.unlock(visit_id, expected_version=int(values.get("version", 0) or 0),
                            reason=reason)  # fmt: skip
@@ -435,5 +475,7 @@ def visit_audit(visit_id: RecordId, request: Request, user: Auditor, uow: Sessio
     """The audit history of the visit, its forms and labs."""
     visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}/audit")
     rows = visit_audit_entries(uow, visit.id)
+    shown = {(r.table_name, r.record_id) for r in rows}
+    rows = sorted(rows + sdv_audit_entries(uow, patient.id, shown), key=lambda r: r.id)
     return _render(request, "audit.html", {"patient": patient, "visit": visit, "rows": rows,
                                            "title": f"visit of {visit.visit_date}"})  # fmt: skip
