@@ -289,20 +289,7 @@ def fetch_first(
         row = conn.execute(build(), dict(params)).first()
         return None if row is None else tuple(row)
     prepared = prepare_select(build, dialect)
-    if not conn.in_transaction():
-        conn.begin()
-    raw: Any = conn.connection.dbapi_connection
-    cursor = raw.cursor()
-    try:
-        given = {**prepared.defaults, **params}
-        args = (tuple(given[n] for n in prepared.names) if prepared.positional
-                else {n: given[n] for n in prepared.names})  # fmt: skip
-        cursor.execute(prepared.sql, args)
-        fetched = cursor.fetchone()
-    except dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(prepared.sql, None, exc, dialect.loaded_dbapi.Error) from exc
-    finally:
-        cursor.close()
+    fetched = _run_prepared(conn, prepared, params, all_rows=False)
     if fetched is None:
         return None
     return tuple(value if proc is None or value is None else proc(value)
@@ -321,20 +308,7 @@ def fetch_all(
         return tuple(result.keys()), [tuple(row) for row in result]
     prepared = prepare_select(build, dialect)
     names = _column_names(build)
-    if not conn.in_transaction():
-        conn.begin()
-    raw: Any = conn.connection.dbapi_connection
-    cursor = raw.cursor()
-    try:
-        given = {**prepared.defaults, **params}
-        args = (tuple(given[n] for n in prepared.names) if prepared.positional
-                else {n: given[n] for n in prepared.names})  # fmt: skip
-        cursor.execute(prepared.sql, args)
-        fetched = cursor.fetchall()
-    except dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(prepared.sql, None, exc, dialect.loaded_dbapi.Error) from exc
-    finally:
-        cursor.close()
+    fetched = _run_prepared(conn, prepared, params, all_rows=True)
     converters = [(i, proc) for i, proc in enumerate(prepared.processors) if proc is not None]
     if not converters:
         return names, [tuple(row) for row in fetched]
@@ -346,6 +320,28 @@ def fetch_all(
                 values[i] = proc(values[i])
         rows.append(tuple(values))
     return names, rows
+
+
+def _run_prepared(
+    conn: Connection, prepared: PreparedSelect, params: Mapping[str, Any], *, all_rows: bool
+) -> Any:
+    """Execute a prepared SELECT on the connection's DBAPI cursor, in its transaction; return
+    the first row (``all_rows`` false) or every row, as the driver gives them."""
+    dialect = conn.dialect
+    if not conn.in_transaction():
+        conn.begin()
+    raw: Any = conn.connection.dbapi_connection
+    cursor = raw.cursor()
+    try:
+        given = {**prepared.defaults, **params}
+        args = (tuple(given[n] for n in prepared.names) if prepared.positional
+                else {n: given[n] for n in prepared.names})  # fmt: skip
+        cursor.execute(prepared.sql, args)
+        return cursor.fetchall() if all_rows else cursor.fetchone()
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(prepared.sql, None, exc, dialect.loaded_dbapi.Error) from exc
+    finally:
+        cursor.close()
 
 
 @cache
