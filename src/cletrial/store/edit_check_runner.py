@@ -51,6 +51,7 @@ from cletrial.protocol.edit_check_forms import FORM_COLUMNS
 from cletrial.store.fastpath import fetch_all
 from cletrial.store.fields import table_of
 from cletrial.store.records_monitoring import QueryRecord
+from cletrial.store.tables_forms import BY_VISIT
 
 if TYPE_CHECKING:
     from cletrial.store.unit_of_work import UnitOfWork
@@ -59,7 +60,6 @@ __all__ = ["CHUNK", "CheckRun", "load_patient_forms", "run_edit_checks"]
 
 #: Patients read per batch.
 CHUNK: Final = 500
-_BY_VISIT: Final = frozenset({"clasi_assessments", "sledai_assessments"})
 
 Forms = dict[str, list[dict[str, Any]]]
 Key = tuple[str, str, int, str | None]
@@ -93,10 +93,10 @@ def load_patient_forms(
     for table in FORM_COLUMNS if forms is None else forms:
         if len(patient_ids) == 1:  # a save: a statement prepared once, on the DBAPI cursor
             (pid,) = patient_ids
-            keys, rows = fetch_all(conn, _one_patient_query(table), {"patient_id": pid})
+            keys, rows = fetch_all(conn, _form_query(table, True), {"patient_id": pid})
             found[pid][table] = [dict(zip(keys, row, strict=True)) for row in rows]
             continue
-        result = conn.execute(_form_query(table), ids)
+        result = conn.execute(_form_query(table, False)(), ids)
         keys = tuple(result.keys())
         at = keys.index("id") if table == "patients" else keys.index("patient_id")
         for row in result:
@@ -105,34 +105,22 @@ def load_patient_forms(
 
 
 @cache
-def _one_patient_query(table: str) -> Callable[[], Select[Any]]:
-    """A builder (one per table, so that it is compiled once) of the rows of ``table`` for the
-    patient ``patient_id``."""
+def _form_query(table: str, one_patient: bool) -> Callable[[], Select[Any]]:
+    """A builder (one per table and shape, so that each is compiled once) of the rows of
+    ``table`` for the patient ``patient_id`` or the patients in the expanding ``ids``."""
 
     def build() -> Select[Any]:
         t, visits = table_of(table), table_of("visits")
-        if table in _BY_VISIT:
-            return (select(t, visits.c.patient_id.label("patient_id"))
-                    .join(visits, visits.c.id == t.c.visit_id)
-                    .where(visits.c.patient_id == bindparam("patient_id")))  # fmt: skip
-        owner = t.c.id if table == "patients" else t.c.patient_id
-        return select(t).where(owner == bindparam("patient_id"))
+        if table in BY_VISIT:
+            owner = visits.c.patient_id
+            query = select(t, owner.label("patient_id")).join(visits, visits.c.id == t.c.visit_id)
+        else:
+            query = select(t)
+            owner = t.c.id if table == "patients" else t.c.patient_id
+        wanted: Any = bindparam("patient_id") if one_patient else bindparam("ids", expanding=True)
+        return query.where(owner == wanted if one_patient else owner.in_(wanted))
 
     return build
-
-
-@cache
-def _form_query(table: str) -> Select[Any]:
-    """The rows of ``table`` for the patients in the expanding parameter ``ids``."""
-    t, visits = table_of(table), table_of("visits")
-    ids: Any = bindparam("ids", expanding=True)
-    if table in _BY_VISIT:
-        owner = visits.c.patient_id
-        query = select(t, owner.label("patient_id")).join(visits, visits.c.id == t.c.visit_id)
-    else:
-        query = select(t)
-        owner = t.c.id if table == "patients" else t.c.patient_id
-    return query.where(owner.in_(ids))
 
 
 def _forms_read(protocol: Any) -> tuple[str, ...]:

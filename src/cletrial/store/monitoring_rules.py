@@ -30,12 +30,13 @@ cletrial.errors.LockedRecordError: sites: the database is locked (...): unlock i
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, Select, bindparam, select, text
 
 from cletrial.errors import LockedRecordError
 from cletrial.store.engine import is_sqlite
+from cletrial.store.fastpath import fetch_all, fetch_first
 from cletrial.store.fields import table_of
 from cletrial.store.tables_monitoring import WHOLE_FORM
 from cletrial.store.types import utc_now
@@ -64,12 +65,25 @@ def compute_lock_stamp(conn: Connection) -> dict[str, str | None]:
     >>> stamp["state"], stamp["since"]
     ('open', None)
     """
+    state, since = _read_state(conn)
+    return {"state": state, "since": since or None, "exported_at": utc_now().isoformat()}
+
+
+def _last_lock_event() -> Select[Any]:
     t = table_of("lock_events")
-    row = conn.execute(
-        select(t.c.state_after, t.c.signed_at).order_by(t.c.id.desc()).limit(1)
-    ).first()
-    state, since = ("open", None) if row is None else (row[0], row[1].isoformat())
-    return {"state": state, "since": since, "exported_at": utc_now().isoformat()}
+    return select(t.c.state_after, t.c.signed_at).order_by(t.c.id.desc()).limit(1)
+
+
+def _marks_of_record() -> Select[Any]:
+    t = table_of("sdv_marks")
+    return select(t.c.id, t.c.version, t.c.field).where(
+        t.c.table_name == bindparam("table_name"), t.c.record_id == bindparam("record_id"))
+
+
+def _read_state(conn: Connection) -> tuple[str, str]:
+    """The last lock event's state and time (ISO), ``("open", "")`` when there is none."""
+    row = fetch_first(conn, _last_lock_event, {})
+    return ("open", "") if row is None else (row[0], row[1].isoformat())
 
 
 class MonitoringRules:
@@ -90,11 +104,7 @@ class MonitoringRules:
             conn = self._uow.connection
             if not self._uow.read_only and not is_sqlite(conn):
                 conn.execute(text("LOCK TABLE lock_events IN ROW SHARE MODE"))
-            t = table_of("lock_events")
-            row = conn.execute(
-                select(t.c.state_after, t.c.signed_at).order_by(t.c.id.desc()).limit(1)
-            ).first()
-            self._state = ("open", "") if row is None else (row[0], row[1].isoformat())
+            self._state = _read_state(conn)
         return self._state
 
     def check_lock(self, table: str) -> None:
@@ -123,11 +133,8 @@ class MonitoringRules:
         deleted) of a record invalidates, each with the reason why."""
         if table in SDV_EXEMPT:
             return
-        t = table_of("sdv_marks")
-        marks = self._uow.connection.execute(
-            select(t.c.id, t.c.version, t.c.field)
-            .where(t.c.table_name == table, t.c.record_id == record_id)
-        ).all()  # fmt: skip
+        params = {"table_name": table, "record_id": record_id}
+        marks = fetch_all(self._uow.connection, _marks_of_record, params)[1]
         if not marks:
             return
         changed = None if fields is None else sorted(fields)

@@ -23,6 +23,7 @@ from cletrial.instruments.sledai import DRUG_EXCLUSIONS, SLEDAI_WEIGHTS
 from cletrial.store.tables import Base, Versioned
 
 __all__ = [
+    "BY_VISIT",
     "CLASI_FORM_ITEMS",
     "CLASI_ITEM_COLUMNS",
     "CLASI_REGION_ITEMS",
@@ -31,6 +32,9 @@ __all__ = [
     "SledaiAssessment",
     "clasi_region_items",
 ]
+
+#: Form tables whose records belong to a visit (``visit_id``), not directly to a patient.
+BY_VISIT: Final = frozenset({"clasi_assessments", "sledai_assessments"})
 
 #: Regions in CLASI form order (the instrument's own list).
 CLASI_REGION_KEYS: Final = CLASI_REGIONS

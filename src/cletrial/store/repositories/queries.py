@@ -50,8 +50,9 @@ from cletrial.store.fields import encode_value, field_specs, table_of
 from cletrial.store.records import clasi_columns_to_form
 from cletrial.store.records_monitoring import QueryMessageRecord, QueryRecord
 from cletrial.store.repositories.base import PatientRecords, Repository
-from cletrial.store.tables_forms import CLASI_ITEM_COLUMNS, SLEDAI_ITEM_COLUMNS
+from cletrial.store.tables_forms import BY_VISIT, CLASI_ITEM_COLUMNS, SLEDAI_ITEM_COLUMNS
 from cletrial.store.types import utc_now
+from cletrial.store.vocab import QUERY_STATUSES
 
 __all__ = [
     "QUERY_TRANSITIONS",
@@ -76,8 +77,6 @@ QUERY_TRANSITIONS: Final[dict[str, tuple[tuple[str, ...], str | None, frozenset[
     "comment": (("new", "open", "answered"), None, SITE_ROLES | REVIEW_ROLES),
 }
 
-#: Tables whose records belong to a visit rather than directly to a patient.
-_BY_VISIT: Final = frozenset({"clasi_assessments", "sledai_assessments"})
 
 
 def patient_of_record(uow: Any, table: str, record_id: int) -> int:
@@ -85,7 +84,7 @@ def patient_of_record(uow: Any, table: str, record_id: int) -> int:
     row = uow.get(table, record_id)
     if table == "patients":
         return int(row["id"])
-    if table in _BY_VISIT:
+    if table in BY_VISIT:
         return int(uow.get("visits", row["visit_id"])["patient_id"])
     if "patient_id" not in row:
         raise InputError("queries.table_name", table, "is not a form of a patient")
@@ -319,8 +318,6 @@ class QueryRepository(PatientRecords[QueryRecord]):
         query = self._filtered(select(t.c.status, func.count()), site_ids, None, None, None,
                                None).group_by(t.c.status)  # fmt: skip
         found = {status: int(n) for status, n in self._uow.connection.execute(query)}
-        from cletrial.store.vocab import QUERY_STATUSES
-
         return {status: found.get(status, 0) for status in QUERY_STATUSES}
 
     def _filtered(

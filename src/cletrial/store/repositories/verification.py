@@ -49,6 +49,7 @@ from cletrial.store.fields import field_specs, table_of
 from cletrial.store.records_monitoring import LockEventRecord, SdvMarkRecord
 from cletrial.store.repositories.base import PatientRecords, Repository
 from cletrial.store.repositories.queries import patient_of_record
+from cletrial.store.tables_forms import BY_VISIT
 from cletrial.store.tables_monitoring import WHOLE_FORM
 from cletrial.store.types import utc_now
 
@@ -69,7 +70,6 @@ LOCK_TRANSITIONS: Final[dict[str, tuple[tuple[str, ...], str]]] = {
     "unlock": (("locked",), "open"),
 }
 
-_BY_VISIT: Final = frozenset({"clasi_assessments", "sledai_assessments"})
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,7 @@ class SdvRepository(PatientRecords[SdvMarkRecord]):
     ) -> list[tuple[int, str, str]]:
         """(record id, patient's study code, site code) of every record of ``table``."""
         t, patients, sites = table_of(table), table_of("patients"), table_of("sites")
-        if table in _BY_VISIT:
+        if table in BY_VISIT:
             visits = table_of("visits")
             source = t.join(visits, visits.c.id == t.c.visit_id).join(
                 patients, patients.c.id == visits.c.patient_id
