@@ -7,21 +7,41 @@ migrated template (fast), on both engines:
 - ``db_engine``: parametrized over ``sqlite`` and ``postgresql`` (marked ``postgres``).
 - ``sqlite_engine`` / ``pg_engine``: one engine only.
 - ``pg_server``: the running server, for tests that need their own databases.
+
+Hypothesis runs under one profile, ``ci``, registered and loaded here: derandomized (the same
+examples on every run, no example database), no deadline (the shared machines are slow at
+times), the failing example printed as a reproduction blob, and the ``too_slow`` health check
+off. Tests set only their own ``max_examples`` (and, for a test taking pytest fixtures, the
+``function_scoped_fixture`` health check). To explore with fresh random examples locally, load
+Hypothesis' own default profile: ``HYPOTHESIS_PROFILE=default python3 -m pytest ...`` (or pass
+``--hypothesis-profile=default``).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine
 
 from pg_server import PostgresServer, PostgresUnavailableError
 
 PG_TEMPLATE = "cletrial_template"
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")

@@ -54,7 +54,7 @@ def test_proportion_rejects_bad_counts(count: object, total: int) -> None:
         compute_proportion(count, total)  # type: ignore[arg-type]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(st.integers(1, 200).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))))
 def test_interval_contains_the_estimate(pair: tuple[int, int]) -> None:
     p = compute_proportion(*pair)
@@ -73,7 +73,7 @@ def test_distribution_counts_missing_and_uses_n_minus_1() -> None:
         compute_distribution([1, "2"])  # type: ignore[list-item]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(st.lists(st.one_of(st.none(), st.integers(0, 70)), min_size=1, max_size=40))
 def test_distribution_properties(values: list[int | None]) -> None:
     d = compute_distribution(values)
@@ -119,7 +119,7 @@ def test_paired_from_stats_equals_ttest_rel_on_data_with_that_correlation() -> N
     assert result.p_value == pytest.approx(stats.ttest_rel(x, y).pvalue, rel=1e-9)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(st.floats(-0.9, 0.95), st.integers(5, 30))
 def test_implied_correlation_round_trips(r: float, n: int) -> None:
     p = compute_paired_ttest_from_stats(3.08, 3.15, 2.39, 2.96, n, r).p_value
@@ -163,7 +163,7 @@ def test_grim_known_cases() -> None:
     assert compute_grim("2.5", 4, items=2).consistent  # 20 / 8
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(st.integers(1, 40), st.integers(0, 2000), st.integers(0, 3))
 def test_grim_accepts_every_real_mean(n: int, total: int, decimals: int) -> None:
     printed = format_number(total / n, decimals)

@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.endpoints.helpers import history, iso
 from tests.endpoints.test_cross_check import assert_agree
@@ -61,7 +61,7 @@ def histories(draw: st.DrawFn) -> dict[str, Any]:
     return h
 
 
-COMMON = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+COMMON = settings(max_examples=40)
 
 
 @COMMON

@@ -35,7 +35,7 @@ clasi_forms = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(clasi_forms)
 def test_clasi_in_range(form: dict) -> None:
     score = compute_clasi(form)
@@ -43,7 +43,7 @@ def test_clasi_in_range(form: dict) -> None:
     assert 0 <= score.damage <= 56
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(clasi_forms, st.sampled_from(CLASI_REGIONS), st.sampled_from(sorted(REGION_ITEM_CHOICES)))
 def test_clasi_adding_a_finding_never_lowers(form: dict, region: str, item: str) -> None:
     if region == "scalp" and item == "scarring":
@@ -67,7 +67,7 @@ sledai_forms = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(sledai_forms, st.sampled_from(sorted(SLEDAI_WEIGHTS)))
 def test_sledai_in_range_and_monotone(form: dict, descriptor: str) -> None:
     before = compute_sledai(form)
@@ -75,7 +75,7 @@ def test_sledai_in_range_and_monotone(form: dict, descriptor: str) -> None:
     assert compute_sledai({**form, descriptor: True}) >= before
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(
     st.sampled_from(
         ["neutrophil_count_decreased", "white_blood_cell_decreased", "platelet_count_decreased"]
@@ -104,7 +104,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.one_of(json_values.map(lambda v: json.dumps(v).encode()), st.binary(max_size=40)))
 def test_decoders_raise_only_form_errors(data: bytes) -> None:
     from cletrial.errors import FormError

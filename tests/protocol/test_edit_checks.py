@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cletrial.errors import ProtocolDefinitionError
@@ -672,9 +672,7 @@ def patient_forms(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
     return forms
 
 
-@settings(
-    max_examples=120, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
-)
+@settings(max_examples=120)
 @given(forms=patient_forms(), which=st.integers(0, len(PROTOCOLS) - 1))
 def test_run_never_raises_on_rows_with_missing_values(forms: dict[str, Any], which: int) -> None:
     protocol: ProtocolDefinition = PROTOCOLS[which]

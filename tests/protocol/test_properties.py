@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cletrial.errors import HistoryError
@@ -26,9 +26,7 @@ START = dt.date(2009, 2, 2)
 PROTOCOLS = {
     name: load_protocol(name) for name in ("lenalidomide-cle-2012", "thalidomide-cle-example")
 }
-SETTINGS = settings(
-    max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=150)
 EVENTS = ["consent_withdrawn", "pregnancy", "thrombosis", "physician_decision", "severe_rash"]
 
 

@@ -8,7 +8,7 @@ import io
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
@@ -49,7 +49,7 @@ operation = st.one_of(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25)
 @given(st.lists(operation, max_size=12))
 def test_any_sequence_of_changes_keeps_the_trail_consistent(ops: list[tuple]) -> None:  # type: ignore[type-arg]
     engine = _engine()
@@ -79,7 +79,7 @@ def test_any_sequence_of_changes_keeps_the_trail_consistent(ops: list[tuple]) ->
     engine.dispose()
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20)
 @given(
     subtype=text,
     note=text,

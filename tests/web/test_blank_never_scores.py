@@ -46,7 +46,7 @@ def forms_with_blanks(draw: Any) -> tuple[dict[str, str], set[str]]:
 
 
 @given(forms_with_blanks())
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 def test_the_parser_names_every_blank_item(form: tuple[dict[str, str], set[str]]) -> None:
     data, blank = form
     _body, errors = parse_visit_form(data)
@@ -58,8 +58,7 @@ def test_the_parser_names_every_blank_item(form: tuple[dict[str, str], set[str]]
 
 
 @given(forms_with_blanks())
-@settings(max_examples=15, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_a_form_with_a_blank_is_not_saved_and_neither_scores_nor_recommends(
     client: TestClient, study: Study, form: tuple[dict[str, str], set[str]]
 ) -> None:

@@ -79,12 +79,7 @@ def fuzz_schema(fuzz_app: Any) -> Any:
 
 
 @schema.parametrize()
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    derandomize=True,
-)
+@settings(max_examples=EXAMPLES, suppress_health_check=list(HealthCheck))
 def test_api_has_no_server_errors(case: Any, fuzz_app: Any) -> None:
     headers = {"Authorization": f"Bearer {fuzz_app.state.fuzz_token}"}
     if case.path == "/api/auth/logout":
