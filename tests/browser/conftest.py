@@ -55,14 +55,17 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # a safety net only: start-up takes well under a second
     while not server.started:
+        if not thread.is_alive():
+            pytest.fail("the test server stopped before it started (see its log above)")
         if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
+            pytest.fail("the test server did not start within 60 s")
         time.sleep(0.05)
     yield LiveServer(f"http://127.0.0.1:{port}", credentials, f"sqlite:///{path}")
     server.should_exit = True
-    thread.join(timeout=10)
+    thread.join(timeout=60)  # a safety net only: uvicorn checks should_exit every 0.1 s
+    assert not thread.is_alive(), "the test server did not stop within 60 s"
     engine.dispose()
 
 

@@ -222,6 +222,6 @@ def test_leaving_a_changed_form_asks_first(page: Any, live_server: LiveServer) -
         dialog.dismiss()
 
     page.on("dialog", answer)
-    page.close(run_before_unload=True)
-    page.wait_for_timeout(500)
+    with page.expect_event("dialog"):  # fails (TimeoutError) when no dialog comes
+        page.close(run_before_unload=True)
     assert asked == ["beforeunload"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 
 from cletrial.instruments import fill_absent_clasi_items, fill_absent_sledai_items
 from cletrial.store import UnitOfWork
@@ -34,6 +35,39 @@ SCREENING_DATE = dt.date(2009, 1, 15)
 def enrol(uow: UnitOfWork, patient_id: int, on: dt.date = SCREENING_DATE) -> None:
     """Record an eligible screening for a patient (the enrolment gate for doses)."""
     uow.screenings.save(patient_id, screening_date=on, record={}, verdict="eligible")
+
+
+def fail_lock_waits(engine: Engine, timeout: str = "10s") -> None:
+    """Make a PostgreSQL writer that waits for a lock fail instead (``lock_timeout``).
+
+    For tests whose writers must never wait: a wait becomes an error naming the lock after
+    ``timeout``, not a hang and not a pass. Applies to the connections opened afterwards (the
+    engine's pooled ones are closed).
+    """
+    with engine.connect() as conn:
+        name = conn.exec_driver_sql("SELECT current_database()").scalar_one()
+        conn.exec_driver_sql(f"ALTER DATABASE \"{name}\" SET lock_timeout = '{timeout}'")
+        conn.commit()
+    engine.dispose()
+
+
+def wait_until_blocked_by(holder: Connection, timeout: float = 60.0) -> int:
+    """Wait until another PostgreSQL session waits for a lock ``holder`` holds; return its pid.
+
+    The definite sign (``pg_blocking_pids``, read afresh from the lock manager on each query)
+    that a writer queues behind ``holder``'s transaction. ``timeout`` is only a safety net: when
+    no session is blocked by then the test fails, naming what it waited for.
+    """
+    own = holder.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    query = text(
+        "SELECT DISTINCT pid FROM pg_locks WHERE NOT granted AND :own = ANY(pg_blocking_pids(pid))"
+    )
+    deadline = time.monotonic() + timeout
+    while (pid := holder.execute(query, {"own": own}).scalar()) is None:
+        if time.monotonic() > deadline:
+            pytest.fail(f"no session waited for a lock held by backend {own} within {timeout} s")
+        time.sleep(0.01)
+    return int(pid)
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+import select
 import signal
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,8 +59,9 @@ class CrashReport:
         return not self.problems
 
 
-def _writer(engine: Engine, patient_id: int, ack_path: Path) -> None:
-    """Child process: save visits forever, acknowledging each after its commit."""
+def _writer(engine: Engine, patient_id: int, ack_path: Path, ready: int) -> None:
+    """Child process: save visits forever, acknowledging each after its commit; after the
+    first acknowledgement, tell the parent through the pipe ``ready``."""
     fd = os.open(ack_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     day = 0
     while True:
@@ -66,21 +69,29 @@ def _writer(engine: Engine, patient_id: int, ack_path: Path) -> None:
             uow.visits.create(patient_id=patient_id, visit_date=BASE + dt.timedelta(days=day),
                               clasi=FORM)  # fmt: skip
         os.write(fd, f"{patient_id} {day}\n".encode())
+        if day == 0:
+            os.write(ready, b"1")
+            os.close(ready)
         day += 1
 
 
-def _spawn(engine: Engine, patient_id: int, ack_path: Path) -> int:
+def _spawn(engine: Engine, patient_id: int, ack_path: Path) -> tuple[int, int]:
+    """Fork a writer; return its pid and the read end of its "first save acknowledged" pipe."""
     engine.dispose()  # no connection crosses the fork; the child opens its own
+    ready_r, ready_w = os.pipe()
     pid = os.fork()
     if pid == 0:  # child: never return into the parent's code
         code = 0
         try:
-            _writer(engine, patient_id, ack_path)
+            os.close(ready_r)
+            _writer(engine, patient_id, ack_path, ready_w)
         except BaseException:
+            traceback.print_exc()  # the parent reports the exit; this says why
             code = 1
         finally:
             os._exit(code)
-    return pid
+    os.close(ready_w)  # the read end sees end-of-file once the child has gone
+    return pid, ready_r
 
 
 def _acknowledged(ack_path: Path) -> set[tuple[int, int]]:
@@ -139,13 +150,32 @@ def _check(url: str, acks: set[tuple[int, int]], report: CrashReport) -> None:
         engine.dispose()
 
 
-def _wait_for_growth(path: Path, size: int, timeout: float) -> None:
-    """Wait until the writer acknowledged its first save (the file grew past ``size``)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists() and path.stat().st_size > size:
-            return
-        time.sleep(0.0005)
+class WriterFailedError(RuntimeError):
+    """A writer of the campaign ended, or hung, before it acknowledged a save."""
+
+
+def _wait_for_first_ack(pid: int, ready: int, timeout: float) -> None:
+    """Block until writer ``pid`` says its first save is acknowledged (a byte on ``ready``).
+
+    Raises :class:`WriterFailedError` when the writer exits first (end-of-file on the pipe) or,
+    as a safety net against a hang, when nothing comes within ``timeout`` seconds.
+    """
+    readable, _, _ = select.select([ready], [], [], timeout)
+    if not readable:
+        raise WriterFailedError(f"writer {pid} acknowledged no save within {timeout} s")
+    if os.read(ready, 1) != b"1":
+        ended = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # left for _kill to reap
+        raise WriterFailedError(
+            f"writer {pid} exited with status {ended.si_status} before it acknowledged a save "
+            "(its traceback is on stderr)"
+        )
+
+
+def _kill(pid: int) -> None:
+    """SIGKILL writer ``pid`` and reap it (a writer that already exited is not yet reaped, so
+    its pid cannot have gone to another process)."""
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
 
 
 def run_crash_campaign(
@@ -162,6 +192,7 @@ def run_crash_campaign(
     Most kills come a random 0 to ``max_delay`` seconds after the writer's first acknowledged
     save (so they land anywhere in a save: before, inside or during the commit); a
     ``startup_share`` of them come during start-up. ``url`` must be a migrated, empty database.
+    Raises :class:`WriterFailedError` when a writer fails before its first acknowledged save.
     """
     rng = random.Random(seed)
     started = time.perf_counter()
@@ -169,15 +200,16 @@ def run_crash_campaign(
     patients = _patients(engine, kills)
     ack_path = workdir / "acks.txt"
     for patient_id in patients:
-        size = ack_path.stat().st_size if ack_path.exists() else 0
-        pid = _spawn(engine, patient_id, ack_path)
-        if rng.random() < startup_share:  # kill while the writer starts or saves its first visit
-            time.sleep(rng.uniform(0.0, 4 * max_delay))
-        else:  # kill at a random moment of the steady write loop
-            _wait_for_growth(ack_path, size, timeout=5.0)
-            time.sleep(rng.uniform(0.0, max_delay))
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        pid, ready = _spawn(engine, patient_id, ack_path)
+        try:
+            if rng.random() < startup_share:  # kill while it starts or saves its first visit
+                time.sleep(rng.uniform(0.0, 4 * max_delay))
+            else:  # kill at a random moment of the steady write loop
+                _wait_for_first_ack(pid, ready, timeout=120.0)
+                time.sleep(rng.uniform(0.0, max_delay))
+        finally:
+            os.close(ready)
+            _kill(pid)
     engine.dispose()
     acks = _acknowledged(ack_path)
     report = CrashReport(kills=kills, acknowledged=len(acks), stored_visits=0)

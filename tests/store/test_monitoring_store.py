@@ -15,7 +15,7 @@ from cletrial.errors import AccessDeniedError, ImportFileError, InputError, Lock
 from cletrial.store import UnitOfWork, verify_audit_chain
 from cletrial.store.import_export import export_to, import_path
 
-from .conftest import IMPORT_DOCUMENT
+from .conftest import IMPORT_DOCUMENT, wait_until_blocked_by
 from .test_capture_rules_import import _snapshot
 
 
@@ -129,24 +129,28 @@ def test_on_postgresql_a_lock_waits_for_the_writers_that_saw_the_database_open(
     pg_engine: Engine, tmp_path: Path
 ) -> None:
     import threading
-    import time
 
     _imported(pg_engine, tmp_path)
     locked = threading.Event()
+    errors: list[BaseException] = []
 
     def lock() -> None:
-        _lock(pg_engine, "lock")
-        locked.set()
+        try:
+            _lock(pg_engine, "lock")
+            locked.set()
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
 
     with UnitOfWork(pg_engine, user="coord") as uow:
         patient = uow.patients.list()[0]
         uow.doses.add(patient_id=patient.id, start_date=dt.date(2009, 6, 1), regimen="off")
         locker = threading.Thread(target=lock)
         locker.start()
-        time.sleep(0.5)
-        assert not locked.is_set()  # the lock waits for this writer, which saw "open"
-    locker.join(timeout=10)
-    assert locked.is_set()
+        wait_until_blocked_by(uow.connection)  # the lock queues behind this writer
+        assert not locked.is_set() and errors == []  # it waits for this writer, which saw "open"
+    locker.join(timeout=60)  # a safety net only: the writer has committed
+    assert not locker.is_alive(), "the lock still waits after the writer committed"
+    assert errors == [] and locked.is_set()
     with UnitOfWork(pg_engine, read_only=True) as uow:
         assert uow.doses.for_patient(patient.id)[-1].start_date == dt.date(2009, 6, 1)
         assert uow.locks.state()[0] == "locked"

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from cletrial.cli import app
 from cletrial.store import create_engine_for
 
-from .conftest import IMPORT_DOCUMENT
+from .conftest import IMPORT_DOCUMENT, fail_lock_waits
 
 runner = CliRunner()
 
@@ -135,29 +135,29 @@ def test_docs_mention_every_command() -> None:
 @pytest.mark.postgres
 def test_audit_verify_prints_every_chain_head_to_use_as_anchors(pg_url: str) -> None:
     """On PostgreSQL the trail has several chains: verify names each head in use, and each
-    can be checked later with a repeated --anchor."""
-    import threading
+    can be checked later with a repeated --anchor.
 
+    The rows go to at least three chains for certain, without relying on threads overlapping:
+    for each of two rounds another connection locks the heads of the chains used so far, so
+    the round's writer must take a free chain (it never waits: a lock wait would fail).
+    """
     from cletrial.store import UnitOfWork
 
     engine = create_engine_for(pg_url)
+    fail_lock_waits(engine)
     with UnitOfWork(engine, user="ana") as uow:
         study = uow.studies.create(code="S", title="T", protocol_id="p", protocol_version="1")
-
-    def write(i: int) -> None:
-        for j in range(6):
-            with UnitOfWork(engine, user="ana") as uow:
-                uow.sites.create(study_id=study.id, code=f"S{i}-{j}", name="Site")
-
-    threads = [threading.Thread(target=write, args=(i,)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    for i in range(2):
+        with engine.connect() as blocker:
+            blocker.execute(text("SELECT id FROM audit_head WHERE length > 0 FOR UPDATE"))
+            for j in range(18):
+                with UnitOfWork(engine, user="ana") as uow:
+                    uow.sites.create(study_id=study.id, code=f"S{i}-{j}", name="Site")
+            blocker.rollback()
     engine.dispose()
     code, out, _ = _run("audit", "verify", "--database", pg_url, "--json")
     heads = [h for h in json.loads(out)["heads"] if h["length"]]
-    assert code == 0 and len(json.loads(out)["heads"]) == 8 and len(heads) > 1
+    assert code == 0 and len(json.loads(out)["heads"]) == 8 and len(heads) >= 3
     assert sum(h["length"] for h in heads) == json.loads(out)["rows_checked"] == 37
     code, out, _ = _run("audit", "verify", "--database", pg_url)
     anchors = [f"{h['last_id']}:{h['last_hash']}" for h in heads]
