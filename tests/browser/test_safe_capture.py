@@ -222,6 +222,6 @@ def test_leaving_a_changed_form_asks_first(page: Any, live_server: LiveServer) -
         dialog.dismiss()
 
     page.on("dialog", answer)
-    with page.expect_event("dialog"):  # fails (TimeoutError) when no dialog comes
+    with page.expect_event("dialog"):  # fails when the page closes (or times out) without one
         page.close(run_before_unload=True)
     assert asked == ["beforeunload"]

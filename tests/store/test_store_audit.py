@@ -281,12 +281,14 @@ def test_a_writer_takes_a_free_chain_when_its_own_is_busy(pg_engine: Engine) -> 
     own = _write_study(pg_engine, "S1")  # the writer's preferred chain, while all are free
     assert _write_study(pg_engine, "S2") == own  # the same connection prefers the same chain
     locker = create_engine(pg_engine.url)  # another connection than the writer's
-    with locker.connect() as other:
-        other.execute(text("SELECT 1 FROM audit_head WHERE id = :c FOR UPDATE"), {"c": own})
-        taken = _write_study(pg_engine, "S3")  # while `own` is held: takes another at once
-        other.rollback()
+    try:
+        with locker.connect() as other:
+            other.execute(text("SELECT 1 FROM audit_head WHERE id = :c FOR UPDATE"), {"c": own})
+            taken = _write_study(pg_engine, "S3")  # while `own` is held: takes another at once
+            other.rollback()
+    finally:
+        locker.dispose()
     assert taken != own
-    locker.dispose()
     assert _write_study(pg_engine, "S4") == own
     with pg_engine.connect() as conn:
         assert verify_audit_chain(conn).ok

@@ -144,17 +144,19 @@ def test_audit_verify_prints_every_chain_head_to_use_as_anchors(pg_url: str) -> 
     from cletrial.store import UnitOfWork
 
     engine = create_engine_for(pg_url)
-    fail_lock_waits(engine)
-    with UnitOfWork(engine, user="ana") as uow:
-        study = uow.studies.create(code="S", title="T", protocol_id="p", protocol_version="1")
-    for i in range(2):
-        with engine.connect() as blocker:
-            blocker.execute(text("SELECT id FROM audit_head WHERE length > 0 FOR UPDATE"))
-            for j in range(18):
-                with UnitOfWork(engine, user="ana") as uow:
-                    uow.sites.create(study_id=study.id, code=f"S{i}-{j}", name="Site")
-            blocker.rollback()
-    engine.dispose()
+    try:
+        fail_lock_waits(engine)
+        with UnitOfWork(engine, user="ana") as uow:
+            study = uow.studies.create(code="S", title="T", protocol_id="p", protocol_version="1")
+        for i in range(2):
+            with engine.connect() as blocker:
+                blocker.execute(text("SELECT id FROM audit_head WHERE length > 0 FOR UPDATE"))
+                for j in range(18):
+                    with UnitOfWork(engine, user="ana") as uow:
+                        uow.sites.create(study_id=study.id, code=f"S{i}-{j}", name="Site")
+                blocker.rollback()
+    finally:
+        engine.dispose()
     code, out, _ = _run("audit", "verify", "--database", pg_url, "--json")
     heads = [h for h in json.loads(out)["heads"] if h["length"]]
     assert code == 0 and len(json.loads(out)["heads"]) == 8 and len(heads) >= 3
