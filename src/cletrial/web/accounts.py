@@ -50,6 +50,7 @@ __all__ = [
     "start_session",
     "throttled_check",
     "verify_user_password",
+    "web_user",
 ]
 
 #: The actor recorded for a failed login with a name that is no account.
@@ -113,7 +114,8 @@ class WebUser:
             )
 
 
-def _web_user(record: UserRecord) -> WebUser:
+def web_user(record: UserRecord) -> WebUser:
+    """The web view of a stored user."""
     return WebUser(
         id=record.id,
         username=record.username,
@@ -129,7 +131,7 @@ def load_user(engine: Engine, user_id: int) -> WebUser | None:
     """Load user ``user_id`` with their sites, or None if there is no such user."""
     with UnitOfWork(engine, read_only=True) as uow:
         try:
-            return _web_user(uow.users.get(user_id))
+            return web_user(uow.users.get(user_id))
         except NotFoundError:
             return None
 
@@ -138,7 +140,7 @@ def authenticate(engine: Engine, username: str, password: str) -> WebUser | None
     """Return the active user with this name and password, or None (never says which failed)."""
     with UnitOfWork(engine, read_only=True) as uow:
         record = uow.users.verify_password(username, password)
-    return None if record is None else _web_user(record)
+    return None if record is None else web_user(record)
 
 
 def verify_user_password(engine: Engine, user: WebUser, password: str) -> bool:
