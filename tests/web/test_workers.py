@@ -17,12 +17,15 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from tests.web.conftest import PASSWORD, Study
+from fastapi.testclient import TestClient
+from tests.web.conftest import PASSWORD, Study, login, make_patient, make_visit
 
 from cletrial.store import UnitOfWork
+from cletrial.web import WebSettings, create_app, summaries
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 LIMIT = 5
@@ -127,3 +130,27 @@ def test_lockout_holds_under_parallel_guesses_across_two_workers(study: Study) -
         assert _login(base).status_code == 429  # the right password, after the lock-out
     assert _login_events(study, "login_failed") == LIMIT  # passwords checked: exactly LIMIT
     assert _login_events(study, "lockout") == 1 and _login_events(study, "login") == 0
+
+
+def test_dashboard_cache_of_one_process_sees_a_save_made_through_another(
+    study: Study, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each process keeps its own cache of dashboard lines, keyed by fingerprints read from the
+    database: a save through another process changes the key, so the line is recomputed."""
+    computed: list[int] = []
+    original = summaries._compute_line
+
+    def counting(uow: Any, protocol: Any, patient: Any, today: Any) -> Any:
+        computed.append(patient.id)
+        return original(uow, protocol, patient, today)
+
+    monkeypatch.setattr(summaries, "_compute_line", counting)
+    one, two = (create_app(WebSettings(database_url=study.url), engine=study.engine)
+                for _ in range(2))  # fmt: skip
+    with TestClient(one) as a, TestClient(two) as b:
+        ha, hb = login(a, "investigator"), login(b, "investigator")
+        patient = make_patient(b, hb, study.site_a)
+        assert a.get("/", headers=ha).status_code == 200 and computed == [patient]
+        assert a.get("/", headers=ha).status_code == 200 and computed == [patient]  # cached
+        make_visit(b, hb, patient)
+        assert a.get("/", headers=ha).status_code == 200 and computed == [patient, patient]

@@ -333,8 +333,7 @@ class SessionRegistry:
         """The live session of ``token`` (one indexed query, no write), or None."""
         if not token:
             return None
-        with self._db.read() as conn:
-            row = self._store.lookup(conn, _digest(token))
+        row = self._store.lookup_fast(self._db.engine, _digest(token))
         return None if row is None else self._live(row)
 
     def _live(self, row: SessionRow) -> WebSession | None:
