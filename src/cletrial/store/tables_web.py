@@ -39,9 +39,7 @@ __all__ = [
 ]
 
 #: What a login event records.
-LOGIN_EVENT_KINDS: Final = (
-    "login", "login_failed", "lockout", "logout", "password_changed", "sessions_revoked",
-)  # fmt: skip
+LOGIN_EVENT_KINDS: Final = ("login", "login_failed", "lockout", "logout", "password_changed")
 #: Where it happened: the pages (cookie), the REST API (bearer token), the command line.
 LOGIN_CHANNELS: Final = ("page", "api", "cli")
 

@@ -172,6 +172,23 @@ def throttled_check(
         What the user was doing, for the lock-out message ("signing", ...).
     detail : str, optional
         Recorded with a failure (e.g. "password re-entered to sign").
+
+    Examples
+    --------
+    >>> from cletrial.store import create_engine_for, upgrade
+    >>> engine = create_engine_for("sqlite://"); upgrade(engine)
+    >>> with UnitOfWork(engine, user="admin") as uow:
+    ...     _ = uow.users.create(username="ana", password="correct horse", role="monitor")
+    >>> throttle = LoginThrottle(engine, max_failures=1, lockout_s=60)
+    >>> throttled_check(engine, throttle, "ana", "wrong horse", channel="api") is None
+    True
+    >>> throttled_check(engine, throttle, "ana", "correct horse", channel="api")
+    Traceback (most recent call last):
+    ...
+    cletrial.web.handlers.LoginLockedError: too many wrong passwords for this user name: ...
+    >>> with UnitOfWork(engine, read_only=True) as uow:
+    ...     [e.event for e in uow.login_events.list()]
+    ['lockout', 'login_failed']
     """
     number = throttle.reserve(username)
     if number is None:
