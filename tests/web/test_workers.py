@@ -154,3 +154,28 @@ def test_dashboard_cache_of_one_process_sees_a_save_made_through_another(
         assert a.get("/", headers=ha).status_code == 200 and computed == [patient]  # cached
         make_visit(b, hb, patient)
         assert a.get("/", headers=ha).status_code == 200 and computed == [patient, patient]
+
+
+def test_role_site_and_activation_changes_reach_every_process_at_once(study: Study) -> None:
+    """An administrator working through one process changes a user whose session another
+    process serves: the next request there sees the new role, sites and deactivation."""
+    one, two = (create_app(WebSettings(database_url=study.url), engine=study.engine)
+                for _ in range(2))  # fmt: skip
+    with TestClient(one) as a, TestClient(two) as b:
+        admin, monitor = login(a, "administrator"), login(b, "monitor")
+        me = b.get("/api/auth/me", headers=monitor).json()
+        assert me["role"] == "monitor" and me["site_ids"] == [study.site_a]
+        changed = a.patch(f"/api/users/{me['id']}", headers=admin, json={
+            "version": me["version"], "reason": "moved to data management",
+            "role": "data_manager"})  # fmt: skip
+        assert changed.status_code == 200
+        assert b.get("/api/auth/me", headers=monitor).json()["role"] == "data_manager"
+        granted = a.post(f"/api/users/{me['id']}/sites", headers=admin,
+                         json={"add": [study.site_b], "remove": [], "reason": "covers B"})
+        assert granted.status_code == 200, granted.text
+        assert b.get("/api/auth/me", headers=monitor).json()["site_ids"] == [study.site_a,
+                                                                            study.site_b]
+        gone = a.patch(f"/api/users/{me['id']}", headers=admin, json={
+            "version": changed.json()["version"], "reason": "left", "active": False})
+        assert gone.status_code == 200
+        assert b.get("/api/auth/me", headers=monitor).status_code == 401
