@@ -1,10 +1,16 @@
-"""Sessions, timeouts, CSRF tokens, login throttling and role permissions (no database)."""
+"""Sessions (in the database), timeouts, CSRF tokens, login throttling and role permissions, on
+SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
+from sqlalchemy import text
+from tests.web.conftest import Study
 
 from cletrial.errors import InputError
+from cletrial.store import UnitOfWork
 from cletrial.web.accounts import WebUser
 from cletrial.web.routes._common import safe_next
 from cletrial.web.security import (
@@ -14,6 +20,7 @@ from cletrial.web.security import (
     Role,
     SessionRegistry,
     compute_permissions,
+    name_digest,
     new_token,
     tokens_match,
 )
@@ -22,10 +29,33 @@ from cletrial.web.settings import WebSettings
 
 class Clock:
     def __init__(self) -> None:
-        self.now = 1000.0
+        self.now = 1_000_000.0
 
     def __call__(self) -> float:
         return self.now
+
+
+@pytest.fixture
+def study(db_study: Study) -> Study:
+    return db_study
+
+
+def _user_id(study: Study, name: str = "monitor") -> int:
+    with UnitOfWork(study.engine, read_only=True) as uow:
+        found = uow.users.by_username(name)
+    assert found is not None
+    return found.id
+
+
+def _registry(study: Study, clock: Clock, idle: float = 60, absolute: float = 600,
+              touch: float | None = None) -> SessionRegistry:  # fmt: skip
+    return SessionRegistry(study.engine, idle_timeout_s=idle, absolute_timeout_s=absolute,
+                           clock=clock, touch_interval_s=touch)  # fmt: skip
+
+
+def _stored(study: Study) -> list[dict[str, object]]:
+    with study.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(text("SELECT * FROM web_sessions")).mappings()]
 
 
 def test_tokens_have_at_least_128_bits_and_differ() -> None:
@@ -35,32 +65,46 @@ def test_tokens_have_at_least_128_bits_and_differ() -> None:
     assert all(len(t) == 43 for t in tokens)
 
 
-def test_registry_keeps_only_a_digest_of_the_token() -> None:
-    registry = SessionRegistry(idle_timeout_s=60, absolute_timeout_s=600, clock=Clock())
-    token, session = registry.create(user_id=3)
+def test_registry_keeps_only_a_digest_of_the_token(study: Study) -> None:
+    registry = _registry(study, Clock())
+    token, session = registry.create(user_id=_user_id(study))
     assert token not in repr(session)
-    assert session.digest != token and len(session.digest) == 64
-    assert registry.get(token) is session
+    rows = _stored(study)
+    assert [r["token_digest"] for r in rows] == [hashlib.sha256(token.encode()).hexdigest()]
+    assert token not in str(rows)
+    found = registry.get(token)
+    assert found is not None and found.csrf_token == session.csrf_token
     assert registry.get(token + "x") is None
     assert registry.get("") is None and registry.get(None) is None
 
 
-def test_idle_timeout_ends_the_session() -> None:
+def test_idle_timeout_ends_the_session(study: Study) -> None:
     clock = Clock()
-    registry = SessionRegistry(idle_timeout_s=60, absolute_timeout_s=600, clock=clock)
-    token, _ = registry.create(user_id=3)
+    registry = _registry(study, clock, touch=0)
+    token, _ = registry.create(user_id=_user_id(study))
     for _ in range(5):  # activity keeps it alive
         clock.now += 59
         assert registry.get(token) is not None
     clock.now += 61
     assert registry.get(token) is None
-    assert len(registry) == 0
 
 
-def test_absolute_timeout_ends_an_active_session() -> None:
+def test_last_use_is_written_at_most_once_per_touch_interval(study: Study) -> None:
     clock = Clock()
-    registry = SessionRegistry(idle_timeout_s=60, absolute_timeout_s=300, clock=clock)
-    token, _ = registry.create(user_id=3)
+    registry = _registry(study, clock, idle=600, absolute=6000, touch=60)
+    token, _ = registry.create(user_id=_user_id(study))
+    clock.now += 30
+    assert registry.get(token) is not None
+    assert _stored(study)[0]["last_seen"] == 1_000_000.0  # not written: within the interval
+    clock.now += 31
+    assert registry.get(token) is not None
+    assert _stored(study)[0]["last_seen"] == 1_000_061.0
+
+
+def test_absolute_timeout_ends_an_active_session(study: Study) -> None:
+    clock = Clock()
+    registry = _registry(study, clock, absolute=300, touch=0)
+    token, _ = registry.create(user_id=_user_id(study))
     for _ in range(5):
         clock.now += 50
         assert registry.get(token) is not None
@@ -68,44 +112,68 @@ def test_absolute_timeout_ends_an_active_session() -> None:
     assert registry.get(token) is None
 
 
-def test_login_renews_the_token_and_revokes_the_old_one() -> None:
-    registry = SessionRegistry(idle_timeout_s=60, absolute_timeout_s=300, clock=Clock())
-    old, _ = registry.create(user_id=3)
-    new, session = registry.create(user_id=3, replaces=old)
+def test_login_renews_the_token_revokes_the_old_one_and_purges_ended_ones(study: Study) -> None:
+    clock = Clock()
+    registry = _registry(study, clock)
+    stale, _ = registry.create(user_id=_user_id(study, "coordinator"))
+    clock.now += 61  # the coordinator's session has ended
+    old, _ = registry.create(user_id=_user_id(study))
+    new, session = registry.create(user_id=_user_id(study), replaces=old)
     assert new != old
-    assert registry.get(old) is None
-    assert registry.get(new) is session
+    assert registry.get(old) is None and registry.get(stale) is None
+    found = registry.get(new)
+    assert found is not None and found.csrf_token == session.csrf_token
+    assert len(registry) == 1
 
 
-def test_revoke_user_ends_all_their_sessions() -> None:
-    registry = SessionRegistry(idle_timeout_s=60, absolute_timeout_s=300, clock=Clock())
-    a, _ = registry.create(user_id=3)
-    b, _ = registry.create(user_id=3)
-    c, _ = registry.create(user_id=4)
-    assert registry.revoke_user(3) == 2
-    assert registry.get(a) is None and registry.get(b) is None
-    assert registry.get(c) is not None
+def test_revoke_user_ends_all_their_sessions(study: Study) -> None:
+    registry = _registry(study, Clock())
+    a, _ = registry.create(user_id=_user_id(study))
+    b, _ = registry.create(user_id=_user_id(study))
+    c, _ = registry.create(user_id=_user_id(study, "coordinator"))
+    assert registry.revoke_user(_user_id(study), keep=b) == 1
+    assert registry.get(a) is None and registry.get(b) is not None
+    assert registry.revoke_user(_user_id(study)) == 1
+    assert registry.get(b) is None and registry.get(c) is not None
 
 
-def test_each_session_has_its_own_csrf_token() -> None:
-    registry = SessionRegistry(idle_timeout_s=60, absolute_timeout_s=300, clock=Clock())
-    _, one = registry.create(user_id=1)
-    _, two = registry.create(user_id=1)
+def test_each_session_has_its_own_csrf_token(study: Study) -> None:
+    registry = _registry(study, Clock())
+    _, one = registry.create(user_id=_user_id(study))
+    _, two = registry.create(user_id=_user_id(study))
     assert one.csrf_token != two.csrf_token
     assert tokens_match(one.csrf_token, one.csrf_token)
     assert not tokens_match(one.csrf_token, two.csrf_token)
     assert not tokens_match(one.csrf_token, "")
 
 
-def test_login_throttle_locks_then_releases() -> None:
+def test_forget_user_changes_the_user_key_of_every_session(study: Study) -> None:
+    registry = _registry(study, Clock())
+    token, _ = registry.create(user_id=_user_id(study))
+    before = registry.get(token)
+    registry.forget_user(_user_id(study))
+    after = registry.get(token)
+    assert before is not None and after is not None and before.user_key != after.user_key
+
+
+def test_login_throttle_locks_then_releases(study: Study) -> None:
     clock = Clock()
-    throttle = LoginThrottle(max_failures=3, lockout_s=100, clock=clock)
-    for _ in range(3):
+    throttle = LoginThrottle(study.engine, max_failures=3, lockout_s=100, clock=clock)
+    for number in (1, 2, 3):
         assert not throttle.locked("Ana")
-        throttle.record_failure("ana")
-    assert throttle.locked("ANA")
+        assert throttle.reserve("ana") == number
+        throttle.failed("ana")
+    assert throttle.locked("ANA") and throttle.reserve("Ana") is None
     clock.now += 101
-    assert not throttle.locked("ana")
+    assert not throttle.locked("ana") and throttle.reserve("ana") == 1
+
+
+def test_login_throttle_stores_no_user_name(study: Study) -> None:
+    throttle = LoginThrottle(study.engine, max_failures=3, lockout_s=100)
+    throttle.reserve("my secret password")
+    with study.engine.connect() as conn:
+        stored = conn.execute(text("SELECT name_digest FROM login_throttle")).scalars().all()
+    assert stored == [name_digest("my secret password")] and "secret" not in stored[0]
 
 
 def test_roles_match_the_issue() -> None:

@@ -17,6 +17,7 @@ from cletrial.cli import (
     protocol_commands,
     schema_command,
     store_commands,
+    user_commands,
     web_commands,
 )
 
@@ -37,6 +38,7 @@ for _module in (
     schema_command,
     protocol_commands,
     store_commands,
+    user_commands,
     monitoring_commands,
     endpoint_commands,
     analysis_commands,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -43,21 +43,31 @@ def serve(
     secure_cookies: Annotated[
         bool, typer.Option("--secure-cookies", help="Send cookies over HTTPS only (behind TLS).")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, max=64,
+            help="Worker processes. Sessions, the login lock-out and the login events are in "
+            "the database, so any worker serves any session (SQLite file or PostgreSQL).",
+        ),
+    ] = 1,
 ) -> None:
     """Start the web application (pages and REST API) on http://HOST:PORT.
 
     The database schema is created or upgraded first. With --demo, a synthetic demo study is
-    built and the demo users' credentials are printed. Stop with Ctrl+C.
+    built and the demo users' credentials are printed. Other settings are read from
+    CLETRIAL_* variables (e.g. CLETRIAL_SESSION_IDLE_TIMEOUT_S). Stop with Ctrl+C.
     """
-    import uvicorn
 
     from cletrial.errors import CletrialError
     from cletrial.store.engine import create_engine_for, default_database_url
     from cletrial.store.migrate import upgrade
-    from cletrial.web import WebSettings, create_app
-    from cletrial.web.server import uvicorn_options
+    from cletrial.web import WebSettings
 
     url = database or (f"sqlite:///{DEMO_DATABASE}" if demo else default_database_url())
+    if workers > 1 and _in_memory(url):
+        fail(f"--workers {workers}: an in-memory database is not shared between processes; "
+             "give --database a SQLite file or a PostgreSQL URL")  # fmt: skip
     try:
         if demo and database is None:
             _remove_sqlite_file(DEMO_DATABASE)
@@ -68,13 +78,9 @@ def serve(
             from cletrial.web.demo import build_demo_study
 
             credentials = build_demo_study(engine)
-        settings = WebSettings(
-            database_url=url,
-            protocol=protocol,
-            cookie_secure=secure_cookies,
-            synthetic_data=demo,
-        )
-        app = create_app(settings, engine=engine)
+        flags: dict[str, Any] = {"cookie_secure": True} if secure_cookies else {}
+        settings = WebSettings.from_env(None, database_url=url, protocol=protocol,
+                                        synthetic_data=demo, **flags)  # fmt: skip
     except CletrialError as exc:
         fail(str(exc))
     if credentials:
@@ -82,9 +88,33 @@ def serve(
         typer.echo("Demo users (user name / password / role):")
         for username, password, role in credentials:
             typer.echo(f"  {username:<14} {password:<24} {role}")
-    typer.echo(f"cletrial is running on http://{host}:{port}/  (Ctrl+C to stop)")
-    uvicorn.run(app, host=host, port=port, **uvicorn_options())
-    engine.dispose()
+    _run(settings, engine, host=host, port=port, workers=workers)
+
+
+def _run(settings: Any, engine: Any, *, host: str, port: int, workers: int) -> None:
+    """Serve with uvicorn: the application object (one worker) or the factory (several)."""
+    import os
+
+    import uvicorn
+
+    from cletrial.web import create_app
+    from cletrial.web.server import APP_FACTORY, settings_environment, uvicorn_options
+
+    processes = f" with {workers} worker processes" if workers > 1 else ""
+    typer.echo(f"cletrial is running on http://{host}:{port}/{processes}  (Ctrl+C to stop)")
+    if workers == 1:
+        uvicorn.run(create_app(settings, engine=engine), host=host, port=port,
+                    **uvicorn_options())  # fmt: skip
+        engine.dispose()
+        return
+    engine.dispose()  # each worker opens its own
+    os.environ.update(settings_environment(settings))
+    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, **uvicorn_options(workers))
+
+
+def _in_memory(url: str) -> bool:
+    rest = url.split(":", 1)[-1]
+    return url.startswith("sqlite") and rest in ("", "//", "///", "///:memory:")
 
 
 def _remove_sqlite_file(path: str) -> None:

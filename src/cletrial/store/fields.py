@@ -31,6 +31,7 @@ from cletrial.errors import InputError
 from cletrial.store import vocab
 from cletrial.store.tables import Base
 from cletrial.store.tables_forms import CLASI_ITEM_COLUMNS, SLEDAI_ITEM_COLUMNS
+from cletrial.store.tables_web import INFRASTRUCTURE_TABLES, LOGIN_CHANNELS, LOGIN_EVENT_KINDS
 from cletrial.store.types import UTC, UTCDateTime, compute_partial_date
 
 __all__ = [
@@ -48,10 +49,12 @@ __all__ = [
 
 Kind = Literal["str", "text", "int", "float", "bool", "date", "partial_date", "datetime", "list"]
 
-#: Tables whose every change is audited (all but the audit tables themselves).
+#: Tables whose every change is audited (all but the audit tables themselves and the web
+#: tier's sessions and login throttle).
 AUDITED_TABLES: Final = tuple(
-    name for name in Base.metadata.tables if name not in ("audit_log", "audit_head")
-)
+    name for name in Base.metadata.tables
+    if name not in ("audit_log", "audit_head", *INFRASTRUCTURE_TABLES)
+)  # fmt: skip
 
 #: Shown in the audit trail instead of the value of a secret field.
 REDACTED: Final = "[redacted]"
@@ -87,6 +90,8 @@ _CHOICES: Final[dict[tuple[str, str], tuple[str, ...]]] = {
     ("query_messages", "status_after"): vocab.QUERY_STATUSES,
     ("query_messages", "author_role"): (*vocab.ROLES, "system"),
     ("lock_events", "action"): vocab.LOCK_ACTIONS,
+    ("login_events", "event"): LOGIN_EVENT_KINDS,
+    ("login_events", "channel"): LOGIN_CHANNELS,
     ("lock_events", "state_after"): vocab.LOCK_STATES,
 }
 
@@ -130,6 +135,7 @@ _DERIVED: Final[dict[str, frozenset[str]]] = {
                             "verified_at", "record_version"}),
     "lock_events": frozenset({"action", "state_after", "reason", "signed_by", "signed_name",
                               "signed_at"}),
+    "login_events": frozenset({"event", "username", "channel", "detail", "occurred_at"}),
 }
 
 

@@ -353,5 +353,6 @@ class EnrolmentOverride(Versioned, Base):
 from cletrial.store import tables_audit as _tables_audit  # noqa: E402
 from cletrial.store import tables_forms as _tables_forms  # noqa: E402
 from cletrial.store import tables_monitoring as _tables_monitoring  # noqa: E402
+from cletrial.store import tables_web as _tables_web  # noqa: E402
 
-del _tables_audit, _tables_forms, _tables_monitoring
+del _tables_audit, _tables_forms, _tables_monitoring, _tables_web

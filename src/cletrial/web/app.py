@@ -1,8 +1,9 @@
 """The application factory: ``create_app(settings)`` builds one FastAPI application.
 
 Nothing is built at import time. The factory creates the database engine from the settings
-(or takes one, for tests and benchmarks), the session registry, the login throttle and the
-templates, and keeps them on ``app.state``; the engine is disposed of at shutdown. The schema is
+(or takes one, for tests and benchmarks), the session registry and the login throttle (both in
+the database, shared by every worker process), the templates and the per-process caches, and
+keeps them on ``app.state``; the engine is disposed of at shutdown. The schema is
 not migrated here: ``cletrial serve`` (and the tests) call :func:`cletrial.store.migrate.upgrade`.
 
 Every change the pages make and every record they show is also available through the REST API
@@ -17,6 +18,7 @@ the study report to the roles that may see it).
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cletrial.instruments.analytes import prepare_unit_factors
 from cletrial.store.engine import create_engine_for
+from cletrial.web.deps import UserCache
 from cletrial.web.handlers import install_error_handlers
 from cletrial.web.lock_banner import LockBanner
 from cletrial.web.openapi import install_openapi
@@ -54,10 +57,15 @@ _SECURITY_HEADERS: Final = (
 
 
 class SecurityHeaders:
-    """ASGI middleware adding security headers; pages and API answers are never cached."""
+    """ASGI middleware adding security headers; pages and API answers are never cached.
 
-    def __init__(self, app: ASGIApp) -> None:
+    ``worker_header`` adds ``X-Cletrial-Worker: <pid>`` (tests of several worker processes
+    only: :attr:`~cletrial.web.settings.WebSettings.worker_header`).
+    """
+
+    def __init__(self, app: ASGIApp, worker_header: bool = False) -> None:
         self.app = app
+        self.extra = ((b"x-cletrial-worker", str(os.getpid()).encode()),) if worker_header else ()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,6 +77,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers.extend(_SECURITY_HEADERS)
+                headers.extend(self.extra)
                 if not static:
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
@@ -122,12 +131,14 @@ def create_app(settings: WebSettings | None = None, *, engine: Engine | None = N
     state.settings = settings
     state.engine = db
     state.sessions = SessionRegistry(
+        db,
         idle_timeout_s=settings.session_idle_timeout_s,
         absolute_timeout_s=settings.session_absolute_timeout_s,
     )
     state.throttle = LoginThrottle(
-        max_failures=settings.login_max_failures, lockout_s=settings.login_lockout_s
+        db, max_failures=settings.login_max_failures, lockout_s=settings.login_lockout_s
     )
+    state.user_cache = UserCache()
     state.templates = make_templates()
     state.write_lock = threading.Lock()
     state.protocol = ProtocolCache(settings.protocol)
@@ -137,7 +148,7 @@ def create_app(settings: WebSettings | None = None, *, engine: Engine | None = N
     app.mount("/static", StaticFiles(packages=[("cletrial.web", "static")]), name="static")
     for router in ROUTERS:
         app.include_router(router)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, worker_header=settings.worker_header)
     install_openapi(app)
     return app
 

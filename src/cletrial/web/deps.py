@@ -7,14 +7,17 @@ Use them as ``Annotated`` types in route signatures::
 * :data:`SessionDep` is a read-only unit of work of the store (never commits, never blocks
   SQLite writers); writes open their own unit of work (:func:`write_uow`), the only place
   that commits.
-* :data:`CurrentUser` resolves the session token (cookie or ``Authorization: Bearer``), enforces
-  the idle and absolute timeouts, reloads the user (a deactivated user is logged out at once) and
-  checks the CSRF token of every unsafe request authenticated by the cookie.
+* :data:`CurrentUser` resolves the session token (cookie or ``Authorization: Bearer``) with one
+  indexed query on the shared ``web_sessions`` table, enforces the idle and absolute timeouts,
+  reloads the user when their version changed (a deactivated user is logged out at once, on
+  every worker process) and checks the CSRF token of every unsafe request authenticated by the
+  cookie.
 * :func:`require` builds a dependency that also checks a permission.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -46,6 +49,7 @@ __all__ = [
     "OptionalUser",
     "SessionDep",
     "SettingsDep",
+    "UserCache",
     "get_db",
     "get_engine",
     "get_form_items",
@@ -103,9 +107,18 @@ async def _csrf_token_of(request: Request) -> str | None:
 async def _live_session(request: Request) -> tuple[WebSession, bool] | None:
     registry: SessionRegistry = request.app.state.sessions
     token, from_cookie = read_token(request)
-    session = registry.get(token)
+    if not token:
+        return None
+    # One primary-key query. On SQLite (a local read that never waits for writers) on the
+    # event loop; on PostgreSQL (a round trip) in the threadpool.
+    if registry.reads_are_local:
+        session = registry.lookup(token)
+    else:
+        session = await run_in_threadpool(registry.lookup, token)
     if session is None:
         return None
+    if registry.needs_touch(session):  # at most once a minute a session
+        await run_in_threadpool(registry.touch, session)
     return session, from_cookie
 
 
@@ -118,22 +131,46 @@ async def _check_csrf(request: Request, session: WebSession, from_cookie: bool) 
         )
 
 
-#: Seconds a session keeps its user snapshot before reloading it from the database. Changes made
-#: through this application (deactivation, role, sites) take effect at once (sessions are ended
-#: or the snapshot dropped); changes made by another process within this many seconds.
+#: Seconds a process keeps its snapshot of a user before reloading it from the database. A
+#: change of the user's role or activation (a new ``users.version``) or of their sites made
+#: through this application (a new session ``user_epoch``) reloads it at once, on every
+#: process; other changes within this many seconds.
 USER_CACHE_S = 5.0
 
 
+class UserCache:
+    """Snapshots of users by id, each with the key (user version, session epoch) it was read
+    at (one per process, thread-safe)."""
+
+    def __init__(self) -> None:
+        self._users: dict[int, tuple[tuple[int, int], float, WebUser]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, user_id: int, key: tuple[int, int], now: float) -> WebUser | None:
+        """The snapshot read at ``key`` less than :data:`USER_CACHE_S` ago, or None."""
+        with self._lock:
+            found = self._users.get(user_id)
+        if found is None or found[0] != key or now - found[1] >= USER_CACHE_S:
+            return None
+        return found[2]
+
+    def put(self, user_id: int, key: tuple[int, int], now: float, user: WebUser) -> None:
+        """Keep a snapshot."""
+        with self._lock:
+            self._users[user_id] = (key, now, user)
+
+
 async def _cached_user(request: Request, session: WebSession) -> WebUser | None:
+    cache: UserCache = request.app.state.user_cache
     now = time.monotonic()
-    cached = getattr(session, "user", None)
-    if cached is not None and now - getattr(session, "user_loaded_at", 0.0) < USER_CACHE_S:
-        return cached  # type: ignore[no-any-return]
+    user = cache.get(session.user_id, session.user_key, now)
+    if user is not None:
+        return user
     # A database read: in the threadpool, never on the event loop.
-    user = await run_in_threadpool(load_user, get_engine(request), session.user_id)
-    session.user = user
-    session.user_loaded_at = now
-    return user
+    loaded = await run_in_threadpool(load_user, get_engine(request), session.user_id)
+    if loaded is not None:
+        cache.put(session.user_id, session.user_key, now, loaded)
+    return loaded
 
 
 async def _optional_user(request: Request) -> WebUser | None:
@@ -141,9 +178,9 @@ async def _optional_user(request: Request) -> WebUser | None:
     if found is None:
         return None
     session, from_cookie = found
-    user = await _cached_user(request, session)
+    user = await _cached_user(request, session) if session.user_active else None
     if user is None or not user.active:
-        request.app.state.sessions.revoke(read_token(request)[0])
+        await run_in_threadpool(request.app.state.sessions.revoke, read_token(request)[0])
         return None
     await _check_csrf(request, session, from_cookie)
     request.state.web_session = session

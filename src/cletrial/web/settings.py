@@ -48,6 +48,9 @@ class WebSettings:
         Name of the study shown in the page header.
     synthetic_data : bool
         The database holds synthetic (demo) data: every page says so.
+    worker_header : bool
+        Add ``X-Cletrial-Worker: <process id>`` to every answer. For tests of several worker
+        processes only (it tells which process answered); off by default.
     """
 
     database_url: str = "sqlite:///var/cletrial.sqlite"
@@ -59,6 +62,7 @@ class WebSettings:
     login_lockout_s: int = 15 * 60
     study_label: str = "Lenalidomide in refractory CLE"
     synthetic_data: bool = False
+    worker_header: bool = False
 
     def __post_init__(self) -> None:
         for name in ("session_idle_timeout_s", "session_absolute_timeout_s", "login_lockout_s"):

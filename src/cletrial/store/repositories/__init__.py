@@ -27,6 +27,7 @@ from cletrial.store.repositories.patients import (
 from cletrial.store.repositories.queries import QueryMessageRepository, QueryRepository
 from cletrial.store.repositories.verification import LockRepository, SdvRepository
 from cletrial.store.repositories.visits import ClasiRepository, SledaiRepository, VisitRepository
+from cletrial.store.repositories.web_tier import LoginEventRepository
 
 __all__ = [
     "AdverseEventRepository",
@@ -38,6 +39,7 @@ __all__ = [
     "ImmunologyRepository",
     "LabRepository",
     "LockRepository",
+    "LoginEventRepository",
     "MedicationRepository",
     "NerveConductionRepository",
     "OverrideRepository",

@@ -134,3 +134,8 @@ class RepositoryAccess:
     def locks(self) -> r.LockRepository:
         """The freeze and lock of the database."""
         return r.LockRepository(self._uow_self)
+
+    @cached_property
+    def login_events(self) -> r.LoginEventRepository:
+        """Logins, failed logins, logouts, lock-outs and password changes."""
+        return r.LoginEventRepository(self._uow_self)

@@ -9,26 +9,23 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
-from cletrial.errors import InputError, NotFoundError
+from cletrial.errors import NotFoundError
 from cletrial.store.capture_rules import compute_study_today
 from cletrial.store.fields import table_of
+from cletrial.store.password_policy import MIN_PASSWORD_LENGTH, check_password
 from cletrial.store.records import SiteRecord, StudyRecord, UserRecord
 from cletrial.store.repositories.base import Repository
 
 __all__ = ["MIN_PASSWORD_LENGTH", "SiteRepository", "StudyRepository", "UserRepository"]
-
-#: Shortest password accepted, in characters.
-MIN_PASSWORD_LENGTH: Final = 8
 
 _HASHER: Final = PasswordHasher()
 #: A hash to verify against when the user does not exist, so timing does not reveal usernames.
 _DUMMY_HASH: Final = _HASHER.hash("cletrial-no-such-user")
 
 
-def _hash_password(password: str) -> str:
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        raise InputError("users.password", "[hidden]",
-                         f"must be at least {MIN_PASSWORD_LENGTH} characters")  # fmt: skip
+def _hash_password(password: str, *, username: str, display_name: str = "") -> str:
+    """The argon2 hash of a password the policy accepts (:mod:`cletrial.store.password_policy`)."""
+    check_password(password, username=username, display_name=display_name)
     return _HASHER.hash(password)
 
 
@@ -119,10 +116,13 @@ class UserRepository(Repository[UserRecord]):
         site_ids: Iterable[int] = (),
         active: bool = True,
     ) -> UserRecord:
-        """Create a user; the password (>= 8 characters) is stored as an argon2 hash."""
+        """Create a user; the password (see :func:`~cletrial.store.password_policy.check_password`)
+        is stored as an argon2 hash."""
+        password_hash = _hash_password(password, username=username,
+                                       display_name=display_name or "")  # fmt: skip
         row = self._uow.insert(self.table, {
             "username": username, "display_name": display_name or username, "role": role,
-            "password_hash": _hash_password(password), "active": active,
+            "password_hash": password_hash, "active": active,
         })  # fmt: skip
         for site_id in site_ids:
             self._uow.insert("user_sites", {"user_id": row["id"], "site_id": site_id})
@@ -145,10 +145,13 @@ class UserRepository(Repository[UserRecord]):
         self, user_id: int, password: str, *, expected_version: int, reason: str | None = None
     ) -> UserRecord:
         """Replace a user's password (the audit trail shows that it changed, not the hash)."""
+        current = self._uow.get(self.table, user_id)
+        password_hash = _hash_password(password, username=current["username"],
+                                       display_name=current["display_name"])  # fmt: skip
         row = self._uow.update(
             self.table,
             user_id,
-            {"password_hash": _hash_password(password)},
+            {"password_hash": password_hash},
             expected_version=expected_version,
             reason=reason,
             system=True,

@@ -14,6 +14,7 @@ from cletrial.web.routes import (
     events_pages,
     monitoring_api,
     monitoring_pages,
+    password,
     patients_api,
     patients_pages,
     reports,
@@ -28,6 +29,8 @@ __all__ = ["ROUTERS"]
 ROUTERS: tuple[APIRouter, ...] = (
     auth.api,
     auth.pages,
+    password.api,
+    password.pages,
     scoring.router,
     patients_api.router,
     enrolment_api.router,

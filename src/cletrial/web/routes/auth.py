@@ -1,8 +1,13 @@
-"""Login and logout, for the pages (form and cookie) and the API (JSON and bearer token).
+"""Login, logout and password change, for the pages (form and cookie) and the API (JSON and
+bearer token).
 
 A new session token is issued at every login and the one the client held before is revoked.
-Failed logins are counted per user name; after too many the name is locked for a while
-(HTTP 429). The login form is protected against CSRF by a double-submit cookie.
+Password checks are counted per user name, atomically before the password is hashed; after
+too many the name is locked for a while (HTTP 429) and no password of it is checked. Every
+login, failure, lock-out, logout and password change is recorded (``login_events``, audited);
+administrators read them at ``GET /api/auth/events``. The login form is protected against CSRF
+by a double-submit cookie. Changing one's password needs the current one and ends the user's
+other sessions.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from cletrial.web.accounts import WebUser, authenticate
+from cletrial.web.accounts import WebUser, end_session, start_session, throttled_check
 from cletrial.web.deps import CurrentUser, OptionalUser, SettingsDep, read_token
 from cletrial.web.handlers import LoginLockedError, NotAuthenticatedError
 from cletrial.web.routes._common import errors, safe_next
@@ -22,8 +27,6 @@ from cletrial.web.security import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
-    LoginThrottle,
-    SessionRegistry,
     WebSession,
     new_token,
     tokens_match,
@@ -51,25 +54,19 @@ def user_public(user: WebUser) -> UserPublic:
     )
 
 
-def _login(request: Request, username: str, password: str) -> tuple[WebUser, str, WebSession]:
-    throttle: LoginThrottle = request.app.state.throttle
-    if throttle.locked(username):
-        log.warning("login refused: too many failures for one user name")
-        raise LoginLockedError(
-            "too many failed logins for this user name: wait 15 minutes or ask an administrator"
-        )
-    user = authenticate(request.app.state.engine, username, password)
+def _login(
+    request: Request, username: str, password: str, channel: str
+) -> tuple[WebUser, str, WebSession]:
+    state = request.app.state
+    user = throttled_check(state.engine, state.throttle, username, password, channel=channel)
     if user is None:
-        throttle.record_failure(username)
-        log.info("failed login")
         raise NotAuthenticatedError(
             "user name or password not recognised, or the account is inactive"
         )
-    throttle.record_success(username)
-    registry: SessionRegistry = request.app.state.sessions
     previous, _ = read_token(request)
-    token, session = registry.create(user.id, replaces=previous)
-    log.info("login: user %s", user.id)
+    token, session = start_session(state.engine, state.throttle, state.sessions, user,
+                                   typed_name=username, replaces=previous,
+                                   channel=channel)  # fmt: skip
     return user, token, session
 
 
@@ -93,7 +90,7 @@ def _set_session_cookie(response: Response, token: str, secure: bool, max_age: i
 )
 def api_login(body: LoginRequest, request: Request, settings: SettingsDep) -> LoginPublic:
     """Start a session. Send the token as ``Authorization: Bearer <token>`` from then on."""
-    user, token, session = _login(request, body.username, body.password)
+    user, token, session = _login(request, body.username, body.password, "api")
     return LoginPublic(
         token=token,
         csrf_token=session.csrf_token,
@@ -104,9 +101,10 @@ def api_login(body: LoginRequest, request: Request, settings: SettingsDep) -> Lo
 
 
 @api.post("/logout", status_code=204, summary="End the session", responses=errors())
-def api_logout(request: Request, _user: CurrentUser) -> Response:
+def api_logout(request: Request, user: CurrentUser) -> Response:
     """Revoke the session token used for this request."""
-    request.app.state.sessions.revoke(read_token(request)[0])
+    state = request.app.state
+    end_session(state.engine, state.sessions, user, read_token(request)[0], channel="api")
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -178,7 +176,7 @@ def login_submit(
             status=422,
         )
     try:
-        _user, token, _session = _login(request, username, password)
+        _user, token, _session = _login(request, username, password, "page")
     except (LoginLockedError, NotAuthenticatedError) as exc:
         status = 429 if isinstance(exc, LoginLockedError) else 401
         return _login_page(
@@ -193,9 +191,10 @@ def login_submit(
 
 
 @pages.post("/logout")
-def logout_submit(request: Request, _user: CurrentUser) -> Response:
+def logout_submit(request: Request, user: CurrentUser) -> Response:
     """End the session and go back to the login page."""
-    request.app.state.sessions.revoke(read_token(request)[0])
+    state = request.app.state
+    end_session(state.engine, state.sessions, user, read_token(request)[0], channel="page")
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

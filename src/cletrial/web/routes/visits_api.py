@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from cletrial.web.accounts import WebUser, verify_user_password
+from cletrial.web.accounts import WebUser, throttled_check
 from cletrial.web.clinical import (
     compose_visit_public,
     create_visit,
@@ -24,7 +24,7 @@ from cletrial.web.clinical import (
     visits_public,
 )
 from cletrial.web.deps import SessionDep, require, write_uow
-from cletrial.web.handlers import LoginLockedError, SignatureRefusedError
+from cletrial.web.handlers import SignatureRefusedError, is_api
 from cletrial.web.routes._common import RecordId, errors, json_response
 from cletrial.web.schemas import (
     AuditEntryPublic,
@@ -114,16 +114,16 @@ def sign_visit(
 
 def check_signature_password(request: Request, user: WebUser, password: str) -> None:
     """An electronic signature's second component: the signer's own password, re-entered
-    (wrong ones count towards the login lock-out)."""
-    throttle = request.app.state.throttle
-    if throttle.locked(user.username):
-        raise LoginLockedError("too many wrong passwords: wait 15 minutes before signing again")
-    if not verify_user_password(request.app.state.engine, user, password):
-        throttle.record_failure(user.username)
+    (checked under the login throttle: wrong ones count towards the lock-out)."""
+    state = request.app.state
+    checked = throttled_check(state.engine, state.throttle, user.username, password,
+                              channel="api" if is_api(request) else "page", action="signing",
+                              detail="password re-entered to sign")  # fmt: skip
+    if checked is None:
         raise SignatureRefusedError(
             "password not recognised: the signature needs your own password, re-entered"
         )
-    throttle.record_success(user.username)
+    state.throttle.succeeded(user.username)
 
 
 @router.post(
