@@ -219,7 +219,11 @@ def derive(
     frame = _frame(table, endpoints, data)
     out = sys.stdout
     if as_csv:
-        frame.to_csv(out, index=False, date_format="%Y-%m-%d")
+        from cletrial.store.csv_safe import neutralise_cell
+
+        text_columns = frame.select_dtypes(include="object").columns
+        safe = frame.assign(**{c: frame[c].map(neutralise_cell) for c in text_columns})
+        safe.to_csv(out, index=False, date_format="%Y-%m-%d")
     elif as_json:
         import json
 

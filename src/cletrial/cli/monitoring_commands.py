@@ -121,12 +121,13 @@ def queries_export(
 ) -> None:
     """Write every query as CSV to standard output (newest first)."""
     from cletrial.store import UnitOfWork
+    from cletrial.store.csv_safe import neutralise_row
 
     with UnitOfWork(_engine(database), read_only=True) as uow:
         rows = _guard(uow.queries.listing, statuses=status, limit=10_000_000)
     writer = csv.DictWriter(sys.stdout, fieldnames=QUERY_COLUMNS, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(neutralise_row(row) for row in rows)
 
 
 @lock_app.command("status")

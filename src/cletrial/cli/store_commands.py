@@ -145,12 +145,15 @@ def audit_verify(
     ] = True,
 ) -> None:
     """Verify the audit trail: recompute the hash chains and report each altered, deleted or
-    inserted row by id; also check that every record matches its audit rows. Prints each
-    chain's head (ROW:HASH): keep them outside the database to use as --anchor later.
+    inserted row by id; also check that every record matches its audit rows, and run the
+    database engine's integrity check (SQLite PRAGMA integrity_check; PostgreSQL amcheck on
+    every B-tree index when the extension is installed, else it says indexes were not checked).
+    Prints each chain's head (ROW:HASH): keep them outside the database to use as --anchor later.
 
     Exit status 0 when it verifies, 1 when it does not, 2 for bad input.
     """
     from cletrial.store import verify_audit_chain, verify_records_against_audit
+    from cletrial.store.integrity import check_database_integrity
 
     anchors = []
     for given in anchor or []:
@@ -161,16 +164,21 @@ def audit_verify(
     from cletrial.store.engine import read_connection
 
     with read_connection(_engine(database)) as conn:
+        integrity = check_database_integrity(conn)
         chain = _guard(verify_audit_chain, conn, anchors=anchors)
         mismatches = _guard(verify_records_against_audit, conn) if records else []
-    ok = chain.ok and not mismatches
+    ok = chain.ok and not mismatches and integrity.ok
     if as_json:
-        _print_json({"ok": ok, "rows_checked": chain.rows_checked, "head_id": chain.head_id,
+        _print_json({"ok": ok, "integrity": dataclasses.asdict(integrity),
+                     "rows_checked": chain.rows_checked, "head_id": chain.head_id,
                      "head_hash": chain.head_hash,
                      "heads": [dataclasses.asdict(h) for h in chain.heads],
                      "findings": [dataclasses.asdict(f) for f in chain.findings],
                      "record_mismatches": [f.detail for f in mismatches]})  # fmt: skip
     else:
+        typer.echo(integrity.summary())
+        for problem in integrity.problems:
+            typer.echo(f"  {problem}")
         typer.echo(chain.summary())
         for finding in chain.findings:
             typer.echo(f"  row {finding.row_id}: {finding.kind}: {finding.detail}")

@@ -16,6 +16,11 @@ from typing import Any
 
 import msgspec
 
+from cletrial.values import TEXT_PATTERN
+
+#: How the text rule appears in msgspec's message (the regex, with backslashes escaped).
+_TEXT_RULE = repr(TEXT_PATTERN)[1:-1]
+
 __all__ = ["MISSING", "dotted", "humanize", "locate"]
 
 _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
@@ -75,7 +80,11 @@ def humanize(problem: str) -> str:
     ('must be a number, 0 or more', 'must be a whole number')
     >>> humanize("expected `str` of length <= 40")
     'must be at most 40 characters'
+    >>> humanize(f"expected `str` matching regex {TEXT_PATTERN!r}")
+    'must not contain control characters (only tab, newline and CR)'
     """
+    if problem.startswith("expected `str` matching regex") and _TEXT_RULE in problem:
+        return "must not contain control characters (only tab, newline and CR)"
     bound = _BOUND.match(problem)
     if bound:
         kind = _TYPE_WORDS.get(bound["type"], bound["type"])

@@ -55,6 +55,7 @@ from cletrial.protocol.history_model import (
     PregnancyTestDoc,
 )
 from cletrial.protocol.history_schema import history_json_schema
+from cletrial.values import check_date
 
 __all__ = [
     "LAB_UNITS",
@@ -256,26 +257,16 @@ def _check_order(name: str, dates: list[dt.date], strict: bool) -> None:
             )
 
 
-#: The dates a history may hold (and a recommendation may be asked for): they keep every date
-#: computation of the schedule in range; no clinical record predates 1900.
-DATE_MIN: Final = dt.date(1900, 1, 1)
-DATE_MAX: Final = dt.date(2199, 12, 31)
-
-
 def assert_date_in_range(field: str, value: dt.date) -> None:
-    """Raise :class:`HistoryError` unless ``value`` lies between DATE_MIN and DATE_MAX.
+    """Raise :class:`HistoryError` unless ``value`` lies between DATE_MIN and DATE_MAX (the one
+    date rule, :mod:`cletrial.values`).
 
     >>> assert_date_in_range("on", dt.date(1, 1, 1))
     Traceback (most recent call last):
     ...
     cletrial.errors.HistoryError: on = "0001-01-01": must be from 1900-01-01 to 2199-12-31
     """
-    if not DATE_MIN <= value <= DATE_MAX:
-        raise HistoryError(
-            field,
-            value.isoformat(),
-            f"must be from {DATE_MIN.isoformat()} to {DATE_MAX.isoformat()}",
-        )
+    check_date(field, value, HistoryError)
 
 
 def _check_date_ranges(doc: HistoryDoc) -> None:

@@ -20,6 +20,7 @@ from msgspec import Meta, Struct, field
 
 from cletrial.instruments import CTCAE_TERMS
 from cletrial.protocol.definition_model import CTCAE_TERM_OF_TEST, EventType, LabTest
+from cletrial.values import TEXT_PATTERN
 
 __all__ = [
     "DISPOSITION_TERMS",
@@ -77,7 +78,7 @@ DispositionReason = Literal[
 ]
 Verdict = Literal["eligible", "ineligible", "undetermined"]
 Causality = Literal["unrelated", "unlikely", "possible", "probable", "definite"]
-Name = Annotated[str, Meta(min_length=1, max_length=500)]
+Name = Annotated[str, Meta(min_length=1, max_length=500, pattern=TEXT_PATTERN)]
 
 
 class _Doc(Struct, forbid_unknown_fields=True, frozen=True, gc=False):
@@ -116,7 +117,7 @@ class DoseDoc(_Doc, frozen=True):
     """The regimen (a step of the protocol's ladder) in force from ``date`` on."""
 
     date: dt.date
-    regimen: Annotated[str, Meta(min_length=1, max_length=40)]
+    regimen: Annotated[str, Meta(min_length=1, max_length=40, pattern=TEXT_PATTERN)]
 
 
 class AdverseEventDoc(_Doc, frozen=True):
@@ -205,8 +206,8 @@ class EndOfStudyDoc(_Doc, frozen=True):
 class HistoryDoc(_Doc, frozen=True):
     """One patient's history (input of the protocol engine and the endpoints)."""
 
-    patient_id: Annotated[str, Meta(max_length=200)] | None = None
-    protocol: Annotated[str, Meta(max_length=500)] | None = None
+    patient_id: Annotated[str, Meta(max_length=200, pattern=TEXT_PATTERN)] | None = None
+    protocol: Annotated[str, Meta(max_length=500, pattern=TEXT_PATTERN)] | None = None
     synthetic: bool | None = None
     sex: Literal["F", "M"] | None = None
     reproductive_potential: bool | None = None

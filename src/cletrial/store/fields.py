@@ -2,7 +2,9 @@
 
 Field rules are read from the table definitions (type, length, required) plus the controlled
 vocabularies and ranges declared here, so the web forms, the importer and the unit of work all
-validate the same way. Errors name ``table.field`` and the bad value.
+validate the same way. Every date, text and code also keeps the one rule of its kind
+(:mod:`cletrial.values`: dates 1900-01-01 to 2199-12-31, no control characters in text).
+Errors name ``table.field`` and the bad value.
 
 >>> validate_field("visits", "kind", "week4")
 Traceback (most recent call last):
@@ -33,6 +35,7 @@ from cletrial.store.tables import Base
 from cletrial.store.tables_forms import CLASI_ITEM_COLUMNS, SLEDAI_ITEM_COLUMNS
 from cletrial.store.tables_web import INFRASTRUCTURE_TABLES, LOGIN_CHANNELS, LOGIN_EVENT_KINDS
 from cletrial.store.types import UTC, UTCDateTime, compute_partial_date
+from cletrial.values import check_code, check_date, check_text
 
 __all__ = [
     "AUDITED_TABLES",
@@ -113,6 +116,8 @@ _RANGES: Final[dict[tuple[str, str], tuple[float, float]]] = {
 
 _PARTIAL_DATES: Final = frozenset({("patients", "diagnosis_date")})
 _LISTS: Final = frozenset({("visits", "medications")})
+#: Fields holding a study, site or patient code (:func:`cletrial.values.check_code`).
+_CODES: Final = frozenset({("studies", "code"), ("sites", "code"), ("patients", "study_code")})
 
 #: Fields set only by the store itself (never by ``update``): keys, versions, derived values.
 _SYSTEM: Final = frozenset({"id", "version"})
@@ -231,7 +236,9 @@ def _check_text(spec: FieldSpec, value: Any) -> str:
         raise InputError(spec.path, value, f"must be at most {spec.max_length} characters")
     if spec.choices is not None and value not in spec.choices:
         raise InputError(spec.path, value, f"must be one of {', '.join(spec.choices)}")
-    return value
+    if (spec.table, spec.name) in _CODES:
+        return check_code(spec.path, value)
+    return check_text(spec.path, value)
 
 
 def _check_number(spec: FieldSpec, value: Any) -> int | float:
@@ -255,6 +262,8 @@ def _check_list(spec: FieldSpec, value: Any) -> str:
         raise InputError(spec.path, value, "must be a list of text items")
     if any(not v.strip() for v in value):
         raise InputError(spec.path, list(value), "must not contain blank items")
+    for item in value:
+        check_text(spec.path, item)
     return canonical_json(list(value))
 
 
@@ -267,7 +276,7 @@ def _check_bool(spec: FieldSpec, value: Any) -> bool:
 def _check_date(spec: FieldSpec, value: Any) -> dt.date:
     if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
         raise InputError(spec.path, str(value), "must be a date (YYYY-MM-DD)")
-    return value
+    return check_date(spec.path, value)
 
 
 def _check_datetime(spec: FieldSpec, value: Any) -> dt.datetime:

@@ -22,14 +22,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import Connection, Engine
 
-from cletrial.errors import ImportFileError, StoreError
+from cletrial.errors import ImportFileError
+from cletrial.store.atomic import write_atomically
+from cletrial.store.csv_safe import encode_list_cell, neutralise_cell
 from cletrial.store.engine import read_connection
 from cletrial.store.exporter import export_rows
 from cletrial.store.import_formats import (
@@ -37,7 +40,6 @@ from cletrial.store.import_formats import (
     FORMAT_VERSION,
     IDENTIFYING,
     KINDS,
-    LIST_SEPARATOR,
     ImportRow,
     kind_of_file,
     read_csv,
@@ -196,15 +198,15 @@ def write_json(
 
 
 def _cell(value: Any) -> str:
+    """One CSV cell: text neutralised against formula injection, numbers as they are."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        if any(LIST_SEPARATOR in item for item in value):
-            raise StoreError(f"medications {value}: an item contains {LIST_SEPARATOR!r}, which "
-                             "CSV cannot hold; export as JSON instead")  # fmt: skip
-        return f"{LIST_SEPARATOR} ".join(value)
+        return str(neutralise_cell(encode_list_cell(value)))
+    if isinstance(value, str):
+        return str(neutralise_cell(value))
     if hasattr(value, "isoformat"):
         return str(value.isoformat())
     return str(value)
@@ -214,21 +216,39 @@ def _csv_columns(kind: str, deidentify: bool) -> list[str]:
     return [name for name, _ in KINDS[kind] if not (deidentify and name in IDENTIFYING)]
 
 
+def _csv_writer(
+    kind: str, data: dict[str, list[dict[str, Any]]], deidentify: bool
+) -> Callable[[IO[str]], None]:
+    columns = _csv_columns(kind, deidentify)
+
+    def write(handle: IO[str]) -> None:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([_cell(row.get(c)) for c in columns] for row in _flat(kind, data))
+
+    return write
+
+
 def write_csv_dir(
-    data: dict[str, list[dict[str, Any]]], folder: Path, *, deidentify: bool = False
-) -> list[Path]:
-    """Write one ``<kind>.csv`` per kind into ``folder``; return the files written."""
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for kind in KINDS:
-        columns = _csv_columns(kind, deidentify)
-        path = folder / f"{kind}.csv"
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(columns)
-            writer.writerows([_cell(row.get(c)) for c in columns] for row in _flat(kind, data))
-        written.append(path)
-    return written
+    data: dict[str, list[dict[str, Any]]], folder: Path, *, deidentify: bool = False,
+    extra: Mapping[str, str] | None = None,
+) -> list[Path]:  # fmt: skip
+    """Write one ``<kind>.csv`` per kind (and each ``extra`` file name -> text) into ``folder``,
+    all or nothing (:func:`~cletrial.store.atomic.write_atomically`); return the files written.
+
+    Text cells that a spreadsheet would run as a formula get a leading ``'``
+    (:mod:`cletrial.store.csv_safe`); the import removes it again.
+    """
+    files: dict[Path, Callable[[IO[str]], Any]] = {
+        folder / f"{kind}.csv": _csv_writer(kind, data, deidentify) for kind in KINDS
+    }
+    for name, text in (extra or {}).items():
+        files[folder / name] = partial(_write_text, text)
+    return write_atomically(files)
+
+
+def _write_text(text: str, handle: IO[str]) -> None:
+    handle.write(text)
 
 
 def _flat(kind: str, data: dict[str, list[dict[str, Any]]]) -> Iterable[dict[str, Any]]:
@@ -259,7 +279,9 @@ def export_to(
     study: str | None = None,
     deidentify: bool = False,
 ) -> list[Path]:
-    """Export to ``out`` (a ``.json`` file, or a directory for CSV); return the files written."""
+    """Export to ``out`` (a ``.json`` file, or a directory for CSV); return the files written.
+
+    All or nothing: on any error no file is written or changed."""
     if isinstance(source, Engine):
         with read_connection(source) as conn:
             data = export_rows(conn, study=study, deidentify=deidentify)
@@ -268,13 +290,9 @@ def export_to(
         data = export_rows(source, study=study, deidentify=deidentify)
         stamp = compute_lock_stamp(source)
     if fmt == "csv":
-        written = write_csv_dir(data, out, deidentify=deidentify)
-        info = out / "database.txt"
-        info.write_text(describe_lock_stamp(stamp) + "\n", encoding="utf-8")
-        return [*written, info]
-    with out.open("w", encoding="utf-8") as handle:
-        write_json(data, handle, database=stamp)
-    return [out]
+        info = {"database.txt": describe_lock_stamp(stamp) + "\n"}
+        return write_csv_dir(data, out, deidentify=deidentify, extra=info)
+    return write_atomically({out: partial(write_json, data, database=stamp)})
 
 
 def describe_lock_stamp(stamp: dict[str, str | None]) -> str:

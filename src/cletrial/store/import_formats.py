@@ -11,7 +11,11 @@ the file name, or given explicitly); a JSON file holds any kinds at once::
 Columns (CSV headers, JSON keys) are the same in both; see :data:`KINDS` and ``docs/store.md``.
 A blank cell (or an absent or null JSON value) means "not given": it never erases stored data.
 Dates are ``YYYY-MM-DD`` (no time zone, no day shifts); ``diagnosis_date`` may be partial
-(``2005`` or ``2005-03``). Every error names the file, the row and the column.
+(``2005`` or ``2005-03``), from 1900 to 2199 like every date (:mod:`cletrial.values`); no text
+may hold a control character other than tab, newline and CR. In CSV, one quote before a
+leading ``=``, ``+``, ``-``, ``@`` (added by the export against formula injection) is removed
+from text cells, and ``\\;`` inside a list cell is a ``;`` within an item
+(:mod:`cletrial.store.csv_safe`). Every error names the file, the row and the column.
 
 >>> parse_cell("visits", "date", "2009-02-02", "v.csv", 2)
 datetime.date(2009, 2, 2)
@@ -35,8 +39,10 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from cletrial.errors import FormError, ImportFileError, InputError
+from cletrial.store.csv_safe import decode_list_cell, restore_text
 from cletrial.store.tables_forms import CLASI_ITEM_COLUMNS, SLEDAI_ITEM_COLUMNS
 from cletrial.store.types import compute_partial_date
+from cletrial.values import problem_date, problem_text
 
 __all__ = [
     "FORMAT_NAME",
@@ -127,8 +133,6 @@ _TYPES: Final = {kind: dict(columns) for kind, columns in KINDS.items()}
 _DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TRUE: Final = frozenset({"true", "yes", "1"})
 _FALSE: Final = frozenset({"false", "no", "0"})
-#: Separator of medications in one CSV cell.
-LIST_SEPARATOR: Final = ";"
 
 
 @dataclass
@@ -170,7 +174,7 @@ def _parse_text(cell_type: CellType, text: str) -> Any:
             return lowered in _TRUE
         raise ValueError("must be true or false")
     if cell_type == "list":
-        return [item.strip() for item in text.split(LIST_SEPARATOR) if item.strip()]
+        return decode_list_cell(text)
     return _parse_date(cell_type, text)
 
 
@@ -183,9 +187,13 @@ def _parse_date(cell_type: CellType, text: str) -> Any:
     if not _DATE.match(text):
         raise ValueError("must be a date YYYY-MM-DD")
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise ValueError("must be a real date YYYY-MM-DD") from None
+    problem = problem_date(day)
+    if problem is not None:
+        raise ValueError(problem)
+    return day
 
 
 def _parse_json_value(cell_type: CellType, value: Any) -> Any:
@@ -217,6 +225,19 @@ def _convert_json_value(cell_type: CellType, value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
+def _check_texts(value: Any) -> None:
+    """The text rule (:mod:`cletrial.values`) on a cell or on each string of a JSON list."""
+    for item in value if isinstance(value, list) else (value,):
+        problem = problem_text(item) if isinstance(item, str) else None
+        if problem is not None:
+            raise ValueError(problem)
+
+
+def _restore(cell_type: CellType, text: str) -> str:
+    """A CSV text cell without the quote an export put before a formula character."""
+    return restore_text(text) if cell_type in ("str", "list") else text
+
+
 def parse_cell(
     kind: str, column: str, text: Any, file: str, row: int, *, from_json: bool = False
 ) -> Any:
@@ -236,11 +257,14 @@ def parse_cell(
     if text is None:
         return None
     try:
+        _check_texts(text)
         if isinstance(text, str):
             stripped = text.strip()
             if not stripped:
                 return None
-            if not from_json or cell_type in ("str", "date", "partial_date"):
+            if not from_json:
+                return _parse_text(cell_type, _restore(cell_type, stripped))
+            if cell_type in ("str", "date", "partial_date"):
                 return _parse_text(cell_type, stripped)
         return _parse_json_value(cell_type, text)
     except ValueError as exc:

@@ -21,6 +21,7 @@ from sqlalchemy import DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
 
 from cletrial.errors import InputError
+from cletrial.values import DATE_MAX, DATE_MIN
 
 __all__ = ["UTC", "UTCDateTime", "compute_partial_date", "utc_now"]
 
@@ -44,7 +45,7 @@ def compute_partial_date(value: str, field: str = "date") -> str:
     Parameters
     ----------
     value : str
-        The date as text; the year must be 1900 or later.
+        The date as text; the year must be in the range of :mod:`cletrial.values`.
     field : str
         Field path used in the error message.
 
@@ -69,8 +70,8 @@ def compute_partial_date(value: str, field: str = "date") -> str:
         dt.date(int(year), int(month or 1), int(day or 1))
     except ValueError:
         raise InputError(field, value, problem) from None
-    if int(year) < 1900:
-        raise InputError(field, value, "must be a year from 1900 on")
+    if not DATE_MIN.year <= int(year) <= DATE_MAX.year:
+        raise InputError(field, value, f"must be a year from {DATE_MIN.year} to {DATE_MAX.year}")
     return value
 
 

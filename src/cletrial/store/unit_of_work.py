@@ -67,6 +67,7 @@ from cletrial.store.fields import (
 from cletrial.store.monitoring_rules import MonitoringRules
 from cletrial.store.repositories.access import RepositoryAccess
 from cletrial.store.types import utc_now
+from cletrial.values import check_text
 
 __all__ = ["LOCKED_BY_VISIT", "UnitOfWork"]
 
@@ -128,7 +129,7 @@ class UnitOfWork(RepositoryAccess):
             raise InputError("user", user, "a unit of work that writes needs the user's name")
         self.engine = engine
         self.user = user or ""
-        self.reason = reason.strip() if reason and reason.strip() else None
+        self.reason = check_text("reason", reason.strip()) if reason and reason.strip() else None
         self.read_only = read_only
         self.dry_run = dry_run
         self.changes: list[AuditEntry] = []
@@ -549,7 +550,7 @@ class UnitOfWork(RepositoryAccess):
         return {row.field or "*": row.new_value for row in rows}
 
     def _reason_for(self, table: str, record_id: int, reason: str | None) -> str | None:
-        why = reason.strip() if reason and reason.strip() else self.reason
+        why = check_text("reason", reason.strip()) if reason and reason.strip() else self.reason
         if why is None and (table, record_id) not in self._created:
             raise ReasonRequiredError(
                 f"{table} {record_id}: a reason for change is required to change a saved record"

@@ -17,7 +17,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic_core import PydanticCustomError
+
+from cletrial.values import CODE_MAX_LENGTH, CODE_PATTERN, problem_date, problem_text
 
 __all__ = [
     "BsaPublic",
@@ -32,16 +35,50 @@ __all__ = [
     "RecommendationRequest",
     "SledaiScorePublic",
     "UserPublic",
+    "check_request_value",
     "clasi_form_field",
     "json_object_field",
     "sledai_form_field",
 ]
 
 
+def check_request_value(value: Any) -> Any:
+    """The one rule of each kind (:mod:`cletrial.values`) on a request value, nested values too:
+    dates from 1900-01-01 to 2199-12-31, texts without control characters (but tab, newline,
+    CR). Raises a Pydantic error whose message is the problem (a 422 naming the field).
+
+    >>> check_request_value({"notes": ["ok", "bad\\x00"]})
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.PydanticCustomError: must not contain control characters ...
+    """
+    problem = None
+    if isinstance(value, str):
+        problem = problem_text(value)
+    elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        problem = problem_date(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_request_value(key)
+            check_request_value(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            check_request_value(item)
+    if problem is not None:
+        raise PydanticCustomError("value_rule", problem)
+    return value
+
+
 class Request(BaseModel):
-    """Base of request bodies: unknown fields are refused."""
+    """Base of request bodies: unknown fields are refused, and every value keeps the one rule
+    of its kind (:func:`check_request_value`)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _value_rules(cls, value: Any) -> Any:
+        return check_request_value(value)
 
 
 def _ref(name: str) -> Any:
@@ -57,6 +94,8 @@ json_object_field = Annotated[dict[str, Any], WithJsonSchema({"type": "object"})
 
 LabTest = Literal["neutrophils", "wbc", "platelets", "hemoglobin"]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+#: A study, site or patient code (:func:`cletrial.values.problem_code`).
+Code = Annotated[str, Field(min_length=1, max_length=CODE_MAX_LENGTH, pattern=CODE_PATTERN)]
 
 
 # ----------------------------------------------------------------------------- errors
@@ -466,7 +505,7 @@ class PatientCreate(Request):
     """
 
     site_id: int = Field(ge=1, le=2_147_483_647)
-    study_code: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")]
+    study_code: Code
     screening_date: dt.date
     sex: Literal["F", "M"] | None = None
     reproductive_potential: bool | None = None

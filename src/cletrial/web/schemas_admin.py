@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from cletrial.values import CODE_MAX_LENGTH, CODE_PATTERN
+from cletrial.web.schemas import Request
 
 __all__ = ["SiteCreate", "SitePublic", "UserCreate", "UserSitesUpdate", "UserUpdate"]
 
@@ -17,14 +20,10 @@ RoleName = Literal[
 ]
 
 
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class SiteCreate(_Request):
+class SiteCreate(Request):
     """A new site of the study."""
 
-    code: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")]
+    code: Annotated[str, Field(min_length=1, max_length=CODE_MAX_LENGTH, pattern=CODE_PATTERN)]
     name: Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -38,7 +37,7 @@ class SitePublic(BaseModel):
     name: str
 
 
-class UserCreate(_Request):
+class UserCreate(Request):
     """A new user: role, sites, and an initial password (at least 8 characters)."""
 
     username: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9._@-]+$")]
@@ -50,7 +49,7 @@ class UserCreate(_Request):
     )
 
 
-class UserUpdate(_Request):
+class UserUpdate(Request):
     """A change to a user (version read and reason required); deactivating logs them out."""
 
     version: int = Field(ge=1, le=2_147_483_647)
@@ -60,7 +59,7 @@ class UserUpdate(_Request):
     active: bool | None = None
 
 
-class UserSitesUpdate(_Request):
+class UserSitesUpdate(Request):
     """Grant or withdraw access to sites (the patients a user may see)."""
 
     add: list[Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(

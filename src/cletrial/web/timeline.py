@@ -89,6 +89,18 @@ def timeline_points(history: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(points, key=lambda p: p["date"])
 
 
+def _shift(day: dt.date, days: int) -> dt.date:
+    """``day`` moved by ``days``, kept within the calendar (a stored date may be 9999-12-31).
+
+    >>> _shift(dt.date(9999, 12, 30), 7), _shift(dt.date(1, 1, 2), -7)
+    (datetime.date(9999, 12, 31), datetime.date(1, 1, 1))
+    """
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.max if days > 0 else dt.date.min
+
+
 def _line(points: list[tuple[float, float]], colour: str, dash: str = "") -> str:
     if not points:
         return ""
@@ -138,7 +150,7 @@ def build_timeline_svg(
         parts.append(f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#e3e8ee"/>'
                      f'<text x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="11">{tick}</text>')  # fmt: skip
     for week in range(0, span // 7 + 1, max(4, (span // 7) // 8 // 4 * 4 or 4)):
-        day = start + dt.timedelta(weeks=week)
+        day = _shift(start, 7 * week)
         parts.append(
             f'<text x="{x(day):.1f}" y="{TOP + PLOT_H + 14}" text-anchor="middle" font-size="11">wk {week}</text>'
         )
@@ -170,7 +182,7 @@ def build_timeline_svg(
                      f'<text x="{x(day) + 3:.1f}" y="{TOP + PLOT_H - 4}" font-size="11" fill="#5b2a86">{escape(kind.replace("_", " "))}</text>')  # fmt: skip
     rows, short = regimen_rows(protocol), regimen_short_labels(protocol)
     for index, (day, regimen) in enumerate(doses):
-        stop = doses[index + 1][0] if index + 1 < len(doses) else end + dt.timedelta(days=7)
+        stop = doses[index + 1][0] if index + 1 < len(doses) else _shift(end, 7)
         shade, ink = dose_shade(rows.get(regimen), len(rows) - 1)
         parts.append(f'<rect x="{x(day):.1f}" y="{DOSE_Y}" width="{max(2.0, x(stop) - x(day)):.1f}" height="22" fill="{shade}">'
                      f'<title>{escape(regimen)} from {day.isoformat()}</title></rect>'

@@ -15,6 +15,7 @@ from cletrial.store.fields import table_of
 from cletrial.store.password_policy import MIN_PASSWORD_LENGTH, check_password
 from cletrial.store.records import SiteRecord, StudyRecord, UserRecord
 from cletrial.store.repositories.base import Repository
+from cletrial.values import problem_text
 
 __all__ = ["MIN_PASSWORD_LENGTH", "SiteRepository", "StudyRepository", "UserRepository"]
 
@@ -173,8 +174,9 @@ class UserRepository(Repository[UserRecord]):
 
     def verify_password(self, username: str, password: str) -> UserRecord | None:
         """Return the active user if the password is right, else ``None`` (same effort
-        either way)."""
-        row = self._uow.find(self.table, username=username)
+        either way). A name breaking the text rule (a NUL byte, say) matches no user."""
+        valid = problem_text(username) is None
+        row = self._uow.find(self.table, username=username) if valid else None
         stored = row["password_hash"] if row is not None else _DUMMY_HASH
         try:
             _HASHER.verify(stored, password)

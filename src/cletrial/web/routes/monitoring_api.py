@@ -29,6 +29,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from cletrial.store.csv_safe import neutralise_row
+from cletrial.values import CODE_MAX_LENGTH, CODE_PATTERN
 from cletrial.web.accounts import WebUser
 from cletrial.web.clinical import patient_in_scope
 from cletrial.web.deps import SessionDep, require, write_uow
@@ -91,7 +93,8 @@ def _listing(
     return [_with_age(row, now) for row in rows]
 
 
-SiteQ = Annotated[str | None, Query(max_length=40, description="site code")]
+SiteQ = Annotated[str | None, Query(max_length=CODE_MAX_LENGTH, pattern=CODE_PATTERN,
+                                    description="site code")]
 PatientQ = Annotated[int | None, Query(ge=1, le=2_147_483_647)]
 FormQ = Annotated[str | None, Query(max_length=40, pattern=r"^[a-z_]+$", description="form")]
 StatusQ = Annotated[list[Status] | None, Query(description="status (repeat)")]
@@ -121,7 +124,7 @@ def export_queries(
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=QUERY_CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(neutralise_row(row) for row in rows)
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from cletrial.errors import CletrialError
 from cletrial.store import export_patient_history
+from cletrial.store.csv_safe import neutralise_cell
 from cletrial.store.monitoring_rules import compute_lock_stamp
 from cletrial.web.accounts import WebUser
 from cletrial.web.deps import SessionDep, require
@@ -119,7 +120,8 @@ def export_endpoints(request: Request, user: Exporter, uow: SessionDep) -> Respo
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in columns})
+        writer.writerow({k: "" if row.get(k) is None else neutralise_cell(row.get(k))
+                         for k in columns})  # fmt: skip
     return Response(
         buffer.getvalue(),
         media_type="text/csv",
