@@ -100,13 +100,13 @@ def load_one_patient(uow: UnitOfWork, patient_id: int, tables: Iterable[str]) ->
         listed = fetch_all(conn, _versions_query(table), {"patient_id": patient_id})[1]
         missing = {rid for rid, version in listed if cached.get(rid, (0,))[0] != version}
         fresh = _read(uow, table, patient_id, sorted(missing))
-        rows = seen[table] = {}
+        rows, out = seen[table], forms[table] = {}, []
         for rid, _version in listed:
             # A record read now may be newer than listed (another writer, PostgreSQL), or gone.
             entry = fresh.get(rid) if rid in missing else cached[rid]
             if entry is not None:
                 rows[rid] = entry
-                forms[table].append(entry[1])
+                out.append(entry[1])
     uow.after_commit(lambda: _keep(uow.engine, patient_id, seen))
     return forms
 
