@@ -28,6 +28,14 @@ Usage::
     python3 benchmarks/bench_web_saves.py --rate 330 --seconds 60   # the target only, longer
     python3 benchmarks/bench_web_saves.py --postgres           # also PostgreSQL (tests/pg_server.py)
     python3 benchmarks/bench_web_saves.py --clients 50 --seconds 30 --no-sqlite --postgres
+    python3 benchmarks/bench_web_saves.py --rate 0 --profile /tmp/saves   # + server pstats, top
+
+With ``--profile PREFIX`` the server runs under cProfile in every thread (the event loop's and
+the workers'), timed by each thread's CPU clock (waiting for a lock or the disk costs nothing,
+as in the CPU figure); the profile of the measured window is written (pstats) to
+``PREFIX-<database>-<rate>.pstats`` and its top is printed with calls and milliseconds per save.
+Read it with ``python3 -m pstats FILE``. Profiling slows the server, so its figures are not the
+benchmark's.
 """
 
 # ruff: noqa: E501
@@ -37,6 +45,8 @@ import argparse
 import asyncio
 import datetime as dt
 import os
+import pstats
+import signal
 import socket
 import statistics
 import subprocess
@@ -69,6 +79,30 @@ with UnitOfWork(engine, user="bench") as uow:
     uow.users.create(username="bench", password=password, role="coordinator", site_ids=[site.id])
 print(site.id, flush=True)
 app = create_app(WebSettings(database_url=url), engine=engine)
+if len(sys.argv) > 4:  # --profile: cProfile (thread CPU time) in every thread; SIGUSR1 clears, SIGUSR2 writes
+    import cProfile, pstats, signal, threading, time
+    profiles = []
+    def _thread_profile(*_):  # first event of each new thread (anyio workers): its own profiler
+        sys.setprofile(None)
+        profiles.append(cProfile.Profile(time.thread_time))
+        profiles[-1].enable()
+    class _Snapshot:  # pstats.Stats reads .stats after create_stats(); keep the profilers on
+        def __init__(self, profile):
+            self.profile = profile
+        def create_stats(self):
+            self.profile.snapshot_stats()
+            self.stats = self.profile.stats
+    def _clear(*_):
+        for profile in list(profiles):
+            profile.clear()
+    def _dump(*_):
+        stats = pstats.Stats(*[_Snapshot(profile) for profile in list(profiles)])
+        stats.dump_stats(sys.argv[4])
+    threading.setprofile(_thread_profile)
+    signal.signal(signal.SIGUSR1, _clear)
+    signal.signal(signal.SIGUSR2, _dump)
+    profiles.append(cProfile.Profile(time.thread_time))
+    profiles[-1].enable()  # the event loop's thread
 uvicorn.run(app, host="127.0.0.1", port=port, **uvicorn_options())
 """
 
@@ -163,22 +197,27 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def _cpu_meter(server_pid: int, run: Run) -> None:
-    """CPU seconds of the server and of this (client) process during the measured window."""
+async def _cpu_meter(server_pid: int, run: Run, profile: bool) -> None:
+    """CPU seconds of the server and of this (client) process during the measured window;
+    with ``profile``, the server's profile is cleared as the window opens, written as it closes."""
     await asyncio.sleep(max(0.0, run.measure_from - time.perf_counter()))
+    if profile:
+        os.kill(server_pid, signal.SIGUSR1)
     server0, client0 = _cpu_seconds(server_pid), time.process_time()
     await asyncio.sleep(max(0.0, run.stop_at - time.perf_counter()))
     run.cpu = (_cpu_seconds(server_pid) - server0, time.process_time() - client0)
+    if profile:
+        os.kill(server_pid, signal.SIGUSR2)
 
 
 async def _run(
     base: str, site_id: int, clients: int, seconds: float, warmup: float, server_pid: int,
-    rate: float,
+    rate: float, profile: bool = False,
 ) -> Run:  # fmt: skip
     """Clients log in (argon2, slow) and save during ``warmup`` s; then ``seconds`` are measured."""
     now = time.perf_counter()
     run = Run(now + warmup, now + warmup + seconds, clients, rate)
-    await asyncio.gather(_cpu_meter(server_pid, run),
+    await asyncio.gather(_cpu_meter(server_pid, run, profile),
                          *[_client(base, site_id, i, run) for i in range(clients)])  # fmt: skip
     return run
 
@@ -198,14 +237,29 @@ def _check(url: str, saved: int) -> str:
     return f"{stored} visits stored for {saved} acknowledged saves; {chain}"
 
 
+def _print_profile(path: str, saves: int, top: int = 25) -> None:
+    """The top of the server's profile (cumulative time), with calls per save."""
+    stats = pstats.Stats(path)
+    print(f"server profile of the measured window written to {path} ({saves} saves); "
+          f"top {top} by cumulative time (cProfile slows the server: compare profiles with "
+          "profiles, figures with figures):")  # fmt: skip
+    rows = sorted(stats.stats.items(), key=lambda item: -item[1][3])[:top]  # type: ignore[attr-defined]
+    print(f"{'calls/save':>10} {'tottime ms/save':>15} {'cumtime ms/save':>15}  function")
+    for (file, line, name), (_, calls, tottime, cumtime, _) in rows:
+        where = f"{Path(file).name}:{line}({name})" if line else name
+        print(f"{calls / saves:10.1f} {1000 * tottime / saves:15.3f} "
+              f"{1000 * cumtime / saves:15.3f}  {where}")  # fmt: skip
+
+
 def bench(
-    url: str, label: str, clients: int, seconds: float, warmup: float, rate: float = 0.0
-) -> dict[str, float]:
+    url: str, label: str, clients: int, seconds: float, warmup: float, rate: float = 0.0,
+    profile: str = "",
+) -> dict[str, float]:  # fmt: skip
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     print(f"{label}: before the run, {_load()}", flush=True)
-    server = subprocess.Popen([sys.executable, "-c", SERVER, url, str(port), PASSWORD],
-                              stdout=subprocess.PIPE, env=env, text=True)  # fmt: skip
+    argv = [sys.executable, "-c", SERVER, url, str(port), PASSWORD] + ([profile] if profile else [])
+    server = subprocess.Popen(argv, stdout=subprocess.PIPE, env=env, text=True)
     try:
         assert server.stdout is not None
         site_id = int(server.stdout.readline())
@@ -216,8 +270,16 @@ def bench(
                 break
             except httpx.HTTPError:
                 time.sleep(0.05)
-        run = asyncio.run(_run(base, site_id, clients, seconds, warmup, server.pid, rate))
+        run = asyncio.run(
+            _run(base, site_id, clients, seconds, warmup, server.pid, rate, bool(profile))
+        )
     finally:
+        if profile:  # the profile is written on SIGUSR2; wait for the file before stopping
+            for _ in range(600):
+                if Path(profile).exists():
+                    time.sleep(0.5)
+                    break
+                time.sleep(0.05)
         server.terminate()
         server.wait(timeout=30)
     latencies = sorted(run.latencies)
@@ -244,12 +306,23 @@ def bench(
     print(f"{label}: after the run, {_load()}; {_check(url, run.saved)}", flush=True)
     if run.errors:
         print("  first error:", run.errors[0])
+    if profile:
+        _print_profile(profile, len(latencies))
     if rate and label == "SQLite":  # the target is set for SQLite; PostgreSQL is reported
         met = (result["p95_ms"] <= TARGET_P95_MS and result["saves_per_s"] >= TARGET_RATE
                and not run.errors)  # fmt: skip
         print(f"{label}: target (p95 <= {TARGET_P95_MS:g} ms, >= {TARGET_RATE:g} saves/s, "
               f"{clients} clients, no errors): {'MET' if met else 'NOT MET'}", flush=True)  # fmt: skip
     return result
+
+
+def _profile_path(prefix: str, database: str, rate: float) -> str:
+    """Where the profile of one run goes ('' without ``--profile``); an old file is removed."""
+    if not prefix:
+        return ""
+    path = Path(f"{prefix}-{database}-{rate:g}.pstats").resolve()
+    path.unlink(missing_ok=True)
+    return str(path)
 
 
 def main() -> None:
@@ -264,6 +337,9 @@ def main() -> None:
                         "300 saves/s target, then back to back)")  # fmt: skip
     parser.add_argument("--postgres", action="store_true", help="also run on PostgreSQL")
     parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite run")
+    parser.add_argument("--profile", default="", metavar="PREFIX",
+                        help="write the server's cProfile (pstats) of each measured window to "
+                        "PREFIX-<database>-<rate>.pstats and print its top (all threads)")  # fmt: skip
     args = parser.parse_args()
     warmup = args.warmup or 2 + 0.15 * args.clients
     rates = [float(r) for r in args.rate.split(",")]
@@ -274,7 +350,7 @@ def main() -> None:
         for rate in rates:
             with tempfile.TemporaryDirectory() as tmp:  # same ext4 disk as the project
                 bench(f"sqlite:///{tmp}/bench.sqlite", "SQLite", args.clients, args.seconds,
-                      warmup, rate)  # fmt: skip
+                      warmup, rate, _profile_path(args.profile, "sqlite", rate))  # fmt: skip
     if args.postgres:
         sys.path.insert(0, str(ROOT / "tests"))
         from pg_server import PostgresServer
@@ -282,7 +358,7 @@ def main() -> None:
         with PostgresServer.start() as pg:
             for number, rate in enumerate(rates):
                 bench(pg.create_database(f"bench{number}"), "PostgreSQL", args.clients,
-                      args.seconds, warmup, rate)  # fmt: skip
+                      args.seconds, warmup, rate, _profile_path(args.profile, "postgres", rate))  # fmt: skip
 
 
 if __name__ == "__main__":

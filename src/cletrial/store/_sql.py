@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -19,6 +19,7 @@ from cletrial.store.fields import REDACTED, canonical_json, field_specs, is_secr
 __all__ = [
     "audit_json",
     "audit_value",
+    "by_id",
     "foreign_keys",
     "refuse_orm_writes",
     "secret_fields",
@@ -64,6 +65,17 @@ def select_by_id(table: str, lock: bool) -> Select[Any]:
     t = table_of(table)
     query = select(t).where(t.c.id == bindparam("record_id"))
     return query.with_for_update() if lock else query
+
+
+@cache
+def by_id(table: str, lock: bool) -> Callable[[], Select[Any]]:
+    """A builder of :func:`select_by_id` (one per table and lock, so that the fast path of
+    :mod:`cletrial.store.fastpath` compiles each once)."""
+
+    def build() -> Select[Any]:
+        return select_by_id(table, lock)
+
+    return build
 
 
 @cache

@@ -41,7 +41,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import Select, bindparam, select
@@ -50,6 +50,7 @@ from cletrial.protocol import CheckFinding, compile_edit_checks, load_protocol
 from cletrial.protocol.edit_check_forms import FORM_COLUMNS
 from cletrial.store.fastpath import fetch_all
 from cletrial.store.fields import table_of
+from cletrial.store.patient_forms import load_one_patient
 from cletrial.store.records_monitoring import QueryRecord
 from cletrial.store.tables_forms import BY_VISIT
 
@@ -86,17 +87,18 @@ def load_patient_forms(
     uow: UnitOfWork, patient_ids: Sequence[int], forms: Iterable[str] | None = None
 ) -> dict[int, Forms]:
     """The records of these patients, by patient id, then by table (rows as dicts): every form
-    an edit check may read, or only ``forms``. One query per form (built once per process)."""
+    an edit check may read, or only ``forms``. One query per form; for one patient (a save),
+    only the records new or changed since the process last read them are read in full
+    (:func:`cletrial.store.patient_forms.load_one_patient`)."""
+    tables = list(FORM_COLUMNS if forms is None else forms)
+    if len(patient_ids) == 1:  # a save: the records already seen come from the process cache
+        (pid,) = patient_ids
+        return {pid: load_one_patient(uow, pid, tables)}
     found: dict[int, Forms] = {pid: defaultdict(list) for pid in patient_ids}
     conn = uow.connection
     ids = {"ids": list(patient_ids)}
-    for table in FORM_COLUMNS if forms is None else forms:
-        if len(patient_ids) == 1:  # a save: a statement prepared once, on the DBAPI cursor
-            (pid,) = patient_ids
-            keys, rows = fetch_all(conn, _form_query(table, True), {"patient_id": pid})
-            found[pid][table] = [dict(zip(keys, row, strict=True)) for row in rows]
-            continue
-        result = conn.execute(_form_query(table, False)(), ids)
+    for table in tables:
+        result = conn.execute(_form_query(table), ids)
         keys = tuple(result.keys())
         at = keys.index("id") if table == "patients" else keys.index("patient_id")
         for row in result:
@@ -104,23 +106,16 @@ def load_patient_forms(
     return found
 
 
-@cache
-def _form_query(table: str, one_patient: bool) -> Callable[[], Select[Any]]:
-    """A builder (one per table and shape, so that each is compiled once) of the rows of
-    ``table`` for the patient ``patient_id`` or the patients in the expanding ``ids``."""
-
-    def build() -> Select[Any]:
-        t, visits = table_of(table), table_of("visits")
-        if table in BY_VISIT:
-            owner = visits.c.patient_id
-            query = select(t, owner.label("patient_id")).join(visits, visits.c.id == t.c.visit_id)
-        else:
-            query = select(t)
-            owner = t.c.id if table == "patients" else t.c.patient_id
-        wanted: Any = bindparam("patient_id") if one_patient else bindparam("ids", expanding=True)
-        return query.where(owner == wanted if one_patient else owner.in_(wanted))
-
-    return build
+def _form_query(table: str) -> Select[Any]:
+    """The rows of ``table`` for the patients in the expanding ``ids``."""
+    t, visits = table_of(table), table_of("visits")
+    if table in BY_VISIT:
+        owner = visits.c.patient_id
+        query = select(t, owner.label("patient_id")).join(visits, visits.c.id == t.c.visit_id)
+    else:
+        query = select(t)
+        owner = t.c.id if table == "patients" else t.c.patient_id
+    return query.where(owner.in_(bindparam("ids", expanding=True)))
 
 
 def _forms_read(protocol: Any) -> tuple[str, ...]:

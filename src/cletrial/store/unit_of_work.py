@@ -24,7 +24,7 @@ cletrial.errors.ReasonRequiredError: studies 1: a reason for change is required 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final, Self
 
@@ -56,7 +56,7 @@ from cletrial.store.engine import (
     read_options,
     release_writer_lock,
 )
-from cletrial.store.fastpath import execute_insert, execute_insert_family
+from cletrial.store.fastpath import execute_insert, execute_insert_family, fetch_dicts
 from cletrial.store.fields import (
     encode_value,
     field_specs,
@@ -145,6 +145,7 @@ class UnitOfWork(RepositoryAccess):
         self.edit_checks = edit_checks
         self._touched: set[int] = set()
         self._visit_patient: dict[int, int] = {}  # visit id -> patient id, as seen
+        self._after_commit: list[Callable[[], None]] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -232,6 +233,9 @@ class UnitOfWork(RepositoryAccess):
             ) from exc
         self.changes.extend(self._pending)
         self._pending = []
+        committed, self._after_commit = self._after_commit, []
+        for action in committed:
+            action()
         self._created.clear()
         self._visit_status.clear()
         self.monitoring_rules.forget()
@@ -243,14 +247,23 @@ class UnitOfWork(RepositoryAccess):
         run_edit_checks(self, patient_ids=patients)
         self._touched.clear()  # the queries it wrote are not changes to check
 
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Call ``action`` once the current transaction has committed (never if it rolls back):
+        for caches of what the transaction read, which must not outlive a rollback."""
+        self._after_commit.append(action)
+
     def rollback(self) -> None:
         """Discard every change since the last commit."""
+        self._after_commit = []
         if self._conn is not None:
             self._conn.rollback()
             release_writer_lock(self._conn)
         if self.dry_run:
             self.changes.extend(self._pending)
         self._pending = []
+        committed, self._after_commit = self._after_commit, []
+        for action in committed:
+            action()
         self._created.clear()
         self._visit_status.clear()
         self._known.clear()
@@ -258,6 +271,7 @@ class UnitOfWork(RepositoryAccess):
         self.monitoring_rules.forget()
 
     def _fail(self) -> None:
+        self._after_commit = []
         if self._conn is not None:
             self._conn.rollback()
             release_writer_lock(self._conn)
@@ -293,14 +307,16 @@ class UnitOfWork(RepositoryAccess):
 
         ``lock`` takes a row lock until the end of the transaction (PostgreSQL).
         """
-        query = sql.select_by_id(table, lock and not is_sqlite(self.connection))
-        row = self.connection.execute(query, {"record_id": record_id}).mappings().one_or_none()
-        if row is None:
+        conn = self.connection
+        build = sql.by_id(table, lock and not is_sqlite(conn))
+        rows = fetch_dicts(conn, build, {"record_id": record_id})  # prepared once per table
+        if not rows:
             raise NotFoundError(f"{table} {record_id}: no such record")
+        row = rows[0]
         self._known.add((table, record_id))
-        if table == "visits" and (lock or is_sqlite(self.connection)):
+        if table == "visits" and (lock or is_sqlite(conn)):
             self._visit_status[record_id] = row["status"]
-        return dict(row)
+        return row
 
     def find(self, table: str, **where: Any) -> dict[str, Any] | None:
         """Return the record whose columns equal ``where`` (a natural key), or ``None``."""
