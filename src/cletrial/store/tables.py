@@ -22,17 +22,23 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
-    Integer,
-    MetaData,
     SmallInteger,
     String,
     Text,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
+from cletrial.store import tables_audit as _tables_audit
+from cletrial.store import tables_forms as _tables_forms
+from cletrial.store import tables_monitoring as _tables_monitoring
+from cletrial.store import tables_web as _tables_web
+from cletrial.store.tables_base import NO_REUSE, Base, Versioned
 from cletrial.store.types import UTCDateTime
+
+# The form, audit, monitoring and web tables register themselves on Base.metadata.
+del _tables_audit, _tables_forms, _tables_monitoring, _tables_web
 
 __all__ = [
     "AdverseEvent",
@@ -52,39 +58,11 @@ __all__ = [
     "Visit",
 ]
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-#: Ids are never reused on SQLite either, so an audit row names one record forever.
-#: (Lookups by patient use the unique keys that start with ``patient_id``; no extra index.)
-_NO_REUSE = {"sqlite_autoincrement": True}
-
-
-class Base(DeclarativeBase):
-    """Declarative base of every table."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class Versioned:
-    """Columns shared by every mutable record: id and version."""
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-10)
-    version: Mapped[int] = mapped_column(
-        Integer, nullable=False, server_default=text("1"), sort_order=-9
-    )
-
-
 class Study(Versioned, Base):
     """A study running one protocol definition (``protocol_id`` at ``protocol_version``)."""
 
     __tablename__ = "studies"
-    __table_args__ = (_NO_REUSE,)
+    __table_args__ = (NO_REUSE,)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     protocol_id: Mapped[str] = mapped_column(String(80))
@@ -98,7 +76,7 @@ class Site(Versioned, Base):
     """A recruiting site of a study."""
 
     __tablename__ = "sites"
-    __table_args__ = (UniqueConstraint("study_id", "code"), _NO_REUSE)
+    __table_args__ = (UniqueConstraint("study_id", "code"), NO_REUSE)
     study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"), index=True)
     code: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(200))
@@ -108,7 +86,7 @@ class User(Versioned, Base):
     """A user with one role; ``password_hash`` is an argon2 hash (never audited in clear)."""
 
     __tablename__ = "users"
-    __table_args__ = (_NO_REUSE,)
+    __table_args__ = (NO_REUSE,)
     username: Mapped[str] = mapped_column(String(80), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
@@ -120,7 +98,7 @@ class UserSite(Versioned, Base):
     """A site a user works at (a user may have several)."""
 
     __tablename__ = "user_sites"
-    __table_args__ = (UniqueConstraint("user_id", "site_id"), _NO_REUSE)
+    __table_args__ = (UniqueConstraint("user_id", "site_id"), NO_REUSE)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
 
@@ -129,7 +107,7 @@ class Patient(Versioned, Base):
     """A patient, known only by a pseudonymous study code within the study."""
 
     __tablename__ = "patients"
-    __table_args__ = (UniqueConstraint("study_id", "study_code"), _NO_REUSE)
+    __table_args__ = (UniqueConstraint("study_id", "study_code"), NO_REUSE)
     study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"), index=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
     study_code: Mapped[str] = mapped_column(String(40))
@@ -146,7 +124,7 @@ class PatientIdentity(Versioned, Base):
     """Identifying data of a patient, kept apart from the clinical tables."""
 
     __tablename__ = "patient_identities"
-    __table_args__ = (_NO_REUSE,)
+    __table_args__ = (NO_REUSE,)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), unique=True)
     full_name: Mapped[str | None] = mapped_column(String(200))
     date_of_birth: Mapped[dt.date | None] = mapped_column(Date)
@@ -157,7 +135,7 @@ class Screening(Versioned, Base):
     """The screening record of a patient (JSON, see the protocol's screening format)."""
 
     __tablename__ = "screenings"
-    __table_args__ = (_NO_REUSE,)
+    __table_args__ = (NO_REUSE,)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), unique=True)
     screening_date: Mapped[dt.date] = mapped_column(Date)
     record_json: Mapped[str] = mapped_column(Text)
@@ -177,7 +155,7 @@ class Visit(Versioned, Base):
             sqlite_where=text("kind = 'baseline'"),
             postgresql_where=text("kind = 'baseline'"),
         ),
-        _NO_REUSE,
+        NO_REUSE,
     )
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     visit_date: Mapped[dt.date] = mapped_column(Date)
@@ -197,7 +175,7 @@ class Lab(Versioned, Base):
     """A laboratory result, graded by NCI CTCAE when the test has a CTCAE term."""
 
     __tablename__ = "labs"
-    __table_args__ = (UniqueConstraint("patient_id", "sample_date", "test"), _NO_REUSE)
+    __table_args__ = (UniqueConstraint("patient_id", "sample_date", "test"), NO_REUSE)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
     sample_date: Mapped[dt.date] = mapped_column(Date)
@@ -222,7 +200,7 @@ class Dose(Versioned, Base):
     the study runs, or off)."""
 
     __tablename__ = "doses"
-    __table_args__ = (UniqueConstraint("patient_id", "start_date"), _NO_REUSE)
+    __table_args__ = (UniqueConstraint("patient_id", "start_date"), NO_REUSE)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     start_date: Mapped[dt.date] = mapped_column(Date)
     regimen: Mapped[str] = mapped_column(String(20))
@@ -234,7 +212,7 @@ class AdverseEvent(Versioned, Base):
     """An adverse event: term, CTCAE grade, causality, seriousness, dates and outcome."""
 
     __tablename__ = "adverse_events"
-    __table_args__ = (UniqueConstraint("patient_id", "term", "start_date"), _NO_REUSE)
+    __table_args__ = (UniqueConstraint("patient_id", "term", "start_date"), NO_REUSE)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     term: Mapped[str] = mapped_column(String(200))
     start_date: Mapped[dt.date] = mapped_column(Date)
@@ -252,7 +230,7 @@ class PregnancyTest(Versioned, Base):
     """A pregnancy test result."""
 
     __tablename__ = "pregnancy_tests"
-    __table_args__ = (UniqueConstraint("patient_id", "test_date"), _NO_REUSE)
+    __table_args__ = (UniqueConstraint("patient_id", "test_date"), NO_REUSE)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     test_date: Mapped[dt.date] = mapped_column(Date)
     result: Mapped[str] = mapped_column(String(8))
@@ -264,7 +242,7 @@ class PatientEvent(Versioned, Base):
     """A disposition event (consent withdrawn, pregnancy, death, completed, ...)."""
 
     __tablename__ = "patient_events"
-    __table_args__ = (UniqueConstraint("patient_id", "event_date", "event_type"), _NO_REUSE)
+    __table_args__ = (UniqueConstraint("patient_id", "event_date", "event_type"), NO_REUSE)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     event_date: Mapped[dt.date] = mapped_column(Date)
     event_type: Mapped[str] = mapped_column(String(30))
@@ -275,7 +253,7 @@ class ProtocolDeviation(Versioned, Base):
     """A protocol deviation (for example a change of baseline medication)."""
 
     __tablename__ = "protocol_deviations"
-    __table_args__ = (UniqueConstraint("patient_id", "deviation_date", "category"), _NO_REUSE)
+    __table_args__ = (UniqueConstraint("patient_id", "deviation_date", "category"), NO_REUSE)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
     deviation_date: Mapped[dt.date] = mapped_column(Date)
@@ -287,7 +265,7 @@ class Disposition(Versioned, Base):
     """End of treatment or end of study of a patient, with its CDISC NCOMPLT reason."""
 
     __tablename__ = "dispositions"
-    __table_args__ = (UniqueConstraint("patient_id", "kind"), _NO_REUSE)
+    __table_args__ = (UniqueConstraint("patient_id", "kind"), NO_REUSE)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     kind: Mapped[str] = mapped_column(String(20))
     disposition_date: Mapped[dt.date] = mapped_column(Date)
@@ -301,7 +279,7 @@ class ImmunologyResult(Versioned, Base):
     antibodies (anti-dsDNA, C3 and C4 are quantitative ``labs``)."""
 
     __tablename__ = "immunology_results"
-    __table_args__ = (UniqueConstraint("patient_id", "sample_date", "test"), _NO_REUSE)
+    __table_args__ = (UniqueConstraint("patient_id", "sample_date", "test"), NO_REUSE)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
     sample_date: Mapped[dt.date] = mapped_column(Date)
@@ -313,7 +291,7 @@ class NerveConductionStudy(Versioned, Base):
     """A nerve conduction study: normal or abnormal, with the neurologist's note."""
 
     __tablename__ = "nerve_conduction_studies"
-    __table_args__ = (UniqueConstraint("patient_id", "study_date"), _NO_REUSE)
+    __table_args__ = (UniqueConstraint("patient_id", "study_date"), NO_REUSE)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
     study_date: Mapped[dt.date] = mapped_column(Date)
@@ -325,7 +303,7 @@ class ConcomitantMedication(Versioned, Base):
     """A concomitant medication with its dates; ``baseline`` when taken at baseline."""
 
     __tablename__ = "concomitant_medications"
-    __table_args__ = (UniqueConstraint("patient_id", "name", "start_date"), _NO_REUSE)
+    __table_args__ = (UniqueConstraint("patient_id", "name", "start_date"), NO_REUSE)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     name: Mapped[str] = mapped_column(String(200))
     start_date: Mapped[dt.date | None] = mapped_column(Date)
@@ -339,7 +317,7 @@ class EnrolmentOverride(Versioned, Base):
     e-signed, with its reason (also recorded as a protocol deviation)."""
 
     __tablename__ = "enrolment_overrides"
-    __table_args__ = (_NO_REUSE,)
+    __table_args__ = (NO_REUSE,)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), unique=True)
     override_date: Mapped[dt.date] = mapped_column(Date)
     verdict: Mapped[str] = mapped_column(String(20))
@@ -347,12 +325,3 @@ class EnrolmentOverride(Versioned, Base):
     signed_by: Mapped[str] = mapped_column(String(80))
     signed_name: Mapped[str] = mapped_column(String(200))
     signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-
-
-# The form and audit tables register themselves on Base.metadata.
-from cletrial.store import tables_audit as _tables_audit  # noqa: E402
-from cletrial.store import tables_forms as _tables_forms  # noqa: E402
-from cletrial.store import tables_monitoring as _tables_monitoring  # noqa: E402
-from cletrial.store import tables_web as _tables_web  # noqa: E402
-
-del _tables_audit, _tables_forms, _tables_monitoring, _tables_web

@@ -21,7 +21,7 @@ from typing import Final
 from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cletrial.store.tables import Base
+from cletrial.store.tables_base import Base
 from cletrial.store.types import UTCDateTime
 
 __all__ = ["GENESIS_HASH", "AuditHead", "AuditRow"]

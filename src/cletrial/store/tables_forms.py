@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from cletrial.instruments.clasi import CLASI_REGIONS, FORM_ITEM_CHOICES, REGION_ITEM_CHOICES
 from cletrial.instruments.sledai import DRUG_EXCLUSIONS, SLEDAI_WEIGHTS
-from cletrial.store.tables import Base, Versioned
+from cletrial.store.tables_base import Base, Versioned
 
 __all__ = [
     "BY_VISIT",

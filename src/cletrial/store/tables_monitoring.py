@@ -25,15 +25,13 @@ from typing import Final
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cletrial.store.tables import Base, Versioned
+from cletrial.store.tables_base import NO_REUSE, Base, Versioned
 from cletrial.store.types import UTCDateTime
 
 __all__ = ["WHOLE_FORM", "LockEvent", "Query", "QueryMessage", "SdvMark"]
 
 #: ``sdv_marks.field`` of a mark that covers the whole form.
 WHOLE_FORM: Final = "*"
-
-_NO_REUSE = {"sqlite_autoincrement": True}
 
 
 class Query(Versioned, Base):
@@ -43,7 +41,7 @@ class Query(Versioned, Base):
     __table_args__ = (
         Index("ix_queries_target", "table_name", "record_id"),
         Index("ix_queries_status", "status"),
-        _NO_REUSE,
+        NO_REUSE,
     )
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     table_name: Mapped[str | None] = mapped_column(String(40))
@@ -64,7 +62,7 @@ class QueryMessage(Versioned, Base):
     """One step of a query's thread: who did what (``action``), when, with which words."""
 
     __tablename__ = "query_messages"
-    __table_args__ = (_NO_REUSE,)
+    __table_args__ = (NO_REUSE,)
     query_id: Mapped[int] = mapped_column(ForeignKey("queries.id"), index=True)
     action: Mapped[str] = mapped_column(String(12))
     status_after: Mapped[str] = mapped_column(String(10))
@@ -79,7 +77,7 @@ class SdvMark(Versioned, Base):
     """A form (``field`` ``*``) or field verified against the source documents."""
 
     __tablename__ = "sdv_marks"
-    __table_args__ = (UniqueConstraint("table_name", "record_id", "field"), _NO_REUSE)
+    __table_args__ = (UniqueConstraint("table_name", "record_id", "field"), NO_REUSE)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     table_name: Mapped[str] = mapped_column(String(40))
     record_id: Mapped[int] = mapped_column(Integer)
@@ -93,7 +91,7 @@ class LockEvent(Versioned, Base):
     """A freeze, lock, unfreeze or unlock of the database, e-signed with its reason."""
 
     __tablename__ = "lock_events"
-    __table_args__ = (_NO_REUSE,)
+    __table_args__ = (NO_REUSE,)
     action: Mapped[str] = mapped_column(String(10))
     state_after: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str] = mapped_column(Text)

@@ -26,7 +26,7 @@ from typing import Final
 from sqlalchemy import Float, ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cletrial.store.tables import Base, Versioned
+from cletrial.store.tables_base import Base, Versioned
 from cletrial.store.types import UTCDateTime
 
 __all__ = [
