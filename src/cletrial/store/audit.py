@@ -53,6 +53,7 @@ __all__ = [
     "audit_history",
     "compute_row_content",
     "compute_row_hash",
+    "removed_records",
     "verify_audit_chain",
 ]
 
@@ -249,6 +250,48 @@ def audit_history(conn: Connection, table: str, record_id: int) -> list[AuditRec
         .order_by(audit_log.c.id)
     )
     return [AuditRecord(**row._asdict()) for row in result]
+
+
+def removed_records(
+    conn: Connection, tables: Sequence[str], parent_field: str, parent_id: int
+) -> list[tuple[str, int]]:
+    """Return ``(table, record_id)`` of the records of ``tables`` deleted while they belonged to
+    one parent (``parent_field == parent_id`` in the record as it was), oldest removal first.
+
+    Reads only the DELETE rows of those tables (index ``ix_audit_log_action``); the parent is
+    matched in the database on the whole old record kept in ``old_value``.
+
+    Parameters
+    ----------
+    conn : Connection
+        Any connection (for example ``uow.connection``).
+    tables : sequence of str
+        Table names, e.g. ``("labs",)``.
+    parent_field : str
+        The field of the removed record naming its parent, e.g. ``visit_id``.
+    parent_id : int
+        The parent's id.
+
+    Examples
+    --------
+    >>> from cletrial.store import UnitOfWork, create_engine_for, upgrade
+    >>> engine = create_engine_for("sqlite://")
+    >>> upgrade(engine)
+    >>> with UnitOfWork(engine, read_only=True) as uow:
+    ...     removed_records(uow.connection, ("labs",), "visit_id", 1)
+    []
+    """
+    if conn.dialect.name == "postgresql":
+        parent = text("(old_value::jsonb ->> :field)::bigint = :parent")
+    else:
+        parent = text("json_extract(old_value, '$.' || :field) = :parent")
+    query = (
+        select(audit_log.c.table_name, audit_log.c.record_id)
+        .where(audit_log.c.table_name.in_(tuple(tables)), audit_log.c.action == "DELETE")
+        .where(parent.bindparams(field=parent_field, parent=parent_id))
+        .order_by(audit_log.c.id)
+    )
+    return [(str(table), int(record_id)) for table, record_id in conn.execute(query)]
 
 
 FindingKind = Literal["altered", "deleted", "inserted", "chain_broken", "head_mismatch"]

@@ -40,7 +40,10 @@ class AuditRow(Base):
     """
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_record", "table_name", "record_id"),)
+    __table_args__ = (
+        Index("ix_audit_log_record", "table_name", "record_id"),
+        Index("ix_audit_log_action", "table_name", "action"),
+    )
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
     )

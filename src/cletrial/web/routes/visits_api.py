@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from cletrial.store.audit import removed_records
 from cletrial.web.accounts import WebUser, throttled_check
 from cletrial.web.clinical import (
     compose_visit_public,
@@ -180,25 +181,6 @@ def audit_entries(uow: SessionDep, table: str, record_id: int) -> list[AuditEntr
 VISIT_CHILD_TABLES = ("clasi_assessments", "sledai_assessments", "labs")
 
 
-def _removed_children(uow: SessionDep, visit_id: int) -> list[tuple[str, int]]:
-    """(table, id) of the visit's forms and labs that were deleted (found by their DELETE row,
-    which holds the whole old record)."""
-    import json
-
-    from sqlalchemy import select
-
-    from cletrial.store.audit import audit_log
-
-    query = select(audit_log.c.table_name, audit_log.c.record_id, audit_log.c.old_value).where(
-        audit_log.c.table_name.in_(VISIT_CHILD_TABLES), audit_log.c.action == "DELETE"
-    )
-    found = []
-    for table, record_id, old in uow.connection.execute(query):
-        if old is not None and json.loads(old).get("visit_id") == visit_id:
-            found.append((str(table), int(record_id)))
-    return found
-
-
 def visit_audit_entries(uow: SessionDep, visit_id: int) -> list[AuditEntryPublic]:
     """The audit history of a visit, its CLASI, SLEDAI-2K and labs, including forms and
     results removed since (with the reason of their removal), oldest first."""
@@ -208,7 +190,7 @@ def visit_audit_entries(uow: SessionDep, visit_id: int) -> list[AuditEntryPublic
         if form is not None:
             records.append((table, form.id))
     records += [("labs", lab.id) for lab in labs_of_visit(uow, visit_id)]
-    records += _removed_children(uow, visit_id)
+    records += removed_records(uow.connection, VISIT_CHILD_TABLES, "visit_id", visit_id)
     rows = [row for table, rid in dict.fromkeys(records) for row in audit_entries(uow, table, rid)]
     return sorted(rows, key=lambda r: r.id)
 
