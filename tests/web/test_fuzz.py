@@ -1,14 +1,23 @@
 """Fuzz the REST API with schemathesis against its own OpenAPI schema: no request, valid or
 not, may produce a server error (5xx), and every answer must match the documented schema.
 
-The CI budget is small (``CLETRIAL_FUZZ_EXAMPLES``, default 3 examples per operation); the
-documented long run uses 1,000 (see docs/web.md)::
+A second run sends every operation with a JSON body hostile bodies: the generated body with
+one of its values (or the whole body) replaced by ``NaN``, ``Infinity``, ``1e400``, a lone
+UTF-16 surrogate, a NUL character, an integer of 5,000 digits or nesting 65 to 3,000 levels
+deep, or with a key that is a lone surrogate. Each must be refused (400, naming the field)
+except NUL, which is valid JSON and must only never be a server error.
 
-    CLETRIAL_FUZZ_EXAMPLES=1000 python3 -m pytest tests/web/test_fuzz.py -p no:cacheprovider
+The CI budget is small (``CLETRIAL_FUZZ_EXAMPLES``, default 3 examples per operation, and
+``CLETRIAL_FUZZ_HOSTILE_EXAMPLES``, default 10); the documented long run uses 1,000 (see
+docs/web.md)::
+
+    CLETRIAL_FUZZ_EXAMPLES=1000 CLETRIAL_FUZZ_HOSTILE_EXAMPLES=1000 \\
+        python3 -m pytest tests/web/test_fuzz.py -p no:cacheprovider
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -16,6 +25,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -25,6 +35,26 @@ from schemathesis.specs.openapi.checks import (
 from tests.web.conftest import PASSWORD, SCREENING, build_study
 
 EXAMPLES = int(os.environ.get("CLETRIAL_FUZZ_EXAMPLES", "3"))
+HOSTILE_EXAMPLES = int(os.environ.get("CLETRIAL_FUZZ_HOSTILE_EXAMPLES", "10"))
+
+#: Raw JSON put in place of a generated value, and the words of its refusal (``None``: valid
+#: JSON, which may be accepted or refused but never answered with a 5xx).
+HOSTILE_VALUES: dict[bytes, str | None] = {
+    b"NaN": "NaN is not allowed",
+    b"Infinity": "Infinity is not allowed",
+    b"-Infinity": "-Infinity is not allowed",
+    b"1e400": "is out of range",
+    b"-1e999": "is out of range",
+    b'"\\ud800"': "lone UTF-16 surrogate",
+    b'"ok \\udfff"': "lone UTF-16 surrogate",
+    b"1" + b"0" * 5000: "5001 digits is out of range",
+    b'"\\u0000"': None,
+    b'"a\\u0000b"': None,
+}
+_MARK = "\x00cletrial-fuzz-mark\x00"
+_MARKED = json.dumps(_MARK).encode()
+#: The refusal expected for each hostile body generated (``None``: none is).
+_EXPECTED: dict[bytes, str | None] = {}
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +119,84 @@ def test_api_has_no_server_errors(case: Any, fuzz_app: Any) -> None:
         checks=[not_a_server_error, status_code_conformance, content_type_conformance,
                 response_schema_conformance],
     )  # fmt: skip
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """The path to ``value`` and to every value inside it."""
+    found = [path]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*path, index))
+    return found
+
+
+def _replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    if not path:
+        return new
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    copy[path[0]] = _replaced(value[path[0]], path[1:], new)
+    return copy
+
+
+def _render(body: Any, path: tuple[Any, ...], raw: bytes, depth: int, key: bool) -> bytes:
+    """``body`` as JSON with the value at ``path`` replaced by ``raw`` nested ``depth`` deep,
+    or (``key``) with a lone surrogate key added to the object at ``path``."""
+    target = body
+    for step in path:
+        target = target[step]
+    if key and isinstance(target, dict):
+        text = json.dumps(_replaced(body, path, {**target, _MARK: 1}), ensure_ascii=True)
+        rendered = text.encode().replace(_MARKED, b'"\\udc80"', 1)
+        _EXPECTED[rendered] = "lone UTF-16 surrogate"
+        return rendered
+    text = json.dumps(_replaced(body, path, _MARK), ensure_ascii=True)
+    rendered = text.encode().replace(_MARKED, b"[" * depth + raw + b"]" * depth, 1)
+    _EXPECTED[rendered] = "nested deeper than 64 levels" if depth else HOSTILE_VALUES[raw]
+    return rendered
+
+
+def flatmap_body(ctx: Any, body: Any) -> Any:
+    """A hostile variant of a generated JSON body (see the module's docstring)."""
+    if not isinstance(body, dict | list | str | int | float | bool | None):
+        return st.just(body)  # not a JSON body
+    depth = st.sampled_from([0, 0, 0, 65, 200, 3000])
+    return st.builds(_render, st.just(body), st.sampled_from(_paths(body)),
+                     st.sampled_from(list(HOSTILE_VALUES)), depth, st.booleans())  # fmt: skip
+
+
+hostile_schema = schemathesis.pytest.from_fixture("fuzz_hostile_schema")
+
+
+@pytest.fixture(scope="module")
+def fuzz_hostile_schema(fuzz_app: Any) -> Any:
+    """The schema, generating bodies through :func:`flatmap_body` (fuzzing phase only: the
+    coverage phase's cases, thousands, are not built by hooks and are in the run above)."""
+    loaded = schemathesis.openapi.from_asgi("/api/openapi.json", fuzz_app)
+    loaded.config.phases.update(phases=["fuzzing"])
+    loaded.hook(flatmap_body)
+    return loaded
+
+
+_WITH_BODY = hostile_schema.include(method=["POST", "PUT", "PATCH"])
+
+
+@_WITH_BODY.exclude(path="/api/auth/logout").parametrize()  # logout would end the session
+@settings(
+    max_examples=HOSTILE_EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_api_refuses_hostile_bodies(case: Any, fuzz_app: Any) -> None:
+    headers = {"Authorization": f"Bearer {fuzz_app.state.fuzz_token}"}
+    response = case.call(headers=headers)
+    shown = case.body[:300] if isinstance(case.body, bytes) else case.body
+    assert response.status_code < 500, (case.path, shown, response.text[:300])
+    expected = _EXPECTED.get(case.body) if isinstance(case.body, bytes) else None
+    if expected is not None:
+        assert response.status_code == 400, (case.path, shown, response.text[:300])
+        assert expected in response.json()["message"], response.text[:300]
+

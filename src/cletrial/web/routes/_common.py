@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Final
 from urllib.parse import urlsplit
 
@@ -15,15 +16,20 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from cletrial.errors import InputError
+from cletrial.web.json_input import check_json
 from cletrial.web.schemas import ErrorPublic
 
 __all__ = [
     "MAX_BODY_BYTES",
     "MAX_ID",
     "RecordId",
+    "decode_json_object",
     "errors",
     "json_body_doc",
     "json_response",
+    "parse_id",
+    "parse_int",
+    "parse_optional_id",
     "read_json_body",
     "safe_next",
 ]
@@ -35,6 +41,9 @@ RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="record id")]
 
 #: Largest request body the API accepts, in bytes.
 MAX_BODY_BYTES: Final = 1_000_000
+#: A whole number as a form, a query string or a path sends it: ASCII digits only (``str.isdigit``
+#: and ``int`` also take "²", Arabic-Indic digits, "1_000" and spaces).
+_DIGITS: Final = re.compile(r"[0-9]{1,12}")
 
 _DESCRIPTIONS: Final = {
     400: "Malformed request (the body is not valid JSON).",
@@ -101,13 +110,74 @@ def decode_json_object(body: bytes, field: str = "") -> dict[str, Any]:
     ...
     cletrial.errors.InputError: must be a JSON object
     """
-    try:
-        value = msgspec.json.decode(body)
-    except msgspec.DecodeError as exc:
-        raise InputError(field, None, f"not valid JSON ({exc})") from None
+    found = check_json(body)
+    if found is not None:
+        where, problem = found
+        raise InputError(".".join(p for p in (field, where) if p), None, problem)
+    value = msgspec.json.decode(body)
     if not isinstance(value, dict):
         raise InputError(field, value if field else None, "must be a JSON object")
     return value
+
+
+def parse_int(field: str, raw: object, low: int, high: int) -> int:
+    """A whole number from ``low`` to ``high`` sent as text by a form or a query string.
+
+    Only ASCII digits are read; anything else (another kind of digit, a sign, a decimal
+    point, spaces, a number out of range) raises :class:`~cletrial.errors.InputError`
+    naming ``field`` (an HTTP 422 page or answer).
+
+    Parameters
+    ----------
+    field : str
+        The form or query field, named in the error.
+    raw : object
+        The value as received (a missing field is ``None``).
+    low, high : int
+        The range allowed.
+
+    Returns
+    -------
+    int
+        The number.
+
+    Examples
+    --------
+    >>> parse_int("age", "30", 0, 100_000)
+    30
+    >>> parse_int("age", "1.5", 0, 100_000)
+    Traceback (most recent call last):
+    ...
+    cletrial.errors.InputError: age = "1.5": must be a whole number from 0 to 100000 (digits 0-9)
+    """
+    text = raw if isinstance(raw, str) else ""
+    if _DIGITS.fullmatch(text) and low <= int(text) <= high:
+        return int(text)
+    shown = text if len(text) <= 40 else text[:40] + "..."
+    raise InputError(field, shown, f"must be a whole number from {low} to {high} (digits 0-9)")
+
+
+def parse_id(field: str, raw: object) -> int:
+    """A record id or version sent back by a page (a hidden field, a link): 1 to
+    :data:`MAX_ID`, else :class:`~cletrial.errors.InputError` naming ``field``.
+
+    >>> parse_id("version", "3")
+    3
+    >>> parse_id("version", "9" * 20)
+    Traceback (most recent call last):
+    ...
+    cletrial.errors.InputError: version = "99999999999999999999": must be a whole number ...
+    """
+    return parse_int(field, raw, 1, MAX_ID)
+
+
+def parse_optional_id(field: str, raw: object) -> int | None:
+    """As :func:`parse_id`, but a blank or missing value is ``None``.
+
+    >>> parse_optional_id("clasi_version", ""), parse_optional_id("clasi_version", "2")
+    (None, 2)
+    """
+    return None if raw is None or raw == "" else parse_id(field, raw)
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from cletrial.errors import InputError, NotFoundError
 from cletrial.web.accounts import WebUser
 from cletrial.web.deps import FormItems, SessionDep, require, write_uow
-from cletrial.web.routes._common import RecordId, errors
+from cletrial.web.routes._common import RecordId, errors, parse_id
 from cletrial.web.routes.auth import user_public
 from cletrial.web.schemas import UserPublic
 from cletrial.web.schemas_admin import (
@@ -149,7 +149,7 @@ def admin_add_user(request: Request, user: Admin, uow: SessionDep, form: FormIte
         body = UserCreate.model_validate({
             "username": data.get("username", ""), "password": data.get("password", ""),
             "role": data.get("role", ""), "display_name": data.get("display_name") or None,
-            "site_ids": [int(v) for k, v in form if k == "site_ids" and v.isdigit()],
+            "site_ids": [parse_id("site_ids", v) for k, v in form if k == "site_ids"],
         })  # fmt: skip
         with write_uow(request, user) as wuow:
             wuow.users.create(**body.model_dump())

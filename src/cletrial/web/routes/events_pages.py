@@ -54,7 +54,7 @@ from cletrial.web.forms_events import (
     record_values,
 )
 from cletrial.web.regimens import regimen_choices
-from cletrial.web.routes._common import MAX_ID, RecordId
+from cletrial.web.routes._common import RecordId, parse_id
 from cletrial.web.security import Permission
 from cletrial.web.templating import label
 
@@ -117,8 +117,8 @@ def _scoped(
 
 
 def _version(values: Mapping[str, Any]) -> int:
-    raw = str(values.get("version", "") or "").strip()
-    return int(raw) if raw.isdigit() and 0 < int(raw) <= MAX_ID else 0
+    """The version the form was read at (its hidden field), refused (422) when tampered."""
+    return parse_id("version", values.get("version"))
 
 
 def _conflict(exc: ConflictError, fields: Sequence[FormField]) -> dict[str, Any]:

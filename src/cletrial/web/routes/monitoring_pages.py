@@ -40,7 +40,7 @@ from cletrial.web.monitoring_views import (
     form_title,
     parse_correction,
 )
-from cletrial.web.routes._common import RecordId, safe_next
+from cletrial.web.routes._common import RecordId, parse_id, parse_int, safe_next
 from cletrial.web.security import Permission
 from cletrial.web.worklists import build_worklist, worklist_kinds
 
@@ -110,10 +110,12 @@ def _filters(
     if unknown:
         errors["status"] = f"{', '.join(unknown)}: the statuses are {', '.join(QUERY_STATUSES)}"
     if values["age"]:
-        if values["age"].isdigit() and int(values["age"]) <= 100_000:
-            args["older_than_days"] = int(values["age"])
-        else:
-            errors["age"] = f"{values['age']}: give a whole number of days (0 or more)"
+        try:
+            args["older_than_days"] = parse_int("age", values["age"], 0, 100_000)
+        except InputError:
+            errors["age"] = f"{values['age'][:40]}: give a whole number of days (0 or more)"
+    if values["record"]:  # set by the links of a form's page: tampered, it is refused (422)
+        args["record_id"] = parse_id("record", values["record"])
     return args, errors
 
 
@@ -148,9 +150,10 @@ def queries_page(
     rows: list[dict[str, Any]] = []
     more = False
     if not errors:
-        if values["record"].isdigit():
+        if "record_id" in args:
+            record_id = args.pop("record_id")
             rows = [r for r in uow.queries.listing(**args, limit=100_000)
-                    if r["record_id"] == int(values["record"])]  # fmt: skip
+                    if r["record_id"] == record_id]  # fmt: skip
         else:
             rows = uow.queries.listing(**args, limit=PAGE_SIZE + 1,
                                        offset=(page - 1) * PAGE_SIZE)  # fmt: skip
@@ -180,24 +183,21 @@ def _raise_target(
 ) -> tuple[dict[str, Any], Any]:
     """The query being raised (patient, table, record, field) and its target, checked."""
     table = str(values.get("table", "") or "") or None
-    record = str(values.get("record", "") or "")
     name = str(values.get("field", "") or "") or None
+    record_id: int | None = None
     if table is not None:
-        if table not in FORM_TITLES or not record.isdigit():
+        if table not in FORM_TITLES:
             raise InputError("table", table, "choose a form and its record from its page")
+        record_id = parse_id("record", values.get("record"))
         if name is not None and name not in field_specs(table):
             raise InputError("field", name, f"is not a field of the {form_title(table)} form")
-        patient_id = patient_of_record(uow, table, int(record))
+        patient_id = patient_of_record(uow, table, record_id)
     else:
-        raw = str(values.get("patient_id", ""))
-        if not raw.isdigit():
-            raise InputError("patient_id", raw, "choose the patient from the patient page")
-        patient_id = int(raw)
+        patient_id = parse_id("patient_id", values.get("patient_id"))
     patient_in_scope(uow, user, patient_id, "/queries/new")
     if table == "patients":
-        table, record = None, ""
-    query = {"patient_id": patient_id, "table_name": table,
-             "record_id": int(record) if table else None,
+        table, record_id = None, None
+    query = {"patient_id": patient_id, "table_name": table, "record_id": record_id,
              "field": name if table else None}  # fmt: skip
     return query, describe_target(uow, query)
 
@@ -332,7 +332,7 @@ def query_submit(
     patient_in_scope(uow, user, query.patient_id, "/queries/{query_id}")
     values: dict[str, Any] = dict(form)
     action = str(values.get("action", ""))
-    version = str(values.get("version", ""))
+    version = parse_id("version", values.get("version"))
     correction, errors = _correction(uow, query, values)
     status = 422
     if action not in ACTION_WORDS:
@@ -343,7 +343,7 @@ def query_submit(
         try:
             with write_uow(request, user) as wuow:
                 wuow.queries.act(query_id, action, role=user.role, text=str(values.get("text", "")),
-                                 expected_version=int(version) if version.isdigit() else 0,
+                                 expected_version=version,
                                  correction=correction)  # fmt: skip
             return RedirectResponse(f"/queries/{query_id}?saved=1", status_code=303)
         except ConfirmationRequiredError as exc:
@@ -375,15 +375,16 @@ def query_submit(
 def verify_submit(request: Request, user: Verifier, uow: SessionDep, form: FormItems) -> Response:
     """Mark a form verified against the source, then go back to its page."""
     values: dict[str, Any] = dict(form)
-    table, record = str(values.get("table_name", "")), str(values.get("record_id", ""))
-    if table not in FORM_TITLES or not record.isdigit():
+    table = str(values.get("table_name", ""))
+    if table not in FORM_TITLES:
         raise InputError("table_name", table, "choose the form to verify from its page")
-    patient_id = patient_of_record(uow, table, int(record))
+    record = parse_id("record_id", values.get("record_id"))
+    patient_id = patient_of_record(uow, table, record)
     patient_in_scope(uow, user, patient_id, "/sdv/verify")
     back = safe_next(str(values.get("next", "") or ""), f"/patients/{patient_id}")
     try:
         with write_uow(request, user) as wuow:
-            wuow.sdv.verify(table, int(record))
+            wuow.sdv.verify(table, record)
     except LockedRecordError as exc:
         raise LockedRecordError(_locked_text(request, exc)) from None
     sep = "&" if "?" in back else "?"

@@ -53,7 +53,7 @@ from cletrial.web.handlers import SignatureRefusedError
 from cletrial.web.lock_banner import lock_refusal
 from cletrial.web.monitoring_views import sdv_audit_entries, visit_annotations
 from cletrial.web.regimens import regimen_choices
-from cletrial.web.routes._common import RecordId
+from cletrial.web.routes._common import RecordId, parse_id, parse_optional_id
 from cletrial.web.routes.scoring import score_clasi_form, score_sledai_form
 from cletrial.web.routes.visits_api import sign_visit, visit_audit_entries
 from cletrial.web.schemas import SignRequest, VisitCreate, VisitUpdate
@@ -366,11 +366,11 @@ def preview_edit(
 
 def _update_body(body: dict[str, Any], values: dict[str, Any]) -> VisitUpdate:
     def version(name: str) -> int | None:
-        raw = str(values.get(name, "") or "")
-        return int(raw) if raw.isdigit() else None
+        return parse_optional_id(name, values.get(name))
 
     payload: dict[str, Any] = {
-        "version": version("version") or 0, "reason": str(values.get("reason", "")).strip(),
+        "version": parse_id("version", values.get("version")),
+        "reason": str(values.get("reason", "")).strip(),
         **{k: body[k] for k in ("visit_date", "kind", "label", "medications", "notes")},
         "labs": body["labs"],
         "lab_versions": {
@@ -437,7 +437,8 @@ def sign_submit(
     error = ""
     try:
         body = SignRequest.model_validate({
-            "version": int(values.get("version", 0) or 0), "password": values.get("password", ""),
+            "version": parse_id("version", values.get("version")),
+            "password": values.get("password", ""),
             **({"meaning": values["meaning"]} if values.get("meaning") else {}),
         })  # fmt: skip
         sign_visit(request, user, visit_id, body)
@@ -459,14 +460,14 @@ def unlock_submit(
     """Unlock a signed visit with a reason (required)."""
     visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}/unlock")
     values: dict[str, Any] = dict(form)
+    version = parse_id("version", values.get("version"))
     reason = str(values.get("reason", "")).strip()
     if not reason:
         return _render(request, "visit_view.html", _view_context(
             request, uow, visit, patient,
             unlock_error="give the reason for unlocking this signed visit"), 422)
     with write_uow(request, user) as wuow:
-        wuow.visits.unlock(visit_id, expected_version=int(values.get("version", 0) or 0),
-                           reason=reason)  # fmt: skip
+        wuow.visits.unlock(visit_id, expected_version=version, reason=reason)
     return RedirectResponse(f"/visits/{visit_id}?saved=1", status_code=303)
 
 
