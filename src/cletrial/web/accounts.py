@@ -31,6 +31,7 @@ from cletrial.store.password_policy import check_password
 from cletrial.store.records import UserRecord
 from cletrial.store.unit_of_work import UnitOfWork
 from cletrial.web.handlers import LoginLockedError
+from cletrial.web.schemas import UserPublic
 from cletrial.web.security import (
     LoginThrottle,
     Permission,
@@ -49,6 +50,7 @@ __all__ = [
     "load_user",
     "start_session",
     "throttled_check",
+    "user_public",
     "verify_user_password",
     "web_user",
 ]
@@ -277,3 +279,17 @@ def change_password(
                                       detail=f"{ended} other session(s) ended")  # fmt: skip
     log.info("password changed: user %s", user.id)
     return ended
+
+
+def user_public(user: WebUser) -> UserPublic:
+    """The public shape of a user."""
+    return UserPublic(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        active=user.active,
+        site_ids=sorted(user.site_ids),
+        permissions=sorted(user.permissions),
+        version=user.version,
+    )

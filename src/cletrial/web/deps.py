@@ -43,13 +43,27 @@ from cletrial.web.security import (
 from cletrial.web.settings import WebSettings
 
 __all__ = [
+    "Admin",
+    "Answerer",
+    "Auditor",
+    "Checker",
     "CurrentUser",
+    "Editor",
     "EngineDep",
+    "Exporter",
     "FormItems",
+    "Locker",
     "OptionalUser",
+    "Querier",
+    "Reporter",
+    "Screener",
     "SessionDep",
     "SettingsDep",
+    "Signer",
+    "Unlocker",
     "UserCache",
+    "Verifier",
+    "Viewer",
     "get_db",
     "get_engine",
     "get_form_items",
@@ -239,3 +253,21 @@ def require(permission: Permission) -> Callable[..., Any]:
 
     dependency.__name__ = f"require_{permission.value}"
     return dependency
+
+
+# One alias per permission: ``user: Editor`` in a route signature is the signed-in user, refused
+# (403) unless their role grants the permission.
+Viewer = Annotated[WebUser, Depends(require(Permission.VIEW))]
+Auditor = Annotated[WebUser, Depends(require(Permission.VIEW_AUDIT))]
+Screener = Annotated[WebUser, Depends(require(Permission.SCREEN))]
+Editor = Annotated[WebUser, Depends(require(Permission.EDIT))]
+Signer = Annotated[WebUser, Depends(require(Permission.SIGN))]
+Unlocker = Annotated[WebUser, Depends(require(Permission.UNLOCK))]
+Reporter = Annotated[WebUser, Depends(require(Permission.REPORT))]
+Exporter = Annotated[WebUser, Depends(require(Permission.EXPORT))]
+Admin = Annotated[WebUser, Depends(require(Permission.ADMIN))]
+Querier = Annotated[WebUser, Depends(require(Permission.QUERY))]
+Answerer = Annotated[WebUser, Depends(require(Permission.ANSWER))]
+Verifier = Annotated[WebUser, Depends(require(Permission.VERIFY))]
+Locker = Annotated[WebUser, Depends(require(Permission.LOCK))]
+Checker = Annotated[WebUser, Depends(require(Permission.CHECKS))]

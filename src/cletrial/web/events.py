@@ -38,8 +38,8 @@ from cletrial.errors import NotFoundError
 from cletrial.store.records import PatientRecord
 from cletrial.store.unit_of_work import UnitOfWork
 from cletrial.web.accounts import WebUser
+from cletrial.web.audit_views import audit_entries
 from cletrial.web.clinical import patient_in_scope
-from cletrial.web.routes.visits_api import audit_entries
 from cletrial.web.schemas import AuditEntryPublic
 
 __all__ = [

@@ -130,7 +130,10 @@ class UserRepository(Repository[UserRecord]):
         return self._with_sites(row)
 
     def by_username(self, username: str) -> UserRecord | None:
-        """Return the user with this username, or ``None``."""
+        """Return the user with this username, or ``None`` (also for a name breaking the text
+        rule, e.g. with a NUL byte, which no user can have and PostgreSQL cannot compare)."""
+        if problem_text(username) is not None:
+            return None
         row = self._uow.find(self.table, username=username)
         return None if row is None else self._with_sites(row)
 

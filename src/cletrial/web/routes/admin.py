@@ -6,17 +6,16 @@ user is reloaded on every request); deactivation also ends their sessions at onc
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from cletrial.errors import InputError, NotFoundError
-from cletrial.web.accounts import WebUser
-from cletrial.web.deps import FormItems, SessionDep, require, write_uow
+from cletrial.web.accounts import WebUser, user_public
+from cletrial.web.deps import Admin, FormItems, SessionDep, Viewer, write_uow
 from cletrial.web.routes._common import RecordId, errors, parse_id
-from cletrial.web.routes.auth import user_public
 from cletrial.web.schemas import UserPublic
 from cletrial.web.schemas_admin import (
     SiteCreate,
@@ -25,15 +24,12 @@ from cletrial.web.schemas_admin import (
     UserSitesUpdate,
     UserUpdate,
 )
-from cletrial.web.security import Permission
 
 __all__ = ["api", "pages"]
 
 api = APIRouter(prefix="/api", tags=["administration"])
 pages = APIRouter(include_in_schema=False)
 
-Admin = Annotated[WebUser, Depends(require(Permission.ADMIN))]
-Viewer = Annotated[WebUser, Depends(require(Permission.VIEW))]
 
 
 def _site(site: Any) -> SitePublic:

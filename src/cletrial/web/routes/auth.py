@@ -18,7 +18,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from cletrial.web.accounts import WebUser, end_session, start_session, throttled_check
+from cletrial.web.accounts import WebUser, end_session, start_session, throttled_check, user_public
 from cletrial.web.deps import CurrentUser, OptionalUser, SettingsDep, read_token
 from cletrial.web.handlers import LoginLockedError, NotAuthenticatedError
 from cletrial.web.routes._common import errors, safe_next
@@ -32,26 +32,12 @@ from cletrial.web.security import (
     tokens_match,
 )
 
-__all__ = ["api", "pages", "user_public"]
+__all__ = ["api", "pages"]
 
 log = logging.getLogger("cletrial.web.auth")
 
 api = APIRouter(prefix="/api/auth", tags=["accounts"])
 pages = APIRouter(include_in_schema=False)
-
-
-def user_public(user: WebUser) -> UserPublic:
-    """The public shape of a user."""
-    return UserPublic(
-        id=user.id,
-        username=user.username,
-        display_name=user.display_name,
-        role=user.role,
-        active=user.active,
-        site_ids=sorted(user.site_ids),
-        permissions=sorted(user.permissions),
-        version=user.version,
-    )
 
 
 def _login(

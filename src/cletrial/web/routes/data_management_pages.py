@@ -6,27 +6,22 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Annotated, Any, Final
+from typing import Any, Final
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cletrial.errors import InputError, LockedRecordError
 from cletrial.store.repositories.verification import LOCK_TRANSITIONS
-from cletrial.web.accounts import WebUser
-from cletrial.web.deps import FormItems, SessionDep, require, write_uow
+from cletrial.web.deps import Checker, FormItems, Locker, SessionDep, Viewer, write_uow
 from cletrial.web.handlers import LoginLockedError, SignatureRefusedError
 from cletrial.web.lock_banner import lock_refusal
-from cletrial.web.routes.visits_api import check_signature_password
-from cletrial.web.security import Permission
+from cletrial.web.signatures import check_signature_password
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
-Viewer = Annotated[WebUser, Depends(require(Permission.VIEW))]
-Locker = Annotated[WebUser, Depends(require(Permission.LOCK))]
-Checker = Annotated[WebUser, Depends(require(Permission.CHECKS))]
 
 #: What each lock action means, as the form and the signature say it.
 LOCK_MEANINGS: Final = {

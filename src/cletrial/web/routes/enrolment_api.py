@@ -19,16 +19,14 @@ import refuse the same things, with the same messages.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
-from cletrial.web.accounts import WebUser
 from cletrial.web.clinical import patient_in_scope, study_today
-from cletrial.web.deps import SessionDep, require, write_uow
+from cletrial.web.deps import Editor, SessionDep, Signer, Viewer, write_uow
 from cletrial.web.events import as_public
 from cletrial.web.routes._common import RecordId, errors
-from cletrial.web.routes.visits_api import check_signature_password
 from cletrial.web.schemas_enrolment import (
     DeviationPublic,
     DispositionCreate,
@@ -44,15 +42,12 @@ from cletrial.web.schemas_enrolment import (
     PregnancyTestCreate,
     PregnancyTestPublic,
 )
-from cletrial.web.security import Permission
+from cletrial.web.signatures import check_signature_password
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api", tags=["enrolment"])
 
-Viewer = Annotated[WebUser, Depends(require(Permission.VIEW))]
-Editor = Annotated[WebUser, Depends(require(Permission.EDIT))]
-Signer = Annotated[WebUser, Depends(require(Permission.SIGN))]
 
 
 @router.post("/patients/{patient_id}/enrolment-override", response_model=OverridePublic,

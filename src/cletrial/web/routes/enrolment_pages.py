@@ -16,19 +16,17 @@ is shown next to its field, in words, with the value given, and nothing is saved
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Final
+from typing import Any, Final
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from cletrial.errors import CletrialError, InputError
 from cletrial.store.vocab import DISPOSITION_CDISC
-from cletrial.web.accounts import WebUser
 from cletrial.web.clinical import patient_in_scope, study_today
-from cletrial.web.deps import FormItems, SessionDep, require, write_uow
+from cletrial.web.deps import Editor, FormItems, SessionDep, Signer, Viewer, write_uow
 from cletrial.web.routes._common import RecordId
-from cletrial.web.routes.visits_api import check_signature_password
 from cletrial.web.schemas_enrolment import (
     DispositionCreate,
     ImmunologyCreate,
@@ -37,15 +35,12 @@ from cletrial.web.schemas_enrolment import (
     OverrideRequest,
     PregnancyTestCreate,
 )
-from cletrial.web.security import Permission
+from cletrial.web.signatures import check_signature_password
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
-Viewer = Annotated[WebUser, Depends(require(Permission.VIEW))]
-Editor = Annotated[WebUser, Depends(require(Permission.EDIT))]
-Signer = Annotated[WebUser, Depends(require(Permission.SIGN))]
 
 #: The forms: title, body model, fields as (name, label, kind, choices).
 FORMS: Final[dict[str, dict[str, Any]]] = {

@@ -18,13 +18,13 @@ change or remove a record.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from cletrial.web.accounts import WebUser
-from cletrial.web.deps import SessionDep, require, write_uow
+from cletrial.web.deps import Auditor, Editor, SessionDep, write_uow
 from cletrial.web.events import (
     ADVERSE_EVENT,
     DOSE,
@@ -44,14 +44,11 @@ from cletrial.web.schemas import (
     DoseUpdate,
     RemoveRequest,
 )
-from cletrial.web.security import Permission
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api", tags=["patients"])
 
-Editor = Annotated[WebUser, Depends(require(Permission.EDIT))]
-Auditor = Annotated[WebUser, Depends(require(Permission.VIEW_AUDIT))]
 
 
 def _route(request: Request) -> str:

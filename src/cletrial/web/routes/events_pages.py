@@ -21,16 +21,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cletrial.errors import ConflictError, InputError, ReasonRequiredError
 from cletrial.store.records import PatientRecord
 from cletrial.store.unit_of_work import UnitOfWork
 from cletrial.web.accounts import WebUser
-from cletrial.web.deps import FormItems, SessionDep, require, write_uow
+from cletrial.web.deps import Auditor, Editor, FormItems, SessionDep, write_uow
 from cletrial.web.events import (
     ADVERSE_EVENT,
     DOSE,
@@ -62,8 +62,6 @@ __all__ = ["FORMS", "RecordForm", "router"]
 
 router = APIRouter(include_in_schema=False)
 
-Editor = Annotated[WebUser, Depends(require(Permission.EDIT))]
-Auditor = Annotated[WebUser, Depends(require(Permission.VIEW_AUDIT))]
 
 
 @dataclass(frozen=True)

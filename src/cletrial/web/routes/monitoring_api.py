@@ -26,18 +26,25 @@ import io
 import time
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from cletrial.store.csv_safe import neutralise_row
 from cletrial.values import CODE_MAX_LENGTH, CODE_PATTERN
 from cletrial.web.accounts import WebUser
 from cletrial.web.clinical import patient_in_scope
-from cletrial.web.deps import SessionDep, require, write_uow
+from cletrial.web.deps import (
+    Checker,
+    Locker,
+    Querier,
+    SessionDep,
+    Verifier,
+    Viewer,
+    write_uow,
+)
 from cletrial.web.events import as_public
 from cletrial.web.monitoring import sdv_plan
 from cletrial.web.routes._common import RecordId, errors
-from cletrial.web.routes.visits_api import check_signature_password
 from cletrial.web.schemas_monitoring import (
     CheckRunPublic,
     LockEventPublic,
@@ -52,17 +59,12 @@ from cletrial.web.schemas_monitoring import (
     SdvProgressPublic,
     SdvRequest,
 )
-from cletrial.web.security import Permission
+from cletrial.web.signatures import check_signature_password
 
 __all__ = ["QUERY_CSV_COLUMNS", "router"]
 
 router = APIRouter(prefix="/api", tags=["monitoring"])
 
-Viewer = Annotated[WebUser, Depends(require(Permission.VIEW))]
-Querier = Annotated[WebUser, Depends(require(Permission.QUERY))]
-Verifier = Annotated[WebUser, Depends(require(Permission.VERIFY))]
-Locker = Annotated[WebUser, Depends(require(Permission.LOCK))]
-Checker = Annotated[WebUser, Depends(require(Permission.CHECKS))]
 
 #: Columns of the queries CSV.
 QUERY_CSV_COLUMNS = ("id", "site_code", "study_code", "table_name", "record_id", "field",

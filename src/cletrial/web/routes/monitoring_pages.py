@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -28,7 +28,7 @@ from cletrial.store.repositories.queries import QUERY_TRANSITIONS, patient_of_re
 from cletrial.store.vocab import QUERY_STATUSES
 from cletrial.web.accounts import WebUser
 from cletrial.web.clinical import patient_in_scope
-from cletrial.web.deps import FormItems, SessionDep, require, write_uow
+from cletrial.web.deps import FormItems, Querier, SessionDep, Verifier, Viewer, write_uow
 from cletrial.web.lock_banner import lock_refusal
 from cletrial.web.monitoring import sdv_plan
 from cletrial.web.monitoring_views import (
@@ -41,16 +41,12 @@ from cletrial.web.monitoring_views import (
     parse_correction,
 )
 from cletrial.web.routes._common import RecordId, parse_id, parse_int, safe_next
-from cletrial.web.security import Permission
 from cletrial.web.worklists import build_worklist, worklist_kinds
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
-Viewer = Annotated[WebUser, Depends(require(Permission.VIEW))]
-Querier = Annotated[WebUser, Depends(require(Permission.QUERY))]
-Verifier = Annotated[WebUser, Depends(require(Permission.VERIFY))]
 
 #: Queries shown on one page of the listing.
 PAGE_SIZE: Final = 100

@@ -14,23 +14,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from cletrial.errors import AccessDeniedError, InputError
 from cletrial.web.accounts import WebUser, change_password
-from cletrial.web.deps import CurrentUser, SessionDep, read_token, require
+from cletrial.web.deps import Admin, CurrentUser, SessionDep, read_token
 from cletrial.web.handlers import LoginLockedError
 from cletrial.web.routes._common import errors
-from cletrial.web.security import CSRF_FIELD, Permission
+from cletrial.web.security import CSRF_FIELD
 
 __all__ = ["api", "pages"]
 
 api = APIRouter(prefix="/api/auth", tags=["accounts"])
 pages = APIRouter(include_in_schema=False)
 
-Admin = Annotated[WebUser, Depends(require(Permission.ADMIN))]
 
 
 class PasswordChange(BaseModel):

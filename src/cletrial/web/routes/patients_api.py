@@ -9,19 +9,18 @@ Editing, removing and auditing one adverse event or dose is in
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
 from cletrial.errors import NotFoundError
 from cletrial.store import export_patient_history
-from cletrial.web.accounts import WebUser
+from cletrial.web.audit_views import audit_entries
 from cletrial.web.clinical import create_patient, patient_in_scope, patient_public
 from cletrial.web.decisions import assess_screening, recommend_for
-from cletrial.web.deps import SessionDep, require, write_uow
+from cletrial.web.deps import Auditor, Editor, Screener, SessionDep, Viewer, write_uow
 from cletrial.web.events import as_public
 from cletrial.web.routes._common import RecordId, errors
-from cletrial.web.routes.visits_api import audit_entries
 from cletrial.web.schemas import (
     AdverseEventCreate,
     AdverseEventPublic,
@@ -34,16 +33,11 @@ from cletrial.web.schemas import (
     PatientPublic,
     PatientUpdate,
 )
-from cletrial.web.security import Permission
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api", tags=["patients"])
 
-Viewer = Annotated[WebUser, Depends(require(Permission.VIEW))]
-Screener = Annotated[WebUser, Depends(require(Permission.SCREEN))]
-Editor = Annotated[WebUser, Depends(require(Permission.EDIT))]
-Auditor = Annotated[WebUser, Depends(require(Permission.VIEW_AUDIT))]
 
 
 def _verdict(uow: SessionDep, patient_id: RecordId) -> str | None:

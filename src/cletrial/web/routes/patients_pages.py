@@ -6,9 +6,9 @@ doses) and the patient's audit history.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Final
+from typing import Any, Final
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -17,9 +17,10 @@ from cletrial.instruments import CLASI_REGIONS, RULE_OF_NINES
 from cletrial.store import export_patient_history
 from cletrial.store.vocab import LAB_UNITS
 from cletrial.web.accounts import WebUser
+from cletrial.web.audit_views import audit_entries
 from cletrial.web.clinical import create_patient, patient_in_scope, study_today
 from cletrial.web.decisions import assess_screening, recommend_for
-from cletrial.web.deps import FormItems, SessionDep, require, write_uow
+from cletrial.web.deps import Auditor, FormItems, Screener, SessionDep, Viewer, write_uow
 from cletrial.web.forms_screening import (
     SCREENING_SECTIONS,
     parse_screening_form,
@@ -29,9 +30,7 @@ from cletrial.web.monitoring import sdv_plan
 from cletrial.web.monitoring_views import ACTIVE_STATUSES, field_title, form_title
 from cletrial.web.regimens import regimen_choices
 from cletrial.web.routes._common import RecordId
-from cletrial.web.routes.visits_api import audit_entries
 from cletrial.web.schemas import PatientCreate
-from cletrial.web.security import Permission
 from cletrial.web.timeline import build_timeline_svg, timeline_points
 from cletrial.web.worklists import (
     compute_due_items,
@@ -44,9 +43,6 @@ __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
-Viewer = Annotated[WebUser, Depends(require(Permission.VIEW))]
-Screener = Annotated[WebUser, Depends(require(Permission.SCREEN))]
-Auditor = Annotated[WebUser, Depends(require(Permission.VIEW_AUDIT))]
 
 
 def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from cletrial.errors import CletrialError
@@ -20,17 +20,14 @@ from cletrial.store import export_patient_history
 from cletrial.store.csv_safe import neutralise_cell
 from cletrial.store.monitoring_rules import compute_lock_stamp
 from cletrial.web.accounts import WebUser
-from cletrial.web.deps import SessionDep, require
+from cletrial.web.deps import Exporter, Reporter, SessionDep
 from cletrial.web.routes._common import errors
-from cletrial.web.security import Permission
 
 __all__ = ["api", "pages", "study_endpoints"]
 
 api = APIRouter(prefix="/api", tags=["report and exports"])
 pages = APIRouter(include_in_schema=False)
 
-Reporter = Annotated[WebUser, Depends(require(Permission.REPORT))]
-Exporter = Annotated[WebUser, Depends(require(Permission.EXPORT))]
 
 
 def lock_headers(uow: Any) -> dict[str, str]:

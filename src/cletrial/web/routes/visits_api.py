@@ -7,25 +7,28 @@ changed. A signed visit is locked (HTTP 423) until unlocked with a reason.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from cletrial.store.audit import removed_records
-from cletrial.web.accounts import WebUser, throttled_check
+from cletrial.web.audit_views import visit_audit_entries
 from cletrial.web.clinical import (
     compose_visit_public,
     create_visit,
-    labs_of_visit,
     patient_in_scope,
     update_visit,
     visit_in_scope,
     visit_public,
     visits_public,
 )
-from cletrial.web.deps import SessionDep, require, write_uow
-from cletrial.web.handlers import SignatureRefusedError, is_api
+from cletrial.web.deps import (
+    Auditor,
+    Editor,
+    SessionDep,
+    Signer,
+    Unlocker,
+    Viewer,
+    write_uow,
+)
 from cletrial.web.routes._common import RecordId, errors, json_response
 from cletrial.web.schemas import (
     AuditEntryPublic,
@@ -35,17 +38,12 @@ from cletrial.web.schemas import (
     VisitPublic,
     VisitUpdate,
 )
-from cletrial.web.security import Permission
+from cletrial.web.signatures import sign_visit
 
-__all__ = ["audit_entries", "router", "sign_visit", "visit_audit_entries"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/api", tags=["visits"])
 
-Viewer = Annotated[WebUser, Depends(require(Permission.VIEW))]
-Editor = Annotated[WebUser, Depends(require(Permission.EDIT))]
-Signer = Annotated[WebUser, Depends(require(Permission.SIGN))]
-Unlocker = Annotated[WebUser, Depends(require(Permission.UNLOCK))]
-Auditor = Annotated[WebUser, Depends(require(Permission.VIEW_AUDIT))]
 
 
 @router.get(
@@ -102,31 +100,6 @@ def patch_visit(
         return visit_public(uow, updated)
 
 
-def sign_visit(
-    request: Request, user: WebUser, visit_id: RecordId, body: SignRequest
-) -> VisitPublic:
-    """Check the re-entered password, then sign (the visit becomes locked)."""
-    check_signature_password(request, user, body.password)
-    with write_uow(request, user) as uow:
-        visit_in_scope(uow, user, visit_id, "/api/visits/{visit_id}/sign")
-        signed = uow.visits.sign(visit_id, expected_version=body.version, meaning=body.meaning)
-        return visit_public(uow, signed)
-
-
-def check_signature_password(request: Request, user: WebUser, password: str) -> None:
-    """An electronic signature's second component: the signer's own password, re-entered
-    (checked under the login throttle: wrong ones count towards the lock-out)."""
-    state = request.app.state
-    checked = throttled_check(state.engine, state.throttle, user.username, password,
-                              channel="api" if is_api(request) else "page", action="signing",
-                              detail="password re-entered to sign")  # fmt: skip
-    if checked is None:
-        raise SignatureRefusedError(
-            "password not recognised: the signature needs your own password, re-entered"
-        )
-    state.throttle.succeeded(user.username)
-
-
 @router.post(
     "/visits/{visit_id}/sign",
     response_model=VisitPublic,
@@ -153,46 +126,6 @@ def post_unlock(
         visit_in_scope(uow, user, visit_id, "/api/visits/{visit_id}/unlock")
         unlocked = uow.visits.unlock(visit_id, expected_version=body.version, reason=body.reason)
         return visit_public(uow, unlocked)
-
-
-def audit_entries(uow: SessionDep, table: str, record_id: int) -> list[AuditEntryPublic]:
-    """Audit rows of one record, oldest first."""
-    from cletrial.store.audit import audit_history
-
-    return [
-        AuditEntryPublic(
-            id=row.id,
-            occurred_at=row.occurred_at,
-            actor=row.actor,
-            action=row.action,
-            table_name=row.table_name,
-            record_id=row.record_id,
-            field=row.field,
-            old_value=row.old_value,
-            new_value=row.new_value,
-            reason=row.reason,
-            record_version=row.record_version,
-        )
-        for row in audit_history(uow.connection, table, record_id)
-    ]
-
-
-#: Tables whose records belong to a visit (``visit_id``) and are shown in its audit history.
-VISIT_CHILD_TABLES = ("clasi_assessments", "sledai_assessments", "labs")
-
-
-def visit_audit_entries(uow: SessionDep, visit_id: int) -> list[AuditEntryPublic]:
-    """The audit history of a visit, its CLASI, SLEDAI-2K and labs, including forms and
-    results removed since (with the reason of their removal), oldest first."""
-    records: list[tuple[str, int]] = [("visits", visit_id)]
-    for table, form in (("clasi_assessments", uow.clasi.for_visit(visit_id)),
-                        ("sledai_assessments", uow.sledai.for_visit(visit_id))):  # fmt: skip
-        if form is not None:
-            records.append((table, form.id))
-    records += [("labs", lab.id) for lab in labs_of_visit(uow, visit_id)]
-    records += removed_records(uow.connection, VISIT_CHILD_TABLES, "visit_id", visit_id)
-    rows = [row for table, rid in dict.fromkeys(records) for row in audit_entries(uow, table, rid)]
-    return sorted(rows, key=lambda r: r.id)
 
 
 @router.get(

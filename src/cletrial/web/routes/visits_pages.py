@@ -7,9 +7,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -29,7 +29,7 @@ from cletrial.store.vocab import (
     LAB_UNITS,
     SERIOUS_CRITERIA,
 )
-from cletrial.web.accounts import WebUser
+from cletrial.web.audit_views import visit_audit_entries
 from cletrial.web.clinical import (
     create_visit,
     labs_of_visit,
@@ -40,7 +40,16 @@ from cletrial.web.clinical import (
     visit_public,
 )
 from cletrial.web.decisions import recommend_for
-from cletrial.web.deps import FormItems, SessionDep, require, write_uow
+from cletrial.web.deps import (
+    Auditor,
+    Editor,
+    FormItems,
+    SessionDep,
+    Signer,
+    Unlocker,
+    Viewer,
+    write_uow,
+)
 from cletrial.web.forms import (
     AE_ROWS,
     CLASI_ONCE_ITEMS,
@@ -54,20 +63,14 @@ from cletrial.web.lock_banner import lock_refusal
 from cletrial.web.monitoring_views import sdv_audit_entries, visit_annotations
 from cletrial.web.regimens import regimen_choices
 from cletrial.web.routes._common import RecordId, parse_id, parse_optional_id
-from cletrial.web.routes.scoring import score_clasi_form, score_sledai_form
-from cletrial.web.routes.visits_api import sign_visit, visit_audit_entries
 from cletrial.web.schemas import SignRequest, VisitCreate, VisitUpdate
-from cletrial.web.security import Permission
+from cletrial.web.scores import score_clasi_form, score_sledai_form
+from cletrial.web.signatures import sign_visit
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
-Viewer = Annotated[WebUser, Depends(require(Permission.VIEW))]
-Editor = Annotated[WebUser, Depends(require(Permission.EDIT))]
-Signer = Annotated[WebUser, Depends(require(Permission.SIGN))]
-Unlocker = Annotated[WebUser, Depends(require(Permission.UNLOCK))]
-Auditor = Annotated[WebUser, Depends(require(Permission.VIEW_AUDIT))]
 
 
 def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
