@@ -88,8 +88,10 @@ def run(patients: int) -> None:
                   f"write {result.write_s:.2f} s)")  # fmt: skip
         engine.dispose()
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"built in {built:.0f} s, imported in {imported:.0f} s; {mistyped} platelet counts "
-          f"mistyped after the import; load average {load}")
+    print(
+        f"built in {built:.0f} s, imported in {imported:.0f} s; {mistyped} platelet counts "
+        f"mistyped after the import; load average {load}"
+    )
 
 
 def main() -> None:

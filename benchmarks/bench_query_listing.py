@@ -77,8 +77,10 @@ def run(queries: int, patients: int, repeat: int) -> None:
         engine.dispose()
     shown = ", ".join(f"{name} {ms:.0f} ms" for name, ms in figures.items())
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"{waiting} open queries ({listed} listed by the API) over {patients} patients: "
-          f"{shown} (medians of {repeat}); load average {load}")
+    print(
+        f"{waiting} open queries ({listed} listed by the API) over {patients} patients: "
+        f"{shown} (medians of {repeat}); load average {load}"
+    )
 
 
 def main() -> None:

@@ -109,6 +109,7 @@ uvicorn.run(app, host="127.0.0.1", port=port, **uvicorn_options())
 TARGET_P95_MS = 50.0
 TARGET_RATE = 300.0
 
+
 def _complete_form(paths: tuple[str, ...], given: dict[str, int]) -> dict[str, object]:
     """A form with every item entered (the store refuses blanks): ``given``, else 0."""
     form: dict[str, object] = {}

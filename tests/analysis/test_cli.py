@@ -111,14 +111,19 @@ def _study_database(path: Path, studies: int = 1) -> str:
                     sex="F",
                     first_dose_date=start,
                 )
-                uow.screenings.save(patient.id, screening_date=start - dt.timedelta(7),
-                                    record={}, verdict="eligible")  # the enrolment gate
+                uow.screenings.save(
+                    patient.id,
+                    screening_date=start - dt.timedelta(7),
+                    record={},
+                    verdict="eligible",
+                )  # the enrolment gate
                 uow.visits.create(
                     patient_id=patient.id,
                     visit_date=start,
                     kind="baseline",
-                    clasi=fill_absent_clasi_items({"regions": {"arms": {"erythema": 2,
-                                                                         "scale": 1}}}),
+                    clasi=fill_absent_clasi_items(
+                        {"regions": {"arms": {"erythema": 2, "scale": 1}}}
+                    ),
                 )
                 uow.doses.add(patient_id=patient.id, start_date=start, regimen="5_daily")
                 if follow_up is not None:

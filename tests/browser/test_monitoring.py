@@ -181,8 +181,9 @@ def test_an_edit_of_a_verified_form_clears_its_verification(
     expect(page.locator("[id^='sdv-clasi_assessments-']")).to_contain_text("Not verified yet")
     page.get_by_role("link", name="Audit history").click()
     audit = page.locator("#audit-table")
-    expect(audit).to_contain_text(re.compile(
-        r"source data verification cleared: [a-z_, ]*nose_erythema[a-z_, ]* changed"))
+    expect(audit).to_contain_text(
+        re.compile(r"source data verification cleared: [a-z_, ]*nose_erythema[a-z_, ]* changed")
+    )
     expect(audit).to_contain_text("nose erythema re-graded from the photograph")
 
 

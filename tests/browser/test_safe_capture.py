@@ -143,7 +143,8 @@ def test_an_ineligible_patient_is_not_dosed_until_an_investigator_overrides(
     page.get_by_role("button", name="Sign the override").click()
     expect(page.locator("#err-reason")).to_contain_text("at least 10 characters")
     page.get_by_label("Reason for treating despite the verdict").fill(
-        "Age 16 and 11 months; ethics committee approval on file")
+        "Age 16 and 11 months; ethics committee approval on file"
+    )
     page.get_by_label("Re-enter your password").fill("wrong password")
     page.get_by_role("button", name="Sign the override").click()
     expect(page.locator("#err-password")).to_contain_text("password not recognised")

@@ -184,8 +184,11 @@ def _broken(path: str, value: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        ("dosing.taper.interval_weeks", 0,
-         "dosing.taper.interval_weeks = 0: must be a whole number, 1 or more"),
+        (
+            "dosing.taper.interval_weeks",
+            0,
+            "dosing.taper.interval_weeks = 0: must be a whole number, 1 or more",
+        ),
         ("dosing.taper.speed", 1, "dosing.taper.speed = 1: unknown key"),
         (
             "dosing.start_regimen",

@@ -103,8 +103,13 @@ def test_a_future_date_is_refused_naming_the_field_and_today(seed: Seed, what: s
 def test_a_future_date_is_refused_on_update_too(seed: Seed) -> None:
     with UnitOfWork(seed.engine, user="ana") as uow:
         visit = uow.visits.create(patient_id=seed.patient_id, visit_date=D)
-    error = _refused(seed.engine, lambda u, p: u.visits.update(
-        visit.id, expected_version=1, reason="typo", visit_date=FUTURE), seed.patient_id)
+    error = _refused(
+        seed.engine,
+        lambda u, p: u.visits.update(
+            visit.id, expected_version=1, reason="typo", visit_date=FUTURE
+        ),
+        seed.patient_id,
+    )
     assert error.field == "visits.visit_date" and "after today" in error.problem
 
 
@@ -131,8 +136,13 @@ def test_a_screening_after_an_existing_visit_is_refused(seed: Seed) -> None:
     patient_id = _new_patient(seed)
     with UnitOfWork(seed.engine, user="ana") as uow:
         uow.visits.create(patient_id=patient_id, visit_date=D)
-    error = _refused(seed.engine, lambda u, p: u.screenings.save(
-        p, screening_date=D + dt.timedelta(days=1), record={}, verdict="eligible"), patient_id)
+    error = _refused(
+        seed.engine,
+        lambda u, p: u.screenings.save(
+            p, screening_date=D + dt.timedelta(days=1), record={}, verdict="eligible"
+        ),
+        patient_id,
+    )
     assert error.field == "screenings.screening_date"
     assert f"after the patient's visit of {D.isoformat()}" in error.problem
     with UnitOfWork(seed.engine, user="ana") as uow:  # on the day of the visit: allowed
@@ -199,8 +209,13 @@ def test_an_override_needs_a_reason_a_name_and_a_verdict_to_override(
     seed: Seed, verdict: str | None, reason: str, name: str, field: str
 ) -> None:
     patient_id = _new_patient(seed, verdict=verdict)
-    error = _refused(seed.engine, lambda u, p: u.overrides.add(
-        patient_id=p, override_date=D, reason=reason, signed_name=name), patient_id)
+    error = _refused(
+        seed.engine,
+        lambda u, p: u.overrides.add(
+            patient_id=p, override_date=D, reason=reason, signed_name=name
+        ),
+        patient_id,
+    )
     assert error.field == field
     with UnitOfWork(seed.engine, read_only=True) as uow:
         assert uow.overrides.for_patient(patient_id) is None
@@ -214,8 +229,13 @@ def test_an_override_needs_a_reason_a_name_and_a_verdict_to_override(
 
 def test_a_pregnancy_test_is_refused_for_a_male_patient(seed: Seed) -> None:
     patient_id = _new_patient(seed, sex="M", verdict="eligible")
-    error = _refused(seed.engine, lambda u, p: u.pregnancy_tests.add(
-        patient_id=p, test_date=D, result="negative", method="urine"), patient_id)
+    error = _refused(
+        seed.engine,
+        lambda u, p: u.pregnancy_tests.add(
+            patient_id=p, test_date=D, result="negative", method="urine"
+        ),
+        patient_id,
+    )
     assert error.field == "pregnancy_tests.result" and "male" in error.problem
 
 
@@ -229,16 +249,24 @@ EOT, EOS = dt.date(2009, 6, 1), dt.date(2009, 7, 1)
 
 def test_dispositions_bound_what_comes_after(seed: Seed) -> None:
     p = seed.patient_id
-    error = _refused(seed.engine, lambda u, p: _end(u, p, "end_of_treatment", EOT,
-                                                    last_dose_date=EOT + dt.timedelta(1)), p)
+    error = _refused(
+        seed.engine,
+        lambda u, p: _end(u, p, "end_of_treatment", EOT, last_dose_date=EOT + dt.timedelta(1)),
+        p,
+    )
     assert error.field == "dispositions.last_dose_date"
     with UnitOfWork(seed.engine, user="ana") as uow:
         _end(uow, p, "end_of_treatment", EOT, last_dose_date=EOT - dt.timedelta(1))
     error = _refused(seed.engine, lambda u, p: _end(u, p, "end_of_study", EOT - dt.timedelta(1)),
                      p)  # fmt: skip
     assert error.field == "dispositions.disposition_date" and "end of treatment" in error.problem
-    error = _refused(seed.engine, lambda u, p: u.doses.add(
-        patient_id=p, start_date=EOT + dt.timedelta(14), regimen="5_daily"), p)
+    error = _refused(
+        seed.engine,
+        lambda u, p: u.doses.add(
+            patient_id=p, start_date=EOT + dt.timedelta(14), regimen="5_daily"
+        ),
+        p,
+    )
     assert error.field == "doses.start_date" and EOT.isoformat() in error.problem
     with UnitOfWork(seed.engine, user="ana") as uow:
         uow.visits.create(patient_id=p, visit_date=EOT + dt.timedelta(14))  # follow-up: allowed
@@ -291,8 +319,10 @@ def test_an_improbable_lab_value_needs_a_confirmation_and_loses_it_when_changed(
 
 def _counts(engine: Engine) -> list[int]:
     with engine.connect() as conn:
-        return [int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one())
-                for t in ("visits", "clasi_assessments", "sledai_assessments", "audit_log")]
+        return [
+            int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one())
+            for t in ("visits", "clasi_assessments", "sledai_assessments", "audit_log")
+        ]
 
 
 def test_a_partial_clasi_form_is_refused_naming_the_missing_items(seed: Seed) -> None:
@@ -306,13 +336,15 @@ def test_a_partial_clasi_form_is_refused_naming_the_missing_items(seed: Seed) ->
     with UnitOfWork(seed.engine, user="ana") as uow:
         visit = uow.visits.create(patient_id=seed.patient_id, visit_date=D)
     before = _counts(seed.engine)
-    with pytest.raises(FormError, match=r"regions\.hands\.scale"), UnitOfWork(
-        seed.engine, user="a"
-    ) as uow:
+    with (
+        pytest.raises(FormError, match=r"regions\.hands\.scale"),
+        UnitOfWork(seed.engine, user="a") as uow,
+    ):
         uow.clasi.save(visit.id, partial)
-    with pytest.raises(FormError, match="every SLEDAI-2K descriptor"), UnitOfWork(
-        seed.engine, user="a"
-    ) as uow:
+    with (
+        pytest.raises(FormError, match="every SLEDAI-2K descriptor"),
+        UnitOfWork(seed.engine, user="a") as uow,
+    ):
         uow.sledai.save(visit.id, {"rash": True})
     assert _counts(seed.engine) == before
 

@@ -74,7 +74,8 @@ def test_screenings_are_imported_before_the_doses_they_allow(db_engine: Engine,
     folder.mkdir()
     (folder / "doses.csv").write_text("study,patient,date,regimen\nLEN,P02,2009-05-04,5_daily\n")
     (folder / "screenings.csv").write_text(
-        "study,patient,date,verdict\nLEN,P02,2009-05-01,eligible\n")
+        "study,patient,date,verdict\nLEN,P02,2009-05-01,eligible\n"
+    )
     report = import_path(db_engine, folder, user="dm")
     assert report.created == 2
     with UnitOfWork(db_engine, read_only=True) as uow:
@@ -96,8 +97,11 @@ def test_a_new_visit_with_a_partial_grid_stops_the_import(db_engine: Engine,
         ("visits2.csv", "sledai_rash", "every SLEDAI-2K descriptor must be entered"),
     ):
         path = tmp_path / name
-        path.write_text(f"study,patient,date,{header}\nLEN,P01,2009-04-02,2\n".replace(
-            ",2\n", ",true\n" if header.startswith("sledai") else ",2\n"))
+        path.write_text(
+            f"study,patient,date,{header}\nLEN,P01,2009-04-02,2\n".replace(
+                ",2\n", ",true\n" if header.startswith("sledai") else ",2\n"
+            )
+        )
         with pytest.raises(ImportFileError, match=problem):
             import_path(db_engine, path, user="dm", kind="visits")
         assert _snapshot(db_engine) == before  # nothing stored

@@ -58,8 +58,13 @@ def test_a_freeze_allows_queries_but_no_clinical_change(db_engine: Engine, tmp_p
     with UnitOfWork(db_engine, user="coord") as uow, pytest.raises(LockedRecordError):
         uow.doses.add(patient_id=patient.id, start_date=dt.date(2009, 6, 1), regimen="off")
     with UnitOfWork(db_engine, user="coord") as uow:
-        answered = uow.queries.act(query.id, "answer", role="coordinator",
-                                   expected_version=query.version, text="2009-01-10")
+        answered = uow.queries.act(
+            query.id,
+            "answer",
+            role="coordinator",
+            expected_version=query.version,
+            text="2009-01-10",
+        )
     assert answered.status == "answered"
     with UnitOfWork(db_engine, user="dm") as uow, pytest.raises(InputError, match="frozen"):
         uow.locks.apply("freeze", reason="again", signed_name="Dana Manager")

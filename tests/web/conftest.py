@@ -108,9 +108,9 @@ def pg_study(pg_server: PostgresServer, pg_study_template: str) -> Iterator[Stud
 def db_study(request: pytest.FixtureRequest) -> Study:
     """The web study on each engine in turn. A module runs on both by overriding ``study``::
 
-        @pytest.fixture
-        def study(db_study: Study) -> Study:
-            return db_study
+    @pytest.fixture
+    def study(db_study: Study) -> Study:
+        return db_study
     """
     name = "study" if request.param == "sqlite" else "pg_study"
     found: Study = request.getfixturevalue(name)

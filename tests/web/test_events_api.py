@@ -477,8 +477,11 @@ def test_an_adverse_event_outcome_is_recorded_and_checked_against_the_grade(
     r = client.patch(f"/api/adverse-events/{ae.json()['id']}", headers=h,
                      json={"version": 1, "reason": "resolved", "outcome": "recovered"})  # fmt: skip
     assert r.status_code == 422 and "end date" in r.json()["message"], r.text
-    r = client.patch(f"/api/adverse-events/{ae.json()['id']}", headers=h, json={
-        "version": 1, "reason": "resolved", "outcome": "recovered", "end_date": "2024-03-01"})
+    r = client.patch(
+        f"/api/adverse-events/{ae.json()['id']}",
+        headers=h,
+        json={"version": 1, "reason": "resolved", "outcome": "recovered", "end_date": "2024-03-01"},
+    )
     assert r.status_code == 200 and r.json()["outcome"] == "recovered", r.text
     page = client.get(f"/patients/{pid}", headers=h)
     assert "Recovered" in page.text

@@ -41,8 +41,10 @@ def test_web_export_and_export_history_go_through_derive_and_report(tmp_path: Pa
     passwords = _demo_with_a_never_dosed_patient(db)
     url = f"sqlite:///{db}"
     with TestClient(create_app(WebSettings(database_url=url, synthetic_data=True))) as client:
-        login = client.post("/api/auth/login", json={"username": "statistician",
-                                                     "password": passwords["statistician"]})
+        login = client.post(
+            "/api/auth/login",
+            json={"username": "statistician", "password": passwords["statistician"]},
+        )
         token = login.json()["token"]
         web = client.get("/api/exports/histories.jsonl",
                          headers={"Authorization": f"Bearer {token}"})  # fmt: skip
@@ -59,7 +61,15 @@ def test_web_export_and_export_history_go_through_derive_and_report(tmp_path: Pa
         never = rows["NEVER-1"]
         assert never["SAFFL"] == "N" and never["ITTFL"] == "N" and never["POPEXCL"]
         assert sum(r["SAFFL"] == "Y" for r in rows.values()) == 15
-        report = runner.invoke(cli, ["report", "--study", str(tmp_path / name),
-                                     "--out", str(tmp_path / name.replace(".", "-"))])
+        report = runner.invoke(
+            cli,
+            [
+                "report",
+                "--study",
+                str(tmp_path / name),
+                "--out",
+                str(tmp_path / name.replace(".", "-")),
+            ],
+        )
         assert report.exit_code == 0, report.output
         assert (tmp_path / name.replace(".", "-") / "index.html").stat().st_size > 10_000

@@ -199,4 +199,3 @@ def test_api_refuses_hostile_bodies(case: Any, fuzz_app: Any) -> None:
     if expected is not None:
         assert response.status_code == 400, (case.path, shown, response.text[:300])
         assert expected in response.json()["message"], response.text[:300]
-

@@ -41,8 +41,9 @@ def _try(app: object, password: str) -> str:
     return "in" if user is not None else "wrong"
 
 
-def test_parallel_guesses_get_exactly_the_limit_of_password_checks(app: object,
-                                                                   study: Study) -> None:
+def test_parallel_guesses_get_exactly_the_limit_of_password_checks(
+    app: object, study: Study
+) -> None:
     limit = app.state.settings.login_max_failures  # type: ignore[attr-defined]
     with ThreadPoolExecutor(max_workers=30) as pool:
         outcomes = list(pool.map(lambda i: _try(app, f"wrong guess {i}"), range(30)))
@@ -52,8 +53,7 @@ def test_parallel_guesses_get_exactly_the_limit_of_password_checks(app: object,
     assert len(_events(study, "lockout")) == 1
 
 
-def test_logins_failures_lockouts_and_logouts_are_audited(client: TestClient,
-                                                          study: Study) -> None:
+def test_logins_failures_lockouts_and_logouts_are_audited(client: TestClient, study: Study) -> None:
     h = login(client, "monitor")
     assert client.post("/api/auth/login", json={"username": "monitor", "password": "nope nope"}
                        ).status_code == 401  # fmt: skip

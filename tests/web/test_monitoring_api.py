@@ -27,8 +27,14 @@ def study(db_study: Study) -> Study:
 
 def make_patient(client: TestClient, h: dict[str, str], site_id: int, code: str = "A-001") -> int:
     """Screen a patient (reproductive potential recorded, so no edit check asks for it)."""
-    body = {"site_id": site_id, "study_code": code, "screening_date": "2024-01-10", "sex": "F",
-            "reproductive_potential": False, "screening": SCREENING}
+    body = {
+        "site_id": site_id,
+        "study_code": code,
+        "screening_date": "2024-01-10",
+        "sex": "F",
+        "reproductive_potential": False,
+        "screening": SCREENING,
+    }
     response = client.post("/api/patients", json=body, headers=h)
     assert response.status_code == 201, response.text
     return int(response.json()["id"])
@@ -47,8 +53,12 @@ def _raise(client: TestClient, h: dict[str, str], pid: int, **target: Any) -> An
 def _edit_lab(client: TestClient, h: dict[str, str], visit: dict[str, Any], value: float,
               reason: str) -> Any:  # fmt: skip
     lab = visit["labs"][0]
-    body = {"version": visit["version"], "reason": reason, "lab_versions": {lab["test"]:
-            lab["version"]}, "labs": [{"test": lab["test"], "value": value, "unit": lab["unit"]}]}
+    body = {
+        "version": visit["version"],
+        "reason": reason,
+        "lab_versions": {lab["test"]: lab["version"]},
+        "labs": [{"test": lab["test"], "value": value, "unit": lab["unit"]}],
+    }
     return client.patch(f"/api/visits/{visit['id']}", json=body, headers=h)
 
 
@@ -75,8 +85,12 @@ def test_each_step_of_a_query_is_allowed_to_its_roles_only(
 ) -> None:
     pid, visit = _lab_visit(client, headers, study)
     lab = visit["labs"][0]
-    steps = [("acknowledge", SITE, "new", "open"), ("answer", SITE, "open", "answered"),
-             ("close", REVIEW, "answered", "closed"), ("reopen", REVIEW, "closed", "open")]
+    steps = [
+        ("acknowledge", SITE, "new", "open"),
+        ("answer", SITE, "open", "answered"),
+        ("close", REVIEW, "answered", "closed"),
+        ("reopen", REVIEW, "closed", "open"),
+    ]
     query = _raise(client, headers["monitor"], pid, table_name="labs", record_id=lab["id"],
                    field="value").json()  # fmt: skip
     for action, allowed, before, after in steps:
@@ -142,8 +156,10 @@ def test_an_answer_corrects_the_value_with_the_query_in_the_reason(
                  field="value").json()  # fmt: skip
     r = _act(client, headers["coordinator"], bad, "answer", "x", correction={"value": -4})
     assert r.status_code == 422 and r.json()["field"] == "labs.value", r.text
-    assert client.get(f"/api/queries/{bad['id']}", headers=headers["monitor"]).json()[
-        "status"] == "new"  # fmt: skip  (nothing half-written)
+    assert (
+        client.get(f"/api/queries/{bad['id']}", headers=headers["monitor"]).json()["status"]
+        == "new"
+    )  # fmt: skip  (nothing half-written)
 
 
 def test_a_clasi_item_is_corrected_and_rescored(
@@ -186,7 +202,11 @@ def test_listing_filters_counts_and_csv(client: TestClient, headers: H, study: S
     assert client.get("/api/queries", params={"site": "B"}, headers=m).json() == []
     assert client.get("/api/queries", params={"older_than_days": 3}, headers=m).json() == []
     assert client.get("/api/queries/counts", headers=m).json() == {
-        "new": 1, "open": 0, "answered": 1, "closed": 0}
+        "new": 1,
+        "open": 0,
+        "answered": 1,
+        "closed": 0,
+    }
     csv = client.get("/api/queries.csv", headers=m)
     assert csv.status_code == 200 and csv.text.splitlines()[0].startswith("id,site_code,")
     assert len(csv.text.splitlines()) == 3
@@ -203,12 +223,18 @@ def test_an_edit_clears_the_verification_of_the_changed_value(
         assert r.status_code == 403, role
     form = client.post("/api/sdv", json={"table_name": "labs", "record_id": lab["id"]},
                        headers=headers["monitor"]).json()  # fmt: skip
-    field = client.post("/api/sdv", json={"table_name": "labs", "record_id": lab["id"],
-                                          "field": "unit"}, headers=headers["monitor"]).json()
+    field = client.post(
+        "/api/sdv",
+        json={"table_name": "labs", "record_id": lab["id"], "field": "unit"},
+        headers=headers["monitor"],
+    ).json()
     assert form["field"] == "*" and field["field"] == "unit"
     progress = client.get("/api/sdv/progress", params={"by": "form"}, headers=headers["monitor"])
-    assert progress.status_code == 200 and progress.json()[0]["group"] in ("clasi_assessments",
-                                                                            "labs", "doses")
+    assert progress.status_code == 200 and progress.json()[0]["group"] in (
+        "clasi_assessments",
+        "labs",
+        "doses",
+    )
     r = _edit_lab(client, headers["coordinator"], visit, 1300, "transcription")
     assert r.status_code == 200, r.text
     marks = client.get(f"/api/patients/{pid}/sdv", headers=headers["monitor"]).json()
@@ -216,12 +242,16 @@ def test_an_edit_clears_the_verification_of_the_changed_value(
     with UnitOfWork(study.engine, read_only=True) as uow:
         deleted = [r for r in uow.history("sdv_marks", form["id"]) if r.action == "DELETE"]
     assert deleted and deleted[0].reason == (
-        "source data verification cleared: std_value, value changed (transcription)")
+        "source data verification cleared: std_value, value changed (transcription)"
+    )
 
 
 def _lock(client: TestClient, headers: H, action: str, password: str = PASSWORD) -> Any:
-    body = {"action": action, "reason": "database lock for the final analysis",
-            "password": password}
+    body = {
+        "action": action,
+        "reason": "database lock for the final analysis",
+        "password": password,
+    }
     return client.post("/api/lock", json=body, headers=headers["data_manager"])
 
 
@@ -274,7 +304,8 @@ def test_an_edit_check_raises_a_query_on_save_and_closes_it_when_corrected(
     visit = make_visit(client, headers["coordinator"], pid, body)
     queries = client.get("/api/queries", headers=headers["monitor"]).json()
     assert [(q["check_id"], q["origin"], q["field"]) for q in queries] == [
-        ("LAB-PLATELETS-QUERY", "edit_check", "std_value")]
+        ("LAB-PLATELETS-QUERY", "edit_check", "std_value")
+    ]
     r = _edit_lab(client, headers["coordinator"], visit, 300, "typing error")
     assert r.status_code == 200, r.text
     closed = client.get(f"/api/queries/{queries[0]['id']}", headers=headers["monitor"]).json()

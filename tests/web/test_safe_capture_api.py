@@ -88,8 +88,13 @@ def test_nothing_is_dated_in_the_future(client: TestClient, headers: H, study: S
     assert response.status_code == 422 and response.json()["field"] == "visits.visit_date"
     assert "nothing may be dated in the future" in response.json()["message"]
     later = (TODAY + dt.timedelta(days=40)).isoformat()
-    body = {"site_id": study.site_a, "study_code": "FUT-1", "sex": "F", "screening_date": later,
-            "screening": {"screening_date": later}}
+    body = {
+        "site_id": study.site_a,
+        "study_code": "FUT-1",
+        "sex": "F",
+        "screening_date": later,
+        "screening": {"screening_date": later},
+    }
     response = client.post("/api/patients", json=body, headers=h)
     assert response.status_code == 422 and "future" in response.json()["message"]
 
@@ -134,8 +139,11 @@ def test_pregnancy_tests_are_for_female_patients_and_clear_their_due_item(
     male = make_patient(client, h, study.site_a, code="M-001")
     client.patch(f"/api/patients/{male}", json={"version": 1, "reason": "sex corrected",
                                                   "sex": "M"}, headers=h)  # fmt: skip
-    refused = client.post(f"/api/patients/{male}/pregnancy-tests",
-                          json={"test_date": "2024-01-12", "result": "negative"}, headers=h)
+    refused = client.post(
+        f"/api/patients/{male}/pregnancy-tests",
+        json={"test_date": "2024-01-12", "result": "negative"},
+        headers=h,
+    )
     assert refused.status_code == 422 and "male" in refused.json()["message"]
 
 
@@ -170,8 +178,11 @@ def test_signing_locks_everything_recorded_at_the_visit_and_shows_the_manifest(
     body = {**BASELINE, "adverse_events": [{"term": "Fatigue", "start_date": "2024-01-15",
                                             "grade": 1, "causality": "possible"}]}  # fmt: skip
     visit = make_visit(client, h, pid, body)
-    signed = client.post(f"/api/visits/{visit['id']}/sign",
-                         json={"version": visit["version"], "password": PASSWORD}, headers=inv)
+    signed = client.post(
+        f"/api/visits/{visit['id']}/sign",
+        json={"version": visit["version"], "password": PASSWORD},
+        headers=inv,
+    )
     assert signed.status_code == 200, signed.text
     signature = signed.json()["signature"]
     assert signature["printed_name"] == "Dr Investigator" and signature["meaning"]
@@ -193,13 +204,28 @@ def test_immunology_nerve_conduction_and_medication_are_recorded_and_in_the_hist
     pid = make_patient(client, h, study.site_a)
     make_visit(client, h, pid)  # first dose 2024-01-15
     base = f"/api/patients/{pid}"
-    assert client.post(f"{base}/immunology", headers=h, json={
-        "sample_date": "2024-01-15", "test": "ana", "result": "positive"}).status_code == 201
-    bad = client.post(f"{base}/immunology", headers=h,
-                      json={"sample_date": "2024-01-15", "test": "ana", "result": "weak"})
+    assert (
+        client.post(
+            f"{base}/immunology",
+            headers=h,
+            json={"sample_date": "2024-01-15", "test": "ana", "result": "positive"},
+        ).status_code
+        == 201
+    )
+    bad = client.post(
+        f"{base}/immunology",
+        headers=h,
+        json={"sample_date": "2024-01-15", "test": "ana", "result": "weak"},
+    )
     assert bad.status_code == 422
-    assert client.post(f"{base}/nerve-conduction", headers=h, json={
-        "study_date": "2024-01-15", "result": "normal"}).status_code == 201
+    assert (
+        client.post(
+            f"{base}/nerve-conduction",
+            headers=h,
+            json={"study_date": "2024-01-15", "result": "normal"},
+        ).status_code
+        == 201
+    )
     medication = {"name": "prednisone 5 mg/day", "baseline": False, "start_date": "2024-02-01"}
     assert client.post(f"{base}/medications", headers=h, json=medication).status_code == 201
     backwards = {"name": "aspirin", "baseline": False, "start_date": "2024-02-01",
@@ -213,7 +239,8 @@ def test_immunology_nerve_conduction_and_medication_are_recorded_and_in_the_hist
     deviations = [d for d in client.get("/api/deviations", headers=h).json()
                   if d["patient_id"] == pid]  # fmt: skip
     assert [(d["category"], d["deviation_date"]) for d in deviations] == [
-        ("medication", "2024-02-01")]
+        ("medication", "2024-02-01")
+    ]
     reco = client.get(f"{base}/recommendation", params={"on": "2024-02-05"}, headers=h).json()
     assert [d["rule"] for d in reco["deviations"]] == ["DEVIATION-MEDICATION"]
     page = client.get(f"/patients/{pid}", headers=h)

@@ -98,7 +98,9 @@ def test_event_edit_and_removal_refuse_a_tampered_version(
     pid = make_patient(client, h, study.site_a)
     body: dict[str, Any] = (
         {"term": "Insomnia", "start_date": "2024-02-01", "grade": 2, "causality": "probable"}
-        if segment == "adverse-events" else {"regimen": "5_daily", "start_date": "2024-02-01"})
+        if segment == "adverse-events"
+        else {"regimen": "5_daily", "start_date": "2024-02-01"}
+    )
     created = client.post(f"/api/patients/{pid}/{segment}", json=body, headers=h)
     assert created.status_code == 201, created.text
     rid = created.json()["id"]

@@ -24,8 +24,12 @@ from cletrial.web import WebSettings, create_app
 from cletrial.web.clinical import visit_public, visits_public
 
 DAY0 = dt.date(2024, 1, 15)
-FORM = fill_absent_clasi_items({"regions": {"arms": {"erythema": 2, "scale": 1},
-                                            "nose": {"erythema": 3}}, "recent_hair_loss": 1})
+FORM = fill_absent_clasi_items(
+    {
+        "regions": {"arms": {"erythema": 2, "scale": 1}, "nose": {"erythema": 3}},
+        "recent_hair_loss": 1,
+    }
+)
 
 
 @dataclass

@@ -17,6 +17,7 @@ def study(db_study: Study) -> Study:
     """Run on SQLite and on PostgreSQL."""
     return db_study
 
+
 FULL = {
     "visit_date": "2024-01-15", "kind": "baseline", "label": "day 0", "notes": "n",
     "medications": ["hydroxychloroquine 200 mg/day"],

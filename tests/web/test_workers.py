@@ -170,12 +170,20 @@ def test_role_site_and_activation_changes_reach_every_process_at_once(study: Stu
             "role": "data_manager"})  # fmt: skip
         assert changed.status_code == 200
         assert b.get("/api/auth/me", headers=monitor).json()["role"] == "data_manager"
-        granted = a.post(f"/api/users/{me['id']}/sites", headers=admin,
-                         json={"add": [study.site_b], "remove": [], "reason": "covers B"})
+        granted = a.post(
+            f"/api/users/{me['id']}/sites",
+            headers=admin,
+            json={"add": [study.site_b], "remove": [], "reason": "covers B"},
+        )
         assert granted.status_code == 200, granted.text
-        assert b.get("/api/auth/me", headers=monitor).json()["site_ids"] == [study.site_a,
-                                                                            study.site_b]
-        gone = a.patch(f"/api/users/{me['id']}", headers=admin, json={
-            "version": changed.json()["version"], "reason": "left", "active": False})
+        assert b.get("/api/auth/me", headers=monitor).json()["site_ids"] == [
+            study.site_a,
+            study.site_b,
+        ]
+        gone = a.patch(
+            f"/api/users/{me['id']}",
+            headers=admin,
+            json={"version": changed.json()["version"], "reason": "left", "active": False},
+        )
         assert gone.status_code == 200
         assert b.get("/api/auth/me", headers=monitor).status_code == 401

@@ -110,8 +110,9 @@ def test_the_site_sees_the_queries_to_answer_and_the_monitor_the_answered_first(
     monitor = [(i["status"], i["link"]) for i in listed if i["kind"] == "query"]
     assert monitor == [("answered", f"/queries/{second['id']}"),
                        ("new", f"/queries/{first['id']}")]  # fmt: skip
-    assert "Date of diagnosis?" in _worklist(client, headers["monitor"], "monitor").json()[0][
-        "what"]
+    assert (
+        "Date of diagnosis?" in _worklist(client, headers["monitor"], "monitor").json()[0]["what"]
+    )
 
 
 def test_forms_awaiting_verification_leave_the_list_once_verified_and_the_list_is_cut(

@@ -346,8 +346,9 @@ def user_add(
     username: Annotated[str, typer.Argument(help="Login name.")],
     role: Annotated[
         str,
-        typer.Option(help="investigator, coordinator, monitor, data_manager, statistician or "
-                     "administrator."),
+        typer.Option(
+            help="investigator, coordinator, monitor, data_manager, statistician or administrator."
+        ),
     ],
     site: Annotated[
         list[str] | None, typer.Option(help="Site code the user works at (repeat for several).")

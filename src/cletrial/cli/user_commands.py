@@ -29,8 +29,11 @@ def user_password(
     username: Annotated[str, typer.Argument(help="The user whose password changes.")],
     password_stdin: Annotated[
         bool,
-        typer.Option("--password-stdin", help="Read the current password, then the new one, "
-                     "one a line from standard input (else prompt)."),
+        typer.Option(
+            "--password-stdin",
+            help="Read the current password, then the new one, "
+            "one a line from standard input (else prompt).",
+        ),
     ] = False,
     database: DatabaseOption = None,
 ) -> None:

@@ -46,7 +46,8 @@ def serve(
     workers: Annotated[
         int,
         typer.Option(
-            min=1, max=64,
+            min=1,
+            max=64,
             help="Worker processes. Sessions, the login lock-out and the login events are in "
             "the database, so any worker serves any session (SQLite file or PostgreSQL).",
         ),

@@ -38,6 +38,7 @@ __all__ = [
 CtcaeVersion = Literal["5.0", "3.0"]
 CTCAE_VERSIONS: Final = ("5.0", "3.0")
 
+
 @dataclass(frozen=True)
 class LabTerm:
     """Grading rule of one CTCAE laboratory term.

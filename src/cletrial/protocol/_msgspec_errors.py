@@ -66,8 +66,15 @@ def _lookup(document: Any, parts: list[str | int]) -> Any:
     return node
 
 
-_TYPE_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false",
-               "str": "text", "array": "a list", "object": "an object", "null": "empty"}
+_TYPE_WORDS = {
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "str": "text",
+    "array": "a list",
+    "object": "an object",
+    "null": "empty",
+}
 _BOUND = re.compile(r"^expected `(?P<type>\w+)` (?P<op>>=|<=|>|<) (?P<bound>[-\d.e+]+)$")
 _TYPE = re.compile(r"^expected `(?P<type>[^`]+)`, got `(?P<got>\w+)`$")
 _LENGTH = re.compile(r"^expected `(?P<type>\w+)` of length (?P<op><=|>=) (?P<n>\d+)$")

@@ -436,9 +436,18 @@ EditCheck = (
 
 #: Forms a monitor verifies against the source documents (store tables).
 SdvForm = Literal[
-    "screenings", "visits", "clasi_assessments", "sledai_assessments", "labs", "doses",
-    "adverse_events", "pregnancy_tests", "concomitant_medications", "dispositions",
-    "immunology_results", "nerve_conduction_studies",
+    "screenings",
+    "visits",
+    "clasi_assessments",
+    "sledai_assessments",
+    "labs",
+    "doses",
+    "adverse_events",
+    "pregnancy_tests",
+    "concomitant_medications",
+    "dispositions",
+    "immunology_results",
+    "nerve_conduction_studies",
 ]
 
 
@@ -474,9 +483,7 @@ class ProtocolFile(_Model, frozen=True):
     rules: dict[RuleId, RuleSetting]
     description: str = ""
     edit_checks: list[EditCheck] = field(default_factory=list)
-    source_data_verification: SourceDataVerification = field(
-        default_factory=SourceDataVerification
-    )
+    source_data_verification: SourceDataVerification = field(default_factory=SourceDataVerification)
 
 
 def model_json_schema() -> dict[str, object]:

@@ -334,8 +334,11 @@ def _check_consistency(doc: HistoryDoc) -> dt.date | None:
     _check_order("nerve_conduction", [t.date for t in doc.nerve_conduction], strict=False)
     for i, med in enumerate(doc.concomitant_medications):
         if med.start is not None and med.end is not None and med.end < med.start:
-            raise HistoryError(f"concomitant_medications[{i}].end", med.end.isoformat(),
-                               f"must not be before its start ({med.start.isoformat()})")
+            raise HistoryError(
+                f"concomitant_medications[{i}].end",
+                med.end.isoformat(),
+                f"must not be before its start ({med.start.isoformat()})",
+            )
     for i, ae in enumerate(doc.adverse_events):
         if ae.end is not None and ae.end < ae.start:
             raise HistoryError(

@@ -66,7 +66,9 @@ DATED_FIELDS: Final[dict[str, tuple[str, ...]]] = {
 }
 #: Tables whose date must not be before the screening date.
 _AFTER_SCREENING: Final = frozenset(DATED_FIELDS) - {
-    "screenings", "patient_identities", "concomitant_medications",  # medication predates it
+    "screenings",
+    "patient_identities",
+    "concomitant_medications",  # medication predates it
 }
 #: Tables whose change alters the context of a patient.
 _CONTEXT_TABLES: Final = frozenset(
@@ -219,8 +221,12 @@ class CaptureRules:
         path = f"{table}.{name}"
         screened = context.screening_date
         if table in _AFTER_SCREENING and screened is not None and date < screened:
-            raise InputError(path, date.isoformat(), "is before the patient's screening "
-                             f"({screened.isoformat()}); record a date on or after it")
+            raise InputError(
+                path,
+                date.isoformat(),
+                "is before the patient's screening "
+                f"({screened.isoformat()}); record a date on or after it",
+            )
         if table == "screenings":
             self._check_screening_date(row, date)
         eos = context.end_of_study
@@ -258,8 +264,11 @@ class CaptureRules:
                              f"({eot.isoformat()})")  # fmt: skip
         last = row.get("last_dose_date")
         if last is not None and last > date:
-            raise InputError("dispositions.last_dose_date", last.isoformat(),
-                             f"must not be after the end of treatment ({date.isoformat()})")
+            raise InputError(
+                "dispositions.last_dose_date",
+                last.isoformat(),
+                f"must not be after the end of treatment ({date.isoformat()})",
+            )
 
     def _check_screening_date(self, row: Mapping[str, Any], date: dt.date) -> None:
         earliest = self._earliest_record(int(row["patient_id"]))

@@ -269,9 +269,9 @@ def _result_processor(column: Any, dialect: Dialect) -> Callable[[Any], Any] | N
     database's type code (numbers on psycopg, which already returns Python numbers) gets
     none."""
     try:
-        processor: Callable[[Any], Any] | None = column.type.dialect_impl(
-            dialect
-        ).result_processor(dialect, None)
+        processor: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).result_processor(
+            dialect, None
+        )
     except (TypeError, InvalidRequestError):
         return None
     return processor

@@ -132,14 +132,44 @@ _DERIVED: Final[dict[str, frozenset[str]]] = {
     ),
     "sledai_assessments": frozenset({"entry", "score", *SLEDAI_ITEM_COLUMNS}),
     "users": frozenset({"password_hash"}),
-    "queries": frozenset({"patient_id", "table_name", "record_id", "field", "origin",
-                          "check_id", "opened_by", "opened_at"}),
-    "query_messages": frozenset({"query_id", "action", "status_after", "author", "author_role",
-                                 "posted_at", "text", "correction"}),
-    "sdv_marks": frozenset({"patient_id", "table_name", "record_id", "field", "verified_by",
-                            "verified_at", "record_version"}),
-    "lock_events": frozenset({"action", "state_after", "reason", "signed_by", "signed_name",
-                              "signed_at"}),
+    "queries": frozenset(
+        {
+            "patient_id",
+            "table_name",
+            "record_id",
+            "field",
+            "origin",
+            "check_id",
+            "opened_by",
+            "opened_at",
+        }
+    ),
+    "query_messages": frozenset(
+        {
+            "query_id",
+            "action",
+            "status_after",
+            "author",
+            "author_role",
+            "posted_at",
+            "text",
+            "correction",
+        }
+    ),
+    "sdv_marks": frozenset(
+        {
+            "patient_id",
+            "table_name",
+            "record_id",
+            "field",
+            "verified_by",
+            "verified_at",
+            "record_version",
+        }
+    ),
+    "lock_events": frozenset(
+        {"action", "state_after", "reason", "signed_by", "signed_name", "signed_at"}
+    ),
     "login_events": frozenset({"event", "username", "channel", "detail", "occurred_at"}),
 }
 

@@ -154,8 +154,10 @@ def _enrolment_docs(conn: Connection, pid: int) -> dict[str, Any]:
     immunology = [{"date": _iso(r["sample_date"]), "test": r["test"], "result": r["result"]}
                   for r in _rows(conn, "immunology_results", "patient_id", pid, "sample_date",
                                  "test")]  # fmt: skip
-    nerve = [{"date": _iso(r["study_date"]), "result": r["result"]}
-             for r in _rows(conn, "nerve_conduction_studies", "patient_id", pid, "study_date")]
+    nerve = [
+        {"date": _iso(r["study_date"]), "result": r["result"]}
+        for r in _rows(conn, "nerve_conduction_studies", "patient_id", pid, "study_date")
+    ]
     medications = [
         {"name": r["name"], "start": _iso(r["start_date"]), "end": _iso(r["end_date"]),
          "baseline": r["baseline"]}

@@ -77,7 +77,8 @@ def _last_lock_event() -> Select[Any]:
 def _marks_of_record() -> Select[Any]:
     t = table_of("sdv_marks")
     return select(t.c.id, t.c.version, t.c.field).where(
-        t.c.table_name == bindparam("table_name"), t.c.record_id == bindparam("record_id"))
+        t.c.table_name == bindparam("table_name"), t.c.record_id == bindparam("record_id")
+    )
 
 
 def _read_state(conn: Connection) -> tuple[str, str]:

@@ -58,6 +58,7 @@ __all__ = [
     "Visit",
 ]
 
+
 class Study(Versioned, Base):
     """A study running one protocol definition (``protocol_id`` at ``protocol_version``)."""
 

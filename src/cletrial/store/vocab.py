@@ -56,8 +56,14 @@ __all__ = [
 ]
 
 #: User roles.
-ROLES: Final = ("investigator", "coordinator", "monitor", "data_manager", "statistician",
-                "administrator")
+ROLES: Final = (
+    "investigator",
+    "coordinator",
+    "monitor",
+    "data_manager",
+    "statistician",
+    "administrator",
+)
 
 #: Statuses of a query: raised, acknowledged by the site, answered by the site, closed.
 QUERY_STATUSES: Final = ("new", "open", "answered", "closed")

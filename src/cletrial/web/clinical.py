@@ -196,7 +196,11 @@ def create_visit(uow: UnitOfWork, patient: PatientRecord, body: VisitCreate) -> 
 
 
 def _save_dose(
-    uow: UnitOfWork, patient_id: int, start: dt.date, regimen: str, note: str | None,
+    uow: UnitOfWork,
+    patient_id: int,
+    start: dt.date,
+    regimen: str,
+    note: str | None,
     visit_id: int | None = None,
 ) -> None:
     existing = [d for d in uow.doses.for_patient(patient_id) if d.start_date == start]
@@ -210,8 +214,9 @@ def _save_dose(
             note=note,
         )
         return
-    uow.doses.add(patient_id=patient_id, start_date=start, regimen=regimen, note=note,
-                  visit_id=visit_id)
+    uow.doses.add(
+        patient_id=patient_id, start_date=start, regimen=regimen, note=note, visit_id=visit_id
+    )
 
 
 def _check_removals(body: VisitUpdate) -> None:

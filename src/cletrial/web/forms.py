@@ -222,8 +222,9 @@ def _labs(p: _Parser, visit_date: dt.date | None) -> list[dict[str, Any]]:
             continue
         unit = p.text(f"lab.{test}.unit", 12)
         if unit is None or unit not in LAB_UNITS[test]:
-            p.errors[f"lab.{test}.unit"] = (
-                "choose the unit the laboratory reported: " + ", ".join(LAB_UNITS[test]))
+            p.errors[f"lab.{test}.unit"] = "choose the unit the laboratory reported: " + ", ".join(
+                LAB_UNITS[test]
+            )
             continue
         confirmed = p.flag(f"lab.{test}.confirmed")
         try:

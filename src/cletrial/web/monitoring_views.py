@@ -150,13 +150,24 @@ def describe_target(uow: UnitOfWork, query: QueryRecord | dict[str, Any]) -> Que
     try:
         row = uow.get(table, record_id)
     except NotFoundError:
-        return QueryTarget(patient_id, form_title(table), field_title(table, name),
-                           f"/patients/{patient_id}", "the patient page",
-                           note="The record has since been removed (see its audit history).")
+        return QueryTarget(
+            patient_id,
+            form_title(table),
+            field_title(table, name),
+            f"/patients/{patient_id}",
+            "the patient page",
+            note="The record has since been removed (see its audit history).",
+        )
     link, text = _record_link(patient_id, table, row)
     if name is None or name == "*":
-        return QueryTarget(patient_id, form_title(table), "whole form", link, text,
-                           note="A query on the whole form: correct it on its own page.")
+        return QueryTarget(
+            patient_id,
+            form_title(table),
+            "whole form",
+            link,
+            text,
+            note="A query on the whole form: correct it on its own page.",
+        )
     if table == "labs" and name in ("value", "std_value"):  # corrected as entered, in its unit
         return QueryTarget(patient_id, f"Lab result: {label(row.get('test'))} of "
                            f"{row.get('sample_date')}", "value", link, text,

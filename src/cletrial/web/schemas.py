@@ -280,7 +280,8 @@ class LabPublic(BaseModel):
     std_value: float | None = Field(default=None, description="Value in the canonical unit")
     std_unit: str | None = None
     value_confirmed: bool | None = Field(
-        default=None, description="An improbable value confirmed by the person entering it")
+        default=None, description="An improbable value confirmed by the person entering it"
+    )
 
 
 class AdverseEventCreate(Request):
@@ -461,7 +462,8 @@ class VisitPublic(BaseModel):
     signed_by: str | None
     signed_at: dt.datetime | None
     signature: SignaturePublic | None = Field(
-        default=None, description="The signature manifest: printed name, time, meaning.")
+        default=None, description="The signature manifest: printed name, time, meaning."
+    )
     clasi: ClasiPublic | None
     sledai: SledaiPublic | None
     labs: list[LabPublic]

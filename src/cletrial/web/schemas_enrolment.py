@@ -34,7 +34,6 @@ __all__ = [
 ]
 
 
-
 class PregnancyTestCreate(Request):
     """A pregnancy test of a female patient: date (not after today), result, method."""
 

@@ -130,15 +130,26 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
         }
     ),
     Role.COORDINATOR: frozenset(
-        {Permission.VIEW, Permission.VIEW_AUDIT, Permission.SCREEN, Permission.EDIT,
-         Permission.ANSWER}
+        {
+            Permission.VIEW,
+            Permission.VIEW_AUDIT,
+            Permission.SCREEN,
+            Permission.EDIT,
+            Permission.ANSWER,
+        }
     ),
     Role.MONITOR: frozenset(
         {Permission.VIEW, Permission.VIEW_AUDIT, Permission.QUERY, Permission.VERIFY}
     ),
     Role.DATA_MANAGER: frozenset(
-        {Permission.VIEW, Permission.VIEW_AUDIT, Permission.QUERY, Permission.CHECKS,
-         Permission.LOCK, Permission.EXPORT}
+        {
+            Permission.VIEW,
+            Permission.VIEW_AUDIT,
+            Permission.QUERY,
+            Permission.CHECKS,
+            Permission.LOCK,
+            Permission.EXPORT,
+        }
     ),
     Role.STATISTICIAN: frozenset(
         {Permission.VIEW, Permission.VIEW_AUDIT, Permission.REPORT, Permission.EXPORT}

@@ -32,9 +32,7 @@ def check_signature_password(request: Request, user: WebUser, password: str) -> 
     state.throttle.succeeded(user.username)
 
 
-def sign_visit(
-    request: Request, user: WebUser, visit_id: int, body: SignRequest
-) -> VisitPublic:
+def sign_visit(request: Request, user: WebUser, visit_id: int, body: SignRequest) -> VisitPublic:
     """Check the re-entered password, then sign (the visit becomes locked)."""
     check_signature_password(request, user, body.password)
     with write_uow(request, user) as uow:

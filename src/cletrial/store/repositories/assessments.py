@@ -43,7 +43,6 @@ class ImmunologyRepository(PatientRecords[ImmunologyRecord]):
     record = ImmunologyRecord
     order_by = ("patient_id", "sample_date", "test")
 
-
     def add(self, *, patient_id: int, sample_date: dt.date, test: str, result: str,
             visit_id: int | None = None) -> ImmunologyRecord:  # fmt: skip
         """Record a result: negative, positive or indeterminate."""
@@ -58,7 +57,6 @@ class NerveConductionRepository(PatientRecords[NerveConductionRecord]):
     record = NerveConductionRecord
     order_by = ("patient_id", "study_date")
 
-
     def add(self, *, patient_id: int, study_date: dt.date, result: str, note: str | None = None,
             visit_id: int | None = None) -> NerveConductionRecord:  # fmt: skip
         """Record a study: normal or abnormal."""
@@ -72,7 +70,6 @@ class MedicationRepository(PatientRecords[MedicationRecord]):
     table = "concomitant_medications"
     record = MedicationRecord
     order_by = ("patient_id", "start_date", "name")
-
 
     def add(
         self, *, patient_id: int, name: str, baseline: bool, start_date: dt.date | None = None,
@@ -99,8 +96,10 @@ class MedicationRepository(PatientRecords[MedicationRecord]):
 
     def _record_deviation(self, record: MedicationRecord, before: MedicationRecord | None) -> None:
         change: tuple[dt.date, str] | None = None
-        if record.baseline and record.end_date is not None and (
-            before is None or before.end_date != record.end_date
+        if (
+            record.baseline
+            and record.end_date is not None
+            and (before is None or before.end_date != record.end_date)
         ):
             change = (record.end_date, f"baseline medication {record.name} stopped")
         first = self._uow.patients.get(record.patient_id).first_dose_date
@@ -124,5 +123,8 @@ class MedicationRepository(PatientRecords[MedicationRecord]):
 def _check_dates(values: dict[str, Any]) -> None:
     start, end = values.get("start_date"), values.get("end_date")
     if start is not None and end is not None and end < start:
-        raise InputError("concomitant_medications.end_date", end.isoformat(),
-                         f"must not be before the start date ({start.isoformat()})")
+        raise InputError(
+            "concomitant_medications.end_date",
+            end.isoformat(),
+            f"must not be before the start date ({start.isoformat()})",
+        )

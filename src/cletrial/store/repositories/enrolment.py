@@ -61,18 +61,30 @@ class OverrideRepository(Repository[OverrideRecord]):
             ``eligible``.
         """
         if not reason or not reason.strip():
-            raise InputError("enrolment_overrides.reason", reason,
-                             "is required: say why the patient is treated despite the verdict")
+            raise InputError(
+                "enrolment_overrides.reason",
+                reason,
+                "is required: say why the patient is treated despite the verdict",
+            )
         if not signed_name or not signed_name.strip():
-            raise InputError("enrolment_overrides.signed_name", signed_name,
-                             "is required: the investigator's printed name")
+            raise InputError(
+                "enrolment_overrides.signed_name",
+                signed_name,
+                "is required: the investigator's printed name",
+            )
         screening = self._uow.screenings.for_patient(patient_id)
         if screening is None:
-            raise InputError("enrolment_overrides.patient_id", patient_id,
-                             "the patient has no screening: screen before overriding")
+            raise InputError(
+                "enrolment_overrides.patient_id",
+                patient_id,
+                "the patient has no screening: screen before overriding",
+            )
         if screening.verdict == "eligible":
-            raise InputError("enrolment_overrides.verdict", screening.verdict,
-                             "the patient is eligible: there is nothing to override")
+            raise InputError(
+                "enrolment_overrides.verdict",
+                screening.verdict,
+                "the patient is eligible: there is nothing to override",
+            )
         verdict = screening.verdict or "undetermined"
         record = self._create({
             "patient_id": patient_id, "override_date": override_date, "verdict": verdict,
@@ -94,7 +106,6 @@ class DispositionRepository(PatientRecords[DispositionRecord]):
     table = "dispositions"
     record = DispositionRecord
     order_by = ("patient_id", "disposition_date", "kind")
-
 
     def add(
         self,

@@ -63,7 +63,6 @@ __all__ = [
 ]
 
 
-
 def compute_lab_grade(values: dict[str, Any]) -> dict[str, Any]:
     """Return the derived columns of a lab result: the CTCAE grade (all ``None`` for tests
     CTCAE does not grade) and the value in the test's canonical unit.

@@ -78,7 +78,6 @@ QUERY_TRANSITIONS: Final[dict[str, tuple[tuple[str, ...], str | None, frozenset[
 }
 
 
-
 def patient_of_record(uow: Any, table: str, record_id: int) -> int:
     """The id of the patient a record belongs to (raises NotFoundError, InputError)."""
     row = uow.get(table, record_id)

@@ -71,7 +71,6 @@ LOCK_TRANSITIONS: Final[dict[str, tuple[tuple[str, ...], str]]] = {
 }
 
 
-
 @dataclass(frozen=True)
 class SdvPlan:
     """A risk-based verification plan: every record of the ``full`` forms, and the fraction

@@ -31,7 +31,6 @@ api = APIRouter(prefix="/api", tags=["administration"])
 pages = APIRouter(include_in_schema=False)
 
 
-
 def _site(site: Any) -> SitePublic:
     return SitePublic(id=site.id, version=site.version, study_id=site.study_id, code=site.code,
                       name=site.name)  # fmt: skip

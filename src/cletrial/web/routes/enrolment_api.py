@@ -49,7 +49,6 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api", tags=["enrolment"])
 
 
-
 @router.post("/patients/{patient_id}/enrolment-override", response_model=OverridePublic,
              status_code=201, summary="Override the enrolment gate (e-signed)",
              responses=errors(404, 429))  # fmt: skip
@@ -94,13 +93,17 @@ def _records(kind: str, create: type[Any], public: type[Any], what: str) -> None
                 responses=errors(404), name=f"post_{kind}")(record)  # fmt: skip
 
 
-_records("pregnancy_tests", PregnancyTestCreate, PregnancyTestPublic,
-         "Pregnancy tests (female patients; label-derived schedule)")
-_records("dispositions", DispositionCreate, DispositionPublic,
-         "End of treatment and end of study")
+_records(
+    "pregnancy_tests",
+    PregnancyTestCreate,
+    PregnancyTestPublic,
+    "Pregnancy tests (female patients; label-derived schedule)",
+)
+_records("dispositions", DispositionCreate, DispositionPublic, "End of treatment and end of study")
 _records("immunology", ImmunologyCreate, ImmunologyPublic, "Immunology panel results")
-_records("nerve_conduction", NerveConductionCreate, NerveConductionPublic,
-         "Nerve conduction studies")
+_records(
+    "nerve_conduction", NerveConductionCreate, NerveConductionPublic, "Nerve conduction studies"
+)
 _records("medications", MedicationCreate, MedicationPublic, "Concomitant medications")
 
 

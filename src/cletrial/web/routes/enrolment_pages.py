@@ -210,7 +210,8 @@ def override_submit(
     errors: dict[str, str] = {}
     try:
         body = OverrideRequest.model_validate(
-            {"reason": values.get("reason", "").strip(), "password": values.get("password", "")})
+            {"reason": values.get("reason", "").strip(), "password": values.get("password", "")}
+        )
         check_signature_password(request, user, body.password)
         with write_uow(request, user) as wuow:
             wuow.overrides.add(patient_id=patient_id, override_date=study_today(wuow, patient_id),

@@ -50,7 +50,6 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api", tags=["patients"])
 
 
-
 def _route(request: Request) -> str:
     """The route template, logged when access is refused (never the concrete path)."""
     return str(request.scope["route"].path)

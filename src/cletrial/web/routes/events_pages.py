@@ -63,7 +63,6 @@ __all__ = ["FORMS", "RecordForm", "router"]
 router = APIRouter(include_in_schema=False)
 
 
-
 @dataclass(frozen=True)
 class RecordForm:
     """The edit form of a kind of record: field labels and hints, and rules across fields."""

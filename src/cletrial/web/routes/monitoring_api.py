@@ -95,8 +95,9 @@ def _listing(
     return [_with_age(row, now) for row in rows]
 
 
-SiteQ = Annotated[str | None, Query(max_length=CODE_MAX_LENGTH, pattern=CODE_PATTERN,
-                                    description="site code")]
+SiteQ = Annotated[
+    str | None, Query(max_length=CODE_MAX_LENGTH, pattern=CODE_PATTERN, description="site code")
+]
 PatientQ = Annotated[int | None, Query(ge=1, le=2_147_483_647)]
 FormQ = Annotated[str | None, Query(max_length=40, pattern=r"^[a-z_]+$", description="form")]
 StatusQ = Annotated[list[Status] | None, Query(description="status (repeat)")]
@@ -115,8 +116,11 @@ def list_queries(
     return [QueryPublic(**row) for row in rows]
 
 
-@router.get("/queries.csv", summary="Queries of the user's sites as CSV",
-            responses={200: {"content": {"text/csv": {}}}, **errors(404)})
+@router.get(
+    "/queries.csv",
+    summary="Queries of the user's sites as CSV",
+    responses={200: {"content": {"text/csv": {}}}, **errors(404)},
+)
 def export_queries(
     user: Viewer, uow: SessionDep, site: SiteQ = None, patient_id: PatientQ = None,
     form: FormQ = None, status: StatusQ = None, older_than_days: AgeQ = None,

@@ -158,7 +158,8 @@ def queries_page(
     for row in rows:
         row["age_days"] = (now - row["opened_at"]).days
         row["target"] = form_title(row["table_name"]) + (
-            f" · {field_title(row['table_name'], row['field'])}" if row["field"] else "")
+            f" · {field_title(row['table_name'], row['field'])}" if row["field"] else ""
+        )
     sites = [s for s in uow.sites.list() if s.id in user.site_ids]
     keep = [(k, v) for k, v in values.items() if k != "status" and v] + [
         ("status", s) for s in values["status"]]  # fmt: skip

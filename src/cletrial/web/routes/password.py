@@ -31,7 +31,6 @@ api = APIRouter(prefix="/api/auth", tags=["accounts"])
 pages = APIRouter(include_in_schema=False)
 
 
-
 class PasswordChange(BaseModel):
     """The current password (re-entered) and the new one."""
 

@@ -39,7 +39,6 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api", tags=["patients"])
 
 
-
 def _verdict(uow: SessionDep, patient_id: RecordId) -> str | None:
     screening = uow.screenings.for_patient(patient_id)
     return None if screening is None else screening.verdict

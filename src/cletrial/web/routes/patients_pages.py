@@ -44,7 +44,6 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 
 
-
 def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     response: Response = request.app.state.templates.TemplateResponse(
         request, name, context, status_code=status

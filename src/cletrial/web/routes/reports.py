@@ -29,7 +29,6 @@ api = APIRouter(prefix="/api", tags=["report and exports"])
 pages = APIRouter(include_in_schema=False)
 
 
-
 def lock_headers(uow: Any) -> dict[str, str]:
     """HTTP headers saying the database's state at the export: ``X-Database-State`` (open,
     frozen, locked), ``X-Database-Since`` (the lock time) and ``X-Exported-At``."""
@@ -99,8 +98,10 @@ def export_histories(request: Request, user: Exporter, uow: SessionDep) -> Respo
     return Response(
         "\n".join(lines) + ("\n" if lines else ""),
         media_type="application/x-ndjson",
-        headers={"Content-Disposition": 'attachment; filename="histories.jsonl"',
-                 **lock_headers(uow)},
+        headers={
+            "Content-Disposition": 'attachment; filename="histories.jsonl"',
+            **lock_headers(uow),
+        },
     )
 
 
@@ -122,8 +123,10 @@ def export_endpoints(request: Request, user: Exporter, uow: SessionDep) -> Respo
     return Response(
         buffer.getvalue(),
         media_type="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="endpoints.csv"',
-                 **lock_headers(uow)},
+        headers={
+            "Content-Disposition": 'attachment; filename="endpoints.csv"',
+            **lock_headers(uow),
+        },
     )
 
 

@@ -45,8 +45,10 @@ router = APIRouter(prefix="/api", tags=["live scoring"])
     response_model=ClasiScorePublic,
     summary="Score a CLASI form",
     responses=errors(415),
-    openapi_extra=json_body_doc("ClasiForm", "A complete CLASI form: every item entered, 0 "
-                                "when absent (a blank is missing, never 0)."),
+    openapi_extra=json_body_doc(
+        "ClasiForm",
+        "A complete CLASI form: every item entered, 0 when absent (a blank is missing, never 0).",
+    ),
 )
 async def score_clasi(request: Request, _user: CurrentUser) -> ClasiScorePublic:
     """CLASI-A (0-70), CLASI-D (0-56), the activity severity band and the worst erythema of a
@@ -62,8 +64,9 @@ async def score_clasi(request: Request, _user: CurrentUser) -> ClasiScorePublic:
     response_model=SledaiScorePublic,
     summary="Score a SLEDAI-2K form",
     responses=errors(415),
-    openapi_extra=json_body_doc("SledaiForm", "Every descriptor true or false (a blank is "
-                                "missing, never absent)."),
+    openapi_extra=json_body_doc(
+        "SledaiForm", "Every descriptor true or false (a blank is missing, never absent)."
+    ),
 )
 async def score_sledai(request: Request, _user: CurrentUser) -> SledaiScorePublic:
     """SLEDAI-2K total (0-105) of a complete form; drug-induced cytopenias do not score."""

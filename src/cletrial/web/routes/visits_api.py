@@ -45,7 +45,6 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api", tags=["visits"])
 
 
-
 @router.get(
     "/patients/{patient_id}/visits",
     response_model=list[VisitPublic],

@@ -72,7 +72,6 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 
 
-
 def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     response: Response = request.app.state.templates.TemplateResponse(
         request, name, context, status_code=status
@@ -331,8 +330,13 @@ def show_visit(
     flags of active queries, the verification marks, and (monitors) the controls that raise a
     query on a value and mark a form verified."""
     visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}")
-    return _render(request, "visit_view.html", _view_context(
-        request, uow, visit, patient, saved=bool(saved), raised=raised, verified=bool(verified)))
+    return _render(
+        request,
+        "visit_view.html",
+        _view_context(
+            request, uow, visit, patient, saved=bool(saved), raised=raised, verified=bool(verified)
+        ),
+    )
 
 
 def _edit_values(uow: SessionDep, visit: Any) -> dict[str, Any]:
@@ -466,9 +470,18 @@ def unlock_submit(
     version = parse_id("version", values.get("version"))
     reason = str(values.get("reason", "")).strip()
     if not reason:
-        return _render(request, "visit_view.html", _view_context(
-            request, uow, visit, patient,
-            unlock_error="give the reason for unlocking this signed visit"), 422)
+        return _render(
+            request,
+            "visit_view.html",
+            _view_context(
+                request,
+                uow,
+                visit,
+                patient,
+                unlock_error="give the reason for unlocking this signed visit",
+            ),
+            422,
+        )
     with write_uow(request, user) as wuow:
         wuow.visits.unlock(visit_id, expected_version=version, reason=reason)
     return RedirectResponse(f"/visits/{visit_id}?saved=1", status_code=303)
