@@ -184,12 +184,7 @@ _WITH_BODY = hostile_schema.include(method=["POST", "PUT", "PATCH"])
 
 
 @_WITH_BODY.exclude(path="/api/auth/logout").parametrize()  # logout would end the session
-@settings(
-    max_examples=HOSTILE_EXAMPLES,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    derandomize=True,
-)
+@settings(max_examples=HOSTILE_EXAMPLES, suppress_health_check=list(HealthCheck))
 def test_api_refuses_hostile_bodies(case: Any, fuzz_app: Any) -> None:
     headers = {"Authorization": f"Bearer {fuzz_app.state.fuzz_token}"}
     response = case.call(headers=headers)
