@@ -313,6 +313,8 @@ def test_another_sites_patient_is_refused_and_logged(
     assert "not at one of your sites" in r.text
     assert "refused cross-site access" in caplog.text
     assert "SECRET-77" not in caplog.text and f"/{pid}" not in caplog.text
+    template = path.replace("{pid}", "{patient_id}").replace("{vid}", "{visit_id}")
+    assert f" on {template}, record of site" in caplog.text  # the route template, from the request
 
 
 def test_patient_list_is_limited_to_own_sites(client: TestClient, headers: H, study: Study) -> None:

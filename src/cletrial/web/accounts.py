@@ -21,6 +21,7 @@ password typed in the wrong field); passwords are never recorded nor logged.
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -43,6 +44,7 @@ from cletrial.web.security import (
 
 __all__ = [
     "ANONYMOUS",
+    "CURRENT_ROUTE",
     "WebUser",
     "authenticate",
     "change_password",
@@ -54,6 +56,10 @@ __all__ = [
     "verify_user_password",
     "web_user",
 ]
+
+#: The route template of the request being served (``/api/visits/{visit_id}``), set when the
+#: user is identified; logged when access to another site's record is refused.
+CURRENT_ROUTE: ContextVar[str] = ContextVar("cletrial_route", default="?")
 
 #: The actor recorded for a failed login with a name that is no account.
 ANONYMOUS: Final = "anonymous"
@@ -98,12 +104,14 @@ class WebUser:
                 "ask the study administrator if you need it"
             )
 
-    def check_site(self, site_id: int, *, route: str = "?") -> None:
+    def check_site(self, site_id: int, *, route: str | None = None) -> None:
         """Refuse (and log) access to a record of a site the user does not work at.
 
-        The log names the user id, the route template and the site, not the patient.
+        The log names the user id, the route template (by default the current request's,
+        :data:`CURRENT_ROUTE`) and the site, not the patient.
         """
         if site_id not in self.site_ids:
+            route = route or CURRENT_ROUTE.get()
             log.warning(
                 "refused cross-site access: user %s (%s) on %s, record of site %s",
                 self.id,

@@ -59,7 +59,9 @@ def labs_of_visit(uow: UnitOfWork, visit_id: int) -> list[LabRecord]:
     return uow.labs.for_visit(visit_id)
 
 
-def patient_in_scope(uow: UnitOfWork, user: WebUser, patient_id: int, route: str) -> PatientRecord:
+def patient_in_scope(
+    uow: UnitOfWork, user: WebUser, patient_id: int, route: str | None = None
+) -> PatientRecord:
     """Return the patient if it exists and is at one of the user's sites (else 404 / 403)."""
     patient = uow.patients.get(patient_id)
     user.check_site(patient.site_id, route=route)
@@ -67,7 +69,7 @@ def patient_in_scope(uow: UnitOfWork, user: WebUser, patient_id: int, route: str
 
 
 def visit_in_scope(
-    uow: UnitOfWork, user: WebUser, visit_id: int, route: str
+    uow: UnitOfWork, user: WebUser, visit_id: int, route: str | None = None
 ) -> tuple[VisitRecord, PatientRecord]:
     """Return the visit and its patient if the patient is at one of the user's sites."""
     visit = uow.visits.get(visit_id)

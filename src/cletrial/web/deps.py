@@ -23,12 +23,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
+from cletrial.store.records import PatientRecord
 from cletrial.store.unit_of_work import UnitOfWork
-from cletrial.web.accounts import WebUser, load_user
+from cletrial.web.accounts import CURRENT_ROUTE, WebUser, load_user
+from cletrial.web.clinical import patient_in_scope
 from cletrial.web.handlers import CsrfError, NotAuthenticatedError
 from cletrial.web.security import (
     CSRF_FIELD,
@@ -56,6 +58,7 @@ __all__ = [
     "OptionalUser",
     "Querier",
     "Reporter",
+    "ScopedPatient",
     "Screener",
     "SessionDep",
     "SettingsDep",
@@ -197,6 +200,8 @@ async def _optional_user(request: Request) -> WebUser | None:
         await run_in_threadpool(request.app.state.sessions.revoke, read_token(request)[0])
         return None
     await _check_csrf(request, session, from_cookie)
+    route = request.scope.get("route")
+    CURRENT_ROUTE.set(str(getattr(route, "path", "?")))
     request.state.web_session = session
     request.state.user = user
     return user
@@ -254,6 +259,18 @@ def require(permission: Permission) -> Callable[..., Any]:
     dependency.__name__ = f"require_{permission.value}"
     return dependency
 
+
+def _scoped_patient(
+    patient_id: Annotated[int, Path(ge=1, le=2_147_483_647, description="patient id")],
+    user: CurrentUser,
+    uow: SessionDep,
+) -> PatientRecord:
+    return patient_in_scope(uow, user, patient_id)
+
+
+#: The patient of the ``{patient_id}`` path parameter, read in the request's unit of work:
+#: 404 when there is none, 403 (logged with the route template) when it is at another site.
+ScopedPatient = Annotated[PatientRecord, Depends(_scoped_patient)]
 
 # One alias per permission: ``user: Editor`` in a route signature is the signed-in user, refused
 # (403) unless their role grants the permission.

@@ -36,6 +36,6 @@ def sign_visit(request: Request, user: WebUser, visit_id: int, body: SignRequest
     """Check the re-entered password, then sign (the visit becomes locked)."""
     check_signature_password(request, user, body.password)
     with write_uow(request, user) as uow:
-        visit_in_scope(uow, user, visit_id, "/api/visits/{visit_id}/sign")
+        visit_in_scope(uow, user, visit_id)
         signed = uow.visits.sign(visit_id, expected_version=body.version, meaning=body.meaning)
         return visit_public(uow, signed)

@@ -59,7 +59,7 @@ def post_override(
     reason and password (e-signature); recorded as a protocol deviation and listed."""
     check_signature_password(request, user, body.password)
     with write_uow(request, user) as uow:
-        patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/enrolment-override")
+        patient_in_scope(uow, user, patient_id)
         override = uow.overrides.add(
             patient_id=patient_id,
             override_date=body.override_date or study_today(uow, patient_id),
@@ -74,12 +74,12 @@ def _records(kind: str, create: type[Any], public: type[Any], what: str) -> None
     path = "/patients/{patient_id}/" + kind.replace("_", "-")
 
     def listing(patient_id: RecordId, user: Viewer, uow: SessionDep) -> list[Any]:
-        patient_in_scope(uow, user, patient_id, "/api" + path)
+        patient_in_scope(uow, user, patient_id)
         return [as_public(public, r) for r in getattr(uow, kind).for_patient(patient_id)]
 
     def record(patient_id: RecordId, body: Any, request: Request, user: Editor) -> Any:
         with write_uow(request, user) as uow:
-            patient_in_scope(uow, user, patient_id, "/api" + path)
+            patient_in_scope(uow, user, patient_id)
             stored = getattr(uow, kind).add(patient_id=patient_id, **body.model_dump())
             return as_public(public, stored)
 

@@ -149,7 +149,7 @@ def record_form(
     """An empty form (dates default to nothing: the date must be typed)."""
     if form not in FORMS:
         return _render(request, "error.html", {"status": 404, "message": "no such form"}, 404)
-    patient = patient_in_scope(uow, user, patient_id, "/patients/{patient_id}/{form}/new")
+    patient = patient_in_scope(uow, user, patient_id)
     return _render(request, "enrolment_form.html", {
         "patient": patient, "form": form, "spec": FORMS[form], "values": {}, "errors": {},
         "today": study_today(uow, patient_id),
@@ -164,7 +164,7 @@ def record_submit(
     """Save the form, or show it again with each error next to its field (HTTP 422)."""
     if form not in FORMS:
         return _render(request, "error.html", {"status": 404, "message": "no such form"}, 404)
-    patient = patient_in_scope(uow, user, patient_id, "/patients/{patient_id}/{form}/new")
+    patient = patient_in_scope(uow, user, patient_id)
     values = {k: str(v).strip() for k, v in dict(items).items() if k != "csrf_token"}
     errors: dict[str, str] = {}
     try:
@@ -188,7 +188,7 @@ def override_form(
     patient_id: RecordId, request: Request, user: Signer, uow: SessionDep
 ) -> Response:
     """The override of the enrolment gate: the verdict, its reasons, the e-signature."""
-    patient = patient_in_scope(uow, user, patient_id, "/patients/{patient_id}/override")
+    patient = patient_in_scope(uow, user, patient_id)
     return _render(request, "override.html", _override_context(uow, patient, {}, {}))
 
 
@@ -205,7 +205,7 @@ def override_submit(
     patient_id: RecordId, request: Request, user: Signer, uow: SessionDep, items: FormItems
 ) -> Response:
     """Record the override (reason and password required), or show the errors (HTTP 422)."""
-    patient = patient_in_scope(uow, user, patient_id, "/patients/{patient_id}/override")
+    patient = patient_in_scope(uow, user, patient_id)
     values = {k: str(v) for k, v in dict(items).items() if k != "csrf_token"}
     errors: dict[str, str] = {}
     try:

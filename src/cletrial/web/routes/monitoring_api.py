@@ -37,6 +37,7 @@ from cletrial.web.deps import (
     Checker,
     Locker,
     Querier,
+    ScopedPatient,
     SessionDep,
     Verifier,
     Viewer,
@@ -87,7 +88,7 @@ def _listing(
         codes = {s.code: s.id for s in uow.sites.list() if s.id in user.site_ids}
         site_ids = [codes[site]] if site in codes else []
     if patient_id is not None:
-        patient_in_scope(uow, user, patient_id, "/api/queries")
+        patient_in_scope(uow, user, patient_id)
     rows = uow.queries.listing(site_ids=site_ids, patient_id=patient_id, form=form,
                                statuses=status, older_than_days=older_than_days, limit=limit,
                                offset=offset)  # fmt: skip
@@ -150,7 +151,7 @@ def count_queries(user: Viewer, uow: SessionDep) -> dict[str, int]:
 def post_query(body: QueryCreate, request: Request, user: Querier) -> QueryPublic:
     """Raise a query (status ``new``) on a patient, a form or a field of a form."""
     with write_uow(request, user) as uow:
-        patient_in_scope(uow, user, body.patient_id, "/api/queries")
+        patient_in_scope(uow, user, body.patient_id)
         query = uow.queries.raise_query(
             patient_id=body.patient_id, subject=body.subject, role=user.role,
             table_name=body.table_name, record_id=body.record_id, field=body.field,
@@ -177,7 +178,7 @@ def _detail(uow: Any, query: Any) -> QueryDetailPublic:
 def get_query(query_id: RecordId, user: Viewer, uow: SessionDep) -> QueryDetailPublic:
     """A query with every message of its thread, oldest first."""
     query = uow.queries.get(query_id)
-    patient_in_scope(uow, user, query.patient_id, "/api/queries/{query_id}")
+    patient_in_scope(uow, user, query.patient_id)
     return _detail(uow, query)
 
 
@@ -192,7 +193,7 @@ def post_query_action(
     and reopen; either comments."""
     with write_uow(request, user) as uow:
         query = uow.queries.get(query_id)
-        patient_in_scope(uow, user, query.patient_id, "/api/queries/{query_id}/actions")
+        patient_in_scope(uow, user, query.patient_id)
         updated = uow.queries.act(query_id, body.action, role=user.role, text=body.text,
                                   expected_version=body.version,
                                   correction=body.correction)  # fmt: skip
@@ -209,7 +210,7 @@ def post_sdv(body: SdvRequest, request: Request, user: Verifier) -> SdvMarkPubli
 
     with write_uow(request, user) as uow:
         patient = patient_of_record(uow, body.table_name, body.record_id)
-        patient_in_scope(uow, user, patient, "/api/sdv")
+        patient_in_scope(uow, user, patient)
         return as_public(SdvMarkPublic, uow.sdv.verify(body.table_name, body.record_id,
                                                        body.field))  # fmt: skip
 
@@ -224,17 +225,16 @@ def delete_sdv(
     """Withdraw a mark, with the reason (audited)."""
     with write_uow(request, user) as uow:
         mark = uow.sdv.get(mark_id)
-        patient_in_scope(uow, user, mark.patient_id, "/api/sdv/{mark_id}")
+        patient_in_scope(uow, user, mark.patient_id)
         uow.sdv.unverify(mark_id, expected_version=version, reason=reason)
     return Response(status_code=204)
 
 
 @router.get("/patients/{patient_id}/sdv", response_model=list[SdvMarkPublic],
             summary="Verification marks of a patient", responses=errors(404))  # fmt: skip
-def list_patient_sdv(patient_id: RecordId, user: Viewer, uow: SessionDep) -> list[SdvMarkPublic]:
+def list_patient_sdv(patient: ScopedPatient, user: Viewer, uow: SessionDep) -> list[SdvMarkPublic]:
     """The patient's verification marks, by form."""
-    patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/sdv")
-    return [as_public(SdvMarkPublic, m) for m in uow.sdv.for_patient(patient_id)]
+    return [as_public(SdvMarkPublic, m) for m in uow.sdv.for_patient(patient.id)]
 
 
 @router.get("/sdv/progress", response_model=list[SdvProgressPublic],

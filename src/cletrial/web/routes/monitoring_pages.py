@@ -191,7 +191,7 @@ def _raise_target(
         patient_id = patient_of_record(uow, table, record_id)
     else:
         patient_id = parse_id("patient_id", values.get("patient_id"))
-    patient_in_scope(uow, user, patient_id, "/queries/new")
+    patient_in_scope(uow, user, patient_id)
     if table == "patients":
         table, record_id = None, None
     query = {"patient_id": patient_id, "table_name": table, "record_id": record_id,
@@ -279,7 +279,7 @@ def query_page(
 ) -> Response:
     """A query: its target, its thread, and the steps the user's role may take."""
     query = uow.queries.get(query_id)
-    patient_in_scope(uow, user, query.patient_id, "/queries/{query_id}")
+    patient_in_scope(uow, user, query.patient_id)
     notice = f"Saved: the query is now {query.status}." if saved else ""
     return _render(request, "query.html", _query_context(uow, user, query, {}, {}, notice))
 
@@ -326,7 +326,7 @@ def query_submit(
     """Take a step of the query (the button pressed says which), or show the form again with
     the refusal on its field."""
     query = uow.queries.get(query_id)
-    patient_in_scope(uow, user, query.patient_id, "/queries/{query_id}")
+    patient_in_scope(uow, user, query.patient_id)
     values: dict[str, Any] = dict(form)
     action = str(values.get("action", ""))
     version = parse_id("version", values.get("version"))
@@ -377,7 +377,7 @@ def verify_submit(request: Request, user: Verifier, uow: SessionDep, form: FormI
         raise InputError("table_name", table, "choose the form to verify from its page")
     record = parse_id("record_id", values.get("record_id"))
     patient_id = patient_of_record(uow, table, record)
-    patient_in_scope(uow, user, patient_id, "/sdv/verify")
+    patient_in_scope(uow, user, patient_id)
     back = safe_next(str(values.get("next", "") or ""), f"/patients/{patient_id}")
     try:
         with write_uow(request, user) as wuow:

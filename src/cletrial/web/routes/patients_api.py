@@ -18,7 +18,15 @@ from cletrial.store import export_patient_history
 from cletrial.web.audit_views import audit_entries
 from cletrial.web.clinical import create_patient, patient_in_scope, patient_public
 from cletrial.web.decisions import assess_screening, recommend_for
-from cletrial.web.deps import Auditor, Editor, Screener, SessionDep, Viewer, write_uow
+from cletrial.web.deps import (
+    Auditor,
+    Editor,
+    ScopedPatient,
+    Screener,
+    SessionDep,
+    Viewer,
+    write_uow,
+)
 from cletrial.web.events import as_public
 from cletrial.web.routes._common import RecordId, errors
 from cletrial.web.schemas import (
@@ -82,9 +90,8 @@ def post_patient(body: PatientCreate, request: Request, user: Screener) -> Patie
     summary="A patient",
     responses=errors(404),
 )
-def get_patient(patient_id: RecordId, user: Viewer, uow: SessionDep) -> PatientPublic:
+def get_patient(patient: ScopedPatient, user: Viewer, uow: SessionDep) -> PatientPublic:
     """The patient record (pseudonymous)."""
-    patient = patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}")
     return patient_public(patient, _verdict(uow, patient.id))
 
 
@@ -100,7 +107,7 @@ def patch_patient(
     """Change patient fields; quote the version read and give the reason for change."""
     changes = body.model_dump(exclude={"version", "reason"}, exclude_unset=True)
     with write_uow(request, user) as uow:
-        patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}")
+        patient_in_scope(uow, user, patient_id)
         patient = uow.patients.update(
             patient_id, expected_version=body.version, reason=body.reason, **changes
         )
@@ -116,7 +123,7 @@ def get_screening(
     patient_id: RecordId, request: Request, user: Viewer, uow: SessionDep
 ) -> dict[str, Any]:
     """The stored screening record, its stored verdict and the eligibility assessed now."""
-    patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/screening")
+    patient_in_scope(uow, user, patient_id)
     screening = uow.screenings.for_patient(patient_id)
     if screening is None:
         raise NotFoundError(f"patients {patient_id} has no screening record")
@@ -139,7 +146,7 @@ def get_history(
     patient_id: RecordId, request: Request, user: Viewer, uow: SessionDep
 ) -> dict[str, Any]:
     """The patient as a history document (``docs/formats.md``); patient_id is the study code."""
-    patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/history")
+    patient_in_scope(uow, user, patient_id)
     return export_patient_history(uow, patient_id)
 
 
@@ -157,7 +164,7 @@ def get_recommendation(
 ) -> dict[str, Any]:
     """Action, regimen, reasons (rule, data, source), next visit, labs due, alerts (``on``
     defaults to today). Decision support: a clinician decides."""
-    patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/recommendation")
+    patient_in_scope(uow, user, patient_id)
     history = export_patient_history(uow, patient_id)
     return recommend_for(request.app.state.protocol, history, on)
 
@@ -169,12 +176,11 @@ def get_recommendation(
     responses=errors(404),
 )
 def get_patient_audit(
-    patient_id: RecordId, user: Auditor, uow: SessionDep
+    patient: ScopedPatient, user: Auditor, uow: SessionDep
 ) -> list[AuditEntryPublic]:
     """Changes of the patient record and its screening record."""
-    patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/audit")
-    rows = audit_entries(uow, "patients", patient_id)
-    screening = uow.screenings.for_patient(patient_id)
+    rows = audit_entries(uow, "patients", patient.id)
+    screening = uow.screenings.for_patient(patient.id)
     if screening is not None:
         rows += audit_entries(uow, "screenings", screening.id)
     return sorted(rows, key=lambda r: r.id)
@@ -190,11 +196,10 @@ def get_patient_audit(
     responses=errors(404),
 )
 def list_adverse_events(
-    patient_id: RecordId, user: Viewer, uow: SessionDep
+    patient: ScopedPatient, user: Viewer, uow: SessionDep
 ) -> list[AdverseEventPublic]:
     """Adverse events by start date."""
-    patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/adverse-events")
-    return [as_public(AdverseEventPublic, ae) for ae in uow.adverse_events.for_patient(patient_id)]
+    return [as_public(AdverseEventPublic, ae) for ae in uow.adverse_events.for_patient(patient.id)]
 
 
 @router.post(
@@ -209,7 +214,7 @@ def post_adverse_event(
 ) -> AdverseEventPublic:
     """Record an adverse event (CTCAE grade, causality, seriousness)."""
     with write_uow(request, user) as uow:
-        patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/adverse-events")
+        patient_in_scope(uow, user, patient_id)
         return as_public(
             AdverseEventPublic, uow.adverse_events.add(patient_id=patient_id, **body.model_dump())
         )
@@ -221,10 +226,9 @@ def post_adverse_event(
     summary="Regimens given to a patient",
     responses=errors(404),
 )
-def list_doses(patient_id: RecordId, user: Viewer, uow: SessionDep) -> list[DosePublic]:
+def list_doses(patient: ScopedPatient, user: Viewer, uow: SessionDep) -> list[DosePublic]:
     """The regimens in force, each from its start date."""
-    patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/doses")
-    return [as_public(DosePublic, d) for d in uow.doses.for_patient(patient_id)]
+    return [as_public(DosePublic, d) for d in uow.doses.for_patient(patient.id)]
 
 
 @router.post(
@@ -237,7 +241,7 @@ def list_doses(patient_id: RecordId, user: Viewer, uow: SessionDep) -> list[Dose
 def post_dose(patient_id: RecordId, body: DoseCreate, request: Request, user: Editor) -> DosePublic:
     """Record the regimen given from ``start_date`` on (default today)."""
     with write_uow(request, user) as uow:
-        patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/doses")
+        patient_in_scope(uow, user, patient_id)
         dose = uow.doses.add(
             patient_id=patient_id,
             start_date=body.start_date or dt.date.today(),
@@ -253,11 +257,10 @@ def post_dose(patient_id: RecordId, body: DoseCreate, request: Request, user: Ed
     summary="Disposition events of a patient",
     responses=errors(404),
 )
-def list_events(patient_id: RecordId, user: Viewer, uow: SessionDep) -> list[EventPublic]:
+def list_events(patient: ScopedPatient, user: Viewer, uow: SessionDep) -> list[EventPublic]:
     """Consent withdrawal, pregnancy, thrombosis, death, completion, ... by date (as the
     patient page lists them; the history document leaves ``completed`` out)."""
-    patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/events")
-    return [as_public(EventPublic, e) for e in uow.events.for_patient(patient_id)]
+    return [as_public(EventPublic, e) for e in uow.events.for_patient(patient.id)]
 
 
 @router.post(
@@ -272,6 +275,6 @@ def post_event(
 ) -> EventPublic:
     """Record consent withdrawal, pregnancy, thrombosis, death, completion, ..."""
     with write_uow(request, user) as uow:
-        patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/events")
+        patient_in_scope(uow, user, patient_id)
         event = uow.events.add(patient_id=patient_id, **body.model_dump())
         return as_public(EventPublic, event)

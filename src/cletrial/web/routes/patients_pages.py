@@ -141,7 +141,7 @@ def patient_page(
 ) -> Response:  # fmt: skip
     """The patient: recommendation with reasons, timeline, visits, labs, AEs, doses (with
     edit and audit history links for each adverse event and dose)."""
-    patient = patient_in_scope(uow, user, patient_id, "/patients/{patient_id}")
+    patient = patient_in_scope(uow, user, patient_id)
     history = export_patient_history(uow, patient_id)
     reco, missing = None, ""
     try:
@@ -179,7 +179,7 @@ def patient_audit(
     patient_id: RecordId, request: Request, user: Auditor, uow: SessionDep
 ) -> Response:
     """Audit history of the patient record and its screening record."""
-    patient = patient_in_scope(uow, user, patient_id, "/patients/{patient_id}/audit")
+    patient = patient_in_scope(uow, user, patient_id)
     rows = audit_entries(uow, "patients", patient_id)
     screening = uow.screenings.for_patient(patient_id)
     if screening is not None:

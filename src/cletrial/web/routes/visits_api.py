@@ -23,6 +23,7 @@ from cletrial.web.clinical import (
 from cletrial.web.deps import (
     Auditor,
     Editor,
+    ScopedPatient,
     SessionDep,
     Signer,
     Unlocker,
@@ -51,10 +52,9 @@ router = APIRouter(prefix="/api", tags=["visits"])
     summary="Visits of a patient",
     responses=errors(404),
 )
-def list_visits(patient_id: RecordId, user: Viewer, uow: SessionDep) -> list[VisitPublic]:
+def list_visits(patient: ScopedPatient, user: Viewer, uow: SessionDep) -> list[VisitPublic]:
     """Every visit of the patient, by date, with forms and labs."""
-    patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/visits")
-    return visits_public(uow, uow.visits.for_patient(patient_id))
+    return visits_public(uow, uow.visits.for_patient(patient.id))
 
 
 @router.post(
@@ -67,7 +67,7 @@ def list_visits(patient_id: RecordId, user: Viewer, uow: SessionDep) -> list[Vis
 def post_visit(patient_id: RecordId, body: VisitCreate, request: Request, user: Editor) -> Response:
     """Record a visit with its CLASI, SLEDAI-2K, labs, adverse events and dose."""
     with write_uow(request, user) as uow:
-        patient = patient_in_scope(uow, user, patient_id, "/api/patients/{patient_id}/visits")
+        patient = patient_in_scope(uow, user, patient_id)
         saved = create_visit(uow, patient, body)
     # Built from the records as written (nothing read back) and serialised here, once: the
     # answer is a VisitPublic, as documented, without FastAPI validating it a second time.
@@ -79,7 +79,7 @@ def post_visit(patient_id: RecordId, body: VisitCreate, request: Request, user: 
 )
 def get_visit(visit_id: RecordId, user: Viewer, uow: SessionDep) -> VisitPublic:
     """The visit with its forms, labs and signature."""
-    visit, _ = visit_in_scope(uow, user, visit_id, "/api/visits/{visit_id}")
+    visit, _ = visit_in_scope(uow, user, visit_id)
     return visit_public(uow, visit)
 
 
@@ -94,7 +94,7 @@ def patch_visit(
 ) -> VisitPublic:
     """Change a visit, its forms or labs. Quote the version read; give the reason for change."""
     with write_uow(request, user) as uow:
-        visit, _ = visit_in_scope(uow, user, visit_id, "/api/visits/{visit_id}")
+        visit, _ = visit_in_scope(uow, user, visit_id)
         updated = update_visit(uow, visit, body)
         return visit_public(uow, updated)
 
@@ -122,7 +122,7 @@ def post_unlock(
 ) -> VisitPublic:
     """Unlock a signed visit so it can be corrected; the reason is in the audit trail."""
     with write_uow(request, user) as uow:
-        visit_in_scope(uow, user, visit_id, "/api/visits/{visit_id}/unlock")
+        visit_in_scope(uow, user, visit_id)
         unlocked = uow.visits.unlock(visit_id, expected_version=body.version, reason=body.reason)
         return visit_public(uow, unlocked)
 
@@ -136,5 +136,5 @@ def post_unlock(
 def get_visit_audit(visit_id: RecordId, user: Auditor, uow: SessionDep) -> list[AuditEntryPublic]:
     """Who changed what, when, why, from what to what: the visit, its CLASI, SLEDAI-2K, labs
     (also those removed since, with the reason)."""
-    visit, _ = visit_in_scope(uow, user, visit_id, "/api/visits/{visit_id}/audit")
+    visit, _ = visit_in_scope(uow, user, visit_id)
     return visit_audit_entries(uow, visit.id)

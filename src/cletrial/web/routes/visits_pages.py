@@ -227,7 +227,7 @@ def _ae_rows(values: dict[str, Any]) -> int:
 @router.get("/patients/{patient_id}/visits/new", response_class=HTMLResponse)
 def new_visit(patient_id: RecordId, request: Request, user: Editor, uow: SessionDep) -> Response:
     """The visit entry form."""
-    patient = patient_in_scope(uow, user, patient_id, "/patients/{patient_id}/visits/new")
+    patient = patient_in_scope(uow, user, patient_id)
     has_baseline = any(v.kind == "baseline" for v in uow.visits.for_patient(patient_id))
     values: dict[str, Any] = {
         "visit_date": study_today(uow, patient_id).isoformat(),
@@ -244,7 +244,7 @@ def preview_new_visit(
     patient_id: RecordId, request: Request, user: Editor, uow: SessionDep, form: FormItems
 ) -> Response:
     """The live preview fragment of a visit being entered."""
-    patient_in_scope(uow, user, patient_id, "/patients/{patient_id}/visits/preview")
+    patient_in_scope(uow, user, patient_id)
     body, errors = parse_visit_form(dict(form), study_today(uow, patient_id))
     preview = _preview(request, uow, patient_id, body, errors)
     return _render(request, "partials/visit_preview.html", {"preview": preview})
@@ -255,7 +255,7 @@ def save_new_visit(
     patient_id: RecordId, request: Request, user: Editor, uow: SessionDep, form: FormItems
 ) -> Response:
     """Save a new visit, or show the form again with the errors next to their fields."""
-    patient = patient_in_scope(uow, user, patient_id, "/patients/{patient_id}/visits/new")
+    patient = patient_in_scope(uow, user, patient_id)
     values: dict[str, Any] = dict(form)
     body, errors = parse_visit_form(values, study_today(uow, patient_id))
     if not errors:
@@ -329,7 +329,7 @@ def show_visit(
     """A visit: forms, labs with grades, signature; sign, unlock, edit and audit actions; the
     flags of active queries, the verification marks, and (monitors) the controls that raise a
     query on a value and mark a form verified."""
-    visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}")
+    visit, patient = visit_in_scope(uow, user, visit_id)
     return _render(
         request,
         "visit_view.html",
@@ -348,7 +348,7 @@ def _edit_values(uow: SessionDep, visit: Any) -> dict[str, Any]:
 @router.get("/visits/{visit_id}/edit", response_class=HTMLResponse)
 def edit_visit(visit_id: RecordId, request: Request, user: Editor, uow: SessionDep) -> Response:
     """The edit form of an open (unsigned) visit; a signed visit must be unlocked first."""
-    visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}/edit")
+    visit, patient = visit_in_scope(uow, user, visit_id)
     if visit.locked:
         raise LockedRecordError(
             f"the visit of {visit.visit_date} is signed: unlock it with a reason before editing"
@@ -365,7 +365,7 @@ def preview_edit(
     visit_id: RecordId, request: Request, user: Editor, uow: SessionDep, form: FormItems
 ) -> Response:
     """The live preview fragment of a visit being edited."""
-    visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}/preview")
+    visit, patient = visit_in_scope(uow, user, visit_id)
     body, errors = parse_visit_form(dict(form), study_today(uow, patient.id))
     preview = _preview(request, uow, patient.id, body, errors, replace_visit=visit)
     return _render(request, "partials/visit_preview.html", {"preview": preview})
@@ -400,7 +400,7 @@ def save_edit(
     visit_id: RecordId, request: Request, user: Editor, uow: SessionDep, form: FormItems
 ) -> Response:
     """Save an edit (reason required); a stale edit shows what changed (HTTP 409)."""
-    visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}/edit")
+    visit, patient = visit_in_scope(uow, user, visit_id)
     values: dict[str, Any] = dict(form)
     body, errors = parse_visit_form(values, study_today(uow, patient.id))
     if not str(values.get("reason", "")).strip():
@@ -429,7 +429,7 @@ def save_edit(
 @router.get("/visits/{visit_id}/sign", response_class=HTMLResponse)
 def sign_form(visit_id: RecordId, request: Request, user: Signer, uow: SessionDep) -> Response:
     """The electronic signature form: meaning, password re-entry."""
-    visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}/sign")
+    visit, patient = visit_in_scope(uow, user, visit_id)
     return _render(request, "sign.html", {"visit": visit, "patient": patient, "error": "",
                                           "now": dt.datetime.now(dt.UTC)})  # fmt: skip
 
@@ -439,7 +439,7 @@ def sign_submit(
     visit_id: RecordId, request: Request, user: Signer, uow: SessionDep, form: FormItems
 ) -> Response:
     """Sign the visit (password re-entered); a wrong password is shown next to the field."""
-    visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}/sign")
+    visit, patient = visit_in_scope(uow, user, visit_id)
     values: dict[str, Any] = dict(form)
     error = ""
     try:
@@ -465,7 +465,7 @@ def unlock_submit(
     visit_id: RecordId, request: Request, user: Unlocker, uow: SessionDep, form: FormItems
 ) -> Response:
     """Unlock a signed visit with a reason (required)."""
-    visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}/unlock")
+    visit, patient = visit_in_scope(uow, user, visit_id)
     values: dict[str, Any] = dict(form)
     version = parse_id("version", values.get("version"))
     reason = str(values.get("reason", "")).strip()
@@ -490,7 +490,7 @@ def unlock_submit(
 @router.get("/visits/{visit_id}/audit", response_class=HTMLResponse)
 def visit_audit(visit_id: RecordId, request: Request, user: Auditor, uow: SessionDep) -> Response:
     """The audit history of the visit, its forms and labs."""
-    visit, patient = visit_in_scope(uow, user, visit_id, "/visits/{visit_id}/audit")
+    visit, patient = visit_in_scope(uow, user, visit_id)
     rows = visit_audit_entries(uow, visit.id)
     shown = {(r.table_name, r.record_id) for r in rows}
     rows = sorted(rows + sdv_audit_entries(uow, patient.id, shown), key=lambda r: r.id)
