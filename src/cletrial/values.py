@@ -44,6 +44,8 @@ __all__ = [
     "problem_code",
     "problem_date",
     "problem_text",
+    "read_typed_decimal",
+    "read_typed_int",
 ]
 
 #: The earliest date any record, history or request may hold.
@@ -96,6 +98,45 @@ def check_date(field: str, value: dt.date, error: type[InputError] = InputError)
     if problem is not None:
         raise error(field, value.isoformat(), problem)
     return value
+
+
+_WHOLE: Final = re.compile(r"[+-]?[0-9]{1,15}")
+_DECIMAL: Final = re.compile(r"[+-]?(?:[0-9]{1,15}(?:[.,][0-9]{0,15})?|[.,][0-9]{1,15})")
+
+
+def read_typed_int(text: str) -> int:
+    """A whole number as a person types it: ASCII digits with an optional sign (at most 15).
+
+    Python's ``int`` also reads other scripts' digits (``"٣"``), ``"1_0"`` and surrounding
+    spaces; a form must not. Raises ``ValueError`` for anything else.
+
+    >>> read_typed_int("-12")
+    -12
+    >>> read_typed_int("1_0")
+    Traceback (most recent call last):
+    ...
+    ValueError: not a whole number: '1_0'
+    """
+    if not _WHOLE.fullmatch(text):
+        raise ValueError(f"not a whole number: {text!r}")
+    return int(text)
+
+
+def read_typed_decimal(text: str) -> float:
+    """A decimal number as a person types it: ASCII digits, one ``.`` or ``,`` as the decimal
+    mark, an optional sign; never ``nan``, ``inf``, exponents, ``_`` or other scripts' digits.
+    Raises ``ValueError`` for anything else.
+
+    >>> read_typed_decimal("1,5"), read_typed_decimal("-.5")
+    (1.5, -0.5)
+    >>> read_typed_decimal("nan")
+    Traceback (most recent call last):
+    ...
+    ValueError: not a decimal number: 'nan'
+    """
+    if not _DECIMAL.fullmatch(text):
+        raise ValueError(f"not a decimal number: {text!r}")
+    return float(text.replace(",", "."))
 
 
 def problem_text(value: str) -> str | None:

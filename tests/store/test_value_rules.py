@@ -199,3 +199,20 @@ def test_a_reason_for_change_with_nul_is_refused_before_the_audit_row(seed: Seed
                             reason="typo\x00", sex="M")  # fmt: skip
     assert caught.value.field == "reason" and "control characters" in caught.value.problem
     assert _snapshot(seed.engine) == before
+
+
+@pytest.mark.parametrize("typed", ["\u0663", "\u00b2", "1_0", " 1", "1e3", "nan", "inf", "0x1", ""])
+def test_typed_numbers_are_ascii_digits_only(typed: str) -> None:
+    from cletrial.values import read_typed_decimal, read_typed_int
+
+    with pytest.raises(ValueError):
+        read_typed_int(typed)
+    with pytest.raises(ValueError):
+        read_typed_decimal(typed)
+
+
+def test_an_adverse_event_label_with_a_non_ascii_digit_is_not_a_500() -> None:
+    from cletrial.web.templating import field_label
+
+    assert field_label("ae-\u00b2.grade") == "Ae-\u00b2 grade"
+    assert field_label("ae-0.grade").startswith("Adverse event 1")

@@ -171,3 +171,17 @@ def test_query_steps_sdv_and_the_query_list_refuse_tampered_numbers(
     assert query["version"] == 1 and len(query["messages"]) == 1
     assert client.get(f"/api/patients/{pid}/sdv", headers=h).json() == []
     assert client.get(f"/queries?record={vid}&age=0", headers=h).status_code == 200
+
+
+@pytest.mark.parametrize("typed", ["\u0661\u0661\u0669\u0660", "1_190", "1e3", "nan", "\u00b9190"])
+def test_a_lab_value_typed_in_another_script_or_notation_is_refused(
+    client: TestClient, headers: H, study: Study, typed: str
+) -> None:
+    """``float`` reads "١١٩٠" (Arabic-Indic digits) as 1190 and "1_190" as 1190: a form must not."""
+    h = headers["coordinator"]
+    _pid, vid = _visit(client, headers, study)
+    form = {**_edit_form(), "clasi_version": "", "lab.neutrophils.value": typed}
+    r = client.post(f"/visits/{vid}/edit", data=form, headers=h)
+    assert r.status_code == 422, (typed, r.text[:2000])
+    assert "lab.neutrophils.value" in r.text or "Neutrophils value" in html.unescape(r.text)
+    assert _stored(client, headers, vid) == (1, "open")

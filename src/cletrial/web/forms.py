@@ -30,6 +30,7 @@ from cletrial.errors import InputError
 from cletrial.instruments import CLASI_REGIONS, SLEDAI_WEIGHTS, check_lab_value
 from cletrial.store.repositories.events import find_adverse_event_problems
 from cletrial.store.vocab import LAB_UNITS
+from cletrial.values import read_typed_decimal, read_typed_int
 
 __all__ = [
     "AE_ROWS",
@@ -109,7 +110,7 @@ class _Parser:
         if not raw:
             return None
         try:
-            value = int(raw)
+            value = read_typed_int(raw)
         except ValueError:
             value = -1
         if value not in choices:
@@ -133,7 +134,7 @@ class _Parser:
         if raw is None:
             return None
         try:
-            value = float(raw.replace(",", "."))
+            value = read_typed_decimal(raw)
         except ValueError:
             self.errors[name] = f'"{raw}" is not a number'
             return None
@@ -147,7 +148,7 @@ class _Parser:
         if raw is None:
             return None
         try:
-            value = int(raw)
+            value = read_typed_int(raw)
         except ValueError:
             self.errors[name] = f'"{raw}" is not a whole number'
             return None

@@ -26,6 +26,7 @@ from cletrial.errors import InputError
 from cletrial.store.fields import FieldSpec, field_specs, validate_field
 from cletrial.store.repositories.events import find_adverse_event_problems
 from cletrial.store.vocab import AE_CAUSALITY, SERIOUS_CRITERIA
+from cletrial.values import read_typed_int
 from cletrial.web.templating import label
 
 __all__ = [
@@ -176,7 +177,7 @@ def _parse(field: FormField, raw: str) -> Any:
             raise InputError(field.name, text, f'"{text}" is not a date: use YYYY-MM-DD') from None
     if kind == "int":
         try:
-            return int(text)
+            return read_typed_int(text)
         except ValueError:
             raise InputError(field.name, text, f'"{text}" is not a whole number') from None
     return text

@@ -21,6 +21,7 @@ from typing import Any, Final
 from cletrial.errors import InputError
 from cletrial.instruments import CLASI_REGIONS, RULE_OF_NINES, check_lab_value
 from cletrial.store.vocab import LAB_UNITS
+from cletrial.values import read_typed_decimal, read_typed_int
 
 __all__ = ["SCREENING_SECTIONS", "parse_screening_form", "screening_lab_tests"]
 
@@ -91,9 +92,9 @@ def _value(kind: str, raw: str) -> Any:
             return False
         raise ValueError("choose yes, no or unknown")
     if kind == "int":
-        number: int | float = int(raw)
+        number: int | float = read_typed_int(raw)
     elif kind == "float":
-        number = float(raw.replace(",", "."))
+        number = read_typed_decimal(raw)
         if not math.isfinite(number):
             raise ValueError
     else:
@@ -120,7 +121,7 @@ def _lab_rows(
             continue
         unit = raw(f"lab.{test}.unit")
         try:
-            number = float(text.replace(",", "."))
+            number = read_typed_decimal(text)
         except ValueError:
             errors[f"lab.{test}.value"] = f'"{text}" is not a number'
             continue
@@ -217,7 +218,7 @@ def parse_screening_form(
         if not text:
             continue
         try:
-            percent = float(text.replace(",", "."))
+            percent = read_typed_decimal(text)
         except ValueError:
             percent = -1.0
         if not 0 <= percent <= 100:

@@ -27,6 +27,7 @@ from cletrial.store.fields import field_specs, table_of
 from cletrial.store.records_monitoring import QueryRecord
 from cletrial.store.tables_forms import CLASI_ITEM_COLUMNS, SLEDAI_ITEM_COLUMNS
 from cletrial.store.unit_of_work import UnitOfWork
+from cletrial.values import read_typed_decimal, read_typed_int
 from cletrial.web.schemas import AuditEntryPublic
 from cletrial.web.templating import label, shown
 
@@ -208,12 +209,12 @@ def parse_correction(kind: str, raw: str) -> Any:
     text = raw.strip()
     if kind == "int":
         try:
-            return int(text)
+            return read_typed_int(text)
         except ValueError:
             raise InputError("correction", text, "must be a whole number") from None
     if kind == "float":
         try:
-            return float(text.replace(",", "."))
+            return read_typed_decimal(text)
         except ValueError:
             raise InputError("correction", text, "must be a number") from None
     if kind == "bool":

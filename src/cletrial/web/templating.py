@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any, Final
 
 import jinja2
@@ -69,7 +70,7 @@ def field_label(name: Any) -> str:
     """
     words = []
     for part in str(name).split("."):
-        if part.startswith("ae-") and part[3:].isdigit():
+        if re.fullmatch(r"ae-[0-9]{1,6}", part):
             words.append(f"Adverse event {int(part[3:]) + 1}")
         elif part in _FIELD_WORDS:
             words.append(_FIELD_WORDS[part])
