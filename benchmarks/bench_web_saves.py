@@ -1,8 +1,14 @@
 """Visit saves through HTTP at 50 concurrent clients: latency (p50/p95/p99) and saves per second.
 
-A real uvicorn server (one worker, configured as ``cletrial serve`` runs it) is started in a
-subprocess on a free 127.0.0.1 port. The clients run in this process (a separate process from
-the server): 50 asyncio clients (httpx) each log in, screen their own patient, then save visits
+A real uvicorn server, configured as ``cletrial serve`` runs it, is started in a subprocess on
+a free 127.0.0.1 port: one process, or with ``--workers N`` a supervisor and N worker processes
+that each build the application from ``CLETRIAL_*`` variables (as ``cletrial serve --workers N``;
+sessions and the login throttle are in the database). The server's CPU is summed over all its
+processes (``/proc/<pid>/stat`` of the server and its descendants; the database server's own
+processes are not counted). The clients run in this process (a separate process from the
+server): 50 asyncio clients (httpx) each log in as their own user (the login throttle reserves
+a password check per user name before hashing, so 50 simultaneous logins of one name would lock
+it), screen their own patient, then save visits
 (``POST /api/patients/{id}/visits`` with a complete CLASI form (every item entered, as the store
 requires), a complete SLEDAI-2K form and two lab values,
 each graded by CTCAE and audited; every save is one durable transaction: SQLite WAL with
@@ -22,7 +28,37 @@ the disk's fsync latency (the floor of one durable commit) before the SQLite run
 the number of stored visits is checked against the acknowledged saves and the audit chain is
 verified.
 
+Figures, 3 December 2026 (2 cores shared with other sessions running tests: the 1-minute
+load average was 5-12 during the runs, so every figure below is pessimistic and noisy), run 1:
+``python3 benchmarks/bench_web_saves.py --workers 1,2 --rate 0,300 --seconds 12 --postgres``,
+run 2 (closed loop only, 2 workers first): ``--workers 2,1 --rate 0 --seconds 12 --postgres``.
+50 clients each; CPU per save is the uvicorn server's (all its processes; PostgreSQL's own
+processes not counted); every run stored every acknowledged save and its audit chain verified.
+
+==========  =======  =======  =======  =====  =====  =====  ======  ========  =====
+engine      workers  offered  saves/s  p50    p95    p99    errors  CPU/save  load
+==========  =======  =======  =======  =====  =====  =====  ======  ========  =====
+SQLite      1        closed   211/218  219    315    386    0       3.41 ms   5.4
+SQLite      2        closed   176/237  270    483    611    0       3.93 ms   8.2
+SQLite      1        300/s    206      1511   3417   3756   0       3.45 ms   5.0
+SQLite      2        300/s    172      2330   4892   5288   0       3.97 ms   10.6
+PostgreSQL  1        closed   166/161  280    459    554    0       4.41 ms   9.9
+PostgreSQL  2        closed   177/180  238    522    675    0       4.97 ms   12.2
+PostgreSQL  1        300/s    148      3772   5999   6414   0       5.03 ms   9.2
+PostgreSQL  2        300/s    163      2368   6537   7085   0       5.40 ms   12.0
+==========  =======  =======  =======  =====  =====  =====  ======  ========  =====
+
+(closed-loop saves/s: run 1/run 2; latencies in ms, of run 1; load: 1-minute load average
+after the run.) Against the issue's targets: CPU per save 3.4-5.4 ms, not <= 1.0 ms (NOT MET);
+2 workers / 1 in the closed loop 0.84x and 1.09x on SQLite, 1.06x and 1.11x on PostgreSQL, not
+>= 1.6x (NOT MET); 300 saves/s offered: 0 errors, but p95 3.4-6.5 s, not <= 50 ms (NOT MET):
+the server answers at most ~150-240 saves/s here, so the paced queue grows for the whole
+window. At ~3.5 ms of server CPU plus ~1.1 ms of client CPU per save on 2 cores already busy,
+a second worker has no idle core to use; the CPU per save is the limit to work on.
+
 Usage::
+
+    python3 benchmarks/bench_web_saves.py --workers 1,2 --rate 0,300 --seconds 12 --postgres
 
     python3 benchmarks/bench_web_saves.py                      # SQLite, 330/s offered, then back to back
     python3 benchmarks/bench_web_saves.py --rate 330 --seconds 60   # the target only, longer
@@ -54,6 +90,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from _disk import fsync_latency  # benchmarks/ is on sys.path when run as a script
@@ -65,21 +102,28 @@ ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "a long load-test passphrase"  # the policy refuses one containing "bench"
 
 SERVER = """
-import sys, uvicorn
+import os, sys, uvicorn
 from cletrial.store import UnitOfWork, create_engine_for, upgrade
 from cletrial.web import WebSettings, create_app
-from cletrial.web.server import uvicorn_options
-url, port, password = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+from cletrial.web.server import APP_FACTORY, settings_environment, uvicorn_options
+url, port, password, workers, clients = sys.argv[1], int(sys.argv[2]), sys.argv[3], *map(int, sys.argv[4:6])
 engine = create_engine_for(url)
 upgrade(engine)
 with UnitOfWork(engine, user="bench") as uow:
     study = uow.studies.create(code="BENCH", title="benchmark", protocol_id="lenalidomide-cle-2012",
                                protocol_version="1.0.0")
     site = uow.sites.create(study_id=study.id, code="A", name="Site A")
-    uow.users.create(username="bench", password=password, role="coordinator", site_ids=[site.id])
+    for number in range(clients):  # one user per client: the login throttle reserves a check
+        uow.users.create(username=f"bench{number}", password=password, role="coordinator",
+                         site_ids=[site.id])  # per user name before hashing, so 50 at once lock one
 print(site.id, flush=True)
+if workers > 1:  # as `cletrial serve --workers N`: each worker builds its app from CLETRIAL_*
+    engine.dispose()
+    os.environ.update(settings_environment(WebSettings(database_url=url)))
+    uvicorn.run(APP_FACTORY, factory=True, host="127.0.0.1", port=port, **uvicorn_options(workers))
+    sys.exit()
 app = create_app(WebSettings(database_url=url), engine=engine)
-if len(sys.argv) > 4:  # --profile: cProfile (thread CPU time) in every thread; SIGUSR1 clears, SIGUSR2 writes
+if len(sys.argv) > 6:  # --profile: cProfile (thread CPU time) in every thread; SIGUSR1 clears, SIGUSR2 writes
     import cProfile, pstats, signal, threading, time
     profiles = []
     def _thread_profile(*_):  # first event of each new thread (anyio workers): its own profiler
@@ -97,7 +141,7 @@ if len(sys.argv) > 4:  # --profile: cProfile (thread CPU time) in every thread; 
             profile.clear()
     def _dump(*_):
         stats = pstats.Stats(*[_Snapshot(profile) for profile in list(profiles)])
-        stats.dump_stats(sys.argv[4])
+        stats.dump_stats(sys.argv[6])
     threading.setprofile(_thread_profile)
     signal.signal(signal.SIGUSR1, _clear)
     signal.signal(signal.SIGUSR2, _dump)
@@ -154,12 +198,19 @@ class Run:
         self.errors: list[str] = []
         self.saved = 0  # acknowledged saves, warm-up included
         self.cpu = (float("nan"), float("nan"))  # CPU s of the server and the clients, measured
+        self.processes = 0  # server processes whose CPU is summed (supervisor, workers, ...)
 
 
 async def _client(base: str, site_id: int, number: int, run: Run) -> None:
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
-        login = await http.post("/api/auth/login", json={"username": "bench", "password": PASSWORD})
+        login = await http.post(
+            "/api/auth/login", json={"username": f"bench{number}", "password": PASSWORD}
+        )
+        if login.status_code != 200:
+            raise SystemExit(
+                f"client {number}: login answered {login.status_code} {login.text[:300]}"
+            )
         headers = {"Authorization": f"Bearer {login.json()['token']}"}
         patient = await http.post("/api/patients", headers=headers, json={
             "site_id": site_id, "study_code": f"B-{number:03d}", "screening_date": "2020-01-01",
@@ -192,10 +243,37 @@ async def _client(base: str, site_id: int, number: int, run: Run) -> None:
             kind = "scheduled"
 
 
+def _stat(pid: int) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command name (state is field 0)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every live process below it (the uvicorn supervisor and its workers)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(_stat(int(entry.name))[1])
+            except (OSError, IndexError, ValueError):  # exited while listed
+                continue
+    found = [pid]
+    for process in found:
+        found.extend(child for child, parent in parents.items() if parent == process)
+    return found
+
+
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds used so far by process ``pid`` (Linux ``/proc``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds used so far by process ``pid`` and its descendants (Linux
+    ``/proc``; a worker's own CPU, not that of its exited children)."""
+    total = 0
+    for process in _descendants(pid):
+        try:
+            fields = _stat(process)
+        except OSError:  # exited while summed
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 async def _cpu_meter(server_pid: int, run: Run, profile: bool) -> None:
@@ -207,6 +285,7 @@ async def _cpu_meter(server_pid: int, run: Run, profile: bool) -> None:
     server0, client0 = _cpu_seconds(server_pid), time.process_time()
     await asyncio.sleep(max(0.0, run.stop_at - time.perf_counter()))
     run.cpu = (_cpu_seconds(server_pid) - server0, time.process_time() - client0)
+    run.processes = len(_descendants(server_pid))
     if profile:
         os.kill(server_pid, signal.SIGUSR2)
 
@@ -254,12 +333,14 @@ def _print_profile(path: str, saves: int, top: int = 25) -> None:
 
 def bench(
     url: str, label: str, clients: int, seconds: float, warmup: float, rate: float = 0.0,
-    profile: str = "",
-) -> dict[str, float]:  # fmt: skip
+    profile: str = "", workers: int = 1,
+) -> dict[str, Any]:  # fmt: skip
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    label = f"{label} {workers} worker{'s' if workers > 1 else ''}"
     print(f"{label}: before the run, {_load()}", flush=True)
-    argv = [sys.executable, "-c", SERVER, url, str(port), PASSWORD] + ([profile] if profile else [])
+    argv = [sys.executable, "-c", SERVER, url, str(port), PASSWORD, str(workers), str(clients)]
+    argv += [profile] if profile else []
     server = subprocess.Popen(argv, stdout=subprocess.PIPE, env=env, text=True)
     try:
         assert server.stdout is not None
@@ -292,7 +373,7 @@ def bench(
             else float("nan")
         )
 
-    result = {"saves": len(latencies), "saves_per_s": len(latencies) / seconds, "p50_ms": q(0.50),
+    result: dict[str, Any] = {"saves": len(latencies), "saves_per_s": len(latencies) / seconds, "p50_ms": q(0.50),
               "p95_ms": q(0.95), "p99_ms": q(0.99), "errors": len(run.errors),
               "mean_ms": 1000 * statistics.fmean(latencies) if latencies else float("nan")}  # fmt: skip
     mode = f"paced at {rate:g} saves/s offered" if rate else "back to back"
@@ -301,15 +382,19 @@ def bench(
           f"p95 {result['p95_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
           f"errors {result['errors']}")  # fmt: skip
     count = max(1, len(latencies))
-    print(f"{label}: CPU per save: server {1000 * run.cpu[0] / count:.2f} ms, "
+    print(f"{label}: CPU per save: server {1000 * run.cpu[0] / count:.2f} ms (summed over its {run.processes} processes), "
           f"clients {1000 * run.cpu[1] / count:.2f} ms "
           f"(server busy {100 * run.cpu[0] / seconds:.0f}% of one core)")  # fmt: skip
-    print(f"{label}: after the run, {_load()}; {_check(url, run.saved)}", flush=True)
+    result["server_cpu_ms"] = 1000 * run.cpu[0] / count
+    check = _check(url, run.saved)
+    result["load"] = os.getloadavg()[0]
+    result["check"] = check
+    print(f"{label}: after the run, {_load()}; {check}", flush=True)
     if run.errors:
         print("  first error:", run.errors[0])
     if profile:
         _print_profile(profile, len(latencies))
-    if rate and label == "SQLite":  # the target is set for SQLite; PostgreSQL is reported
+    if rate and label.startswith("SQLite"):  # the target is set for SQLite; PostgreSQL is reported
         met = (result["p95_ms"] <= TARGET_P95_MS and result["saves_per_s"] >= TARGET_RATE
                and not run.errors)  # fmt: skip
         print(f"{label}: target (p95 <= {TARGET_P95_MS:g} ms, >= {TARGET_RATE:g} saves/s, "
@@ -336,6 +421,9 @@ def main() -> None:
                         help="comma-separated offered loads in saves/s of all clients together "
                         "(0: back to back, the saturation throughput; default: 10%% above the "
                         "300 saves/s target, then back to back)")  # fmt: skip
+    parser.add_argument("--workers", default="1",
+                        help="comma-separated uvicorn worker processes of the server, as "
+                        "`cletrial serve --workers N` (e.g. 1,2: every run with 1, then with 2)")  # fmt: skip
     parser.add_argument("--postgres", action="store_true", help="also run on PostgreSQL")
     parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite run")
     parser.add_argument("--profile", default="", metavar="PREFIX",
@@ -344,22 +432,48 @@ def main() -> None:
     args = parser.parse_args()
     warmup = args.warmup or 2 + 0.15 * args.clients
     rates = [float(r) for r in args.rate.split(",")]
+    workers = [int(w) for w in args.workers.split(",")]
+    if args.profile and max(workers) > 1:
+        parser.error(f"--profile profiles one server process; give --workers 1, not {args.workers}")
+    results: list[tuple[str, int, float, dict[str, Any]]] = []
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory() as tmp:  # same ext4 disk as the project
             probe = fsync_latency(Path(tmp))
             print(f"disk: 8 kB write + fsync p50 {probe:.2f} ms", flush=True)
-        for rate in rates:
+        for count, rate in ((count, rate) for count in workers for rate in rates):
             with tempfile.TemporaryDirectory() as tmp:  # same ext4 disk as the project
-                bench(f"sqlite:///{tmp}/bench.sqlite", "SQLite", args.clients, args.seconds,
-                      warmup, rate, _profile_path(args.profile, "sqlite", rate))  # fmt: skip
+                result = bench(f"sqlite:///{tmp}/bench.sqlite", "SQLite", args.clients,
+                               args.seconds, warmup, rate,
+                               _profile_path(args.profile, "sqlite", rate), count)  # fmt: skip
+                results.append(("SQLite", count, rate, result))
     if args.postgres:
         sys.path.insert(0, str(ROOT / "tests"))
         from pg_server import PostgresServer
 
         with PostgresServer.start() as pg:
-            for number, rate in enumerate(rates):
-                bench(pg.create_database(f"bench{number}"), "PostgreSQL", args.clients,
-                      args.seconds, warmup, rate, _profile_path(args.profile, "postgres", rate))  # fmt: skip
+            for number, (count, rate) in enumerate((c, r) for c in workers for r in rates):
+                result = bench(pg.create_database(f"bench{number}"), "PostgreSQL", args.clients,
+                               args.seconds, warmup, rate,
+                               _profile_path(args.profile, "postgres", rate), count)  # fmt: skip
+                results.append(("PostgreSQL", count, rate, result))
+    _summary(results, args.clients)
+
+
+def _summary(results: list[tuple[str, int, float, dict[str, Any]]], clients: int) -> None:
+    """One line per run, then the closed-loop throughput of N workers over that of 1."""
+    print(f"\nsummary ({clients} clients each; load average = 1-min load after the run):")
+    print(f"{'engine':<11}{'workers':>8}{'offered':>9}{'saves/s':>9}{'p50 ms':>8}{'p95 ms':>8}"
+          f"{'p99 ms':>8}{'errors':>7}{'CPU/save ms':>12}{'load':>6}  stored + audit chain")  # fmt: skip
+    for engine, workers, rate, r in results:
+        offered = f"{rate:g}/s" if rate else "closed"
+        print(f"{engine:<11}{workers:>8}{offered:>9}{r['saves_per_s']:>9.0f}{r['p50_ms']:>8.1f}"
+              f"{r['p95_ms']:>8.1f}{r['p99_ms']:>8.1f}{r['errors']:>7.0f}"
+              f"{r['server_cpu_ms']:>12.2f}{r['load']:>6.2f}  {r['check']}")  # fmt: skip
+    closed = {(e, w): r["saves_per_s"] for e, w, rate, r in results if not rate}
+    for (engine, workers), rate in closed.items():
+        if workers > 1 and closed.get((engine, 1)):
+            print(f"{engine}: closed loop, {workers} workers / 1: "
+                  f"{rate / closed[(engine, 1)]:.2f}x throughput")  # fmt: skip
 
 
 if __name__ == "__main__":
