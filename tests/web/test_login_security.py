@@ -165,3 +165,15 @@ def test_command_line_changes_a_password_and_lists_logins(study: Study) -> None:
     assert [e["event"] for e in json.loads(listed.output)] == [
         "password_changed", "login_failed", "login"]  # fmt: skip
     assert json.loads(listed.output)[0]["channel"] == "cli"
+
+
+@pytest.mark.parametrize("state", ["freeze", "lock"])
+def test_users_log_in_and_out_while_the_database_is_frozen_or_locked(
+    client: TestClient, study: Study, state: str
+) -> None:
+    """A locked database refuses clinical changes, not the login events of its readers."""
+    with UnitOfWork(study.engine, user="data_manager") as uow:
+        uow.locks.apply(state, reason="final analysis", signed_name="Dana")
+    h = login(client, "monitor")
+    assert client.post("/api/auth/logout", headers=h).status_code == 204
+    assert sorted(e.event for e in _events(study)) == ["login", "logout"]  # type: ignore[attr-defined]

@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 
 __all__ = ["FREEZE_EXEMPT", "LOCK_EXEMPT", "SDV_EXEMPT", "MonitoringRules", "compute_lock_stamp"]
 
-#: Tables that stay writable when the database is locked (accounts and the lock itself).
-LOCK_EXEMPT: Final = frozenset({"users", "user_sites", "lock_events"})
+#: Tables that stay writable when the database is locked (accounts, their logins, the lock).
+LOCK_EXEMPT: Final = frozenset({"users", "user_sites", "lock_events", "login_events"})
 #: Tables that stay writable when it is frozen: also queries and verification marks.
 FREEZE_EXEMPT: Final = LOCK_EXEMPT | {"queries", "query_messages", "sdv_marks"}
 #: Tables whose records are never verified against the source.
