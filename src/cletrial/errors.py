@@ -14,7 +14,8 @@ responses; the core raises them and never prints.
      │    └── ImportFileError       a row of an import file (names file, row and column)
      ├── ProtocolDefinitionError    a protocol definition file that does not validate
      │    └── UnknownProtocolError  no protocol with that id or path
-     ├── StoreError                 the study database
+     ├── StandardsError             a dataset that breaks a CDISC or SAS transport rule
+ ├── StoreError                 the study database
      │    ├── ConflictError         a write based on a stale record version
      │    ├── NotFoundError         no such record
      │    ├── ReasonRequiredError   a change to a saved record without a reason
@@ -49,6 +50,7 @@ __all__ = [
     "ProtocolDefinitionError",
     "ReasonRequiredError",
     "ScreeningError",
+    "StandardsError",
     "StoreError",
     "UnknownProtocolError",
 ]
@@ -146,6 +148,12 @@ class ProtocolDefinitionError(CletrialError, ValueError):
 
 class UnknownProtocolError(ProtocolDefinitionError, LookupError):
     """No bundled protocol has that id and no file has that path."""
+
+
+class StandardsError(CletrialError, ValueError):
+    """A dataset or file that breaks a CDISC or SAS transport rule (a name over 8 characters, a
+    label over 40, a value over 200 bytes, a variable not in its specification, ...); names the
+    dataset, the variable and the value."""
 
 
 class StoreError(CletrialError):

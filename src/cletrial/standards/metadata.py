@@ -1,0 +1,262 @@
+"""Datasets with their metadata: the shared shape of every SDTM and ADaM dataset cletrial writes.
+
+A :class:`Dataset` is a pandas frame plus its :class:`DatasetSpec`: the dataset's name, label,
+class, structure and keys, and for each column a :class:`Variable` (name, label, data type,
+length, origin, codelist, derivation). The SDTM and ADaM builders return datasets; the writers
+(SAS transport, Dataset-JSON, Define-XML) read only this shape, so a rule of the standard is
+checked once, in :meth:`Dataset.check`, before any file is written.
+
+Data types (``Variable.type``), and how each is held in the frame:
+
+============  =========================================  ================================
+type          frame values                               in SAS transport / Define-XML
+============  =========================================  ================================
+``text``      ``str`` or ``None`` (missing)              character / ``text``
+``integer``   ``float`` holding whole numbers, ``NaN``   numeric / ``integer``
+``float``     ``float``, ``NaN`` missing                 numeric / ``float``
+``iso8601``   ``str`` ``YYYY-MM-DD`` (SDTM ``--DTC``)    character / ``date``
+``sas_date``  ``datetime.date`` or ``None`` (ADaM       numeric, format ``DATE9.`` /
+              ``ADT``, ``TRTSDT``)                       ``integer``
+============  =========================================  ================================
+
+>>> import pandas as pd
+>>> spec = DatasetSpec(
+...     name="DM", label="Demographics", domain_class="SPECIAL PURPOSE",
+...     structure="One record per subject", keys=("STUDYID", "USUBJID"),
+...     standard="SDTMIG 3.4",
+...     variables=(Variable("STUDYID", "Study Identifier", "text", role="Identifier"),
+...                Variable("USUBJID", "Unique Subject Identifier", "text", role="Identifier"),
+...                Variable("AGE", "Age", "integer", role="Record Qualifier")))
+>>> ds = Dataset(spec, pd.DataFrame({"STUDYID": ["S1"], "USUBJID": ["S1-P01"], "AGE": [41.0]}))
+>>> ds.check().spec.variable("AGE").label
+'Age'
+>>> Variable("DSDECOD_LONG", "Standardized Disposition Term", "text").check("DS")
+Traceback (most recent call last):
+cletrial.errors.StandardsError: DS.DSDECOD_LONG: a SAS transport (v5) variable name has at most 8...
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+import pandas as pd
+
+from cletrial.errors import StandardsError
+
+__all__ = [
+    "MAX_LABEL",
+    "MAX_NAME",
+    "MAX_TEXT_BYTES",
+    "Dataset",
+    "DatasetSpec",
+    "Origin",
+    "Variable",
+    "VariableType",
+]
+
+#: SAS transport v5 limits: variable and dataset names, labels, character values (bytes).
+MAX_NAME: Final = 8
+MAX_LABEL: Final = 40
+MAX_TEXT_BYTES: Final = 200
+
+VariableType = Literal["text", "integer", "float", "iso8601", "sas_date"]
+#: Define-XML 2.1 origin types.
+Origin = Literal["Collected", "Derived", "Assigned", "Protocol", "Predecessor"]
+
+_NAME = re.compile(r"[A-Z_][A-Z0-9_]*\Z")
+_TYPES: Final = ("text", "integer", "float", "iso8601", "sas_date")
+_ISO_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?\Z")
+
+
+def _name_error(where: str) -> StandardsError:
+    return StandardsError(
+        f"{where}: a SAS transport (v5) variable name has at most {MAX_NAME} characters "
+        "(letters, digits, underscore; not starting with a digit)"
+    )
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One variable (column) of a dataset, as Define-XML describes it.
+
+    Parameters
+    ----------
+    name : str
+        Upper-case name, at most 8 characters.
+    label : str
+        At most 40 characters.
+    type : {"text", "integer", "float", "iso8601", "sas_date"}
+        Data type (see the module table).
+    length : int, optional
+        Declared length of a text variable in bytes (at most 200); by default the longest value.
+    role : str, optional
+        SDTM role (``Identifier``, ``Topic``, ``Timing``, ...), or ``None`` in ADaM.
+    core : {"Req", "Exp", "Perm"}, optional
+        Whether the standard requires, expects or permits the variable.
+    codelist : str, optional
+        Name of the controlled terminology codelist the values come from.
+    origin : str
+        Define-XML origin type.
+    source : str, optional
+        For ``Predecessor`` the ``DATASET.VARIABLE`` it copies; for ``Collected`` the form.
+    derivation : str, optional
+        How a ``Derived`` value is computed (Define-XML method text).
+    """
+
+    name: str
+    label: str
+    type: VariableType
+    length: int | None = None
+    role: str | None = None
+    core: Literal["Req", "Exp", "Perm"] | None = None
+    codelist: str | None = None
+    origin: Origin = "Collected"
+    source: str | None = None
+    derivation: str | None = None
+
+    def check(self, dataset: str) -> Variable:
+        """Raise :class:`~cletrial.errors.StandardsError` unless the SAS transport limits hold.
+
+        >>> Variable("AGE", "Age", "integer").check("DM").name
+        'AGE'
+        """
+        where = f"{dataset}.{self.name}"
+        if len(self.name) > MAX_NAME or not _NAME.match(self.name):
+            raise _name_error(where)
+        if not self.label or len(self.label) > MAX_LABEL:
+            raise StandardsError(
+                f"{where}: label {self.label!r} has {len(self.label)} characters; "
+                f"a label has 1 to {MAX_LABEL}"
+            )
+        if self.type not in _TYPES:
+            raise StandardsError(f"{where}: type {self.type!r} is not one of {list(_TYPES)}")
+        if self.length is not None and not 1 <= self.length <= MAX_TEXT_BYTES:
+            raise StandardsError(f"{where}: length {self.length} is not from 1 to {MAX_TEXT_BYTES}")
+        if self.origin == "Derived" and not self.derivation:
+            raise StandardsError(f"{where}: a Derived variable needs its derivation text")
+        return self
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset's metadata: name, label, class, structure, keys, standard and variables.
+
+    ``domain_class`` is the SDTM observation class (``SPECIAL PURPOSE``, ``EVENTS``,
+    ``INTERVENTIONS``, ``FINDINGS``, ``TRIAL DESIGN``) or the ADaM class (``SUBJECT LEVEL
+    ANALYSIS DATASET``, ``BASIC DATA STRUCTURE``, ``OCCURRENCE DATA STRUCTURE``).
+    """
+
+    name: str
+    label: str
+    domain_class: str
+    structure: str
+    keys: tuple[str, ...]
+    variables: tuple[Variable, ...]
+    standard: str
+    comment: str | None = None
+    _index: dict[str, Variable] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {v.name: v for v in self.variables})
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Variable names in dataset order."""
+        return tuple(v.name for v in self.variables)
+
+    def variable(self, name: str) -> Variable:
+        """The variable called ``name``; :class:`~cletrial.errors.StandardsError` if none."""
+        try:
+            return self._index[name]
+        except KeyError:
+            raise StandardsError(f"{self.name}: no variable {name!r}") from None
+
+    def check(self) -> DatasetSpec:
+        """Check names, labels, unique variables and keys; return ``self``."""
+        if len(self.name) > MAX_NAME or not _NAME.match(self.name):
+            raise _name_error(self.name)
+        if not self.label or len(self.label) > MAX_LABEL:
+            raise StandardsError(f"{self.name}: dataset label {self.label!r} is not 1-40 long")
+        if len(self._index) != len(self.variables):
+            raise StandardsError(f"{self.name}: a variable name appears twice")
+        for v in self.variables:
+            v.check(self.name)
+        missing = [k for k in self.keys if k not in self._index]
+        if missing:
+            raise StandardsError(f"{self.name}: key variables {missing} are not variables")
+        return self
+
+
+def _bad_value(ds: str, var: Variable, row: int, value: object, problem: str) -> StandardsError:
+    shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+    return StandardsError(f"{ds}.{var.name}, row {row + 1} = {shown}: {problem}")
+
+
+def _check_column(ds: str, var: Variable, values: pd.Series) -> None:
+    for row, value in enumerate(values.tolist()):
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            continue
+        if var.type in ("text", "iso8601"):
+            if not isinstance(value, str):
+                raise _bad_value(ds, var, row, value, f"a {var.type} value must be a string")
+            size = len(value.encode("utf-8"))
+            limit = var.length or MAX_TEXT_BYTES
+            if size > limit:
+                raise _bad_value(ds, var, row, value, f"{size} bytes; at most {limit}")
+            if var.type == "iso8601" and not _ISO_DATE.match(value):
+                raise _bad_value(ds, var, row, value, "must be an ISO 8601 date YYYY[-MM[-DD]]")
+        elif var.type == "sas_date":
+            if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+                raise _bad_value(ds, var, row, value, "a sas_date value must be a datetime.date")
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _bad_value(ds, var, row, value, f"an {var.type} value must be a number")
+        elif var.type == "integer" and not float(value).is_integer():
+            raise _bad_value(ds, var, row, value, "an integer value must be a whole number")
+        elif not math.isfinite(value):
+            raise _bad_value(ds, var, row, value, "must be finite (missing is NaN)")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset: its specification and a frame whose columns are the spec's variables, in
+    order."""
+
+    spec: DatasetSpec
+    frame: pd.DataFrame
+
+    @property
+    def name(self) -> str:
+        """The dataset name (``DM``, ``ADSL``, ...)."""
+        return self.spec.name
+
+    def check(self) -> Dataset:
+        """Check the spec and every value against its variable; return ``self``.
+
+        Raises
+        ------
+        cletrial.errors.StandardsError
+            Naming the dataset, variable, row and value: a column missing, extra or out of
+            order, a text over its length, a value of the wrong type.
+        """
+        self.spec.check()
+        columns = tuple(str(c) for c in self.frame.columns)
+        if columns != self.spec.names:
+            raise StandardsError(
+                f"{self.name}: columns {list(columns)} are not the specification's "
+                f"variables {list(self.spec.names)}"
+            )
+        for var in self.spec.variables:
+            _check_column(self.name, var, self.frame[var.name])
+        return self
+
+    def text_length(self, name: str) -> int:
+        """Declared length of a text variable, else its longest value in bytes (at least 1)."""
+        var = self.spec.variable(name)
+        if var.length is not None:
+            return var.length
+        values = [v for v in self.frame[name].tolist() if isinstance(v, str)]
+        return max([1, *(len(v.encode("utf-8")) for v in values)])
