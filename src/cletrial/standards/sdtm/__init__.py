@@ -1,0 +1,1 @@
+"""SDTM domains built from the study database and the protocol definition."""
