@@ -105,6 +105,9 @@ class Variable:
         For ``Predecessor`` the ``DATASET.VARIABLE`` it copies; for ``Collected`` the form.
     derivation : str, optional
         How a ``Derived`` value is computed (Define-XML method text).
+    identifying : bool
+        Free text that may identify a person (a deviation's description, a note): blanked
+        when a package is de-identified (:mod:`cletrial.standards.deidentify`).
     """
 
     name: str
@@ -117,6 +120,7 @@ class Variable:
     origin: Origin = "Collected"
     source: str | None = None
     derivation: str | None = None
+    identifying: bool = False
 
     def check(self, dataset: str) -> Variable:
         """Raise :class:`~cletrial.errors.StandardsError` unless the SAS transport limits hold.
