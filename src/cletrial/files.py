@@ -1,8 +1,9 @@
 """Write one file all or nothing, from a function that writes a path (pure: no database).
 
 The content goes to a temporary file beside the target, is ``fsync``-ed, then moved over the
-target with ``os.replace``; when the writer fails, the temporary file is removed and the
-target is untouched. :mod:`cletrial.store.atomic` does the same for a set of text files.
+target with ``os.replace`` (keeping the target's permissions; a new file gets ``rw-r--r--``);
+when the writer fails, the temporary file is removed and the target is untouched.
+:mod:`cletrial.store.atomic` does the same for a set of text files.
 
 >>> import tempfile, pathlib
 >>> target = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
@@ -48,6 +49,7 @@ def replace_atomically(target: Path | str, write: Callable[[Path], object]) -> P
     temporary = Path(name)
     try:
         write(temporary)
+        temporary.chmod(target.stat().st_mode & 0o777 if target.exists() else 0o644)
         with temporary.open("rb+") as handle:
             os.fsync(handle.fileno())
         temporary.replace(target)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from cletrial.standards.metadata import Dataset, DatasetSpec, Variable
+from cletrial.standards.metadata import Dataset, DatasetSpec, ValueLevel, Variable
 
 STUDY = "CLE-LEN-01"
 
@@ -76,3 +76,32 @@ def with_value(dataset: Dataset, column: str, value: object) -> Dataset:
     frame[column] = frame[column].astype(object)
     frame.at[0, column] = value
     return Dataset(dataset.spec, frame)
+
+
+def lb() -> Dataset:
+    """SDTM LB keyed by LBTESTCD, with value-level metadata of LBORRES per test."""
+    spec = DatasetSpec(
+        "LB", "Laboratory Test Results", "FINDINGS",
+        "One record per lab test per time point per visit per subject",
+        ("STUDYID", "USUBJID", "LBTESTCD"),
+        (
+            Variable("STUDYID", "Study Identifier", "text", role="Identifier", core="Req"),
+            Variable("USUBJID", "Unique Subject Identifier", "text", role="Identifier",
+                     core="Req"),
+            Variable("LBTESTCD", "Lab Test or Examination Short Name", "text", role="Topic",
+                     core="Req", codelist="LBTESTCD"),
+            Variable("LBORRES", "Result or Finding in Original Units", "text",
+                     role="Result Qualifier", core="Exp"),
+        ),
+        "SDTMIG 3.4",
+        value_level=(
+            ValueLevel("LBORRES", "LBTESTCD", "NEUT", "Neutrophils result", "float"),
+            ValueLevel("LBORRES", "LBTESTCD", "PLAT", "Platelets result", "integer",
+                       origin="Derived", derivation="Platelet count per 10^9/L, rounded."),
+        ),
+    )  # fmt: skip
+    frame = pd.DataFrame({
+        "STUDYID": [STUDY] * 2, "USUBJID": [f"{STUDY}-001"] * 2,
+        "LBTESTCD": ["NEUT", "PLAT"], "LBORRES": ["1.8", "210"],
+    })  # fmt: skip
+    return Dataset(spec, frame)
