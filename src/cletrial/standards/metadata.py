@@ -54,6 +54,7 @@ __all__ = [
     "Dataset",
     "DatasetSpec",
     "Origin",
+    "ValueLevel",
     "Variable",
     "VariableType",
 ]
@@ -146,6 +147,41 @@ class Variable:
 
 
 @dataclass(frozen=True)
+class ValueLevel:
+    """Value-level metadata: how ``variable`` is described where ``key`` equals ``value``
+    (Define-XML ``def:ValueListDef`` + ``def:WhereClauseDef``), e.g. ``LBORRES`` where
+    ``LBTESTCD`` is ``NEUT``, or ``AVAL`` where ``PARAMCD`` is ``CLASIA``.
+
+    >>> vlm = ValueLevel("AVAL", "PARAMCD", "CLASIA", "CLASI activity score", "integer",
+    ...                  origin="Derived", derivation="Sum of the CLASI activity items.")
+    >>> vlm.check("ADRS", ("PARAMCD", "AVAL")).value
+    'CLASIA'
+    """
+
+    variable: str
+    key: str
+    value: str
+    label: str
+    type: VariableType
+    length: int | None = None
+    codelist: str | None = None
+    origin: Origin = "Collected"
+    derivation: str | None = None
+
+    def check(self, dataset: str, names: tuple[str, ...]) -> ValueLevel:
+        """Raise :class:`~cletrial.errors.StandardsError` unless both variables exist."""
+        where = f"{dataset}.{self.variable} where {self.key} = {self.value!r}"
+        for name in (self.variable, self.key):
+            if name not in names:
+                raise StandardsError(f"{where}: {name} is not a variable of {dataset}")
+        if self.type not in _TYPES:
+            raise StandardsError(f"{where}: type {self.type!r} is not one of {list(_TYPES)}")
+        if self.origin == "Derived" and not self.derivation:
+            raise StandardsError(f"{where}: a Derived value needs its derivation text")
+        return self
+
+
+@dataclass(frozen=True)
 class DatasetSpec:
     """A dataset's metadata: name, label, class, structure, keys, standard and variables.
 
@@ -162,6 +198,8 @@ class DatasetSpec:
     variables: tuple[Variable, ...]
     standard: str
     comment: str | None = None
+    #: Value-level metadata of findings datasets keyed by a test code (LBTESTCD, PARAMCD, ...).
+    value_level: tuple[ValueLevel, ...] = ()
     _index: dict[str, Variable] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -192,6 +230,8 @@ class DatasetSpec:
         missing = [k for k in self.keys if k not in self._index]
         if missing:
             raise StandardsError(f"{self.name}: key variables {missing} are not variables")
+        for vlm in self.value_level:
+            vlm.check(self.name, self.names)
         return self
 
 
