@@ -62,9 +62,15 @@ def _dataset(rows: int) -> Dataset:
         Variable("ADTC", "Analysis Date (ISO)", "iso8601"),
         Variable("DTC2", "Partial Date", "iso8601"),
     )
-    spec = DatasetSpec("ADRS", "Response Analysis Dataset", "BASIC DATA STRUCTURE",
-                       "One record per subject per parameter per analysis visit",
-                       ("STUDYID", "USUBJID", "PARAMCD", "ASEQ"), variables, "ADaMIG 1.3")
+    spec = DatasetSpec(
+        "ADRS",
+        "Response Analysis Dataset",
+        "BASIC DATA STRUCTURE",
+        "One record per subject per parameter per analysis visit",
+        ("STUDYID", "USUBJID", "PARAMCD", "ASEQ"),
+        variables,
+        "ADaMIG 1.3",
+    )
     return Dataset(spec, pd.DataFrame(frame))
 
 
@@ -74,8 +80,10 @@ def main() -> None:
     rows = parser.parse_args().rows
     started = time.perf_counter()
     dataset = _dataset(rows)
-    print(f"build {rows:,} rows x {len(dataset.frame.columns)} variables: "
-          f"{time.perf_counter() - started:.1f} s")
+    print(
+        f"build {rows:,} rows x {len(dataset.frame.columns)} variables: "
+        f"{time.perf_counter() - started:.1f} s"
+    )
     folder = Path(tempfile.mkdtemp())
     study = DefineStudy("ST.BENCH", "BENCH", "Benchmark", "BENCH protocol")
     steps = {

@@ -41,10 +41,13 @@ def test_sdtm_and_adam_items_methods_and_codelists() -> None:
     assert refs["IT.DM.RFSTDTC"]["MethodOID"] == "MT.DM.RFSTDTC"
     method = root.find(".//odm:MethodDef[@OID='MT.ADSL.TRTSDT']", NS)
     assert method.find("odm:Description/odm:TranslatedText", NS).text == (
-        "RFSTDTC of DM as a SAS date.")
+        "RFSTDTC of DM as a SAS date."
+    )
     trtsdt = root.find(".//odm:ItemDef[@OID='IT.ADSL.TRTSDT']", NS)
     assert (trtsdt.get("DataType"), trtsdt.get(f"{{{NS['def']}}}DisplayFormat")) == (
-        "integer", "DATE9.")
+        "integer",
+        "DATE9.",
+    )
     assert root.find(".//odm:ItemDef[@OID='IT.DM.SITENM']", NS).get("Length") == "40"
     origin = root.find(".//odm:ItemDef[@OID='IT.ADSL.USUBJID']/def:Origin", NS)
     assert origin.get("Type") == "Predecessor"

@@ -88,8 +88,16 @@ def _standards(
                                   Status="Final"))  # fmt: skip
     for publishing in dict.fromkeys("SDTM" if s.startswith("SDTM") else "ADaM" for s in oids):
         oids[f"CT {publishing}"] = f"STD.CT.{publishing}"
-        items.append(DEF.Standard(OID=f"STD.CT.{publishing}", Name="CDISC/NCI", Type="CT",
-                                  PublishingSet=publishing, Version=ct_version, Status="Final"))
+        items.append(
+            DEF.Standard(
+                OID=f"STD.CT.{publishing}",
+                Name="CDISC/NCI",
+                Type="CT",
+                PublishingSet=publishing,
+                Version=ct_version,
+                Status="Final",
+            )
+        )
     return DEF.Standards(Standard=items), oids
 
 
@@ -110,8 +118,11 @@ def _item_group(dataset: Dataset, standard_oid: str) -> DEF.ItemGroupDef:
     )  # fmt: skip
     group.Description = _text(spec.label)
     for number, var in enumerate(spec.variables, start=1):
-        ref = DEF.ItemRef(ItemOID=item_oid(spec.name, var.name), OrderNumber=number,
-                          Mandatory="Yes" if var.core == "Req" or var.name in spec.keys else "No")
+        ref = DEF.ItemRef(
+            ItemOID=item_oid(spec.name, var.name),
+            OrderNumber=number,
+            Mandatory="Yes" if var.core == "Req" or var.name in spec.keys else "No",
+        )
         if var.name in spec.keys:
             ref.KeySequence = spec.keys.index(var.name) + 1
         if var.origin == "Derived":
@@ -177,9 +188,14 @@ def _value_lists(dataset: Dataset, mdv: DEF.MetaDataVersion) -> set[str]:
             )  # fmt: skip
             mdv.WhereClauseDef.append(DEF.WhereClauseDef(OID=where, RangeCheck=[check]))
         value_list = lists.setdefault(
-            vlm.variable, DEF.ValueListDef(OID=f"VL.{name}.{vlm.variable}"))
-        ref = DEF.ItemRef(ItemOID=oid, OrderNumber=len(value_list.ItemRef) + 1, Mandatory="No",
-                          WhereClauseRef=[DEF.WhereClauseRef(WhereClauseOID=where)])
+            vlm.variable, DEF.ValueListDef(OID=f"VL.{name}.{vlm.variable}")
+        )
+        ref = DEF.ItemRef(
+            ItemOID=oid,
+            OrderNumber=len(value_list.ItemRef) + 1,
+            Mandatory="No",
+            WhereClauseRef=[DEF.WhereClauseRef(WhereClauseOID=where)],
+        )
         length = vlm.length or _length(dataset, parent)
         mdv.ItemDef.append(_item_def(oid, vlm, length, vlm.label))
         if vlm.origin == "Derived" and vlm.derivation:
@@ -201,8 +217,9 @@ def _codelist(codelist: Codelist, standard_oid: str) -> DEF.CodeList:
         alias = [DEF.Alias(Context="nci:ExtCodeID", Name=term.nci_code)] if term.nci_code else []
         if decoded:
             item: Any = DEF.CodeListItem(CodedValue=term.submission, OrderNumber=number)
-            item.Decode = DEF.Decode(TranslatedText=[DEF.TranslatedText(_content=term.decode,
-                                                                        lang="en")])
+            item.Decode = DEF.Decode(
+                TranslatedText=[DEF.TranslatedText(_content=term.decode, lang="en")]
+            )
             item.Alias = alias
             element.CodeListItem.append(item)
         else:
@@ -222,8 +239,11 @@ def _variables(dataset: Dataset, mdv: DEF.MetaDataVersion, used: dict[str, str])
             item.ValueListRef = DEF.ValueListRef(ValueListOID=f"VL.{dataset.name}.{var.name}")
         mdv.ItemDef.append(item)
         if var.origin == "Derived" and var.derivation:
-            mdv.MethodDef.append(_method(method_oid(dataset.name, var.name),
-                                         f"{dataset.name}.{var.name}", var.derivation))
+            mdv.MethodDef.append(
+                _method(
+                    method_oid(dataset.name, var.name), f"{dataset.name}.{var.name}", var.derivation
+                )
+            )
     codelists = [v.codelist for v in dataset.spec.variables]
     codelists += [v.codelist for v in dataset.spec.value_level]
     for codelist in codelists:
@@ -242,8 +262,10 @@ def _metadata_version(datasets: Sequence[Dataset], study: DefineStudy) -> DEF.Me
         _variables(dataset, mdv, used)
     for name, ct in used.items():
         if name not in CODELISTS:
-            raise StandardsError(f"codelist {name!r} is not in cletrial.vocabulary.CODELISTS; "
-                                 "add it there or correct the variable's codelist")
+            raise StandardsError(
+                f"codelist {name!r} is not in cletrial.vocabulary.CODELISTS; "
+                "add it there or correct the variable's codelist"
+            )
         mdv.CodeList.append(_codelist(CODELISTS[name], standard_oids[ct]))
     return mdv
 
