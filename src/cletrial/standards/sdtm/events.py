@@ -57,7 +57,7 @@ _FLAG_LABELS = {"AESDTH": "Results in Death", "AESLIFE": "Is Life Threatening",
                 "AESMIE": "Other Medically Important Serious Event"}  # fmt: skip
 
 AE_SPEC = domain_spec("AE", "Adverse Events", "EVENTS", "One record per adverse event per "
-                      "subject", ("STUDYID", "USUBJID", "AETERM", "AESTDTC"), [  # fmt: skip
+                      "subject", ("STUDYID", "USUBJID", "AETERM", "AESTDTC"), [
     STUDYID, _DOMAIN, USUBJID, _seq("AE", "AETERM", "AESTDTC"),
     var("AETERM", "Reported Term for the Adverse Event", "text", "Topic", "Req"),
     var("AEDECOD", "Dictionary-Derived Term", "text", "Synonym Qualifier", "Req",
@@ -68,7 +68,7 @@ AE_SPEC = domain_spec("AE", "Adverse Events", "EVENTS", "One record per adverse 
     *(var(f, _FLAG_LABELS[f], "text", "Record Qualifier", "Perm", codelist="NY",
           origin="Derived", derivation="Y for the stored seriousness criterion, N for the other "
           "criteria of a serious event")
-      for f in _FLAGS),  # fmt: skip
+      for f in _FLAGS),
     var("AETOXGR", "Standard Toxicity Grade", "text", "Record Qualifier", "Perm",
         codelist="TOXGR"),
     var("AESTDTC", "Start Date/Time of Adverse Event", "iso8601", "Timing", "Exp"),
@@ -110,7 +110,7 @@ def build_ae(subjects: list[SubjectSource], provenance: list[Provenance]) -> Dat
 
 DS_SPEC = domain_spec("DS", "Disposition", "EVENTS", "One record per disposition status or "
                       "protocol milestone per subject", ("STUDYID", "USUBJID", "DSDECOD",
-                                                          "DSSTDTC"), [  # fmt: skip
+                                                          "DSSTDTC"), [
     STUDYID, _DOMAIN, USUBJID, _seq("DS", "DSTERM", "DSSTDTC"),
     var("DSTERM", "Reported Term for the Disposition Event", "text", "Topic", "Req"),
     var("DSDECOD", "Standardized Disposition Term", "text", "Synonym Qualifier", "Req",
@@ -128,7 +128,7 @@ _DS_KINDS = (("end_of_treatment", "END OF TREATMENT"), ("end_of_study", "END OF 
 
 def _ds_rows(s: SubjectSource) -> list[dict[str, Any]]:
     rows = []
-    base = {"STUDYID": s.ref.studyid, "DOMAIN": "DS", "USUBJID": s.usubjid}
+    base: dict[str, Any] = {"STUDYID": s.ref.studyid, "DOMAIN": "DS", "USUBJID": s.usubjid}
     for key, subcat in _DS_KINDS:
         doc = s.history.get(key)
         if not doc:
@@ -159,7 +159,7 @@ def build_ds(subjects: list[SubjectSource], provenance: list[Provenance]) -> Dat
 
 
 DV_SPEC = domain_spec("DV", "Protocol Deviations", "EVENTS", "One record per protocol deviation "
-                      "per subject", ("STUDYID", "USUBJID", "DVTERM", "DVSTDTC"), [  # fmt: skip
+                      "per subject", ("STUDYID", "USUBJID", "DVTERM", "DVSTDTC"), [
     STUDYID, _DOMAIN, USUBJID, _seq("DV", "DVCAT", "DVSTDTC"),
     var("DVTERM", "Protocol Deviation Term", "text", "Topic", "Req", identifying=True),
     var("DVCAT", "Category for Protocol Deviation", "text", "Grouping Qualifier", "Perm"),

@@ -84,7 +84,7 @@ def exposure_periods(subject: SubjectSource) -> list[ExposurePeriod]:
 
 
 EX_SPEC = domain_spec("EX", "Exposure", "INTERVENTIONS", "One record per constant-dosing interval "
-                      "per subject", ("STUDYID", "USUBJID", "EXTRT", "EXSTDTC"), [  # fmt: skip
+                      "per subject", ("STUDYID", "USUBJID", "EXTRT", "EXSTDTC"), [
     STUDYID,
     var("DOMAIN", "Domain Abbreviation", "text", "Identifier", "Req", origin="Assigned"),
     USUBJID,
@@ -128,14 +128,15 @@ def build_ex(
                              format(regimen.administrations_per_week, "g")),
                          "EXROUTE": ROUTE.submission("oral"), "EXSTDTC": iso(p.start),
                          "EXENDTC": iso(p.end), "EXSTDY": study_day(p.start, s.ref.rfstdtc),
-                         "EXENDY": study_day(p.end, s.ref.rfstdtc), "_src": ("doses", p.index)})  # fmt: skip
+                         "EXENDY": study_day(p.end, s.ref.rfstdtc),
+                         "_src": ("doses", p.index)})  # fmt: skip
         collect(assign_seq(rows, "EX", date="EXSTDTC", topic="EXTRT"), "EX", records, provenance)
     return to_dataset(EX_SPEC, records)
 
 
 CM_SPEC = domain_spec("CM", "Concomitant/Prior Medications", "INTERVENTIONS",
                       "One record per recorded medication per subject",
-                      ("STUDYID", "USUBJID", "CMTRT", "CMSTDTC"), [  # fmt: skip
+                      ("STUDYID", "USUBJID", "CMTRT", "CMSTDTC"), [
     STUDYID,
     var("DOMAIN", "Domain Abbreviation", "text", "Identifier", "Req", origin="Assigned"),
     USUBJID,

@@ -41,7 +41,7 @@ VisitNumbers = dict[str, dict[dt.date, tuple[float, str]]]
 
 LB_SPEC = domain_spec("LB", "Laboratory Test Results", "FINDINGS", "One record per lab test "
                       "per time point per subject", ("STUDYID", "USUBJID", "LBTESTCD", "LBDTC"),
-                      [  # fmt: skip
+                      [
     STUDYID,
     var("DOMAIN", "Domain Abbreviation", "text", "Identifier", "Req", origin="Assigned"),
     USUBJID,
@@ -133,7 +133,8 @@ def _subject_rows(s: SubjectSource, version: str,
     for i, item in enumerate(s.history.get("immunology") or []):
         date = dt.date.fromisoformat(item["date"])
         rows.append({**base, **_qualitative(item), "LBDTC": iso(date),
-                     "LBDY": study_day(date, s.ref.rfstdtc), "_src": ("immunology", i)})  # fmt: skip
+                     "LBDY": study_day(date, s.ref.rfstdtc),
+                     "_src": ("immunology", i)})  # fmt: skip
     return rows
 
 

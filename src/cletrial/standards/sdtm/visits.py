@@ -75,7 +75,7 @@ def visit_numbers(
 
 
 SV_SPEC = domain_spec("SV", "Subject Visits", "SPECIAL PURPOSE", "One record per subject per "
-                      "actual visit", ("STUDYID", "USUBJID", "VISITNUM"), [  # fmt: skip
+                      "actual visit", ("STUDYID", "USUBJID", "VISITNUM"), [
     STUDYID,
     var("DOMAIN", "Domain Abbreviation", "text", "Identifier", "Req", origin="Assigned"),
     USUBJID,
@@ -111,9 +111,9 @@ def build_sv(
     records: list[dict[str, Any]] = []
     numbers: dict[str, dict[dt.date, tuple[float, str]]] = {}
     for s in subjects:
-        base = {"STUDYID": s.ref.studyid, "DOMAIN": "SV", "USUBJID": s.usubjid}
+        base: dict[str, Any] = {"STUDYID": s.ref.studyid, "DOMAIN": "SV", "USUBJID": s.usubjid}
         numbered = numbers[s.usubjid] = visit_numbers(s, plan)
-        rows = []
+        rows: list[dict[str, Any]] = []
         if s.screening_date is not None:
             rows.append({**base, "VISITNUM": 0.0, "VISIT": "SCREENING",
                          "SVSTDTC": iso(s.screening_date), "SVENDTC": iso(s.screening_date),
