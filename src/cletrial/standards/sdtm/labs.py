@@ -24,7 +24,7 @@ and CTCAE grade, and the qualitative immunology panel (``immunology``).
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from cletrial.instruments.analytes import ANALYTES, unit_factor
@@ -88,6 +88,11 @@ def _factor(test: str, unit: str) -> float:
     return unit_factor(test, unit)
 
 
+@lru_cache(maxsize=1 << 16)
+def _grade(term: str, value: float, unit: str, lln: float | None, version: str) -> int:
+    return grade_lab(term, value, unit, lln=lln, version=version).grade
+
+
 def _tox_name(term: str) -> str:
     return term.replace("_", " ").upper()
 
@@ -105,8 +110,8 @@ def _quantitative(lab: dict[str, Any], version: str) -> dict[str, Any]:
         "LBNRIND": "LOW" if lln is not None and value < lln else None,
     }  # fmt: skip
     if analyte.ctcae_term:
-        graded = grade_lab(analyte.ctcae_term, value, unit, lln=lln, version=version)
-        row["LBTOX"], row["LBTOXGR"] = _tox_name(analyte.ctcae_term), str(graded.grade)
+        grade = _grade(analyte.ctcae_term, value, unit, lln, version)
+        row["LBTOX"], row["LBTOXGR"] = _tox_name(analyte.ctcae_term), str(grade)
     return row
 
 
