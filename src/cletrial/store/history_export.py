@@ -35,7 +35,7 @@ from cletrial.store.fields import decode_medications, table_of
 from cletrial.store.records import ClasiRecord, SledaiRecord
 from cletrial.store.unit_of_work import UnitOfWork
 
-__all__ = ["export_patient_history"]
+__all__ = ["HISTORY_TABLES", "assemble_history", "export_patient_history"]
 
 
 def _connection(source: UnitOfWork | Session | Connection) -> Connection:
@@ -110,9 +110,26 @@ def _iso(value: dt.date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _patient_lists(conn: Connection, pid: int) -> dict[str, list[dict[str, Any]]]:
+#: The tables a history is assembled from, each with the order its rows are exported in.
+HISTORY_TABLES: dict[str, tuple[str, ...]] = {
+    "visits": ("visit_date",),
+    "labs": ("sample_date", "test"),
+    "doses": ("start_date",),
+    "adverse_events": ("start_date", "term"),
+    "pregnancy_tests": ("test_date",),
+    "patient_events": ("event_date", "event_type"),
+    "screenings": ("id",),
+    "enrolment_overrides": ("id",),
+    "immunology_results": ("sample_date", "test"),
+    "nerve_conduction_studies": ("study_date",),
+    "concomitant_medications": ("id",),
+    "dispositions": ("disposition_date",),
+}
+
+
+def _patient_lists(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
     labs = []
-    for lab in _rows(conn, "labs", "patient_id", pid, "sample_date", "test"):
+    for lab in rows["labs"]:
         item = {"date": _iso(lab["sample_date"]), "test": lab["test"], "value": lab["value"],
                 "unit": lab["unit"]}  # fmt: skip
         if lab["lln"] is not None:
@@ -121,58 +138,97 @@ def _patient_lists(conn: Connection, pid: int) -> dict[str, list[dict[str, Any]]
     adverse_events = [
         {"term": ae["term"], "start": _iso(ae["start_date"]), "end": _iso(ae["end_date"]),
          "grade": ae["grade"], "causality": ae["causality"], "serious": ae["serious"]}
-        for ae in _rows(conn, "adverse_events", "patient_id", pid, "start_date", "term")
+        for ae in rows["adverse_events"]
     ]  # fmt: skip
     return {
         "labs": labs,
-        "doses": [{"date": _iso(d["start_date"]), "regimen": d["regimen"]}
-                  for d in _rows(conn, "doses", "patient_id", pid, "start_date")],
+        "doses": [{"date": _iso(d["start_date"]), "regimen": d["regimen"]} for d in rows["doses"]],
         "adverse_events": adverse_events,
         "pregnancy_tests": [{"date": _iso(t["test_date"]), "result": t["result"]}
-                            for t in _rows(conn, "pregnancy_tests", "patient_id", pid,
-                                           "test_date")],
+                            for t in rows["pregnancy_tests"]],
         "events": [{"date": _iso(e["event_date"]), "type": e["event_type"]}
-                   for e in _rows(conn, "patient_events", "patient_id", pid, "event_date",
-                                  "event_type") if e["event_type"] != "completed"],
+                   for e in rows["patient_events"] if e["event_type"] != "completed"],
     }  # fmt: skip
 
 
-def _enrolment_docs(conn: Connection, pid: int) -> dict[str, Any]:
+def _enrolment_docs(rows: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     """The screening verdict (with any override), the immunology panel, nerve conduction
     studies, concomitant medication and the dispositions, as history keys."""
     docs: dict[str, Any] = {}
-    screening = _rows(conn, "screenings", "patient_id", pid, "id")
+    screening = rows["screenings"]
     if screening and screening[0]["verdict"] is not None:
         eligibility: dict[str, Any] = {"date": _iso(screening[0]["screening_date"]),
                                        "verdict": screening[0]["verdict"]}  # fmt: skip
-        override = _rows(conn, "enrolment_overrides", "patient_id", pid, "id")
+        override = rows["enrolment_overrides"]
         if override:
             eligibility["override"] = {"date": _iso(override[0]["override_date"]),
                                        "by": override[0]["signed_name"],
                                        "reason": override[0]["reason"]}  # fmt: skip
         docs["eligibility"] = eligibility
     immunology = [{"date": _iso(r["sample_date"]), "test": r["test"], "result": r["result"]}
-                  for r in _rows(conn, "immunology_results", "patient_id", pid, "sample_date",
-                                 "test")]  # fmt: skip
-    nerve = [
-        {"date": _iso(r["study_date"]), "result": r["result"]}
-        for r in _rows(conn, "nerve_conduction_studies", "patient_id", pid, "study_date")
-    ]
+                  for r in rows["immunology_results"]]  # fmt: skip
+    nerve = [{"date": _iso(r["study_date"]), "result": r["result"]}
+             for r in rows["nerve_conduction_studies"]]  # fmt: skip
     medications = [
         {"name": r["name"], "start": _iso(r["start_date"]), "end": _iso(r["end_date"]),
          "baseline": r["baseline"]}
-        for r in _rows(conn, "concomitant_medications", "patient_id", pid, "id")
+        for r in rows["concomitant_medications"]
     ]  # fmt: skip
     for key, items in (("immunology", immunology), ("nerve_conduction", nerve),
                        ("concomitant_medications", medications)):  # fmt: skip
         if items:
             docs[key] = items
-    for row in _rows(conn, "dispositions", "patient_id", pid, "disposition_date"):
+    for row in rows["dispositions"]:
         doc = {"date": _iso(row["disposition_date"]), "reason": row["reason"]}
         if row["kind"] == "end_of_treatment":
             doc["last_dose_date"] = _iso(row["last_dose_date"])
         docs[row["kind"]] = doc
     return docs
+
+
+def assemble_history(
+    protocol_id: str,
+    patient: dict[str, Any],
+    rows: dict[str, list[dict[str, Any]]],
+    forms: tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]],
+) -> dict[str, Any]:
+    """Assemble one patient's history from their rows (the single place the shape is built).
+
+    Parameters
+    ----------
+    protocol_id : str
+        The study's protocol id.
+    patient : dict
+        The patient's ``patients`` row.
+    rows : dict
+        Table name -> the patient's rows of every table of :data:`HISTORY_TABLES`, each in
+        its export order.
+    forms : tuple of dict
+        CLASI and SLEDAI-2K rows by visit id.
+
+    Returns
+    -------
+    dict
+        The history (see :func:`export_patient_history`).
+    """
+    history: dict[str, Any] = {"patient_id": patient["study_code"], "protocol": protocol_id}
+    for name in ("sex", "reproductive_potential", "irregular_cycles"):
+        if patient[name] is not None:
+            history[name] = patient[name]
+    if patient["first_dose_date"] is not None:
+        history["first_dose_date"] = _iso(patient["first_dose_date"])
+    clasi, sledai = forms
+    assessments = []
+    for visit in rows["visits"]:
+        doc = _visit_doc(visit, clasi.get(visit["id"]), sledai.get(visit["id"]))
+        if visit["kind"] == "baseline":
+            history["baseline"] = doc
+        else:
+            assessments.append(doc)
+    history["assessments"] = assessments
+    history.update(_patient_lists(rows))
+    history.update(_enrolment_docs(rows))
+    return history
 
 
 def export_patient_history(
@@ -206,24 +262,8 @@ def export_patient_history(
     study = conn.execute(
         select(table_of("studies")).where(table_of("studies").c.id == patient["study_id"])
     ).mappings().one()  # fmt: skip
-    history: dict[str, Any] = {"patient_id": patient["study_code"],
-                               "protocol": study["protocol_id"]}  # fmt: skip
-    for name in ("sex", "reproductive_potential", "irregular_cycles"):
-        if patient[name] is not None:
-            history[name] = patient[name]
-    if patient["first_dose_date"] is not None:
-        history["first_dose_date"] = _iso(patient["first_dose_date"])
-    visits = _rows(conn, "visits", "patient_id", pid, "visit_date")
-    ids = [v["id"] for v in visits]
-    clasi, sledai = _forms(conn, "clasi_assessments", ids), _forms(conn, "sledai_assessments", ids)
-    assessments = []
-    for visit in visits:
-        doc = _visit_doc(visit, clasi.get(visit["id"]), sledai.get(visit["id"]))
-        if visit["kind"] == "baseline":
-            history["baseline"] = doc
-        else:
-            assessments.append(doc)
-    history["assessments"] = assessments
-    history.update(_patient_lists(conn, pid))
-    history.update(_enrolment_docs(conn, pid))
-    return history
+    rows = {name: _rows(conn, name, "patient_id", pid, *order)
+            for name, order in HISTORY_TABLES.items()}  # fmt: skip
+    ids = [v["id"] for v in rows["visits"]]
+    forms = (_forms(conn, "clasi_assessments", ids), _forms(conn, "sledai_assessments", ids))
+    return assemble_history(study["protocol_id"], patient, rows, forms)

@@ -30,6 +30,7 @@ __all__ = [
     "CODELISTS",
     "DISPOSITION_EVENT",
     "DISPOSITION_REASON",
+    "DOSE_FREQUENCY",
     "IMMUNOLOGY_RESULT",
     "IMMUNOLOGY_TEST",
     "LAB_TEST",
@@ -37,6 +38,7 @@ __all__ = [
     "NERVE_CONDUCTION_RESULT",
     "NO_YES",
     "PREGNANCY_RESULT",
+    "ROUTE",
     "SCREENING_VERDICT",
     "SEX",
     "VOCABULARY_VERSION",
@@ -123,6 +125,25 @@ DISPOSITION_REASON: Final = Codelist(
     ),
     nci_code="C66727",
 )
+
+#: Dose frequency (EXDOSFRQ) of a regimen, by its ``administrations_per_week`` written with
+#: ``format(value, "g")`` (``"7"``, ``"3.5"``, ...).
+DOSE_FREQUENCY: Final = Codelist(
+    "FREQ",
+    "Frequency",
+    (
+        Term("7", "QD", "Daily"),
+        Term("3.5", "QOD", "Every other day"),
+        Term("3", "TIW", "Three times per week"),
+        Term("2", "BIW", "Twice per week"),
+        Term("1", "QW", "Once a week"),
+    ),
+    extensible=True,
+)
+
+#: Route of administration (EXROUTE).
+ROUTE: Final = Codelist("ROUTE", "Route of Administration", (Term("oral", "ORAL", "Oral"),),
+                        extensible=True)  # fmt: skip
 
 #: Patient events of a history (``events[].type``) and the disposition term each implies.
 DISPOSITION_EVENT: Final = Codelist(
@@ -215,6 +236,8 @@ CODELISTS: Final[dict[str, Codelist]] = {
         AE_SERIOUS_CRITERION,
         DISPOSITION_REASON,
         DISPOSITION_EVENT,
+        DOSE_FREQUENCY,
+        ROUTE,
         LAB_TEST,
         LAB_TEST_NAME,
         PREGNANCY_RESULT,

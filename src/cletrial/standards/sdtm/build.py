@@ -1,0 +1,92 @@
+"""Build the SDTM domains of a study: DM, EX, CM, AE, DS, DV, MH, LB, SV, SUPPDM, SUPPLB.
+
+QS, RS and the trial design domains are built elsewhere (``scores``, ``trial_design``) and
+added to the package by the caller.
+
+>>> import datetime as dt
+>>> from cletrial.protocol import load_protocol
+>>> from cletrial.standards.sdtm.common import SubjectRef
+>>> from cletrial.standards.sdtm.source import StudySource, SubjectSource
+>>> s = SubjectSource(SubjectRef("S", "A", "P1", dt.date(2009, 3, 2)), sex="F", age=40,
+...                   history={"doses": [{"date": "2009-03-02", "regimen": "5_daily"}]})
+>>> p = load_protocol().file
+>>> pkg = build_sdtm(StudySource("S", "T", p.id, p.version, p, subjects=(s,)))
+>>> sorted(pkg.datasets)
+['AE', 'CM', 'DM', 'DS', 'DV', 'EX', 'LB', 'MH', 'SUPPDM', 'SUPPLB', 'SV']
+>>> pkg.record("S-A-P1", "doses", 0)
+('EX', 1)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cletrial.errors import StandardsError
+from cletrial.standards.metadata import Dataset
+from cletrial.standards.sdtm.common import Provenance
+from cletrial.standards.sdtm.dm import build_dm
+from cletrial.standards.sdtm.events import build_ae, build_ds, build_dv
+from cletrial.standards.sdtm.interventions import build_cm, build_ex
+from cletrial.standards.sdtm.labs import build_lb
+from cletrial.standards.sdtm.mh import build_mh
+from cletrial.standards.sdtm.source import StudySource
+from cletrial.standards.sdtm.supp import build_supp, supp_dm, supp_lb
+from cletrial.standards.sdtm.visits import build_sv
+
+__all__ = ["SdtmPackage", "build_sdtm"]
+
+Key = tuple[str, str | None, int | None]
+
+
+@dataclass(frozen=True)
+class SdtmPackage:
+    """The SDTM datasets of a study, with where each record came from.
+
+    ``lookup`` maps ``(USUBJID, history array, index)`` to ``(domain, --SEQ)`` for every record
+    built from an entry of a history array (ADaM's ``SRCDOM``/``SRCSEQ``).
+    """
+
+    datasets: dict[str, Dataset]
+    provenance: tuple[Provenance, ...]
+    lookup: dict[Key, tuple[str, int]] = field(repr=False)
+
+    def record(self, usubjid: str, array: str, index: int) -> tuple[str, int]:
+        """``(domain, --SEQ)`` of the record built from ``history[array][index]``."""
+        try:
+            return self.lookup[(usubjid, array, index)]
+        except KeyError:
+            raise StandardsError(f"no SDTM record comes from {array}[{index}] of {usubjid}: "
+                                 "check the array and index") from None  # fmt: skip
+
+
+def _lookup(provenance: list[Provenance]) -> dict[Key, tuple[str, int]]:
+    return {(p.usubjid, p.array, p.index): (p.domain, p.seq)
+            for p in provenance if p.array is not None and p.index is not None}  # fmt: skip
+
+
+def build_sdtm(source: StudySource) -> SdtmPackage:
+    """Build and check every domain of this module for ``source``.
+
+    Raises
+    ------
+    cletrial.errors.StandardsError
+        A value breaks its variable's rule (naming domain, variable, row and value).
+    """
+    subjects = list(source.subjects)
+    provenance: list[Provenance] = []
+    sv, numbers = build_sv(subjects, source.protocol, provenance)
+    datasets = {
+        "DM": build_dm(subjects),
+        "EX": build_ex(subjects, source.protocol, provenance),
+        "CM": build_cm(subjects, provenance),
+        "AE": build_ae(subjects, provenance),
+        "DS": build_ds(subjects, provenance),
+        "DV": build_dv(subjects, provenance),
+        "MH": build_mh(subjects, provenance),
+        "LB": build_lb(subjects, source.protocol.safety.ctcae_version, numbers, provenance),
+        "SV": sv,
+    }
+    lookup = _lookup(provenance)
+    datasets["SUPPDM"] = build_supp("DM", supp_dm(subjects, synthetic=source.synthetic))
+    datasets["SUPPLB"] = build_supp("LB", supp_lb(subjects, lookup))
+    return SdtmPackage(datasets, tuple(provenance), lookup)

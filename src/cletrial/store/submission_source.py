@@ -1,0 +1,162 @@
+"""Read a whole study for the SDTM builders: :func:`load_study_source`.
+
+A fixed number of queries (one per table, whatever the number of patients) reads every patient
+of the study; each history is assembled by the same code as :func:`export_patient_history`, so
+the two are equal. The date of birth is read only to compute the age at screening, and the
+screening record is passed on without its ``birth_date`` and ``patient_id``.
+
+>>> from cletrial.store import UnitOfWork, create_engine_for, upgrade
+>>> engine = create_engine_for("sqlite://"); upgrade(engine)
+>>> with UnitOfWork(engine, user="ana") as uow:
+...     study = uow.studies.create(code="S", title="T", protocol_id="lenalidomide-cle-2012",
+...                                protocol_version="1.0.0")
+...     site = uow.sites.create(study_id=study.id, code="A", name="Site A")
+...     _ = uow.patients.create(study_id=study.id, site_id=site.id, study_code="P01", sex="F")
+>>> with UnitOfWork(engine, read_only=True) as uow:
+...     source = load_study_source(uow, "S")
+>>> [s.usubjid for s in source.subjects], source.subjects[0].sex
+(['S-A-P01'], 'F')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Connection, Table, select
+from sqlalchemy.orm import Session
+
+from cletrial.errors import NotFoundError
+from cletrial.protocol import load_protocol
+from cletrial.standards.sdtm.common import SubjectRef
+from cletrial.standards.sdtm.source import (
+    AeDetail,
+    Deviation,
+    LabDetail,
+    StudySource,
+    SubjectSource,
+    VisitRef,
+)
+from cletrial.store.fields import table_of
+from cletrial.store.history_export import HISTORY_TABLES, _connection, assemble_history
+from cletrial.store.unit_of_work import UnitOfWork
+
+__all__ = ["load_study_source"]
+
+Rows = dict[int, list[dict[str, Any]]]
+#: Screening record keys that identify a patient: never passed on.
+_IDENTIFYING = ("birth_date", "patient_id")
+
+
+def _by_patient(conn: Connection, name: str, study_id: int, order: tuple[str, ...]) -> Rows:
+    """Every row of ``name`` for the study's patients, grouped by patient, in ``order``."""
+    t, patients = table_of(name), table_of("patients")
+    query = (select(t).join(patients, patients.c.id == t.c.patient_id)
+             .where(patients.c.study_id == study_id)
+             .order_by(t.c.patient_id, *[t.c[c] for c in order]))  # fmt: skip
+    grouped: Rows = defaultdict(list)
+    for row in conn.execute(query).mappings():
+        grouped[row["patient_id"]].append(dict(row))
+    return grouped
+
+
+def _forms(conn: Connection, name: str, study_id: int) -> dict[int, dict[str, Any]]:
+    t: Table = table_of(name)
+    visits, patients = table_of("visits"), table_of("patients")
+    query = (select(t).join(visits, visits.c.id == t.c.visit_id)
+             .join(patients, patients.c.id == visits.c.patient_id)
+             .where(patients.c.study_id == study_id))  # fmt: skip
+    return {row["visit_id"]: dict(row) for row in conn.execute(query).mappings()}
+
+
+def _age(birth: dt.date | None, on: dt.date | None, record: dict[str, Any]) -> int | None:
+    if birth is not None and on is not None:
+        return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+    age = record.get("age_years")
+    return age if isinstance(age, int) else None
+
+
+def _details(rows: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    visit_dates = {v["id"]: v["visit_date"] for v in rows["visits"]}
+    return {
+        "visits": tuple(VisitRef(v["visit_date"], v["kind"], v["label"]) for v in rows["visits"]),
+        "labs": tuple(LabDetail(visit_dates.get(r["visit_id"]), r["value_confirmed"])
+                      for r in rows["labs"]),
+        "adverse_events": tuple(AeDetail(r["serious_criterion"], r["outcome"])
+                                for r in rows["adverse_events"]),
+    }  # fmt: skip
+
+
+def _subject(study: dict[str, Any], patient: dict[str, Any], site: str, birth: dt.date | None,
+             rows: dict[str, list[dict[str, Any]]], forms: Any,
+             deviations: list[dict[str, Any]]) -> SubjectSource:  # fmt: skip
+    screening = rows["screenings"][0] if rows["screenings"] else None
+    record = json.loads(screening["record_json"]) if screening else {}
+    for key in _IDENTIFYING:
+        record.pop(key, None)
+    on = screening["screening_date"] if screening else None
+    ref = SubjectRef(study["code"], site, patient["study_code"], patient["first_dose_date"])
+    return SubjectSource(
+        ref=ref, history=assemble_history(study["protocol_id"], patient, rows, forms),
+        sex=patient["sex"], age=_age(birth, on, record), cle_subtype=patient["cle_subtype"],
+        sle=patient["sle"], diagnosis_date=patient["diagnosis_date"], screening_date=on,
+        screening_verdict=screening["verdict"] if screening else None, screening=record,
+        deviations=tuple(Deviation(d["deviation_date"], d["category"], d["description"])
+                         for d in deviations),
+        **_details(rows),
+    )  # fmt: skip
+
+
+def load_study_source(
+    source: UnitOfWork | Session | Connection, study_code: str, *, synthetic: bool = False
+) -> StudySource:
+    """Read the study ``study_code`` and every patient of it.
+
+    Parameters
+    ----------
+    source : UnitOfWork, Session or Connection
+        Where to read from (a read-only unit of work is enough).
+    study_code : str
+        The study's code (``STUDYID``).
+    synthetic : bool
+        Whether the study's data are synthetic (flagged in ``SUPPDM``).
+
+    Returns
+    -------
+    StudySource
+        Subjects by site code, then study code.
+
+    Raises
+    ------
+    NotFoundError
+        No study has that code.
+    """
+    conn = _connection(source)
+    studies = table_of("studies")
+    found = conn.execute(select(studies).where(studies.c.code == study_code)).mappings().first()
+    if found is None:
+        raise NotFoundError(f"studies {study_code!r}: no study with that code; give the code "
+                            "of a stored study")  # fmt: skip
+    study = dict(found)
+    sid = study["id"]
+    sites = {r["id"]: r["code"] for r in conn.execute(
+        select(table_of("sites")).where(table_of("sites").c.study_id == sid)).mappings()}
+    patients = [dict(r) for r in conn.execute(
+        select(table_of("patients")).where(table_of("patients").c.study_id == sid)).mappings()]
+    patients.sort(key=lambda p: (sites[p["site_id"]], p["study_code"]))
+    births = {pid: rows[0]["date_of_birth"]
+              for pid, rows in _by_patient(conn, "patient_identities", sid, ()).items()}
+    tables = {name: _by_patient(conn, name, sid, order) for name, order in HISTORY_TABLES.items()}
+    deviations = _by_patient(conn, "protocol_deviations", sid, ("deviation_date", "category"))
+    forms = (_forms(conn, "clasi_assessments", sid), _forms(conn, "sledai_assessments", sid))
+    subjects = tuple(
+        _subject(study, p, sites[p["site_id"]], births.get(p["id"]),
+                 {name: rows.get(p["id"], []) for name, rows in tables.items()}, forms,
+                 deviations.get(p["id"], []))
+        for p in patients
+    )  # fmt: skip
+    protocol = load_protocol(study["protocol_id"]).file
+    return StudySource(study["code"], study["title"], study["protocol_id"],
+                       study["protocol_version"], protocol, synthetic, subjects)  # fmt: skip
