@@ -61,13 +61,23 @@ def _treated() -> SubjectSource:
 
 
 def _assigned_not_treated() -> SubjectSource:
-    return SubjectSource(ref=SubjectRef("CLE", "A", "P02"), history={"assessments": []},
-                         sex="M", screening_date=D(2009, 2, 1), screening_verdict="eligible")
+    return SubjectSource(
+        ref=SubjectRef("CLE", "A", "P02"),
+        history={"assessments": []},
+        sex="M",
+        screening_date=D(2009, 2, 1),
+        screening_verdict="eligible",
+    )
 
 
 def _screen_failure() -> SubjectSource:
-    return SubjectSource(ref=SubjectRef("CLE", "B", "P03"), history={}, sex=None,
-                         screening_date=D(2009, 2, 3), screening_verdict="ineligible")
+    return SubjectSource(
+        ref=SubjectRef("CLE", "B", "P03"),
+        history={},
+        sex=None,
+        screening_date=D(2009, 2, 3),
+        screening_verdict="ineligible",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -92,11 +102,21 @@ def test_dm_treated_untreated_and_screen_failure(package: SdtmPackage) -> None:
     rows = {r["USUBJID"]: r for r in package.datasets["DM"].frame.to_dict("records")}
     treated = rows["CLE-A-P01"]
     assert (treated["RFSTDTC"], treated["RFENDTC"], treated["RFXENDTC"]) == (
-        "2009-03-02", "2009-05-31", "2009-05-31")
-    assert (treated["ARMCD"], treated["ACTARMCD"], treated["ARM"]) == ("LENA", "LENA",
-                                                                         "Lenalidomide")
+        "2009-03-02",
+        "2009-05-31",
+        "2009-05-31",
+    )
+    assert (treated["ARMCD"], treated["ACTARMCD"], treated["ARM"]) == (
+        "LENA",
+        "LENA",
+        "Lenalidomide",
+    )
     assert (treated["AGE"], treated["AGEU"], treated["SEX"], treated["SITEID"]) == (
-        41.0, "YEARS", "F", "A")
+        41.0,
+        "YEARS",
+        "F",
+        "A",
+    )
     assert _missing(treated["ARMNRS"]) and _missing(treated["DTHFL"])
     untreated = rows["CLE-A-P02"]
     assert (untreated["ARMCD"], untreated["ARMNRS"]) == ("LENA", "ASSIGNED, NOT TREATED")
@@ -130,7 +150,11 @@ def test_ae_terms_flags_study_days_and_seq_by_date(package: SdtmPackage) -> None
     assert (rash["AESER"], rash["AEREL"], rash["AEOUT"]) == ("Y", "RELATED", "RECOVERED/RESOLVED")
     assert (rash["AESHOSP"], rash["AESDTH"], rash["AESMIE"]) == ("Y", "N", "N")
     assert (rash["AESTDTC"], rash["AEENDTC"], rash["AESTDY"], rash["AEENDY"]) == (
-        "2009-04-20", "2009-04-30", 50.0, 60.0)
+        "2009-04-20",
+        "2009-04-30",
+        50.0,
+        60.0,
+    )
     assert package.record("CLE-A-P01", "adverse_events", 1) == ("AE", 1)
 
 
@@ -149,13 +173,25 @@ def test_sv_visit_numbers_from_the_schedule_and_unscheduled_as_x_1(package: Sdtm
 def test_lb_units_grades_and_missing_reference_range(package: SdtmPackage) -> None:
     hgb, neut = _records(package, "LB")
     assert (hgb["LBSEQ"], hgb["LBTESTCD"], hgb["LBORRES"], hgb["LBORRESU"]) == (
-        1.0, "HGB", "6.206", "mmol/L")
+        1.0,
+        "HGB",
+        "6.206",
+        "mmol/L",
+    )
     assert (hgb["LBSTRESN"], hgb["LBSTRESU"], hgb["VISITNUM"], hgb["VISIT"]) == (
-        10.0, "g/dL", 2.0, "WEEK 4")
+        10.0,
+        "g/dL",
+        2.0,
+        "WEEK 4",
+    )
     assert _missing(hgb["LBORNRLO"]) and _missing(hgb["LBNRIND"])  # no LLN given
     assert (hgb["LBTOX"], hgb["LBTOXGR"]) == ("ANEMIA", "1")  # 10.0 g/dL: not below 10
     assert (neut["LBSTRESN"], neut["LBSTRESU"], neut["LBORNRLO"], neut["LBNRIND"]) == (
-        0.8, "10^9/L", "1500", "LOW")
+        0.8,
+        "10^9/L",
+        "1500",
+        "LOW",
+    )
     assert (neut["LBTOXGR"], neut["VISITNUM"], neut["LBDY"]) == ("3", 2.1, 40.0)
     assert package.record("CLE-A-P01", "labs", 0) == ("LB", 2)
 
@@ -175,7 +211,11 @@ def test_ds_dispositions_with_ncomplt_and_the_screening_milestone(package: SdtmP
 def test_cm_mh_dv_and_supplemental_qualifiers(package: SdtmPackage) -> None:
     (cm,) = _records(package, "CM")
     assert (cm["CMTRT"], cm["CMCAT"], cm["CMBLFL"], cm["CMSTDY"]) == (
-        "hydroxychloroquine", "BASELINE MEDICATION", "Y", -426.0)
+        "hydroxychloroquine",
+        "BASELINE MEDICATION",
+        "Y",
+        -426.0,
+    )
     assert _missing(cm["CMENDTC"])
     mh = [(r["MHCAT"], r["MHTERM"], r["MHSTDTC"]) for r in _records(package, "MH")]
     assert mh == [
@@ -184,14 +224,24 @@ def test_cm_mh_dv_and_supplemental_qualifiers(package: SdtmPackage) -> None:
         ("REASON FOR INCLUSION", "REFRACTORY TO CONVENTIONAL TREATMENT", None),
     ]
     (dv,) = _records(package, "DV")
-    assert (dv["DVTERM"], dv["DVCAT"], dv["DVSTDY"]) == ("HCQ dose changed",
-                                                         "BASELINE_MEDICATION", 31.0)
+    assert (dv["DVTERM"], dv["DVCAT"], dv["DVSTDY"]) == (
+        "HCQ dose changed",
+        "BASELINE_MEDICATION",
+        31.0,
+    )
     (conf,) = _records(package, "SUPPLB")
     assert (conf["IDVAR"], conf["IDVARVAL"], conf["QNAM"], conf["QVAL"]) == (
-        "LBSEQ", "2", "LBCONF", "Y")
+        "LBSEQ",
+        "2",
+        "LBCONF",
+        "Y",
+    )
     suppdm = package.datasets["SUPPDM"].frame
     assert sorted(suppdm[suppdm["QNAM"] == "SYNTHET"]["USUBJID"]) == [
-        "CLE-A-P01", "CLE-A-P02", "CLE-B-P03"]
+        "CLE-A-P01",
+        "CLE-A-P02",
+        "CLE-B-P03",
+    ]
 
 
 def test_every_domain_checks_names_subjects_in_dm_and_unique_seq(package: SdtmPackage) -> None:

@@ -79,7 +79,11 @@ def test_age_from_date_of_birth_which_is_not_passed_on(demo: Engine) -> None:
         (subject,) = load_study_source(uow, "ONE").subjects
     assert subject.age == 38  # the day before the 39th birthday
     assert "birth_date" not in subject.screening
-    assert (subject.usubjid, subject.cle_subtype, subject.diagnosis_date) == ("ONE-Z-Q01",
-                                                                              "SCLE", "2004")
-    assert [(d.date, d.category) for d in subject.deviations] == [(dt.date(2009, 7, 1),
-                                                                   "visit_window")]
+    assert (subject.usubjid, subject.cle_subtype, subject.diagnosis_date) == (
+        "ONE-Z-Q01",
+        "SCLE",
+        "2004",
+    )
+    assert [(d.date, d.category) for d in subject.deviations] == [
+        (dt.date(2009, 7, 1), "visit_window")
+    ]

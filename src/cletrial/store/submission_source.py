@@ -141,13 +141,23 @@ def load_study_source(
                             "of a stored study")  # fmt: skip
     study = dict(found)
     sid = study["id"]
-    sites = {r["id"]: r["code"] for r in conn.execute(
-        select(table_of("sites")).where(table_of("sites").c.study_id == sid)).mappings()}
-    patients = [dict(r) for r in conn.execute(
-        select(table_of("patients")).where(table_of("patients").c.study_id == sid)).mappings()]
+    sites = {
+        r["id"]: r["code"]
+        for r in conn.execute(
+            select(table_of("sites")).where(table_of("sites").c.study_id == sid)
+        ).mappings()
+    }
+    patients = [
+        dict(r)
+        for r in conn.execute(
+            select(table_of("patients")).where(table_of("patients").c.study_id == sid)
+        ).mappings()
+    ]
     patients.sort(key=lambda p: (sites[p["site_id"]], p["study_code"]))
-    births = {pid: rows[0]["date_of_birth"]
-              for pid, rows in _by_patient(conn, "patient_identities", sid, ()).items()}
+    births = {
+        pid: rows[0]["date_of_birth"]
+        for pid, rows in _by_patient(conn, "patient_identities", sid, ()).items()
+    }
     tables = {name: _by_patient(conn, name, sid, order) for name, order in HISTORY_TABLES.items()}
     deviations = _by_patient(conn, "protocol_deviations", sid, ("deviation_date", "category"))
     forms = (_forms(conn, "clasi_assessments", sid), _forms(conn, "sledai_assessments", sid))

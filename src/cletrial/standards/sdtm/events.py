@@ -56,26 +56,60 @@ _FLAG_LABELS = {"AESDTH": "Results in Death", "AESLIFE": "Is Life Threatening",
                 "AESCONG": "Congenital Anomaly or Birth Defect",
                 "AESMIE": "Other Medically Important Serious Event"}  # fmt: skip
 
-AE_SPEC = domain_spec("AE", "Adverse Events", "EVENTS", "One record per adverse event per "
-                      "subject", ("STUDYID", "USUBJID", "AETERM", "AESTDTC"), [
-    STUDYID, _DOMAIN, USUBJID, _seq("AE", "AETERM", "AESTDTC"),
-    var("AETERM", "Reported Term for the Adverse Event", "text", "Topic", "Req"),
-    var("AEDECOD", "Dictionary-Derived Term", "text", "Synonym Qualifier", "Req",
-        origin="Assigned", derivation="The reported term (no MedDRA coding in cletrial)"),
-    var("AESER", "Serious Event", "text", "Record Qualifier", "Exp", codelist="NY"),
-    var("AEREL", "Causality", "text", "Record Qualifier", "Exp", codelist="AEREL"),
-    var("AEOUT", "Outcome of Adverse Event", "text", "Record Qualifier", "Perm", codelist="OUT"),
-    *(var(f, _FLAG_LABELS[f], "text", "Record Qualifier", "Perm", codelist="NY",
-          origin="Derived", derivation="Y for the stored seriousness criterion, N for the other "
-          "criteria of a serious event")
-      for f in _FLAGS),
-    var("AETOXGR", "Standard Toxicity Grade", "text", "Record Qualifier", "Perm",
-        codelist="TOXGR"),
-    var("AESTDTC", "Start Date/Time of Adverse Event", "iso8601", "Timing", "Exp"),
-    var("AEENDTC", "End Date/Time of Adverse Event", "iso8601", "Timing", "Exp"),
-    _dy("AESTDY", "AESTDTC", "Study Day of Start of Adverse Event"),
-    _dy("AEENDY", "AEENDTC", "Study Day of End of Adverse Event"),
-])
+AE_SPEC = domain_spec(
+    "AE",
+    "Adverse Events",
+    "EVENTS",
+    "One record per adverse event per subject",
+    ("STUDYID", "USUBJID", "AETERM", "AESTDTC"),
+    [
+        STUDYID,
+        _DOMAIN,
+        USUBJID,
+        _seq("AE", "AETERM", "AESTDTC"),
+        var("AETERM", "Reported Term for the Adverse Event", "text", "Topic", "Req"),
+        var(
+            "AEDECOD",
+            "Dictionary-Derived Term",
+            "text",
+            "Synonym Qualifier",
+            "Req",
+            origin="Assigned",
+            derivation="The reported term (no MedDRA coding in cletrial)",
+        ),
+        var("AESER", "Serious Event", "text", "Record Qualifier", "Exp", codelist="NY"),
+        var("AEREL", "Causality", "text", "Record Qualifier", "Exp", codelist="AEREL"),
+        var(
+            "AEOUT", "Outcome of Adverse Event", "text", "Record Qualifier", "Perm", codelist="OUT"
+        ),
+        *(
+            var(
+                f,
+                _FLAG_LABELS[f],
+                "text",
+                "Record Qualifier",
+                "Perm",
+                codelist="NY",
+                origin="Derived",
+                derivation="Y for the stored seriousness criterion, N for the other "
+                "criteria of a serious event",
+            )
+            for f in _FLAGS
+        ),
+        var(
+            "AETOXGR",
+            "Standard Toxicity Grade",
+            "text",
+            "Record Qualifier",
+            "Perm",
+            codelist="TOXGR",
+        ),
+        var("AESTDTC", "Start Date/Time of Adverse Event", "iso8601", "Timing", "Exp"),
+        var("AEENDTC", "End Date/Time of Adverse Event", "iso8601", "Timing", "Exp"),
+        _dy("AESTDY", "AESTDTC", "Study Day of Start of Adverse Event"),
+        _dy("AEENDY", "AEENDTC", "Study Day of End of Adverse Event"),
+    ],
+)
 
 
 def _ae_row(s: SubjectSource, ae: dict[str, Any], detail: AeDetail) -> dict[str, Any]:
@@ -108,20 +142,47 @@ def build_ae(subjects: list[SubjectSource], provenance: list[Provenance]) -> Dat
     return to_dataset(AE_SPEC, records)
 
 
-DS_SPEC = domain_spec("DS", "Disposition", "EVENTS", "One record per disposition status or "
-                      "protocol milestone per subject", ("STUDYID", "USUBJID", "DSDECOD",
-                                                          "DSSTDTC"), [
-    STUDYID, _DOMAIN, USUBJID, _seq("DS", "DSTERM", "DSSTDTC"),
-    var("DSTERM", "Reported Term for the Disposition Event", "text", "Topic", "Req"),
-    var("DSDECOD", "Standardized Disposition Term", "text", "Synonym Qualifier", "Req",
-        codelist="NCOMPLT"),
-    var("DSCAT", "Category for Disposition Event", "text", "Grouping Qualifier", "Exp",
-        origin="Assigned", codelist="DSCAT"),
-    var("DSSCAT", "Subcategory for Disposition Event", "text", "Grouping Qualifier", "Perm",
-        origin="Assigned"),
-    var("DSSTDTC", "Start Date/Time of Disposition Event", "iso8601", "Timing", "Exp"),
-    _dy("DSSTDY", "DSSTDTC", "Study Day of Start of Disposition Event"),
-])
+DS_SPEC = domain_spec(
+    "DS",
+    "Disposition",
+    "EVENTS",
+    "One record per disposition status or protocol milestone per subject",
+    ("STUDYID", "USUBJID", "DSDECOD", "DSSTDTC"),
+    [
+        STUDYID,
+        _DOMAIN,
+        USUBJID,
+        _seq("DS", "DSTERM", "DSSTDTC"),
+        var("DSTERM", "Reported Term for the Disposition Event", "text", "Topic", "Req"),
+        var(
+            "DSDECOD",
+            "Standardized Disposition Term",
+            "text",
+            "Synonym Qualifier",
+            "Req",
+            codelist="NCOMPLT",
+        ),
+        var(
+            "DSCAT",
+            "Category for Disposition Event",
+            "text",
+            "Grouping Qualifier",
+            "Exp",
+            origin="Assigned",
+            codelist="DSCAT",
+        ),
+        var(
+            "DSSCAT",
+            "Subcategory for Disposition Event",
+            "text",
+            "Grouping Qualifier",
+            "Perm",
+            origin="Assigned",
+        ),
+        var("DSSTDTC", "Start Date/Time of Disposition Event", "iso8601", "Timing", "Exp"),
+        _dy("DSSTDY", "DSSTDTC", "Study Day of Start of Disposition Event"),
+    ],
+)
 
 _DS_KINDS = (("end_of_treatment", "END OF TREATMENT"), ("end_of_study", "END OF STUDY"))
 
@@ -158,14 +219,23 @@ def build_ds(subjects: list[SubjectSource], provenance: list[Provenance]) -> Dat
     return to_dataset(DS_SPEC, records)
 
 
-DV_SPEC = domain_spec("DV", "Protocol Deviations", "EVENTS", "One record per protocol deviation "
-                      "per subject", ("STUDYID", "USUBJID", "DVTERM", "DVSTDTC"), [
-    STUDYID, _DOMAIN, USUBJID, _seq("DV", "DVCAT", "DVSTDTC"),
-    var("DVTERM", "Protocol Deviation Term", "text", "Topic", "Req", identifying=True),
-    var("DVCAT", "Category for Protocol Deviation", "text", "Grouping Qualifier", "Perm"),
-    var("DVSTDTC", "Start Date/Time of Deviation", "iso8601", "Timing", "Exp"),
-    _dy("DVSTDY", "DVSTDTC", "Study Day of Start of Deviation"),
-])
+DV_SPEC = domain_spec(
+    "DV",
+    "Protocol Deviations",
+    "EVENTS",
+    "One record per protocol deviation per subject",
+    ("STUDYID", "USUBJID", "DVTERM", "DVSTDTC"),
+    [
+        STUDYID,
+        _DOMAIN,
+        USUBJID,
+        _seq("DV", "DVCAT", "DVSTDTC"),
+        var("DVTERM", "Protocol Deviation Term", "text", "Topic", "Req", identifying=True),
+        var("DVCAT", "Category for Protocol Deviation", "text", "Grouping Qualifier", "Perm"),
+        var("DVSTDTC", "Start Date/Time of Deviation", "iso8601", "Timing", "Exp"),
+        _dy("DVSTDY", "DVSTDTC", "Study Day of Start of Deviation"),
+    ],
+)
 
 
 def build_dv(subjects: list[SubjectSource], provenance: list[Provenance]) -> Dataset:

@@ -29,21 +29,47 @@ from cletrial.standards.sdtm.source import SubjectSource
 
 __all__ = ["MH_SPEC", "build_mh"]
 
-MH_SPEC = domain_spec("MH", "Medical History", "EVENTS", "One record per medical history event "
-                      "per subject", ("STUDYID", "USUBJID", "MHCAT", "MHTERM"), [
-    STUDYID,
-    var("DOMAIN", "Domain Abbreviation", "text", "Identifier", "Req", origin="Assigned"),
-    USUBJID,
-    var("MHSEQ", "Sequence Number", "integer", "Identifier", "Req", origin="Derived",
-        derivation="Subject's MH records numbered from 1 in the order diagnosis, SLE, previous "
-        "treatments, reasons for inclusion"),
-    var("MHTERM", "Reported Term for the Medical History", "text", "Topic", "Req"),
-    var("MHCAT", "Category for Medical History", "text", "Grouping Qualifier", "Perm",
-        origin="Assigned"),
-    var("MHDTC", "Date/Time of History Collection", "iso8601", "Timing", "Perm",
-        origin="Derived", derivation="Screening date"),
-    var("MHSTDTC", "Start Date/Time of Medical History Event", "iso8601", "Timing", "Perm"),
-])
+MH_SPEC = domain_spec(
+    "MH",
+    "Medical History",
+    "EVENTS",
+    "One record per medical history event per subject",
+    ("STUDYID", "USUBJID", "MHCAT", "MHTERM"),
+    [
+        STUDYID,
+        var("DOMAIN", "Domain Abbreviation", "text", "Identifier", "Req", origin="Assigned"),
+        USUBJID,
+        var(
+            "MHSEQ",
+            "Sequence Number",
+            "integer",
+            "Identifier",
+            "Req",
+            origin="Derived",
+            derivation="Subject's MH records numbered from 1 in the order diagnosis, SLE, previous "
+            "treatments, reasons for inclusion",
+        ),
+        var("MHTERM", "Reported Term for the Medical History", "text", "Topic", "Req"),
+        var(
+            "MHCAT",
+            "Category for Medical History",
+            "text",
+            "Grouping Qualifier",
+            "Perm",
+            origin="Assigned",
+        ),
+        var(
+            "MHDTC",
+            "Date/Time of History Collection",
+            "iso8601",
+            "Timing",
+            "Perm",
+            origin="Derived",
+            derivation="Screening date",
+        ),
+        var("MHSTDTC", "Start Date/Time of Medical History Event", "iso8601", "Timing", "Perm"),
+    ],
+)
 
 #: (screening record section, item, category, term), in record order.
 _ITEMS = (

@@ -28,23 +28,46 @@ Lookup = dict[tuple[str, str | None, int | None], tuple[str, int]]
 
 def supp_spec(rdomain: str) -> Any:
     """The specification of ``SUPP{rdomain}``."""
-    return domain_spec(f"SUPP{rdomain}", f"Supplemental Qualifiers for {rdomain}"[:40],
-                       "RELATIONSHIP", "One record per supplemental qualifier per related "
-                       "parent record", ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL",
-                                         "QNAM"), [
-        STUDYID,
-        var("RDOMAIN", "Related Domain Abbreviation", "text", "Identifier", "Req",
-            origin="Assigned"),
-        USUBJID,
-        var("IDVAR", "Identifying Variable", "text", "Identifier", "Exp", origin="Assigned"),
-        var("IDVARVAL", "Identifying Variable Value", "text", "Identifier", "Exp",
-            origin="Derived", derivation="Value of IDVAR in the parent record"),
-        var("QNAM", "Qualifier Variable Name", "text", "Topic", "Req", origin="Assigned"),
-        var("QLABEL", "Qualifier Variable Label", "text", "Synonym Qualifier", "Req",
-            origin="Assigned"),
-        var("QVAL", "Data Value", "text", "Result Qualifier", "Req"),
-        var("QORIG", "Origin", "text", "Record Qualifier", "Req", origin="Assigned"),
-    ])
+    return domain_spec(
+        f"SUPP{rdomain}",
+        f"Supplemental Qualifiers for {rdomain}"[:40],
+        "RELATIONSHIP",
+        "One record per supplemental qualifier per related parent record",
+        ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"),
+        [
+            STUDYID,
+            var(
+                "RDOMAIN",
+                "Related Domain Abbreviation",
+                "text",
+                "Identifier",
+                "Req",
+                origin="Assigned",
+            ),
+            USUBJID,
+            var("IDVAR", "Identifying Variable", "text", "Identifier", "Exp", origin="Assigned"),
+            var(
+                "IDVARVAL",
+                "Identifying Variable Value",
+                "text",
+                "Identifier",
+                "Exp",
+                origin="Derived",
+                derivation="Value of IDVAR in the parent record",
+            ),
+            var("QNAM", "Qualifier Variable Name", "text", "Topic", "Req", origin="Assigned"),
+            var(
+                "QLABEL",
+                "Qualifier Variable Label",
+                "text",
+                "Synonym Qualifier",
+                "Req",
+                origin="Assigned",
+            ),
+            var("QVAL", "Data Value", "text", "Result Qualifier", "Req"),
+            var("QORIG", "Origin", "text", "Record Qualifier", "Req", origin="Assigned"),
+        ],
+    )
 
 
 def supp_dm(subjects: list[SubjectSource], *, synthetic: bool) -> list[dict[str, Any]]:

@@ -74,22 +74,49 @@ def visit_numbers(
     return out
 
 
-SV_SPEC = domain_spec("SV", "Subject Visits", "SPECIAL PURPOSE", "One record per subject per "
-                      "actual visit", ("STUDYID", "USUBJID", "VISITNUM"), [
-    STUDYID,
-    var("DOMAIN", "Domain Abbreviation", "text", "Identifier", "Req", origin="Assigned"),
-    USUBJID,
-    var("VISITNUM", "Visit Number", "float", "Topic", "Req", origin="Derived",
-        derivation="Planned visit of the protocol schedule nearest the study day; "
-        "unscheduled visits x.1, x.2 after the visit before them"),
-    var("VISIT", "Visit Name", "text", "Synonym Qualifier", "Perm", origin="Derived",
-        derivation="SCREENING, BASELINE, WEEK n or UNSCHEDULED x.k"),
-    var("SVSTDTC", "Start Date/Time of Visit", "iso8601", "Timing", "Exp"),
-    var("SVENDTC", "End Date/Time of Visit", "iso8601", "Timing", "Exp"),
-    var("SVSTDY", "Study Day of Start of Visit", "integer", "Timing", "Perm", origin="Derived",
-        derivation="Study day of SVSTDTC relative to RFSTDTC (no day 0)"),
-    var("SVUPDES", "Description of Unplanned Visit", "text", "Record Qualifier", "Perm"),
-])
+SV_SPEC = domain_spec(
+    "SV",
+    "Subject Visits",
+    "SPECIAL PURPOSE",
+    "One record per subject per actual visit",
+    ("STUDYID", "USUBJID", "VISITNUM"),
+    [
+        STUDYID,
+        var("DOMAIN", "Domain Abbreviation", "text", "Identifier", "Req", origin="Assigned"),
+        USUBJID,
+        var(
+            "VISITNUM",
+            "Visit Number",
+            "float",
+            "Topic",
+            "Req",
+            origin="Derived",
+            derivation="Planned visit of the protocol schedule nearest the study day; "
+            "unscheduled visits x.1, x.2 after the visit before them",
+        ),
+        var(
+            "VISIT",
+            "Visit Name",
+            "text",
+            "Synonym Qualifier",
+            "Perm",
+            origin="Derived",
+            derivation="SCREENING, BASELINE, WEEK n or UNSCHEDULED x.k",
+        ),
+        var("SVSTDTC", "Start Date/Time of Visit", "iso8601", "Timing", "Exp"),
+        var("SVENDTC", "End Date/Time of Visit", "iso8601", "Timing", "Exp"),
+        var(
+            "SVSTDY",
+            "Study Day of Start of Visit",
+            "integer",
+            "Timing",
+            "Perm",
+            origin="Derived",
+            derivation="Study day of SVSTDTC relative to RFSTDTC (no day 0)",
+        ),
+        var("SVUPDES", "Description of Unplanned Visit", "text", "Record Qualifier", "Perm"),
+    ],
+)
 
 
 def _array_index(subject: SubjectSource) -> dict[str, tuple[str, int | None]]:
