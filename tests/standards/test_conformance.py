@@ -153,3 +153,17 @@ def test_findings_are_capped_and_a_capped_report_fails() -> None:
 def test_dates_in_frames_are_refused_by_the_type_check() -> None:
     bad = {**AE, "AESTDTC": dt.date(2009, 3, 5)}
     assert _rules(DM=_dm(DM), AE=_ae([bad])) == ["ST01"]
+
+
+def _plain(name: str, *names: str) -> Dataset:
+    spec = DatasetSpec(name, name, "SPECIAL PURPOSE", "One record", (),
+                       tuple(_id(n, n) for n in names), "SDTMIG 3.4")  # fmt: skip
+    return Dataset(spec, pd.DataFrame({n: ["S-1" if n == "USUBJID" else "X"] for n in names}))
+
+
+def test_supplemental_and_subject_visits_follow_their_own_keys() -> None:
+    supp = _plain("SUPPDM", "STUDYID", "RDOMAIN", "USUBJID")
+    sv = _plain("SV", "STUDYID", "DOMAIN", "USUBJID")
+    sv.frame["DOMAIN"] = "SV"
+    assert _rules(DM=_dm(DM), SUPPDM=supp, SV=sv) == []
+    assert _rules(DM=_dm(DM), SUPPDM=_plain("SUPPDM", "STUDYID", "USUBJID")) == ["SD01"]

@@ -16,6 +16,7 @@ from cletrial.cli import (
     monitoring_commands,
     protocol_commands,
     schema_command,
+    standards_commands,
     store_commands,
     user_commands,
     web_commands,
@@ -42,6 +43,7 @@ for _module in (
     monitoring_commands,
     endpoint_commands,
     analysis_commands,
+    standards_commands,
     web_commands,
 ):
     _module.register(app)

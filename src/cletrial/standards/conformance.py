@@ -12,10 +12,11 @@ Rule    What it checks
 ======  =====================================================================================
 ST01    Every dataset passes :meth:`~cletrial.standards.metadata.Dataset.check` (SAS v5 names,
         labels, lengths; values of the declared type).
-SD01    SDTM general-observation and special-purpose domains have STUDYID, DOMAIN, USUBJID
-        (SDTMIG 3.4 section 2.4, identifier variables).
+SD01    SDTM general-observation and special-purpose domains have STUDYID, DOMAIN, USUBJID;
+        SUPP-- and RELREC have RDOMAIN instead (SDTMIG 3.4 sections 2.4 and 8).
 SD02    ``DOMAIN`` equals the dataset name on every row (SDTMIG 3.4 section 4.1.2).
-SD03    ``--SEQ`` is present, whole, and unique within USUBJID (SDTMIG 3.4 section 4.1.6).
+SD03    ``--SEQ`` is present, whole, and unique within USUBJID (SDTMIG 3.4 section 4.1.6);
+        DM, SV and the trial design domains have none.
 SD04    Every USUBJID of every SDTM domain is in DM; DM has one row per USUBJID.
 SD05    ``Req`` variables are never missing (SDTMIG 3.4 section 4.1.1).
 SD06    ``--DY`` agrees with ``--DTC`` and DM.RFSTDTC (day 1 is RFSTDTC, no day 0).
@@ -74,7 +75,8 @@ RULES: Final[dict[str, str]] = {
     "CT01": "coded values are submission values of their codelist",
 }
 _MAX_PER_RULE: Final = 20
-_NO_SEQ: Final = frozenset({"DM", "TA", "TE", "TV", "TI", "TS"})
+#: Domains without --SEQ: DM and SV are keyed otherwise (USUBJID; USUBJID, VISITNUM).
+_NO_SEQ: Final = frozenset({"DM", "SV", "TA", "TE", "TV", "TI", "TS"})
 _SUBJECTLESS: Final = frozenset({"TA", "TE", "TV", "TI", "TS"})
 
 
@@ -140,11 +142,13 @@ def _is_sdtm(ds: Dataset) -> bool:
 
 def _check_identifiers(ds: Dataset) -> Iterator[Finding]:
     cols = set(ds.spec.names)
-    needed = ["STUDYID", "DOMAIN"] + ([] if ds.name in _SUBJECTLESS else ["USUBJID"])
+    relationship = ds.name.startswith("SUPP") or ds.name == "RELREC"  # RDOMAIN, no DOMAIN
+    domain = "RDOMAIN" if relationship else "DOMAIN"
+    needed = ["STUDYID", domain] + ([] if ds.name in _SUBJECTLESS else ["USUBJID"])
     for var in needed:
         if var not in cols:
             yield Finding("SD01", "error", ds.name, var, None, None, f"{var} is missing")
-    if "DOMAIN" in cols:
+    if "DOMAIN" in cols and not relationship:
         wrong = ds.frame["DOMAIN"] != ds.name
         yield from _each(ds, "DOMAIN", wrong, "SD02", f"DOMAIN must be {ds.name!r}")
 

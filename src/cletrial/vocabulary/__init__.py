@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Final
 
 from cletrial.vocabulary.model import Codelist, Term
+from cletrial.vocabulary.submission import SUBMISSION_CODELISTS
 
 __all__ = [
     "AE_CAUSALITY",
@@ -247,3 +248,4 @@ CODELISTS: Final[dict[str, Codelist]] = {
         SCREENING_VERDICT,
     )
 }
+CODELISTS.update({c.id: c for c in SUBMISSION_CODELISTS})

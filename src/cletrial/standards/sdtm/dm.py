@@ -161,7 +161,9 @@ DM_SPEC = domain_spec(
             derivation="SCREEN FAILURE when not eligible at screening; "
             "ASSIGNED, NOT TREATED when never dosed",
         ),
-        var("COUNTRY", "Country", "text", "Record Qualifier", "Req", codelist="COUNTRY"),
+        var(
+            "COUNTRY", "Country", "text", "Record Qualifier", "Req"
+        ),  # ISO 3166-1 alpha-3 (no CDISC codelist),
     ],
 )
 

@@ -160,7 +160,8 @@ DS_SPEC = domain_spec(
             "text",
             "Synonym Qualifier",
             "Req",
-            codelist="NCOMPLT",
+            # NCOMPLT for disposition events only; milestones use their own terms (no
+            # value-level codelist yet), so the column declares none.
         ),
         var(
             "DSCAT",

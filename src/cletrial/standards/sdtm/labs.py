@@ -1,8 +1,8 @@
 """SDTM LB: quantitative laboratory results (``labs`` of the history) with their standard unit
 and CTCAE grade, and the qualitative immunology panel (``immunology``).
 
-* ``LBORRES``/``LBORRESU``: the value and unit as entered; ``LBORNRLO``: the laboratory's
-  lower limit of normal, only where it was given.
+* ``LBORRES``/``LBORRESU``: the value as entered and its unit in CDISC spelling;
+  ``LBORNRLO``: the laboratory's lower limit of normal, only where it was given.
 * ``LBSTRESN``/``LBSTRESU``: the value in the canonical unit of the test
   (``cletrial/data/lab_analytes.yaml``).
 * ``LBTOX``/``LBTOXGR``: the NCI CTCAE term and grade (the protocol's CTCAE version; the default
@@ -34,6 +34,7 @@ from cletrial.standards.sdtm._frame import STUDYID, USUBJID, collect, domain_spe
 from cletrial.standards.sdtm.common import Provenance, assign_seq, iso, study_day
 from cletrial.standards.sdtm.source import LabDetail, SubjectSource
 from cletrial.vocabulary import IMMUNOLOGY_RESULT, IMMUNOLOGY_TEST, LAB_TEST
+from cletrial.vocabulary.submission import UNIT
 
 __all__ = ["LB_SPEC", "build_lb"]
 
@@ -196,7 +197,7 @@ def _quantitative(lab: dict[str, Any], version: str) -> dict[str, Any]:
     row: dict[str, Any] = {
         "LBTESTCD": LAB_TEST.submission(test), "LBTEST": LAB_TEST.decode(test),
         "LBCAT": "HEMATOLOGY" if analyte.ctcae_term else "IMMUNOLOGY",
-        "LBORRES": f"{value:g}", "LBORRESU": unit,
+        "LBORRES": f"{value:g}", "LBORRESU": UNIT.submission(unit),
         "LBORNRLO": None if lln is None else f"{lln:g}", "LBSTRESC": f"{std:g}",
         "LBSTRESN": std, "LBSTRESU": analyte.canonical_unit,
         "LBNRIND": "LOW" if lln is not None and value < lln else None,

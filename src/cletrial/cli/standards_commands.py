@@ -1,0 +1,82 @@
+"""``cletrial submission``: the study's CDISC package (SDTM as SAS transport, Dataset-JSON and
+Define-XML, with a manifest and a conformance report)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cletrial.cli._common import fail
+from cletrial.cli.store_commands import DatabaseOption, JsonOption, _engine, _guard, _print_json
+
+EXIT_NOT_CONFORMANT = 1
+
+
+def submission(
+    out: Annotated[Path, typer.Option("--out", help="Package directory to create.")],
+    study: Annotated[
+        str | None, typer.Option(help="Study code (needed when the database holds several).")
+    ] = None,
+    deidentify: Annotated[
+        bool,
+        typer.Option(
+            "--deidentify",
+            help="New subject codes, dates shifted per patient (intervals kept), ages over 89 "
+            "as 90, identifying free text blanked. The key is random and never written.",
+        ),
+    ] = False,
+    synthetic: Annotated[
+        bool, typer.Option("--synthetic", help="Flag the data as synthetic (SUPPDM).")
+    ] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing package.")] = False,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the study's submission package to --out: SDTM datasets (.xpt and Dataset-JSON),
+    define.xml, manifest.json (file, rows, SHA-256) and conformance.json.
+
+    The package is written all or nothing. Exit status 0 when the conformance rules pass, 1
+    when the package was written but a rule found an error (read conformance.json), 2 for bad
+    input. ADaM datasets are not part of the package yet.
+
+    Example: cletrial submission --database sqlite:///var/cletrial.sqlite --out submission/
+    """
+    from tqdm import tqdm
+
+    from cletrial.standards.submission import build_submission, write_submission
+    from cletrial.store import UnitOfWork
+    from cletrial.store.submission_source import load_study_source
+
+    with UnitOfWork(_engine(database), read_only=True) as uow:
+        codes = [s.code for s in uow.studies.list()]
+        if study is None:
+            if len(codes) != 1:
+                fail(f"the database holds {len(codes)} studies ({', '.join(codes)}); give --study")
+            study = codes[0]
+        source = _guard(load_study_source, uow, study, synthetic=synthetic)
+    sub = _guard(build_submission, source, deidentify=deidentify)
+    created = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    with tqdm(total=2 * len(sub.datasets) + 2, unit="file", disable=as_json, leave=False) as bar:
+        manifest = _guard(write_submission, sub, out, created=created, overwrite=overwrite,
+                          progress=lambda _path: bar.update())  # fmt: skip
+    if as_json:
+        _print_json({"manifest": manifest, "conformance": sub.report.as_dict()})
+    else:
+        rows = sum(f["rows"] or 0 for f in manifest["files"] if f["path"].endswith(".xpt"))
+        typer.echo(f"wrote {out}: {len(manifest['files'])} files, {len(sub.datasets)} datasets, "
+                   f"{rows:,} rows" + (" (de-identified)" if deidentify else ""))  # fmt: skip
+        verdict = "passed" if sub.report.passed else "FOUND ERRORS"
+        typer.echo(f"conformance {verdict}: {len(sub.report.findings)} finding(s)")
+        for f in sub.report.findings[:10]:
+            where = ".".join(x for x in (f.dataset, f.variable) if x)
+            typer.echo(f"  {f.rule} {where} row {f.row}: {f.message}")
+    if not sub.report.passed:
+        raise typer.Exit(EXIT_NOT_CONFORMANT)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the standards command to ``app``."""
+    app.command("submission")(submission)
