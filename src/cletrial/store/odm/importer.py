@@ -1,0 +1,262 @@
+"""Read an ODM 1.3.2 file written by :func:`cletrial.store.odm.export_odm` into an empty database.
+
+The file is first validated against the ODM 1.3.2 schema shipped with odmlib, then read into
+import-format rows (every value parsed by its column's type) and applied in one unit of work by
+the importer of the JSON and CSV formats, so every store rule holds and a bad file changes
+nothing. Errors name the element path, the OID and the value.
+
+The source's audit trail: each AuditRecord (and each User) of the file is kept verbatim, in file
+order, in ``odm_provenance``; the importing database's own audit rows record the import itself
+(who, when, every record created). An ODM export of the imported database writes the kept
+records back and leaves out the import's own rows, so export -> import -> export is identical.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import xmlschema
+
+from cletrial.errors import ImportFileError, InputError
+from cletrial.store.import_formats import ImportRow, parse_cell
+from cletrial.store.importer import apply_rows
+from cletrial.store.odm import metadata as md
+from cletrial.store.unit_of_work import UnitOfWork
+
+__all__ = ["import_odm", "validate_odm"]
+
+_Q = "{" + md.NS + "}"
+
+
+class OdmFileError(ImportFileError):
+    """A bad element of an ODM file: names the file, the element path, the OID and the value."""
+
+    @property
+    def message(self) -> str:
+        return f"{self.file}, {self.column} = {self.value!r}: {self.problem}"
+
+
+@cache
+def _schema() -> xmlschema.XMLSchema:
+    import odmlib
+
+    folder = Path(odmlib.__file__).parent / "schemas" / "odm" / "1.3.2"
+    return xmlschema.XMLSchema(str(folder / "ODM1-3-2.xsd"))
+
+
+def validate_odm(path: Path | str) -> ET.Element:
+    """Validate a file against the ODM 1.3.2 schema and return its root element.
+
+    Raises
+    ------
+    ImportFileError
+        Not well-formed XML, or not valid ODM 1.3.2 (naming the element path and the reason).
+    """
+    name = str(path)
+    try:
+        resource = xmlschema.XMLResource(name, defuse="always")
+        error = next(_schema().iter_errors(resource), None)
+    except (OSError, ET.ParseError, xmlschema.XMLResourceError) as exc:
+        raise OdmFileError(name, 0, "/", None, f"not well-formed XML: {exc}") from None
+    if error is not None:
+        raise OdmFileError(name, 0, error.path or "/", None,
+                           f"not valid ODM 1.3.2: {error.reason}")  # fmt: skip
+    root = resource.root
+    if root.get("FileType") != "Snapshot" or root.get("SourceSystem") != "cletrial":
+        raise OdmFileError(
+            name,
+            0,
+            "/ODM/@FileType",
+            root.get("FileType"),
+            "must be a Snapshot written by cletrial export --format odm",
+        )
+    return root
+
+
+def _attr(element: ET.Element, name: str, where: str, file: str) -> str:
+    value = element.get(name)
+    if value is None:
+        raise OdmFileError(file, 0, f"{where}/@{name}", None, "is required")
+    return value
+
+
+class _Reader:
+    """Turns the ClinicalData of a validated file into import rows."""
+
+    def __init__(self, file: str, study: str) -> None:
+        self.file = file
+        self.study = study
+        self.rows: list[ImportRow] = []
+
+    def subject(self, element: ET.Element) -> None:
+        code = _attr(element, "SubjectKey", "SubjectData", self.file)
+        where = f"/ODM/ClinicalData/SubjectData[@SubjectKey={code!r}]"
+        for event in element.iterfind(f"{_Q}StudyEventData"):
+            oid = _attr(event, "StudyEventOID", where, self.file)
+            if oid not in md.EVENTS:
+                raise OdmFileError(
+                    self.file,
+                    0,
+                    f"{where}/StudyEventData/@StudyEventOID",
+                    oid,
+                    f"unknown study event; known: {', '.join(md.EVENTS)}",
+                )
+            key = event.get("StudyEventRepeatKey")
+            here = f"{where}/StudyEventData[@StudyEventOID={oid!r}]"
+            visit: ImportRow | None = None
+            for form in event.iterfind(f"{_Q}FormData"):
+                visit = self.form(form, here, code, oid, visit)
+            if visit is not None and key != str(visit.values.get("date")):
+                raise OdmFileError(self.file, 0, f"{here}/@StudyEventRepeatKey", key,
+                                   "must be the visit date")  # fmt: skip
+
+    def form(self, form: ET.Element, where: str, code: str, event: str,
+             visit: ImportRow | None) -> ImportRow | None:  # fmt: skip
+        oid = _attr(form, "FormOID", where, self.file)
+        here = f"{where}/FormData[@FormOID={oid!r}]"
+        if oid not in md.EVENTS[event][3]:
+            raise OdmFileError(self.file, 0, f"{here}/@FormOID", oid,
+                               f"not a form of {event}")  # fmt: skip
+        for group in form.iterfind(f"{_Q}ItemGroupData"):
+            visit = self.group(group, here, code, oid, visit)
+        return visit
+
+    def group(self, element: ET.Element, where: str, code: str, form: str,
+              visit: ImportRow | None) -> ImportRow | None:  # fmt: skip
+        oid = _attr(element, "ItemGroupOID", where, self.file)
+        group = md.GROUPS.get(oid)
+        here = f"{where}/ItemGroupData[@ItemGroupOID={oid!r}]"
+        if group is None or group.form != form:
+            raise OdmFileError(self.file, 0, f"{here}", oid, f"not an item group of {form}")
+        key = element.get("ItemGroupRepeatKey")
+        if key is not None:
+            here = here[:-1] + f" and @ItemGroupRepeatKey={key!r}]"
+        values = self.items(element, here, group)
+        if group.oid in ("IG.CLASI", "IG.SLEDAI", "IG.VISITS_MEDICATIONS"):
+            if visit is None:
+                raise OdmFileError(self.file, 0, here, oid, "must follow the visit's IG.VISITS")
+            if group.oid == "IG.VISITS_MEDICATIONS":
+                visit.values.setdefault("medications", []).extend(values.get("medications", []))
+            else:
+                visit.values.update(values)
+            return visit
+        row = ImportRow(group.kind, f"{self.file}: {here}", int(key or 1),
+                        {"study": self.study, "patient": code, **values})  # fmt: skip
+        self.rows.append(row)
+        return row if group.kind == "visits" else visit
+
+    def items(self, element: ET.Element, where: str, group: md.Group) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for item in element.iterfind(f"{_Q}ItemData"):
+            oid = _attr(item, "ItemOID", where, self.file)
+            column = group.items.get(oid)
+            here = f"{where}/ItemData[@ItemOID={oid!r}]"
+            if column is None:
+                raise OdmFileError(self.file, 0, here, oid,
+                                   f"unknown item of {group.oid}")  # fmt: skip
+            if column in values:
+                raise OdmFileError(self.file, 0, here, oid, "given twice")
+            text = item.get("Value")
+            try:
+                parsed = parse_cell(
+                    group.kind,
+                    column,
+                    [text] if column == "medications" else text,
+                    self.file,
+                    0,
+                    from_json=column == "medications",
+                )
+            except ImportFileError as exc:
+                raise OdmFileError(self.file, 0, f"{here}/@Value", exc.value,
+                                   exc.problem) from None  # fmt: skip
+            if parsed is not None:
+                values[column] = parsed
+        return values
+
+
+def _study_rows(root: ET.Element, file: str) -> tuple[str, list[ImportRow]]:
+    study = root.find(f"{_Q}Study")
+    assert study is not None  # the schema requires it
+    variables = study.find(f"{_Q}GlobalVariables")
+    assert variables is not None
+    code = (variables.findtext(f"{_Q}StudyName") or "").strip()
+    mdv = study.find(f"{_Q}MetaDataVersion")
+    mdv_oid = "" if mdv is None else mdv.get("OID", "")
+    protocol = (variables.findtext(f"{_Q}ProtocolName") or "").strip()
+    prefix = f"MDV.{protocol}."
+    if not mdv_oid.startswith(prefix):
+        raise OdmFileError(file, 0, "/ODM/Study/MetaDataVersion/@OID", mdv_oid,
+                           f"must be {prefix}<protocol version>")  # fmt: skip
+    rows = [ImportRow("studies", f"{file}: /ODM/Study", 1, {
+        "study": code, "title": variables.findtext(f"{_Q}StudyDescription") or "",
+        "protocol": protocol, "protocol_version": mdv_oid[len(prefix):]})]  # fmt: skip
+    admin = root.find(f"{_Q}AdminData")
+    for number, location in enumerate(() if admin is None else
+                                      admin.iterfind(f"{_Q}Location"), start=1):  # fmt: skip
+        if location.get("LocationType") == "Site":
+            rows.append(ImportRow("sites", f"{file}: /ODM/AdminData/Location", number, {
+                "study": code, "site": location.get("OID", "")[4:],
+                "name": location.get("Name", "")}))  # fmt: skip
+    return code, rows
+
+
+def _provenance(root: ET.Element) -> list[dict[str, Any]]:
+    kept: list[dict[str, Any]] = []
+    for number, user in enumerate(root.iterfind(f"{_Q}AdminData/{_Q}User"), start=1):
+        payload = {
+            "oid": user.get("OID"),
+            "login": user.findtext(f"{_Q}LoginName"),
+            "display": user.findtext(f"{_Q}DisplayName"),
+            "type": user.get("UserType"),
+        }
+        kept.append({"kind": "user", "position": number, "oid": payload["oid"],
+                     "payload": payload})  # fmt: skip
+    records = root.iterfind(f"{_Q}ClinicalData/{_Q}AuditRecords/{_Q}AuditRecord")
+    for number, record in enumerate(records, start=1):
+        user_ref = record.find(f"{_Q}UserRef")
+        location = record.find(f"{_Q}LocationRef")
+        payload = {"id": record.get("ID"),
+                   "user": None if user_ref is None else user_ref.get("UserOID"),
+                   "location": None if location is None else location.get("LocationOID"),
+                   "at": record.findtext(f"{_Q}DateTimeStamp"),
+                   "reason": record.findtext(f"{_Q}ReasonForChange"),
+                   "source": record.findtext(f"{_Q}SourceID")}  # fmt: skip
+        kept.append({"kind": "audit", "position": number, "oid": payload["id"] or "",
+                     "payload": payload})  # fmt: skip
+    return kept
+
+
+def import_odm(uow: UnitOfWork, path: Path | str) -> int:
+    """Import an ODM file written by ``cletrial export --format odm`` into an empty database.
+
+    All in ``uow``: on any error the caller's unit of work rolls back and nothing is saved.
+    Returns the number of records created.
+
+    Raises
+    ------
+    ImportFileError
+        Malformed XML, not valid ODM 1.3.2, an unknown OID, or a value a store rule refuses
+        (the message names the element path, the OID and the value).
+    InputError
+        The database already holds a study.
+    """
+    name = str(path)
+    root = validate_odm(name)
+    existing = uow.connection.exec_driver_sql("SELECT code FROM studies").first()
+    if existing is not None:
+        raise InputError("database", existing[0], "an ODM import needs an empty database "
+                         "(it holds a study already)")  # fmt: skip
+    code, rows = _study_rows(root, name)
+    reader = _Reader(name, code)
+    for subject in root.iterfind(f"{_Q}ClinicalData/{_Q}SubjectData"):
+        reader.subject(subject)
+    result = apply_rows(uow, rows + reader.rows, reason=None)
+    for kept in _provenance(root):
+        uow.insert(
+            "odm_provenance", {**kept, "payload": json.dumps(kept["payload"], sort_keys=True)}
+        )
+    return result.created
