@@ -7,7 +7,15 @@ sites (AdminData), every stored value of the study (ClinicalData) and the audit 
 The mapping is in :mod:`cletrial.store.odm.metadata`.
 """
 
-from cletrial.store.odm.export import export_odm, render_odm
-from cletrial.store.odm.importer import import_odm, validate_odm
+from cletrial.store.odm.export import export_odm, export_odm_file, render_odm
+from cletrial.store.odm.importer import OdmFileError, import_odm, import_odm_file, validate_odm
 
-__all__ = ["export_odm", "import_odm", "render_odm", "validate_odm"]
+__all__ = [
+    "OdmFileError",
+    "export_odm",
+    "export_odm_file",
+    "import_odm",
+    "import_odm_file",
+    "render_odm",
+    "validate_odm",
+]

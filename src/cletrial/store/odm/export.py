@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import IO, Any
 from xml.etree import ElementTree as ET
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 
-from cletrial.errors import NotFoundError
+from cletrial.errors import InputError, NotFoundError
 from cletrial.store.atomic import write_atomically
 from cletrial.store.exporter import export_rows
 from cletrial.store.import_export import _flat
@@ -40,7 +40,7 @@ from cletrial.store.tables_audit import AuditRow, OdmProvenance
 from cletrial.store.unit_of_work import UnitOfWork
 from cletrial.vocabulary import CODELISTS
 
-__all__ = ["export_odm", "render_odm"]
+__all__ = ["export_odm", "export_odm_file", "render_odm"]
 
 _USER_TYPES = {"investigator": "Investigator", "coordinator": "Investigator",
                "monitor": "Sponsor", "statistician": "Sponsor"}  # fmt: skip
@@ -330,3 +330,26 @@ def export_odm(uow: UnitOfWork, study_code: str, path: Path | str, *, as_of: str
 
     write_atomically({out: write})
     return out
+
+
+def export_odm_file(engine: Engine, out: Path | str, *, study: str | None = None,
+                    include_identities: bool = False) -> Path:  # fmt: skip
+    """Export one study (``study``, or the only one of the database) with :func:`export_odm`.
+
+    Raises
+    ------
+    InputError
+        No ``study`` given and the database holds no study or several.
+    """
+    with UnitOfWork(engine, read_only=True) as uow:
+        if study is None:
+            codes = [s.code for s in uow.studies.list()]
+            if len(codes) != 1:
+                raise InputError(
+                    "study",
+                    None,
+                    f"give --study: the database holds "
+                    f"{len(codes)} studies ({', '.join(codes) or 'none'})",
+                )
+            study = codes[0]
+        return export_odm(uow, study, out, include_identities=include_identities)

@@ -16,10 +16,11 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 from xml.etree import ElementTree as ET
 
 import xmlschema
+from sqlalchemy import Engine
 
 from cletrial.errors import ImportFileError, InputError
 from cletrial.store.import_formats import ImportRow, parse_cell
@@ -27,7 +28,7 @@ from cletrial.store.importer import apply_rows
 from cletrial.store.odm import metadata as md
 from cletrial.store.unit_of_work import UnitOfWork
 
-__all__ = ["import_odm", "validate_odm"]
+__all__ = ["OdmFileError", "import_odm", "import_odm_file", "validate_odm"]
 
 _Q = "{" + md.NS + "}"
 
@@ -178,6 +179,37 @@ class _Reader:
         return values
 
 
+_KNOWN: Final = {
+    "StudyEventDef": frozenset(md.EVENTS),
+    "FormDef": frozenset(g.form for g in md.GROUPS.values()),
+    "ItemGroupDef": frozenset(md.GROUPS),
+    "ItemDef": frozenset(oid for g in md.GROUPS.values() for oid in g.items),
+}
+
+
+def _check_design(mdv: ET.Element, file: str) -> None:
+    """Refuse a MetaDataVersion naming an event, form, item group or item cletrial lacks."""
+    refs = {
+        "StudyEventRef": ("StudyEventOID", "StudyEventDef"),
+        "FormRef": ("FormOID", "FormDef"),
+        "ItemGroupRef": ("ItemGroupOID", "ItemGroupDef"),
+        "ItemRef": ("ItemOID", "ItemDef"),
+    }
+    for element in mdv.iter():
+        tag = element.tag.removeprefix(_Q)
+        if tag in _KNOWN:
+            attribute, kind = "OID", tag
+        elif tag in refs:
+            attribute, kind = refs[tag]
+        else:
+            continue
+        oid = element.get(attribute, "")
+        if oid not in _KNOWN[kind]:
+            raise OdmFileError(file, 0, f"/ODM/Study/MetaDataVersion/{tag}/@{attribute}", oid,
+                               f"unknown {kind} OID: the file was not written by this "
+                               "version of cletrial")  # fmt: skip
+
+
 def _study_rows(root: ET.Element, file: str) -> tuple[str, list[ImportRow]]:
     study = root.find(f"{_Q}Study")
     assert study is not None  # the schema requires it
@@ -188,6 +220,8 @@ def _study_rows(root: ET.Element, file: str) -> tuple[str, list[ImportRow]]:
     mdv_oid = "" if mdv is None else mdv.get("OID", "")
     protocol = (variables.findtext(f"{_Q}ProtocolName") or "").strip()
     prefix = f"MDV.{protocol}."
+    if mdv is not None:
+        _check_design(mdv, file)
     if not mdv_oid.startswith(prefix):
         raise OdmFileError(file, 0, "/ODM/Study/MetaDataVersion/@OID", mdv_oid,
                            f"must be {prefix}<protocol version>")  # fmt: skip
@@ -260,3 +294,20 @@ def import_odm(uow: UnitOfWork, path: Path | str) -> int:
             "odm_provenance", {**kept, "payload": json.dumps(kept["payload"], sort_keys=True)}
         )
     return result.created
+
+
+def import_odm_file(engine: Engine, path: Path | str, *, user: str, dry_run: bool = False) -> int:
+    """Import an ODM file in its own unit of work (rolled back for a dry run); return records
+    created.
+
+    >>> import tempfile, pathlib
+    >>> from cletrial.store import create_engine_for, upgrade
+    >>> engine = create_engine_for("sqlite://"); upgrade(engine)
+    >>> bad = pathlib.Path(tempfile.mkdtemp()) / "bad.xml"; _ = bad.write_text("<ODM")
+    >>> import_odm_file(engine, bad, user="dm")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    cletrial.store.odm.importer.OdmFileError: .../bad.xml, / = None: not well-formed XML: ...
+    """
+    with UnitOfWork(engine, user=user, dry_run=dry_run) as uow:
+        return import_odm(uow, path)
