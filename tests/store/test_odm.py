@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from tests.store.conftest import IMPORT_DOCUMENT
 from typer.testing import CliRunner
 
@@ -74,6 +74,7 @@ def test_export_is_valid_odm_with_every_kind_of_record(demo_file: Path) -> None:
     assert root.get("CreationDateTime") == re.findall(r"<DateTimeStamp>(.*?)<", text)[-1]
     assert '<RangeCheck Comparator="LE" SoftHard="Hard">' in text
     assert "<SourceID>1</SourceID>" in text and "password" not in text.lower()
+    assert text.count("<SignatureRef ") == text.count("<Signature>") > 100
 
 
 def test_two_exports_of_one_database_are_byte_identical(demo_file: Path, db_engine: Engine,
@@ -81,8 +82,15 @@ def test_two_exports_of_one_database_are_byte_identical(demo_file: Path, db_engi
     assert _export(db_engine, tmp_path / "again.xml") == demo_file.read_text(encoding="utf-8")
 
 
+def _signed(engine: Engine) -> list[tuple[object, ...]]:
+    query = text("SELECT visit_date, signed_by, signed_at, signed_name, sign_meaning FROM visits "
+                 "WHERE status = 'signed' ORDER BY visit_date, signed_at")  # fmt: skip
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(query)]
+
+
 def test_export_import_export_is_byte_identical(
-    demo_file: Path, fresh_engine: Engine, tmp_path: Path
+    demo_file: Path, db_engine: Engine, fresh_engine: Engine, tmp_path: Path
 ) -> None:
     created = import_odm_file(fresh_engine, demo_file, user="importer")
     assert created > 1000
@@ -90,6 +98,7 @@ def test_export_import_export_is_byte_identical(
     assert second == demo_file.read_text(encoding="utf-8")
     audit, kept = _counts(fresh_engine)
     assert audit > created and kept > 0  # the import's own rows, and the source's trail kept
+    assert _signed(fresh_engine) == _signed(db_engine) and len(_signed(db_engine)) > 100
 
 
 def test_second_generation_round_trip_is_identical(demo_file: Path, tmp_path: Path) -> None:

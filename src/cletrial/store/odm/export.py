@@ -42,6 +42,9 @@ from cletrial.vocabulary import CODELISTS
 
 __all__ = ["export_odm", "export_odm_file", "render_odm"]
 
+#: Start of a SignatureDef's LegalReason, followed by the signer's printed name.
+_PRINTED = "Electronic signature; printed name: "
+
 _USER_TYPES = {"investigator": "Investigator", "coordinator": "Investigator",
                "monitor": "Sponsor", "statistician": "Sponsor"}  # fmt: skip
 
@@ -174,8 +177,33 @@ def _users(conn: Connection, actors: set[str]) -> list[dict[str, Any]]:
     return [users[oid] for oid in sorted(users)]
 
 
+def _signatures(conn: Connection, study_code: str, visits: list[dict[str, Any]]) -> list[Any]:
+    """Put each signed visit's signature on its row (``_signature``); return the SignatureDefs
+    ``(oid, meaning, printed name)``, one per distinct meaning and printed name."""
+    from cletrial.store.tables import Patient, Study, Visit
+
+    query = (select(Patient.study_code, Visit.visit_date, Visit.signed_by, Visit.signed_at,
+                    Visit.signed_name, Visit.sign_meaning)
+             .join(Patient, Patient.id == Visit.patient_id)
+             .join(Study, Study.id == Patient.study_id)
+             .where(Study.code == study_code, Visit.status == "signed"))  # fmt: skip
+    signed = {(r.study_code, r.visit_date): r for r in conn.execute(query)}
+    kinds = sorted({(r.sign_meaning or "", r.signed_name or "") for r in signed.values()})
+    oids = {kind: f"SD.{n}" for n, kind in enumerate(kinds, start=1)}
+    for row in visits:
+        found = signed.get((row["patient"], row["date"]))
+        if found is not None:
+            row["_signature"] = {
+                "user": md.user_oid(found.signed_by or ""),
+                "at": found.signed_at.isoformat(),
+                "def": oids[(found.sign_meaning or "", found.signed_name or "")],
+            }
+    return [(oid, meaning, name) for (meaning, name), oid in oids.items()]
+
+
 def _admin(root: ET.Element, users: list[dict[str, Any]], locations: list[tuple[str, str, str]],
-           study_oid: str, mdv_oid: str, effective: str) -> None:  # fmt: skip
+           study_oid: str, mdv_oid: str, effective: str,
+           signature_defs: list[Any]) -> None:  # fmt: skip
     admin = _sub(root, "AdminData", StudyOID=study_oid)
     for user in users:
         element = _sub(admin, "User", OID=user["oid"], UserType=user["type"])
@@ -187,6 +215,10 @@ def _admin(root: ET.Element, users: list[dict[str, Any]], locations: list[tuple[
         location = _sub(admin, "Location", OID=oid, Name=name, LocationType=kind)
         _sub(location, "MetaDataVersionRef", StudyOID=study_oid, MetaDataVersionOID=mdv_oid,
              EffectiveDate=effective[:10])  # fmt: skip
+    for oid, meaning, name in signature_defs:
+        definition = _sub(admin, "SignatureDef", OID=oid, Methodology="Electronic")
+        _sub(definition, "Meaning", meaning)
+        _sub(definition, "LegalReason", f"{_PRINTED}{name}")
 
 
 def _group_data(form: ET.Element, oid: str, values: dict[str, Any], key: int | None,
@@ -206,6 +238,13 @@ def _group_data(form: ET.Element, oid: str, values: dict[str, Any], key: int | N
 def _visit(subject: ET.Element, row: dict[str, Any], include_identities: bool) -> None:
     event = _sub(subject, "StudyEventData", StudyEventOID=f"SE.{row['kind'].upper()}",
                  StudyEventRepeatKey=row["date"].isoformat())  # fmt: skip
+    signature = row.get("_signature")
+    if signature is not None:
+        element = _sub(event, "Signature")
+        _sub(element, "UserRef", UserOID=signature["user"])
+        _sub(element, "LocationRef", LocationOID=f"LOC.{row['_site']}")
+        _sub(element, "SignatureRef", SignatureOID=signature["def"])
+        _sub(element, "DateTimeStamp", signature["at"])
     flat = next(iter(_flat("visits", {"visits": [row]})))
     form = _sub(event, "FormData", FormOID="F.VISITS")
     _group_data(form, "IG.VISITS", flat, None, include_identities)
@@ -230,7 +269,7 @@ def _subject(clinical: ET.Element, code: str, rows: dict[str, list[dict[str, Any
         _group_data(_sub(event, "FormData", FormOID="F.SCREENINGS"), "IG.SCREENINGS",
                     rows["screenings"][0], None, include_identities)  # fmt: skip
     for visit in rows.get("visits", []):
-        _visit(subject, visit, include_identities)
+        _visit(subject, {**visit, "_site": patient["site"]}, include_identities)
     kinds = [oid[2:].lower() for oid in md.EVENTS["SE.RECORDS"][3]]
     if not any(rows.get(kind) for kind in kinds):
         return
@@ -274,6 +313,7 @@ def render_odm(conn: Connection, study_code: str, *, as_of: str | None = None,
     mdv_oid = f"MDV.{study_row['protocol']}.{study_row['protocol_version']}"
     database = f"LOC.{study_code}.DATABASE"
     records = _audit_records(conn, database)
+    signature_defs = _signatures(conn, study_code, data["visits"])
     created = as_of or (records[-1]["at"] if records else None)
     if created is None:
         raise NotFoundError(f"audit_log of {study_code}: empty; give as_of")
@@ -289,8 +329,11 @@ def render_odm(conn: Connection, study_code: str, *, as_of: str | None = None,
     _metadata(study, mdv_oid, include_identities)
     locations = [(f"LOC.{s['site']}", s["name"], "Site") for s in data["sites"]]
     locations.append((database, "cletrial study database", "Other"))
-    _admin(root, _users(conn, {r["user"] for r in records}), locations, study_oid, mdv_oid,
-           created)  # fmt: skip
+    actors = {r["user"] for r in records} | {
+        v["_signature"]["user"] for v in data["visits"] if "_signature" in v
+    }
+    _admin(root, _users(conn, actors), locations, study_oid, mdv_oid, created,
+           signature_defs)  # fmt: skip
     clinical = _sub(root, "ClinicalData", StudyOID=study_oid, MetaDataVersionOID=mdv_oid)
     for code, rows in _by_patient(data).items():
         _subject(clinical, code, rows, include_identities)

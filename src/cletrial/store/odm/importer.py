@@ -13,6 +13,7 @@ records back and leaves out the import's own rows, so export -> import -> export
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from functools import cache
 from pathlib import Path
@@ -20,12 +21,13 @@ from typing import Any, Final
 from xml.etree import ElementTree as ET
 
 from lxml import etree
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from cletrial.errors import ImportFileError, InputError
 from cletrial.store.import_formats import ImportRow, parse_cell
 from cletrial.store.importer import apply_rows
 from cletrial.store.odm import metadata as md
+from cletrial.store.tables import Patient, Visit
 from cletrial.store.unit_of_work import UnitOfWork
 
 __all__ = ["OdmFileError", "import_odm", "import_odm_file", "validate_odm"]
@@ -94,6 +96,11 @@ def _attr(element: ET.Element, name: str, where: str, file: str) -> str:
     return value
 
 
+def _ref(element: Any, tag: str, attribute: str) -> str:
+    child = element.find(f"{_Q}{tag}")
+    return "" if child is None else str(child.get(attribute, ""))
+
+
 class _Reader:
     """Turns the ClinicalData of a validated file into import rows."""
 
@@ -101,6 +108,8 @@ class _Reader:
         self.file = file
         self.study = study
         self.rows: list[ImportRow] = []
+        #: (patient, visit date, UserOID, SignatureOID, DateTimeStamp, element path).
+        self.signatures: list[tuple[str, str, str, str, str, str]] = []
 
     def subject(self, element: ET.Element) -> None:
         code = _attr(element, "SubjectKey", "SubjectData", self.file)
@@ -123,6 +132,12 @@ class _Reader:
             if visit is not None and key != str(visit.values.get("date")):
                 raise OdmFileError(self.file, 0, f"{here}/@StudyEventRepeatKey", key,
                                    "must be the visit date")  # fmt: skip
+            signature = event.find(f"{_Q}Signature")
+            if signature is not None and key is not None:
+                self.signatures.append((code, key, _ref(signature, "UserRef", "UserOID"),
+                                        _ref(signature, "SignatureRef", "SignatureOID"),
+                                        signature.findtext(f"{_Q}DateTimeStamp") or "",
+                                        f"{here}/Signature"))  # fmt: skip
 
     def form(self, form: ET.Element, where: str, code: str, event: str,
              visit: ImportRow | None) -> ImportRow | None:  # fmt: skip
@@ -275,6 +290,44 @@ def _provenance(root: ET.Element) -> list[dict[str, Any]]:
     return kept
 
 
+_PRINTED: Final = "Electronic signature; printed name: "
+
+
+def _sign(uow: UnitOfWork, root: Any, reader: _Reader, file: str) -> None:
+    """Restore each visit signature of the file (after the visit's forms are written)."""
+    logins = {u.get("OID"): u.findtext(f"{_Q}LoginName")
+              for u in root.iterfind(f"{_Q}AdminData/{_Q}User")}  # fmt: skip
+    definitions = {}
+    for definition in root.iterfind(f"{_Q}AdminData/{_Q}SignatureDef"):
+        legal = definition.findtext(f"{_Q}LegalReason") or ""
+        definitions[definition.get("OID")] = (definition.findtext(f"{_Q}Meaning") or "",
+                                              legal.removeprefix(_PRINTED))  # fmt: skip
+    for code, day, user, oid, stamp, where in reader.signatures:
+        if oid not in definitions or not logins.get(user):
+            raise OdmFileError(
+                file,
+                0,
+                where,
+                oid or user,
+                "names no SignatureDef or User with a LoginName of AdminData",
+            )
+        try:
+            signed_at = dt.datetime.fromisoformat(stamp)
+        except ValueError:
+            raise OdmFileError(file, 0, f"{where}/DateTimeStamp", stamp,
+                               "must be an ISO 8601 date and time") from None  # fmt: skip
+        visit = uow.connection.execute(
+            select(Visit.id, Visit.version).join(Patient, Patient.id == Visit.patient_id)
+            .where(Patient.study_code == code, Visit.visit_date == dt.date.fromisoformat(day))
+        ).one()  # fmt: skip
+        meaning, printed = definitions[oid]
+        uow.update("visits", visit.id, {"status": "signed", "signed_by": logins[user],
+                                        "signed_at": signed_at, "signed_name": printed,
+                                        "sign_meaning": meaning},
+                   expected_version=visit.version, reason=f"signature imported: {meaning}",
+                   system=True)  # fmt: skip
+
+
 def import_odm(uow: UnitOfWork, path: Path | str) -> int:
     """Import an ODM file written by ``cletrial export --format odm`` into an empty database.
 
@@ -300,6 +353,7 @@ def import_odm(uow: UnitOfWork, path: Path | str) -> int:
     for subject in root.iterfind(f"{_Q}ClinicalData/{_Q}SubjectData"):
         reader.subject(subject)
     result = apply_rows(uow, rows + reader.rows, reason=None)
+    _sign(uow, root, reader, name)
     for kept in _provenance(root):
         uow.insert(
             "odm_provenance", {**kept, "payload": json.dumps(kept["payload"], sort_keys=True)}
