@@ -43,6 +43,7 @@ class ExportFormat(StrEnum):
 
     json = "json"
     csv = "csv"
+    odm = "odm"
 
 
 def _actor(user: str | None) -> str:
@@ -223,7 +224,8 @@ def import_file(
         Path,
         typer.Argument(
             help="A .csv file (one kind of record), a .json file, "
-            "or a directory of them (imported together)."
+            "or a directory of them (imported together); or a CDISC ODM 1.3.2 .xml file "
+            "written by export --format odm (into an empty database only)."
         ),
     ],
     dry_run: Annotated[
@@ -259,6 +261,9 @@ def import_file(
     if not path.exists():
         fail(f"{path}: no such file or directory")
     actor = _actor(user)
+    if path.suffix.lower() == ".xml":
+        _import_odm(path, actor, dry_run, database, as_json)
+        return
     report = _guard(import_path, _engine(database), path, user=actor, reason=reason,
                     dry_run=dry_run, kind=kind, study=study)  # fmt: skip
     if as_json:
@@ -273,29 +278,59 @@ def import_file(
     typer.echo(("dry run, nothing saved: " if dry_run else "") + report.summary())
 
 
+def _import_odm(path: Path, actor: str, dry_run: bool, database: str | None,
+                as_json: bool) -> None:  # fmt: skip
+    from cletrial.store.odm import import_odm_file
+
+    created = _guard(import_odm_file, _engine(database), path, user=actor, dry_run=dry_run)
+    if as_json:
+        _print_json({"dry_run": dry_run, "files": [str(path)], "created": created})
+        return
+    verb = "dry run, nothing saved: would create" if dry_run else "created"
+    typer.echo(f"ODM {path}: {verb} {created} record(s)")
+
+
 def export(
     out: Annotated[
         Path | None,
         typer.Option(
             "--out",
-            help="Output: a .json file, or a directory for CSV (default: JSON on standard output).",
+            help="Output: a .json file, a directory for CSV, a .xml file for ODM "
+            "(default: JSON on standard output).",
         ),
     ] = None,
     fmt: Annotated[
         ExportFormat,
-        typer.Option("--format", help="json (one file) or csv (one file per kind of record)."),
+        typer.Option(
+            "--format",
+            help="json (one file), csv (one file per kind of record) or odm (CDISC ODM 1.3.2: "
+            "design, clinical data and audit records of one study).",
+        ),
     ] = ExportFormat.json,
     study: Annotated[str | None, typer.Option(help="Only this study (its code).")] = None,
     deidentify: Annotated[
         bool,
         typer.Option("--deidentify", help="Leave out names, dates of birth and record numbers."),
     ] = False,
+    include_identities: Annotated[
+        bool,
+        typer.Option(
+            "--include-identities",
+            help="ODM only: also write names, dates of birth and record numbers (left out by "
+            "default).",
+        ),
+    ] = False,
     database: DatabaseOption = None,
 ) -> None:
-    """Export the database in the import formats (re-importing it changes nothing)."""
+    """Export the database in the import formats (re-importing it changes nothing), or one
+    study as CDISC ODM 1.3.2 (importing it into an empty database and exporting again gives
+    the same bytes)."""
     from cletrial.store.import_export import export_rows, export_to, write_json
 
     engine = _engine(database)
+    if fmt is ExportFormat.odm:
+        _export_odm(engine, out, study, include_identities)
+        return
     if fmt is ExportFormat.csv and out is None:
         fail("--format csv needs --out DIRECTORY")
     if out is None:
@@ -309,6 +344,16 @@ def export(
         return
     files = _guard(export_to, engine, out, fmt=fmt.value, study=study, deidentify=deidentify)
     typer.echo(f"wrote {len(files)} file(s): {', '.join(str(f) for f in files)}", err=True)
+
+
+def _export_odm(engine: Any, out: Path | None, study: str | None, identities: bool) -> None:
+    from cletrial.store.odm import export_odm_file
+
+    if out is None:
+        fail("--format odm needs --out FILE.xml")
+    written = _guard(export_odm_file, engine, out, study=study, include_identities=identities)
+    note = " WITH names, dates of birth and record numbers" if identities else ""
+    typer.echo(f"wrote {written}{note}", err=True)
 
 
 def export_history(

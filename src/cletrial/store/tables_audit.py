@@ -18,13 +18,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Final
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cletrial.store.tables_base import Base
 from cletrial.store.types import UTCDateTime
 
-__all__ = ["GENESIS_HASH", "AuditHead", "AuditRow"]
+__all__ = ["GENESIS_HASH", "AuditHead", "AuditRow", "OdmProvenance"]
 
 #: ``prev_hash`` of the first row of the chain.
 GENESIS_HASH: Final = "0" * 64
@@ -72,3 +72,25 @@ class AuditHead(Base):
     last_id: Mapped[int] = mapped_column(BigInteger)
     last_hash: Mapped[str] = mapped_column(String(64))
     length: Mapped[int] = mapped_column(BigInteger)
+
+
+class OdmProvenance(Base):
+    """An element of an imported ODM file that the store has no table for, kept verbatim.
+
+    An ODM import writes the source's ``AuditRecord`` elements (``kind`` = ``audit``) and its
+    ``User`` elements (``kind`` = ``user``) here, in file order (``position``), each as the
+    canonical JSON of its fields (``payload``), so that an ODM export of the imported database
+    gives them back unchanged (:mod:`cletrial.store.odm_export`). The import's own audit rows
+    record who imported the file and when; their transaction is the one that inserted these rows.
+    """
+
+    __tablename__ = "odm_provenance"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-10)
+    version: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=text("1"), sort_order=-9
+    )
+    kind: Mapped[str] = mapped_column(String(8))
+    position: Mapped[int] = mapped_column(Integer)
+    oid: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[str] = mapped_column(Text)
