@@ -1,0 +1,77 @@
+"""`cletrial submission` on a stored demo study: files, manifest, conformance, de-identification."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cletrial.cli import app
+from cletrial.standards.package import verify_package
+from cletrial.standards.xpt import read_xpt
+from cletrial.store import create_engine_for, upgrade
+from cletrial.web.demo import build_demo_study
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'demo.sqlite'}"
+    engine = create_engine_for(url)
+    upgrade(engine)
+    build_demo_study(engine, patients=6)
+    engine.dispose()
+    return url
+
+
+def _run(database: str, out: Path, *extra: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["submission", "--database", database, "--out", str(out), *extra])
+    return result.exit_code, result.output
+
+
+def test_package_is_written_with_manifest_and_conformance(database: str, tmp_path: Path) -> None:
+    code, output = _run(database, tmp_path / "pkg", "--synthetic")
+    # The study database stores no country: DM.COUNTRY (required) is reported, exit status 1.
+    assert code == 1, output
+    assert "conformance FOUND ERRORS" in output and "DM.COUNTRY" in output
+    assert verify_package(tmp_path / "pkg") == []
+    manifest = json.loads((tmp_path / "pkg" / "manifest.json").read_text())
+    assert manifest["about"]["deidentified"] is False
+    files = {f["path"]: f for f in manifest["files"]}
+    assert {"sdtm/define.xml", "conformance.json", "sdtm/dm.xpt", "sdtm/lb.json"} <= set(files)
+    dm = read_xpt(tmp_path / "pkg" / "sdtm" / "dm.xpt")
+    assert len(dm) == files["sdtm/dm.xpt"]["rows"] == 6
+    assert dm["SUBJID"].tolist()[0].startswith("SYN-")
+    report = json.loads((tmp_path / "pkg" / "conformance.json").read_text())
+    assert {f["rule"] for f in report["findings"]} == {"SD05"}
+
+
+def test_deidentified_package_holds_no_study_code(database: str, tmp_path: Path) -> None:
+    code, output = _run(database, tmp_path / "pkg", "--deidentify")
+    assert code == 1, output
+    assert "(de-identified)" in output
+    for path in (tmp_path / "pkg").rglob("*"):
+        if path.is_file():
+            assert b"SYN-" not in path.read_bytes(), path
+
+
+def test_an_existing_package_is_refused_and_kept(database: str, tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "keep.txt").write_text("mine")
+    code, output = _run(database, tmp_path / "pkg")
+    assert code == 2 and "already exists" in output
+    assert (tmp_path / "pkg" / "keep.txt").read_text() == "mine"
+
+
+def test_json_output_and_unknown_study(database: str, tmp_path: Path) -> None:
+    code, output = _run(database, tmp_path / "pkg", "--json")
+    assert code == 1
+    document = json.loads(output)
+    assert document["conformance"]["passed"] is False
+    assert document["manifest"]["files"]
+    code, output = _run(database, tmp_path / "other", "--study", "NOPE")
+    assert code == 2 and "NOPE" in output
+    assert not (tmp_path / "other").exists()
