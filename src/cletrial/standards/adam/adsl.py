@@ -326,7 +326,7 @@ def _subject_part(a: AdamInput) -> dict[str, list[Any]]:
     cols["TRT01P"] = [row["ARM"] for row in a.dm]
     cols["TRT01A"] = [row["ACTARM"] if f == "Y" else None for row, f in zip(a.dm, saf, strict=True)]
     cols["TRTSDT"] = [h.first_dose_date for h in a.histories]
-    final = s["final_withdrawal_day"].tolist()
+    final = a.subject_lists()["final_withdrawal_day"]
     disp = [disposition(h, final_withdrawal=a.date(p, final[p])) for p, h in enumerate(a.histories)]
     cols["TRTEDT"] = [d.trtedt for d in disp]
     cols["EOTSTT"] = [d.eotstt for d in disp]
