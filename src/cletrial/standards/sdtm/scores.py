@@ -1,0 +1,293 @@
+"""SDTM QS (CLASI items and SLEDAI-2K descriptors) and RS (CLASI response) from patient histories.
+
+QS holds one record per item of each full form, and the derived totals (``QSDRVFL`` = ``Y``).
+A form stored as published scores only (``{"activity", "damage"}``, ``{"score"}``) gives only
+its total records. A visit without a form gives no record: missing stays missing. The history
+format reads an item omitted from a full form as absent (``docs/formats.md``; the store always
+exports complete forms), so such an item is reported as scored 0 / ``ABSENT``. Forms never say
+"not done", so ``QSSTAT`` is not used.
+
+``QSTESTCD`` scheme (sponsor-defined; CDISC publishes no QRS supplement codes used here):
+
+=====================  ============================  ===========================================
+QSCAT                  QSTESTCD                      meaning
+=====================  ============================  ===========================================
+CLASI                  ``CL`` + region + item        region item; region SC scalp, EA ears,
+                                                     NO nose (incl. malar), FA rest of face,
+                                                     VN V-neck, PN posterior neck/shoulders,
+                                                     CH chest, AB abdomen, BB back/buttocks,
+                                                     AR arms, HA hands, LE legs, FE feet; item
+                                                     ER erythema, SH scale/hypertrophy,
+                                                     DP dyspigmentation, SA scarring/atrophy/
+                                                     panniculitis (``CLSCER``, ``CLPNSA``)
+CLASI                  ``CLMUCMEM``                  mucous membrane lesions
+CLASI                  ``CLHAIRLS``                  recent hair loss
+CLASI                  ``CLNSALOP``                  non-scarring alopecia
+CLASI                  ``CLSCALOP``                  scarring of the scalp (scarring alopecia)
+CLASI                  ``CLDPPERS``                  dyspigmentation lasts 12 months or more
+CLASI                  ``CLASIA`` / ``CLASID``       activity / damage total (derived)
+SLEDAI-2K              ``SLED01`` .. ``SLED24``      descriptor in published form order
+SLEDAI-2K              ``SLED23DI``, ``SLED24DI``    thrombocytopenia / leukopenia drug-induced
+SLEDAI-2K              ``SLEDTOT``                   total score (derived)
+=====================  ============================  ===========================================
+
+>>> import datetime as dt
+>>> from cletrial.standards.sdtm.common import SubjectRef
+>>> s = SubjectRef("S", "A", "P01", dt.date(2009, 2, 2))
+>>> h = {"baseline": {"date": "2009-02-02", "clasi": {"activity": 6, "damage": 2},
+...                   "sledai": {"score": 4}}}
+>>> qs, _ = build_qs([(s, h)])
+>>> qs.frame[["QSTESTCD", "QSSTRESN", "QSDRVFL"]].values.tolist()
+[['CLASIA', 6.0, 'Y'], ['CLASID', 2.0, 'Y'], ['SLEDTOT', 4.0, 'Y']]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Final
+
+import pandas as pd
+
+from cletrial.instruments import SLEDAI_WEIGHTS, compute_clasi, compute_sledai
+from cletrial.instruments.clasi import CLASI_REGIONS, REGION_ITEM_CHOICES, validate_clasi_form
+from cletrial.instruments.sledai import DRUG_EXCLUSIONS, validate_sledai_form
+from cletrial.standards.metadata import Dataset, DatasetSpec, Variable
+from cletrial.standards.sdtm.common import Provenance, SubjectRef, assign_seq, study_day
+
+__all__ = ["CLASI_TESTS", "QS_SPEC", "SLEDAI_TESTS", "build_qs", "iter_forms"]
+
+_REGION_CODES: Final = dict(zip(CLASI_REGIONS, (
+    ("SC", "Scalp"), ("EA", "Ears"), ("NO", "Nose/Malar"), ("FA", "Rest of Face"),
+    ("VN", "V-Neck"), ("PN", "Nape/Shoulders"), ("CH", "Chest"), ("AB", "Abdomen"),
+    ("BB", "Back/Buttocks"), ("AR", "Arms"), ("HA", "Hands"), ("LE", "Legs"), ("FE", "Feet"),
+), strict=True))  # fmt: skip
+_ITEM_CODES: Final = {
+    "erythema": ("ER", "Erythema"),
+    "scale": ("SH", "Scale/Hypertrophy"),
+    "dyspigmentation": ("DP", "Dyspigmentation"),
+    "scarring": ("SA", "Scar/Atrophy/Panniculitis"),
+}
+_FORM_ITEMS: Final = {
+    "mucous_membrane_lesions": ("CLMUCMEM", "Mucous Membrane Lesions"),
+    "recent_hair_loss": ("CLHAIRLS", "Recent Hair Loss"),
+    "nonscarring_alopecia": ("CLNSALOP", "Non-Scarring Alopecia"),
+    "scarring_alopecia": ("CLSCALOP", "Scarring of the Scalp"),
+    "dyspigmentation_persistent": ("CLDPPERS", "Dyspigmentation Lasts 12 Months or More"),
+}
+
+#: CLASI form path -> (QSTESTCD, QSTEST, QSSCAT), in form order, then the two totals.
+CLASI_TESTS: Final[dict[str, tuple[str, str, str | None]]] = {
+    **{
+        f"regions.{region}.{item}": (f"CL{rc}{ic}", f"{rname} {iname}", rname.upper())
+        for region, (rc, rname) in _REGION_CODES.items()
+        for item, (ic, iname) in _ITEM_CODES.items()
+        if item in REGION_ITEM_CHOICES and not (region == "scalp" and item == "scarring")
+    },
+    **{item: (code, test, None) for item, (code, test) in _FORM_ITEMS.items()},
+    "activity": ("CLASIA", "CLASI Activity Score", None),
+    "damage": ("CLASID", "CLASI Damage Score", None),
+}
+
+#: SLEDAI-2K descriptor -> (QSTESTCD, QSTEST), in form order, then drug flags and the total.
+SLEDAI_TESTS: Final[dict[str, tuple[str, str]]] = {
+    **{
+        name: (
+            f"SLED{n:02d}",
+            f"SLED{n:02d}-" + name.replace("_", " ").title().replace("Dna", "DNA"),
+        )
+        for n, name in enumerate(SLEDAI_WEIGHTS, start=1)
+    },
+    **{
+        flag: (f"SLED{list(SLEDAI_WEIGHTS).index(name) + 1:02d}DI", f"{name.title()} Drug-Induced")
+        for name, flag in DRUG_EXCLUSIONS.items()
+    },
+    "score": ("SLEDTOT", "SLEDAI-2K Total Score"),
+}
+
+_TOTAL_RULE: Final = (
+    "CLASIA: sum of erythema and scale/hypertrophy over the 13 regions, mucous membrane "
+    "lesions, recent hair loss and non-scarring alopecia (cletrial.instruments.compute_clasi); "
+    "CLASID: dyspigmentation over the regions (doubled when it lasts 12 months or more) plus "
+    "scarring/atrophy/panniculitis and scarring of the scalp; SLEDTOT: sum of the weights of "
+    "the descriptors present, drug-induced cytopenias not scoring (compute_sledai). An item "
+    "omitted from a full form is absent (docs/formats.md). For a form stored as published "
+    "scores only, the published total."
+)
+
+QS_SPEC: Final = DatasetSpec(
+    name="QS",
+    label="Questionnaires",
+    domain_class="FINDINGS",
+    structure="One record per questionnaire item per visit per subject",
+    keys=("STUDYID", "USUBJID", "QSCAT", "QSTESTCD", "QSDTC"),
+    standard="SDTMIG 3.4",
+    comment="CLASI and SLEDAI-2K; QSTESTCD scheme in cletrial.standards.sdtm.scores",
+    variables=(
+        Variable("STUDYID", "Study Identifier", "text", role="Identifier", core="Req"),
+        Variable("DOMAIN", "Domain Abbreviation", "text", role="Identifier", core="Req"),
+        Variable("USUBJID", "Unique Subject Identifier", "text", role="Identifier", core="Req"),
+        Variable("QSSEQ", "Sequence Number", "integer", role="Identifier", core="Req",
+                 origin="Derived", derivation="Order of date, QSTESTCD and source per subject"),
+        Variable("QSTESTCD", "Question Short Name", "text", role="Topic", core="Req",
+                 origin="Assigned"),
+        Variable("QSTEST", "Question Name", "text", role="Synonym Qualifier", core="Req",
+                 origin="Assigned"),
+        Variable("QSCAT", "Category of Question", "text", role="Grouping Qualifier", core="Req",
+                 origin="Assigned"),
+        Variable("QSSCAT", "Subcategory for Question", "text", role="Grouping Qualifier",
+                 core="Perm", origin="Assigned"),
+        Variable("QSORRES", "Finding in Original Units", "text", role="Result Qualifier",
+                 core="Exp"),
+        Variable("QSSTRESC", "Character Result/Finding in Std Format", "text",
+                 role="Result Qualifier", core="Exp", origin="Derived",
+                 derivation="QSORRES; for a SLEDAI-2K descriptor the points it scores"),
+        Variable("QSSTRESN", "Numeric Result/Finding in Standard Units", "float",
+                 role="Result Qualifier", core="Exp", origin="Derived",
+                 derivation="Numeric QSSTRESC (empty for Y/N items)"),
+        Variable("QSDRVFL", "Derived Flag", "text", role="Record Qualifier", core="Perm",
+                 codelist="NY", origin="Derived", derivation=_TOTAL_RULE),
+        Variable("VISITNUM", "Visit Number", "float", role="Timing", core="Exp",
+                 origin="Derived", derivation="0 for the baseline visit; else unknown"),
+        Variable("VISIT", "Visit Name", "text", role="Timing", core="Perm", origin="Derived",
+                 derivation="BASELINE for the baseline visit; else unknown"),
+        Variable("QSDTC", "Date/Time of Finding", "iso8601", role="Timing", core="Exp"),
+        Variable("QSDY", "Study Day of Finding", "integer", role="Timing", core="Perm",
+                 origin="Derived", derivation="QSDTC - RFSTDTC + 1 on or after it, else QSDTC - "
+                 "RFSTDTC"),
+    ),
+)  # fmt: skip
+
+
+def iter_forms(history: Mapping[str, Any]) -> Iterator[tuple[str, int | None, dict[str, Any]]]:
+    """The history's visits: (array, index, visit) for the baseline (index None) and assessments.
+
+    >>> [(a, i) for a, i, _ in iter_forms({"baseline": {"date": "2009-01-01"}, "assessments":
+    ...     [{"date": "2009-02-01"}]})]
+    [('baseline', None), ('assessments', 0)]
+    """
+    if history.get("baseline") is not None:
+        yield "baseline", None, dict(history["baseline"])
+    for index, visit in enumerate(history.get("assessments") or []):
+        yield "assessments", index, dict(visit)
+
+
+def _clasi_items(form: Mapping[str, Any]) -> list[tuple[str, str, float | None, bool]]:
+    """(path, QSORRES, QSSTRESN, derived) for each item of a CLASI form, then the totals."""
+    if set(form) <= {"activity", "damage"}:
+        return [(k, str(form[k]), float(form[k]), True) for k in ("activity", "damage")
+                if form.get(k) is not None]  # fmt: skip
+    validated = validate_clasi_form(form)
+    out: list[tuple[str, str, float | None, bool]] = []
+    for path in CLASI_TESTS:
+        parts = path.split(".")
+        if parts[0] == "regions":
+            value: Any = getattr(getattr(validated.regions, parts[1]), parts[2])
+        elif path in _FORM_ITEMS:
+            value = getattr(validated, path)
+        else:
+            continue
+        if isinstance(value, bool):
+            out.append((path, "Y" if value else "N", None, False))
+        else:
+            out.append((path, str(value), float(value), False))
+    score = compute_clasi(validated)
+    out += [("activity", str(score.activity), float(score.activity), True),
+            ("damage", str(score.damage), float(score.damage), True)]  # fmt: skip
+    return out
+
+
+def _sledai_items(form: Mapping[str, Any]) -> list[tuple[str, str, str, float | None, bool]]:
+    """(name, QSORRES, QSSTRESC, QSSTRESN, derived) per descriptor and flag, then the total."""
+    if set(form) == {"score"}:
+        total = form["score"]
+        return [] if total is None else [("score", str(total), str(total), float(total), True)]
+    v = validate_sledai_form(form)
+    excluded = {name for name, flag in DRUG_EXCLUSIONS.items() if getattr(v, flag)}
+    out: list[tuple[str, str, str, float | None, bool]] = []
+    for name, weight in SLEDAI_WEIGHTS.items():
+        present = bool(getattr(v, name))
+        points = weight if present and name not in excluded else 0
+        out.append((name, "PRESENT" if present else "ABSENT", str(points), float(points), False))
+        if name in DRUG_EXCLUSIONS:
+            flag = "Y" if getattr(v, DRUG_EXCLUSIONS[name]) else "N"
+            out.append((DRUG_EXCLUSIONS[name], flag, flag, None, False))
+    total = compute_sledai(v)
+    out.append(("score", str(total), str(total), float(total), True))
+    return out
+
+
+def _record(subject: SubjectRef, visit: dict[str, Any], baseline: bool) -> dict[str, Any]:
+    date = dt.date.fromisoformat(str(visit["date"]))
+    return {
+        "STUDYID": subject.studyid, "DOMAIN": "QS", "USUBJID": subject.usubjid,
+        "VISITNUM": 0.0 if baseline else float("nan"), "VISIT": "BASELINE" if baseline else None,
+        "QSDTC": date.isoformat(), "QSDY": study_day(date, subject.rfstdtc),
+    }  # fmt: skip
+
+
+def _visit_records(subject: SubjectRef, visit: dict[str, Any], baseline: bool
+                   ) -> list[dict[str, Any]]:  # fmt: skip
+    out = []
+    if visit.get("clasi") is not None:
+        for path, orres, stresn, derived in _clasi_items(visit["clasi"]):
+            code, test, scat = CLASI_TESTS[path]
+            out.append({**_record(subject, visit, baseline), "QSTESTCD": code, "QSTEST": test,
+                        "QSCAT": "CLASI", "QSSCAT": scat, "QSORRES": orres, "QSSTRESC": orres,
+                        "QSSTRESN": stresn, "QSDRVFL": "Y" if derived else None})  # fmt: skip
+    if visit.get("sledai") is not None:
+        for name, orres, stresc, stresn, derived in _sledai_items(visit["sledai"]):
+            code, test = SLEDAI_TESTS[name]
+            out.append({**_record(subject, visit, baseline), "QSTESTCD": code, "QSTEST": test,
+                        "QSCAT": "SLEDAI-2K", "QSSCAT": None, "QSORRES": orres,
+                        "QSSTRESC": stresc, "QSSTRESN": stresn,
+                        "QSDRVFL": "Y" if derived else None})  # fmt: skip
+    return out
+
+
+def build_qs(
+    subjects: Iterable[tuple[SubjectRef, Mapping[str, Any]]],
+) -> tuple[Dataset, list[Provenance]]:
+    """QS from each subject's patient history, checked, with each record's provenance.
+
+    Parameters
+    ----------
+    subjects : iterable of (SubjectRef, dict)
+        Each subject with its patient history (``docs/formats.md``).
+
+    Returns
+    -------
+    (Dataset, list of Provenance)
+        The checked QS dataset and, row by row, where each record came from (``baseline`` or
+        ``assessments`` and the index in that array).
+
+    Raises
+    ------
+    cletrial.errors.FormError
+        A form that does not validate (naming the item and the value).
+    """
+    rows: list[dict[str, Any]] = []
+    provenance: list[Provenance] = []
+    for subject, history in subjects:
+        mine: list[dict[str, Any]] = []
+        for array, index, visit in iter_forms(history):
+            for record in _visit_records(subject, visit, array == "baseline"):
+                record["_src"] = (array, index)
+                mine.append(record)
+        for record in assign_seq(mine, "QS", date="QSDTC", topic="QSTESTCD"):
+            array, index = record.pop("_src")
+            provenance.append(Provenance("QS", subject.usubjid, record["QSSEQ"], array, index))
+            rows.append(record)
+    frame = pd.DataFrame(rows, columns=list(QS_SPEC.names))
+    for name in ("QSSEQ", "QSSTRESN", "VISITNUM", "QSDY"):
+        frame[name] = frame[name].astype("float64")
+    frame = frame.astype({n: object for n in QS_SPEC.names if n not in
+                          ("QSSEQ", "QSSTRESN", "VISITNUM", "QSDY")})  # fmt: skip
+    frame = frame.where(frame.notna(), None) if not frame.empty else frame
+    return Dataset(QS_SPEC, _numeric(frame)).check(), provenance
+
+
+def _numeric(frame: pd.DataFrame) -> pd.DataFrame:
+    for name in ("QSSEQ", "QSSTRESN", "VISITNUM", "QSDY"):
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+    return frame
