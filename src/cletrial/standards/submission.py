@@ -12,7 +12,7 @@ Layout of the package directory::
 The conformance report is written whatever it finds (the study database stores no country
 of a site, so DM.COUNTRY, required by SDTMIG, is reported missing). Extra files (the ODM
 export of the database, which the store writes) are passed in by the caller. The ADaM
-datasets are not in the package yet (issue 13 in progress).
+datasets, RS and the trial design domains are not in the package yet (issue 13 in progress).
 
 >>> import datetime as dt, pathlib, tempfile
 >>> from cletrial.protocol import load_protocol
@@ -49,6 +49,7 @@ from cletrial.standards.deidentify import deidentify_datasets
 from cletrial.standards.metadata import Dataset
 from cletrial.standards.package import PackageFile, write_package
 from cletrial.standards.sdtm.build import build_sdtm
+from cletrial.standards.sdtm.scores import build_qs
 from cletrial.standards.sdtm.source import StudySource
 from cletrial.standards.xpt import write_xpt
 from cletrial.vocabulary import VOCABULARY_VERSION
@@ -82,6 +83,7 @@ def build_submission(
         De-identification key (random when omitted; never written).
     """
     datasets = dict(build_sdtm(source).datasets)
+    datasets["QS"] = build_qs((s.ref, s.history) for s in source.subjects)[0]
     if deidentify:
         datasets = deidentify_datasets(datasets, key=key)
     study = DefineStudy(
