@@ -56,6 +56,7 @@ from cletrial.protocol.history_model import (
 )
 from cletrial.protocol.history_schema import history_json_schema
 from cletrial.values import check_date
+from cletrial.vocabulary import AE_CAUSALITY, PREGNANCY_RESULT, SCREENING_VERDICT, SEX
 
 __all__ = [
     "LAB_UNITS",
@@ -73,11 +74,11 @@ _SCORE_KEYS: Final = frozenset({"activity", "damage"})
 _CHOICES: Final[dict[str, tuple[str, ...]]] = {
     "test": LAB_TESTS,
     "type": EVENT_TYPES,
-    "sex": ("F", "M", "null"),
+    "sex": (*SEX.values, "null"),
     "unit": tuple(sorted(set().union(*LAB_UNITS.values()))),
-    "result": ("negative", "positive"),
-    "causality": ("unrelated", "unlikely", "possible", "probable", "definite", "null"),
-    "verdict": ("eligible", "ineligible", "undetermined"),
+    "result": PREGNANCY_RESULT.values,
+    "causality": (*AE_CAUSALITY.values, "null"),
+    "verdict": SCREENING_VERDICT.values,
 }
 
 #: Full field paths whose enum errors are phrased with their own values.
