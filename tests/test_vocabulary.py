@@ -24,10 +24,12 @@ from cletrial.instruments.sledai import SLEDAI_MAX
 from cletrial.protocol import definition_model as dm
 from cletrial.protocol import eligibility, history, history_model, screening
 from cletrial.store import fields, vocab
+from cletrial.vocabulary.table import markdown_table
 from cletrial.vocabulary.types import HISTORY_EVENT_TYPES
 from cletrial.web import demo, forms, schemas, schemas_enrolment
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "cletrial"
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src" / "cletrial"
 #: Codelists whose submission values repeat by design: several patient events end in the same
 #: disposition term (thrombosis, severe rash and a life-threatening event are ADVERSE EVENT).
 MANY_TO_ONE = {"DSEVENT"}
@@ -312,3 +314,9 @@ def test_the_limits_are_the_instruments_constants() -> None:
     assert specs["activity"].bounds == (0, CLASI_ACTIVITY_MAX)
     assert specs["damage"].bounds == (0, CLASI_DAMAGE_MAX)
     assert fields.field_specs("sledai_assessments")["score"].bounds == (0, SLEDAI_MAX)
+
+
+def test_the_docs_table_is_the_vocabulary() -> None:
+    text = (ROOT / "docs" / "vocabulary.md").read_text(encoding="utf-8")
+    table = [line for line in text.splitlines() if line.startswith("|")]
+    assert table == markdown_table()
