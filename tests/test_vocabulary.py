@@ -183,6 +183,29 @@ def test_history_errors_list_the_codelists_values() -> None:
     assert str(caught.value).endswith(f"must be one of {allowed}")
 
 
+@pytest.mark.parametrize(
+    ("part", "record", "codelist"),
+    [
+        ("immunology", {"test": "x", "result": "positive"}, v.IMMUNOLOGY_TEST),
+        ("immunology", {"test": "ana", "result": "x"}, v.IMMUNOLOGY_RESULT),
+        ("nerve_conduction", {"result": "x"}, v.NERVE_CONDUCTION_RESULT),
+        ("pregnancy_tests", {"result": "x"}, v.PREGNANCY_RESULT),
+    ],
+    ids=["immunology.test", "immunology.result", "nerve_conduction.result", "pregnancy.result"],
+)
+def test_history_enum_errors_list_the_fields_own_codelist(
+    part: str, record: dict[str, str], codelist: v.Codelist
+) -> None:
+    """Each coded field of a history names its own codelist's values (immunology and nerve
+    conduction results were phrased with the pregnancy results)."""
+    document = {part: [{"date": "2009-03-01", **record}]}
+    with pytest.raises(history.HistoryError) as caught:
+        history.parse_history(document)
+    name = next(k for k, x in record.items() if x == "x")
+    expected = f'{part}[0].{name} = "x": must be one of {", ".join(codelist.values)}'
+    assert str(caught.value) == expected
+
+
 @pytest.mark.parametrize("codelist", sorted(v.CODELISTS), ids=str)
 def test_submission_values_are_unique_and_fit_sdtm(codelist: str) -> None:
     terms = v.CODELISTS[codelist].terms
