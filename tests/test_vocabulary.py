@@ -18,7 +18,7 @@ import pytest
 from cletrial import vocabulary as v
 from cletrial.analysis import reference
 from cletrial.endpoints import rules
-from cletrial.instruments import analytes
+from cletrial.instruments import analytes, clasi, ctcae
 from cletrial.instruments.clasi import CLASI_ACTIVITY_MAX, CLASI_DAMAGE_MAX
 from cletrial.instruments.sledai import SLEDAI_MAX
 from cletrial.protocol import definition_model as dm
@@ -136,6 +136,14 @@ def test_every_web_type_is_its_codelist(
 ) -> None:
     cls, name, codelist = case
     assert _model(cls, name) == codelist.values
+
+
+def test_the_instruments_value_sets_are_the_instruments_own() -> None:
+    severity = typing.get_args(clasi.Severity)
+    assert _model(schemas.ClasiScorePublic, "activity_severity") == severity
+    versions = typing.get_args(ctcae.CtcaeVersion)
+    assert _model(schemas.LabGradeRequest, "ctcae_version") == versions
+    assert _struct(dm.Safety, "ctcae_version") == versions
 
 
 def test_the_graded_lab_tests_of_the_web_are_those_ctcae_grades() -> None:

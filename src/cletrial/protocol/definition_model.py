@@ -16,6 +16,7 @@ import msgspec
 from msgspec import Meta, Struct, field
 
 from cletrial.instruments.clasi import CLASI_ACTIVITY_MAX, CLASI_DAMAGE_MAX
+from cletrial.instruments.ctcae import CtcaeVersion
 from cletrial.instruments.sledai import SLEDAI_MAX
 from cletrial.vocabulary import LAB_TEST
 from cletrial.vocabulary.types import HISTORY_EVENT_TYPES, LabTest
@@ -212,7 +213,7 @@ class NeutropeniaAlert(_Model, frozen=True):
 class Safety(_Model, frozen=True):
     """Stopping rules and safety alerts."""
 
-    ctcae_version: Literal["5.0", "3.0"]
+    ctcae_version: CtcaeVersion
     myelosuppression: Myelosuppression
     sle_flare: SleFlare
     life_threatening_adverse_event: LifeThreateningAdverseEvent

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
-from cletrial.instruments.clasi import CLASI_ACTIVITY_MAX, CLASI_DAMAGE_MAX
+from cletrial.instruments.clasi import CLASI_ACTIVITY_MAX, CLASI_DAMAGE_MAX, Severity
+from cletrial.instruments.ctcae import CtcaeVersion
 from cletrial.instruments.sledai import SLEDAI_MAX
 from cletrial.protocol.definition_model import CTCAE_TERM_OF_TEST
 from cletrial.values import CODE_MAX_LENGTH, CODE_PATTERN, problem_date, problem_text
@@ -150,7 +151,7 @@ class ClasiScorePublic(BaseModel):
 
     activity: int = Field(ge=0, le=CLASI_ACTIVITY_MAX)
     damage: int = Field(ge=0, le=CLASI_DAMAGE_MAX)
-    activity_severity: Literal["mild", "moderate", "severe"]
+    activity_severity: Severity
     max_erythema: int = Field(ge=0, le=3)
 
 
@@ -173,7 +174,7 @@ class LabGradeRequest(Request):
     value: float = Field(ge=0, allow_inf_nan=False)
     unit: str = Field(min_length=1, max_length=12)
     lln: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    ctcae_version: Literal["5.0", "3.0"] = "5.0"
+    ctcae_version: CtcaeVersion = "5.0"
 
 
 class LabGradePublic(BaseModel):
