@@ -28,6 +28,8 @@ from typing import Any, Final
 import yaml
 
 from cletrial.errors import ImportFileError
+from cletrial.instruments.clasi import CLASI_ACTIVITY_MAX, CLASI_DAMAGE_MAX
+from cletrial.vocabulary import AE_CAUSALITY, SEX
 
 __all__ = [
     "DATA_PACKAGE_PATH",
@@ -67,7 +69,8 @@ _RELAPSE_REGIMENS: Final[dict[str, str]] = {
     "5 mg three times weekly": "5_thrice_weekly",
     "5 mg twice weekly": "5_twice_weekly",
 }
-_CAUSALITY: Final = ("Unrelated", "Unlikely", "Possible", "Probable", "Definite")
+#: Causality as the paper's Table 3 spells it: the stored values, capitalised.
+_CAUSALITY: Final = tuple(value.capitalize() for value in AE_CAUSALITY.values)
 
 #: Lenalidomide mg per week of each protocol ladder step (to rank doses: lower is less drug).
 REGIMEN_MG_PER_WEEK: Final[dict[str, float]] = {
@@ -235,7 +238,7 @@ def _baseline_row(cells: _Cells) -> BaselineRow:
     level = None if dsdna == "-" else float(dsdna)
     return BaselineRow(
         patient=_patient(cells),
-        sex=cells.text("sex", ("F", "M")),
+        sex=cells.text("sex", SEX.values),
         diagnosis=cells.text("diagnosis"),
         subtype=subtype,
         dle_extent=extent,
@@ -248,8 +251,8 @@ def _baseline_row(cells: _Cells) -> BaselineRow:
         anti_dsdna_positive=level is not None and level >= 15.0,
         anti_ro_positive=cells.text("anti_ro", ("+", "-")) == "+",
         anti_la_positive=cells.text("anti_la", ("+", "-")) == "+",
-        clasi_activity=cells.integer("clasi_activity", 0, 70),
-        clasi_damage=cells.integer("clasi_damage", 0, 56),
+        clasi_activity=cells.integer("clasi_activity", 0, CLASI_ACTIVITY_MAX),
+        clasi_damage=cells.integer("clasi_damage", 0, CLASI_DAMAGE_MAX),
         previous_treatments=cells.items("previous_treatment", _TREATMENTS),
     )
 

@@ -38,6 +38,7 @@ from typing import Any, Literal
 from cletrial.errors import InputError
 from cletrial.protocol.definition import ProtocolDefinition, load_protocol
 from cletrial.protocol.definition_model import EVENT_TYPES as HISTORY_EVENT_TYPES
+from cletrial.vocabulary import AE_CAUSALITY
 
 __all__ = [
     "ADRS_PARAMETERS",
@@ -46,6 +47,7 @@ __all__ = [
     "DEFAULT_RULES",
     "EVENT_TYPES",
     "IMMUNOLOGY_TESTS",
+    "RELATED_CAUSALITIES",
     "RESPONSE_CODES",
     "EndpointRules",
     "EventSource",
@@ -62,13 +64,9 @@ RESPONSE_CODES: tuple[str, ...] = ("CR", "PR", "NR", "WITHDRAWN", "NE")
 EVENT_TYPES: tuple[str, ...] = HISTORY_EVENT_TYPES
 
 #: Causality terms accepted for adverse events (WHO-UMC style, lowest to highest).
-CAUSALITY_TERMS: tuple[str, ...] = (
-    "unrelated",
-    "unlikely",
-    "possible",
-    "probable",
-    "definite",
-)
+CAUSALITY_TERMS: tuple[str, ...] = AE_CAUSALITY.values
+#: Causality terms counted as related to the study drug by default: possible and above.
+RELATED_CAUSALITIES: tuple[str, ...] = CAUSALITY_TERMS[CAUSALITY_TERMS.index("possible") :]
 
 #: Immunology tests compared at baseline and end of treatment (anti-dsDNA IU/ml; C3, C4 mg/dL).
 IMMUNOLOGY_TESTS: tuple[str, ...] = ("anti_dsdna", "c3", "c4")
@@ -181,7 +179,7 @@ class EndpointRules:
     damage_window_days: int = 45
     lab_baseline_window_days: int = 30
     lab_end_window_days: int = 30
-    related_causalities: tuple[str, ...] = ("possible", "probable", "definite")
+    related_causalities: tuple[str, ...] = RELATED_CAUSALITIES
     flare_rules: tuple[FlareRule, ...] = field(default=(PAPER_FLARE, SELENA_FLARE))
 
     def __post_init__(self) -> None:

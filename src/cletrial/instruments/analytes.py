@@ -34,6 +34,7 @@ import msgspec
 import yaml
 
 from cletrial.errors import InputError
+from cletrial.vocabulary import IMMUNOLOGY_RESULT
 
 __all__ = [
     "ANALYTES",
@@ -117,7 +118,7 @@ ANALYTES: Final[dict[str, Analyte]] = _ANALYTES
 #: Every test id, in form order.
 LAB_TESTS: Final = tuple(ANALYTES)
 #: Results of the qualitative tests.
-LAB_RESULTS: Final = ("negative", "positive", "indeterminate")
+LAB_RESULTS: Final = IMMUNOLOGY_RESULT.values
 
 
 def _analyte(test: str, field: str = "test") -> Analyte:

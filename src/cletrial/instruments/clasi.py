@@ -162,9 +162,9 @@ def compute_clasi_severity(activity: int) -> Severity:
     ('mild', 'moderate', 'severe')
     """
     if isinstance(activity, bool) or not isinstance(activity, int):
-        raise FormError("activity", activity, "must be an integer from 0 to 70")
+        raise FormError("activity", activity, f"must be an integer from 0 to {CLASI_ACTIVITY_MAX}")
     if not 0 <= activity <= CLASI_ACTIVITY_MAX:
-        raise FormError("activity", activity, "must be from 0 to 70")
+        raise FormError("activity", activity, f"must be from 0 to {CLASI_ACTIVITY_MAX}")
     for upper, band in SEVERITY_BANDS:
         if activity <= upper:
             return band  # type: ignore[return-value]

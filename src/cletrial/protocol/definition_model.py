@@ -15,6 +15,13 @@ from typing import Annotated, Literal, get_args
 import msgspec
 from msgspec import Meta, Struct, field
 
+from cletrial.instruments.clasi import CLASI_ACTIVITY_MAX, CLASI_DAMAGE_MAX
+from cletrial.instruments.ctcae import CtcaeVersion
+from cletrial.instruments.sledai import SLEDAI_MAX
+from cletrial.vocabulary import LAB_TEST
+from cletrial.vocabulary.types import HISTORY_EVENT_TYPES, LabTest
+from cletrial.vocabulary.types import HistoryEventType as EventType
+
 __all__ = [
     "CHECK_KINDS",
     "CHECK_OPERATORS",
@@ -49,7 +56,7 @@ __all__ = [
 ]
 
 #: Laboratory tests a patient history may hold (see docs/formats.md).
-LAB_TESTS = ("neutrophils", "wbc", "platelets", "hemoglobin", "anti_dsdna", "c3", "c4")
+LAB_TESTS = LAB_TEST.values
 
 #: Laboratory test of a history -> the NCI CTCAE term that grades it (counts and haemoglobin).
 CTCAE_TERM_OF_TEST = {
@@ -60,16 +67,7 @@ CTCAE_TERM_OF_TEST = {
 }
 
 #: Event types a patient history may hold (see docs/formats.md).
-EVENT_TYPES = (
-    "consent_withdrawn",
-    "pregnancy",
-    "thrombosis",
-    "life_threatening",
-    "physician_decision",
-    "severe_rash",
-    "death",
-    "lost_to_follow_up",
-)
+EVENT_TYPES = HISTORY_EVENT_TYPES
 
 #: Where a rule comes from: the 2012 protocol, the lenalidomide label, or a default chosen where
 #: the protocol is silent (shared/spec/protocol.md).
@@ -78,22 +76,11 @@ RULE_SOURCES = ("protocol", "label", "default")
 RegimenId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_]*$", max_length=40)]
 RuleId = Annotated[str, Meta(pattern=r"^[A-Z][A-Z0-9-]*$", max_length=60)]
 Text = Annotated[str, Meta(min_length=1, max_length=2000)]
-LabTest = Literal["neutrophils", "wbc", "platelets", "hemoglobin", "anti_dsdna", "c3", "c4"]
-EventType = Literal[
-    "consent_withdrawn",
-    "pregnancy",
-    "thrombosis",
-    "life_threatening",
-    "physician_decision",
-    "severe_rash",
-    "death",
-    "lost_to_follow_up",
-]
 Days = Annotated[int, Meta(ge=0, le=3650)]
 Weeks = Annotated[int, Meta(ge=1, le=520)]
 Percent = Annotated[float, Meta(ge=0, le=100)]
 Grade = Annotated[int, Meta(ge=1, le=5)]
-ClasiActivity = Annotated[int, Meta(ge=0, le=70)]
+ClasiActivity = Annotated[int, Meta(ge=0, le=CLASI_ACTIVITY_MAX)]
 
 
 class _Model(Struct, forbid_unknown_fields=True, frozen=True):
@@ -114,7 +101,7 @@ class Response(_Model, frozen=True):
 
     complete_response_max: ClasiActivity
     partial_response_min_improvement_percent: Annotated[float, Meta(gt=0, le=100)]
-    relapse_min: Annotated[int, Meta(ge=1, le=70)]
+    relapse_min: Annotated[int, Meta(ge=1, le=CLASI_ACTIVITY_MAX)]
     reference: Literal["baseline", "cycle_start"] = "baseline"
 
 
@@ -187,8 +174,8 @@ class Myelosuppression(_Model, frozen=True):
 class SleFlare(_Model, frozen=True):
     """SLEDAI-2K increase from baseline: stop above one value, alert above another."""
 
-    stop_increase_above: Annotated[int, Meta(ge=0, le=105)]
-    alert_increase_above: Annotated[int, Meta(ge=0, le=105)]
+    stop_increase_above: Annotated[int, Meta(ge=0, le=SLEDAI_MAX)]
+    alert_increase_above: Annotated[int, Meta(ge=0, le=SLEDAI_MAX)]
     disposition: Text
 
 
@@ -226,7 +213,7 @@ class NeutropeniaAlert(_Model, frozen=True):
 class Safety(_Model, frozen=True):
     """Stopping rules and safety alerts."""
 
-    ctcae_version: Literal["5.0", "3.0"]
+    ctcae_version: CtcaeVersion
     myelosuppression: Myelosuppression
     sle_flare: SleFlare
     life_threatening_adverse_event: LifeThreateningAdverseEvent
@@ -405,7 +392,7 @@ class VisitWindowCheck(EditCheckBase, frozen=True, tag="visit_window"):
 class ClasiDamageBelowBaselineCheck(EditCheckBase, frozen=True, tag="clasi_damage_below_baseline"):
     """CLASI damage more than ``margin`` below the baseline visit's, the visit's notes empty."""
 
-    margin: Annotated[int, Meta(ge=0, le=56)] = 0
+    margin: Annotated[int, Meta(ge=0, le=CLASI_DAMAGE_MAX)] = 0
 
 
 class DoseStepCheck(EditCheckBase, frozen=True, tag="dose_step"):

@@ -25,11 +25,11 @@ from cletrial.protocol._dates import days
 from cletrial.protocol.definition import ProtocolDefinition
 from cletrial.protocol.definition_model import CTCAE_TERM_OF_TEST, Eligibility
 from cletrial.protocol.screening import Screening, parse_screening
+from cletrial.vocabulary.types import Verdict
 
 __all__ = ["CriterionResult", "EligibilityResult", "assess_eligibility"]
 
 Status = Literal["met", "not_met", "missing"]
-Verdict = Literal["eligible", "ineligible", "undetermined"]
 Tri = bool | None
 
 

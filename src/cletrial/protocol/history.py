@@ -56,6 +56,15 @@ from cletrial.protocol.history_model import (
 )
 from cletrial.protocol.history_schema import history_json_schema
 from cletrial.values import check_date
+from cletrial.vocabulary import (
+    AE_CAUSALITY,
+    IMMUNOLOGY_RESULT,
+    IMMUNOLOGY_TEST,
+    NERVE_CONDUCTION_RESULT,
+    PREGNANCY_RESULT,
+    SCREENING_VERDICT,
+    SEX,
+)
 
 __all__ = [
     "LAB_UNITS",
@@ -73,25 +82,29 @@ _SCORE_KEYS: Final = frozenset({"activity", "damage"})
 _CHOICES: Final[dict[str, tuple[str, ...]]] = {
     "test": LAB_TESTS,
     "type": EVENT_TYPES,
-    "sex": ("F", "M", "null"),
+    "sex": (*SEX.values, "null"),
     "unit": tuple(sorted(set().union(*LAB_UNITS.values()))),
-    "result": ("negative", "positive"),
-    "causality": ("unrelated", "unlikely", "possible", "probable", "definite", "null"),
-    "verdict": ("eligible", "ineligible", "undetermined"),
+    "result": PREGNANCY_RESULT.values,
+    "causality": (*AE_CAUSALITY.values, "null"),
+    "verdict": SCREENING_VERDICT.values,
 }
 
-#: Full field paths whose enum errors are phrased with their own values.
+#: Field paths (list indices dropped) whose enum errors are phrased with their own values.
 _PATH_CHOICES: Final[dict[str, tuple[str, ...]]] = {
     "end_of_treatment.reason": tuple(DISPOSITION_TERMS),
     "end_of_study.reason": tuple(DISPOSITION_TERMS),
+    "immunology.test": IMMUNOLOGY_TEST.values,
+    "immunology.result": IMMUNOLOGY_RESULT.values,
+    "nerve_conduction.result": NERVE_CONDUCTION_RESULT.values,
 }
 
 
 def _history_error(exc: msgspec.ValidationError, document: Any) -> HistoryError:
     path, value, problem = locate(exc, document)
     name = path.rsplit(".", 1)[-1]
-    if path in _PATH_CHOICES and value is not None and "unknown" not in problem:
-        return HistoryError(path, value, "must be one of " + ", ".join(_PATH_CHOICES[path]))
+    part = re.sub(r"\[\d+\]", "", path)
+    if part in _PATH_CHOICES and value is not None and "unknown" not in problem:
+        return HistoryError(path, value, "must be one of " + ", ".join(_PATH_CHOICES[part]))
     if name in _CHOICES and value is not None and "unknown" not in problem:
         problem = "must be one of " + ", ".join(_CHOICES[name])
         lab = re.fullmatch(r"labs\[(\d+)\]\.unit", path)

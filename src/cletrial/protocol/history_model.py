@@ -19,8 +19,21 @@ import msgspec
 from msgspec import Meta, Struct, field
 
 from cletrial.instruments import CTCAE_TERMS
-from cletrial.protocol.definition_model import CTCAE_TERM_OF_TEST, EventType, LabTest
+from cletrial.protocol.definition_model import CTCAE_TERM_OF_TEST
 from cletrial.values import TEXT_PATTERN
+from cletrial.vocabulary import DISPOSITION_REASON
+from cletrial.vocabulary.types import (
+    Causality,
+    DispositionReason,
+    ImmunologyResult,
+    ImmunologyTest,
+    LabTest,
+    NerveConductionResult,
+    PregnancyResult,
+    Sex,
+    Verdict,
+)
+from cletrial.vocabulary.types import HistoryEventType as EventType
 
 __all__ = [
     "DISPOSITION_TERMS",
@@ -56,28 +69,7 @@ else:  # every unit of any test: decoded to one shared string object each (fast 
     LabUnit = Literal[tuple(sorted(set().union(*LAB_UNITS.values())))]
 
 #: Disposition reason (snake_case key) -> CDISC submission value of the NCOMPLT codelist.
-DISPOSITION_TERMS: Final[dict[str, str]] = {
-    "completed": "COMPLETED",
-    "adverse_event": "ADVERSE EVENT",
-    "lack_of_efficacy": "LACK OF EFFICACY",
-    "withdrawal_by_subject": "WITHDRAWAL BY SUBJECT",
-    "lost_to_follow_up": "LOST TO FOLLOW-UP",
-    "pregnancy": "PREGNANCY",
-    "physician_decision": "PHYSICIAN DECISION",
-    "death": "DEATH",
-}
-DispositionReason = Literal[
-    "completed",
-    "adverse_event",
-    "lack_of_efficacy",
-    "withdrawal_by_subject",
-    "lost_to_follow_up",
-    "pregnancy",
-    "physician_decision",
-    "death",
-]
-Verdict = Literal["eligible", "ineligible", "undetermined"]
-Causality = Literal["unrelated", "unlikely", "possible", "probable", "definite"]
+DISPOSITION_TERMS: Final[dict[str, str]] = {t.value: t.submission for t in DISPOSITION_REASON.terms}
 Name = Annotated[str, Meta(min_length=1, max_length=500, pattern=TEXT_PATTERN)]
 
 
@@ -135,7 +127,7 @@ class PregnancyTestDoc(_Doc, frozen=True):
     """A pregnancy test result."""
 
     date: dt.date
-    result: Literal["negative", "positive"]
+    result: PregnancyResult
 
 
 class EventDoc(_Doc, frozen=True):
@@ -150,8 +142,8 @@ class ImmunologyDoc(_Doc, frozen=True):
     antibodies); anti-dsDNA, C3 and C4 are quantitative ``labs``."""
 
     date: dt.date
-    test: Literal["ana", "anti_ena", "antiphospholipid"]
-    result: Literal["negative", "positive", "indeterminate"]
+    test: ImmunologyTest
+    result: ImmunologyResult
 
 
 class NerveConductionDoc(_Doc, frozen=True):
@@ -159,7 +151,7 @@ class NerveConductionDoc(_Doc, frozen=True):
     symptoms): normal or abnormal."""
 
     date: dt.date
-    result: Literal["normal", "abnormal"]
+    result: NerveConductionResult
 
 
 class MedicationDoc(_Doc, frozen=True):
@@ -209,7 +201,7 @@ class HistoryDoc(_Doc, frozen=True):
     patient_id: Annotated[str, Meta(max_length=200, pattern=TEXT_PATTERN)] | None = None
     protocol: Annotated[str, Meta(max_length=500, pattern=TEXT_PATTERN)] | None = None
     synthetic: bool | None = None
-    sex: Literal["F", "M"] | None = None
+    sex: Sex | None = None
     reproductive_potential: bool | None = None
     irregular_cycles: bool | None = None
     first_dose_date: dt.date | None = None

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta, Struct, field
@@ -29,6 +29,7 @@ from cletrial.instruments import clasi_json_schema
 from cletrial.protocol._msgspec_errors import locate
 from cletrial.protocol.history import LAB_UNITS
 from cletrial.protocol.history_model import LabDoc
+from cletrial.vocabulary.types import Sex
 
 __all__ = [
     "BackgroundTherapy",
@@ -78,7 +79,7 @@ class Screening(_Doc, frozen=True):
     protocol: Annotated[str, Meta(max_length=500)] | None = None
     birth_date: dt.date | None = None
     age_years: Annotated[int, Meta(ge=0, le=130)] | None = None
-    sex: Literal["F", "M"] | None = None
+    sex: Sex | None = None
     cle_histology_confirmed: bool | None = None
     sle_acr_criteria: bool | None = None
     clasi: dict[str, Any] | None = None

@@ -30,6 +30,8 @@ import msgspec
 from sqlalchemy import Boolean, Date, Float, Integer, String, Table, Text
 
 from cletrial.errors import InputError
+from cletrial.instruments.clasi import CLASI_ACTIVITY_MAX, CLASI_DAMAGE_MAX
+from cletrial.instruments.sledai import SLEDAI_MAX
 from cletrial.store import vocab
 from cletrial.store.tables import Base
 from cletrial.store.tables_forms import CLASI_ITEM_COLUMNS, SLEDAI_ITEM_COLUMNS
@@ -109,9 +111,9 @@ _RANGES: Final[dict[tuple[str, str], tuple[float, float]]] = {
     ("labs", "value"): (0, math.inf),
     ("labs", "lln"): (0, math.inf),
     ("labs", "ctcae_grade"): (0, 4),
-    ("clasi_assessments", "activity"): (0, 70),
-    ("clasi_assessments", "damage"): (0, 56),
-    ("sledai_assessments", "score"): (0, 105),
+    ("clasi_assessments", "activity"): (0, CLASI_ACTIVITY_MAX),
+    ("clasi_assessments", "damage"): (0, CLASI_DAMAGE_MAX),
+    ("sledai_assessments", "score"): (0, SLEDAI_MAX),
 }
 
 _PARTIAL_DATES: Final = frozenset({("patients", "diagnosis_date")})

@@ -17,8 +17,9 @@ from __future__ import annotations
 from functools import cache
 from typing import Final
 
+from cletrial import vocabulary
 from cletrial.protocol.definition import list_protocols, load_protocol
-from cletrial.protocol.definition_model import EVENT_TYPES as HISTORY_EVENT_TYPES
+from cletrial.protocol.definition_model import CTCAE_TERM_OF_TEST
 from cletrial.protocol.history_model import DISPOSITION_TERMS
 
 __all__ = [
@@ -78,18 +79,13 @@ LOCK_STATES: Final = ("open", "frozen", "locked")
 #: Lock events.
 LOCK_ACTIONS: Final = ("freeze", "unfreeze", "lock", "unlock")
 
-SEXES: Final = ("F", "M")
+SEXES: Final = vocabulary.SEX.values
 
-VISIT_KINDS: Final = ("baseline", "scheduled", "unscheduled")
+VISIT_KINDS: Final = vocabulary.VISIT_KIND.values
 VISIT_STATUSES: Final = ("open", "signed")
 
 #: History lab test -> NCI CTCAE term used to grade it (immunology tests are not graded).
-LAB_CTCAE_TERMS: Final[dict[str, str]] = {
-    "neutrophils": "neutrophil_count_decreased",
-    "wbc": "white_blood_cell_decreased",
-    "platelets": "platelet_count_decreased",
-    "hemoglobin": "anemia",
-}
+LAB_CTCAE_TERMS: Final[dict[str, str]] = CTCAE_TERM_OF_TEST
 
 #: Lab test -> permitted units (counts as in ``cletrial.instruments.convert_lab_value``).
 LAB_UNITS: Final[dict[str, tuple[str, ...]]] = {
@@ -114,47 +110,37 @@ REGIMENS: Final = (
 OFF: Final = "off"
 
 #: Causality of an adverse event with respect to lenalidomide.
-AE_CAUSALITY: Final = ("unrelated", "unlikely", "possible", "probable", "definite")
+AE_CAUSALITY: Final = vocabulary.AE_CAUSALITY.values
 
 #: Why an adverse event is serious (ICH E2A).
-SERIOUS_CRITERIA: Final = (
-    "death", "life_threatening", "hospitalisation", "persistent_disability",
-    "congenital_anomaly", "other_medically_important",
-)  # fmt: skip
+SERIOUS_CRITERIA: Final = vocabulary.AE_SERIOUS_CRITERION.values
 
 #: Outcome of an adverse event, with its CDISC controlled term (AEOUT, codelist C66768).
-AE_OUTCOME_CDISC: Final = {
-    "recovered": "RECOVERED/RESOLVED",
-    "recovered_with_sequelae": "RECOVERED/RESOLVED WITH SEQUELAE",
-    "recovering": "RECOVERING/RESOLVING",
-    "not_recovered": "NOT RECOVERED/NOT RESOLVED",
-    "fatal": "FATAL",
-    "unknown": "UNKNOWN",
-}
+AE_OUTCOME_CDISC: Final = {t.value: t.submission for t in vocabulary.AE_OUTCOME.terms}
 AE_OUTCOMES: Final = tuple(AE_OUTCOME_CDISC)
 
-PREGNANCY_RESULTS: Final = ("negative", "positive")
+PREGNANCY_RESULTS: Final = vocabulary.PREGNANCY_RESULT.values
 #: How a pregnancy test was done (the label asks for a medically supervised test: serum, or
 #: urine with a sensitivity of at least 25 mIU/mL).
-PREGNANCY_METHODS: Final = ("serum", "urine")
+PREGNANCY_METHODS: Final = vocabulary.PREGNANCY_METHOD.values
 
 #: Disposition kinds: end of treatment (last dose of the study drug) and end of study.
-DISPOSITION_KINDS: Final = ("end_of_treatment", "end_of_study")
+DISPOSITION_KINDS: Final = vocabulary.DISPOSITION_KIND.values
 #: Disposition reasons: the store's ids of the CDISC NCOMPLT terms (DSDECOD), as in the history
 #: format.
 DISPOSITION_CDISC: Final = DISPOSITION_TERMS
 DISPOSITION_REASONS: Final = tuple(DISPOSITION_CDISC)
 #: Qualitative tests of the baseline immunology panel and their results.
-IMMUNOLOGY_TESTS: Final = ("ana", "anti_ena", "antiphospholipid")
-IMMUNOLOGY_RESULTS: Final = ("negative", "positive", "indeterminate")
+IMMUNOLOGY_TESTS: Final = vocabulary.IMMUNOLOGY_TEST.values
+IMMUNOLOGY_RESULTS: Final = vocabulary.IMMUNOLOGY_RESULT.values
 #: Results of a nerve conduction study.
-NERVE_CONDUCTION_RESULTS: Final = ("normal", "abnormal")
+NERVE_CONDUCTION_RESULTS: Final = vocabulary.NERVE_CONDUCTION_RESULT.values
 #: Screening verdicts.
-VERDICTS: Final = ("eligible", "ineligible", "undetermined")
+VERDICTS: Final = vocabulary.SCREENING_VERDICT.values
 
 #: Patient events (disposition and discontinuation reasons), as in the history format, plus
 #: ``completed`` (finished the study as planned).
-EVENT_TYPES: Final = (*HISTORY_EVENT_TYPES, "completed")
+EVENT_TYPES: Final = vocabulary.DISPOSITION_EVENT.values
 
 
 @cache

@@ -30,6 +30,7 @@ import numpy as np
 
 from cletrial.endpoints.rules import DEFAULT_RULES
 from cletrial.errors import CletrialError
+from cletrial.instruments.clasi import CLASI_ACTIVITY_MAX, CLASI_DAMAGE_MAX
 from cletrial.synthetic.calibration import DEFAULT_CALIBRATION, Calibration
 
 __all__ = ["generate_cohort", "generate_history", "patient_id"]
@@ -112,10 +113,10 @@ def _relapse_ranks(rng: np.random.Generator, cal: Calibration, relapses: bool) -
 def _baseline_scores(rng: np.random.Generator, cal: Calibration) -> tuple[int, int, int]:
     a = max(cal.clasi_a_min, round(cal.clasi_a_mean + cal.clasi_a_sd * rng.standard_normal()))
     r = cal.clasi_d_mean**2 / (cal.clasi_d_sd**2 - cal.clasi_d_mean)
-    d = int(min(rng.negative_binomial(r, r / (r + cal.clasi_d_mean)), 56))
+    d = int(min(rng.negative_binomial(r, r / (r + cal.clasi_d_mean)), CLASI_DAMAGE_MAX))
     scores, probs = zip(*cal.sledai_probs, strict=True)
     s = int(rng.choice(scores, p=np.array(probs) / sum(probs)))
-    return min(a, 70), d, s
+    return min(a, CLASI_ACTIVITY_MAX), d, s
 
 
 def _traits(rng: np.random.Generator, cal: Calibration) -> _Traits:
@@ -323,7 +324,7 @@ class _Simulation:
         st = self.state
         st.visits += 1
         if self.rng.random() < self.cal.damage_increase_per_visit:
-            st.damage = min(st.damage + 1, 56)
+            st.damage = min(st.damage + 1, CLASI_DAMAGE_MAX)
         self.doc["assessments"].append(
             {
                 "date": self.iso(day),

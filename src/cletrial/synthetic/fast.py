@@ -30,6 +30,7 @@ import pandas as pd
 
 from cletrial.endpoints.rules import EVENT_TYPES
 from cletrial.endpoints.table import VisitTable
+from cletrial.instruments.clasi import CLASI_ACTIVITY_MAX, CLASI_DAMAGE_MAX
 from cletrial.synthetic.calibration import DEFAULT_CALIBRATION, Calibration
 
 __all__ = ["generate_visit_table"]
@@ -56,9 +57,11 @@ class _Cohort:
 
 
 def _traits(rng: np.random.Generator, n: int, cal: Calibration) -> _Cohort:
-    base_a = np.clip(np.rint(rng.normal(cal.clasi_a_mean, cal.clasi_a_sd, n)), cal.clasi_a_min, 70)
+    base_a = np.rint(rng.normal(cal.clasi_a_mean, cal.clasi_a_sd, n))
+    base_a = np.clip(base_a, cal.clasi_a_min, CLASI_ACTIVITY_MAX)
     r = cal.clasi_d_mean**2 / (cal.clasi_d_sd**2 - cal.clasi_d_mean)
-    base_d = np.minimum(rng.negative_binomial(r, r / (r + cal.clasi_d_mean), n), 56).astype(float)
+    draws = rng.negative_binomial(r, r / (r + cal.clasi_d_mean), n)
+    base_d = np.minimum(draws, CLASI_DAMAGE_MAX).astype(float)
     scores, probs = zip(*cal.sledai_probs, strict=True)
     base_s = rng.choice(np.array(scores, dtype=float), n, p=np.array(probs) / sum(probs))
     withdrawal = rng.random(n) < cal.p_early_withdrawal

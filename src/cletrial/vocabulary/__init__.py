@@ -30,6 +30,7 @@ __all__ = [
     "AE_SERIOUS_CRITERION",
     "CODELISTS",
     "DISPOSITION_EVENT",
+    "DISPOSITION_KIND",
     "DISPOSITION_REASON",
     "DOSE_FREQUENCY",
     "IMMUNOLOGY_RESULT",
@@ -38,10 +39,12 @@ __all__ = [
     "LAB_TEST_NAME",
     "NERVE_CONDUCTION_RESULT",
     "NO_YES",
+    "PREGNANCY_METHOD",
     "PREGNANCY_RESULT",
     "ROUTE",
     "SCREENING_VERDICT",
     "SEX",
+    "VISIT_KIND",
     "VOCABULARY_VERSION",
     "Codelist",
     "Term",
@@ -226,6 +229,32 @@ SCREENING_VERDICT: Final = Codelist(
     ),
 )
 
+#: Which disposition a record is (DSSCAT, sponsor-defined): end of treatment or end of study.
+DISPOSITION_KIND: Final = Codelist(
+    "DSSCAT",
+    "Disposition subcategory",
+    (
+        Term("end_of_treatment", "END OF TREATMENT", "End of treatment"),
+        Term("end_of_study", "END OF STUDY", "End of study"),
+    ),
+)
+#: How a pregnancy test was done: the specimen (LBSPEC terms of the CDISC SPECTYPE codelist).
+PREGNANCY_METHOD: Final = Codelist(
+    "PREGSPEC",
+    "Pregnancy test specimen",
+    (Term("serum", "SERUM", "Serum"), Term("urine", "URINE", "Urine")),
+)
+#: Kind of a visit (sponsor-defined).
+VISIT_KIND: Final = Codelist(
+    "VISITKND",
+    "Visit kind",
+    (
+        Term("baseline", "BASELINE", "Baseline"),
+        Term("scheduled", "SCHEDULED", "Scheduled"),
+        Term("unscheduled", "UNSCHEDULED", "Unscheduled"),
+    ),
+)
+
 #: Every codelist by id.
 CODELISTS: Final[dict[str, Codelist]] = {
     c.id: c
@@ -246,6 +275,9 @@ CODELISTS: Final[dict[str, Codelist]] = {
         IMMUNOLOGY_RESULT,
         NERVE_CONDUCTION_RESULT,
         SCREENING_VERDICT,
+        DISPOSITION_KIND,
+        PREGNANCY_METHOD,
+        VISIT_KIND,
     )
 }
 CODELISTS.update({c.id: c for c in SUBMISSION_CODELISTS})

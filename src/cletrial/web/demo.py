@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from cletrial.errors import StoreError
 from cletrial.instruments import check_lab_value, fill_absent_clasi_items, fill_absent_sledai_items
 from cletrial.store import UnitOfWork
+from cletrial.vocabulary import DISPOSITION_EVENT, DISPOSITION_REASON
 
 __all__ = ["DEMO_SEED", "DEMO_USERS", "build_demo_study", "demo_histories", "shift_history"]
 
@@ -111,11 +112,12 @@ def _screening(history: dict[str, Any], number: int) -> dict[str, Any]:
 
 #: Event type of a history -> the NCOMPLT reason of the patient's disposition.
 _REASON_OF_EVENT: Final = {
-    "consent_withdrawn": "withdrawal_by_subject", "pregnancy": "pregnancy",
-    "death": "death", "lost_to_follow_up": "lost_to_follow_up",
-    "physician_decision": "physician_decision", "thrombosis": "adverse_event",
-    "life_threatening": "adverse_event", "severe_rash": "adverse_event",
-}  # fmt: skip
+    event.value: reason.value
+    for event in DISPOSITION_EVENT.terms
+    if event.value != "completed"
+    for reason in DISPOSITION_REASON.terms
+    if reason.submission == event.submission
+}
 
 
 def _dispositions(history: dict[str, Any], today: dt.date) -> list[dict[str, Any]]:

@@ -31,6 +31,7 @@ from cletrial.instruments import CLASI_REGIONS, SLEDAI_WEIGHTS, check_lab_value
 from cletrial.store.repositories.events import find_adverse_event_problems
 from cletrial.store.vocab import LAB_UNITS
 from cletrial.values import read_typed_decimal, read_typed_int
+from cletrial.vocabulary import LAB_TEST, VISIT_KIND
 
 __all__ = [
     "AE_ROWS",
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 #: Lab tests on the visit form, in order.
-LAB_FORM_TESTS: Final = ("neutrophils", "wbc", "platelets", "hemoglobin", "anti_dsdna", "c3", "c4")
+LAB_FORM_TESTS: Final = LAB_TEST.values
 #: Blank adverse event rows offered on a new visit form.
 AE_ROWS: Final = 2
 #: Once-per-form CLASI items with their choices.
@@ -292,7 +293,7 @@ def parse_visit_form(
     p = _Parser(data, today)
     body: dict[str, Any] = {"visit_date": p.date("visit_date", required=True)}
     kind = p.text("kind", 12) or "scheduled"
-    if kind not in ("baseline", "scheduled", "unscheduled"):
+    if kind not in VISIT_KIND.values:
         p.errors["kind"] = "must be baseline, scheduled or unscheduled"
     body["kind"] = kind
     body["label"] = p.text("label", 40)

@@ -15,12 +15,25 @@ Request bodies forbid unknown fields: a misspelt field is an error, never silent
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
+from cletrial.instruments.clasi import CLASI_ACTIVITY_MAX, CLASI_DAMAGE_MAX, Severity
+from cletrial.instruments.ctcae import CtcaeVersion
+from cletrial.instruments.sledai import SLEDAI_MAX
+from cletrial.protocol.definition_model import CTCAE_TERM_OF_TEST
 from cletrial.values import CODE_MAX_LENGTH, CODE_PATTERN, problem_date, problem_text
+from cletrial.vocabulary.types import (
+    AeOutcome,
+    Causality,
+    EventType,
+    SeriousCriterion,
+    Sex,
+    VisitKind,
+)
+from cletrial.vocabulary.types import LabTest as AnyLabTest
 
 __all__ = [
     "BsaPublic",
@@ -92,7 +105,10 @@ sledai_form_field = Annotated[dict[str, Any], _ref("SledaiForm")]
 #: Any JSON object validated by the core (screening record, patient history).
 json_object_field = Annotated[dict[str, Any], WithJsonSchema({"type": "object"})]
 
-LabTest = Literal["neutrophils", "wbc", "platelets", "hemoglobin"]
+if TYPE_CHECKING:
+    LabTest = str
+else:  # the tests NCI CTCAE grades (counts and haemoglobin)
+    LabTest = Literal[tuple(CTCAE_TERM_OF_TEST)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 #: A study, site or patient code (:func:`cletrial.values.problem_code`).
 Code = Annotated[str, Field(min_length=1, max_length=CODE_MAX_LENGTH, pattern=CODE_PATTERN)]
@@ -133,16 +149,16 @@ class ErrorPublic(BaseModel):
 class ClasiScorePublic(BaseModel):
     """CLASI activity (0-70) and damage (0-56), severity band of the activity, worst erythema."""
 
-    activity: int = Field(ge=0, le=70)
-    damage: int = Field(ge=0, le=56)
-    activity_severity: Literal["mild", "moderate", "severe"]
+    activity: int = Field(ge=0, le=CLASI_ACTIVITY_MAX)
+    damage: int = Field(ge=0, le=CLASI_DAMAGE_MAX)
+    activity_severity: Severity
     max_erythema: int = Field(ge=0, le=3)
 
 
 class SledaiScorePublic(BaseModel):
     """SLEDAI-2K total (0-105) and the descriptors that scored, with their weights."""
 
-    score: int = Field(ge=0, le=105)
+    score: int = Field(ge=0, le=SLEDAI_MAX)
     scored: dict[str, int]
 
 
@@ -158,7 +174,7 @@ class LabGradeRequest(Request):
     value: float = Field(ge=0, allow_inf_nan=False)
     unit: str = Field(min_length=1, max_length=12)
     lln: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    ctcae_version: Literal["5.0", "3.0"] = "5.0"
+    ctcae_version: CtcaeVersion = "5.0"
 
 
 class LabGradePublic(BaseModel):
@@ -233,16 +249,6 @@ class LoginPublic(BaseModel):
 #: A step id of the dose ladder of the protocol the patient's study runs, or ``off``: the store
 #: checks it against that ladder (another id is refused naming ``doses.regimen``).
 Regimen = Annotated[str, Field(min_length=1, max_length=20)]
-VisitKind = Literal["baseline", "scheduled", "unscheduled"]
-Causality = Literal["unrelated", "unlikely", "possible", "probable", "definite"]
-SeriousCriterion = Literal[
-    "death", "life_threatening", "hospitalisation", "persistent_disability",
-    "congenital_anomaly", "other_medically_important",
-]  # fmt: skip
-AeOutcome = Literal[
-    "recovered", "recovered_with_sequelae", "recovering", "not_recovered", "fatal", "unknown"
-]
-AnyLabTest = Literal["neutrophils", "wbc", "platelets", "hemoglobin", "anti_dsdna", "c3", "c4"]
 Reason = Annotated[str, Field(min_length=1, max_length=1000)]
 Note = Annotated[str, Field(max_length=4000)]
 
@@ -509,7 +515,7 @@ class PatientCreate(Request):
     site_id: int = Field(ge=1, le=2_147_483_647)
     study_code: Code
     screening_date: dt.date
-    sex: Literal["F", "M"] | None = None
+    sex: Sex | None = None
     reproductive_potential: bool | None = None
     irregular_cycles: bool | None = None
     cle_subtype: Annotated[str, Field(max_length=60)] | None = None
@@ -523,7 +529,7 @@ class PatientUpdate(Request):
 
     version: int = Field(ge=1, le=2_147_483_647)
     reason: Reason
-    sex: Literal["F", "M"] | None = None
+    sex: Sex | None = None
     reproductive_potential: bool | None = None
     irregular_cycles: bool | None = None
     cle_subtype: Annotated[str, Field(max_length=60)] | None = None
@@ -553,10 +559,7 @@ class PatientPublic(BaseModel):
 class EventCreate(Request):
     """A disposition event (consent withdrawn, pregnancy, thrombosis, ..., completed)."""
 
-    event_type: Literal[
-        "consent_withdrawn", "pregnancy", "thrombosis", "life_threatening", "physician_decision",
-        "severe_rash", "death", "lost_to_follow_up", "completed",
-    ]  # fmt: skip
+    event_type: EventType
     event_date: dt.date
     note: Note | None = None
 

@@ -10,11 +10,19 @@ enrolment gate (e-signed).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from cletrial.protocol.history_model import DispositionReason
+from cletrial.vocabulary.types import (
+    DispositionKind,
+    DispositionReason,
+    ImmunologyResult,
+    ImmunologyTest,
+    NerveConductionResult,
+    PregnancyMethod,
+    PregnancyResult,
+)
 from cletrial.web.schemas import Note, Request
 
 __all__ = [
@@ -38,8 +46,8 @@ class PregnancyTestCreate(Request):
     """A pregnancy test of a female patient: date (not after today), result, method."""
 
     test_date: dt.date
-    result: Literal["negative", "positive"]
-    method: Literal["serum", "urine"] | None = None
+    result: PregnancyResult
+    method: PregnancyMethod | None = None
     visit_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
 
 
@@ -58,7 +66,7 @@ class PregnancyTestPublic(BaseModel):
 class DispositionCreate(Request):
     """End of treatment (with the last dose date) or end of study, with its reason."""
 
-    kind: Literal["end_of_treatment", "end_of_study"]
+    kind: DispositionKind
     disposition_date: dt.date
     reason: DispositionReason
     last_dose_date: dt.date | None = None
@@ -117,8 +125,8 @@ class ImmunologyCreate(Request):
     """A qualitative test of the baseline immunology panel."""
 
     sample_date: dt.date
-    test: Literal["ana", "anti_ena", "antiphospholipid"]
-    result: Literal["negative", "positive", "indeterminate"]
+    test: ImmunologyTest
+    result: ImmunologyResult
     visit_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
 
 
@@ -138,7 +146,7 @@ class NerveConductionCreate(Request):
     """A nerve conduction study: normal or abnormal, with a note."""
 
     study_date: dt.date
-    result: Literal["normal", "abnormal"]
+    result: NerveConductionResult
     note: Note | None = None
     visit_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
 
