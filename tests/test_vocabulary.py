@@ -32,7 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "cletrial"
 #: Codelists whose submission values repeat by design: several patient events end in the same
 #: disposition term (thrombosis, severe rash and a life-threatening event are ADVERSE EVENT).
-MANY_TO_ONE = {"DSEVENT"}
+#: Codelists mapping several stored values to one CDISC term on purpose (events to their
+#: disposition; a unit's spellings to its CDISC spelling).
+MANY_TO_ONE = {"DSEVENT", "UNIT"}
 
 
 def _values(annotation: Any) -> tuple[Any, ...]:

@@ -22,16 +22,27 @@ from __future__ import annotations
 from typing import Final
 
 from cletrial.vocabulary.model import Codelist, Term
-from cletrial.vocabulary.submission import SUBMISSION_CODELISTS
+from cletrial.vocabulary.submission import (
+    AGE_UNIT,
+    DISPOSITION_CATEGORY,
+    DOSE_FORM,
+    REFERENCE_RANGE_INDICATOR,
+    SUBMISSION_CODELISTS,
+    TOXICITY_GRADE,
+    UNIT,
+)
 
 __all__ = [
     "AE_CAUSALITY",
     "AE_OUTCOME",
     "AE_SERIOUS_CRITERION",
+    "AGE_UNIT",
     "CODELISTS",
+    "DISPOSITION_CATEGORY",
     "DISPOSITION_EVENT",
     "DISPOSITION_KIND",
     "DISPOSITION_REASON",
+    "DOSE_FORM",
     "DOSE_FREQUENCY",
     "IMMUNOLOGY_RESULT",
     "IMMUNOLOGY_TEST",
@@ -41,9 +52,12 @@ __all__ = [
     "NO_YES",
     "PREGNANCY_METHOD",
     "PREGNANCY_RESULT",
+    "REFERENCE_RANGE_INDICATOR",
     "ROUTE",
     "SCREENING_VERDICT",
     "SEX",
+    "TOXICITY_GRADE",
+    "UNIT",
     "VISIT_KIND",
     "VOCABULARY_VERSION",
     "Codelist",

@@ -37,7 +37,12 @@ _UNITS: Final = (
 UNIT: Final = Codelist(
     "UNIT",
     "Unit",
-    tuple(Term(u, _UNIT_SPELLING.get(u, u), _UNIT_SPELLING.get(u, u)) for u in _UNITS),
+    tuple(
+        Term(u, _UNIT_SPELLING[u], f"{_UNIT_SPELLING[u]} (written {u})")
+        if u in _UNIT_SPELLING
+        else Term(u, u, u)
+        for u in _UNITS
+    ),
     nci_code="C71620",
     extensible=True,
 )

@@ -23,7 +23,7 @@ from cletrial.standards.sdtm._frame import STUDYID, USUBJID, domain_spec, to_dat
 from cletrial.standards.sdtm.common import iso
 from cletrial.standards.sdtm.interventions import exposure_periods, last_dose_date
 from cletrial.standards.sdtm.source import SubjectSource
-from cletrial.vocabulary import SEX
+from cletrial.vocabulary import DISPOSITION_KIND, SEX
 
 __all__ = ["ARM", "ARMCD", "DM_SPEC", "build_dm"]
 
@@ -172,7 +172,7 @@ def _death_date(s: SubjectSource) -> str | None:
     for event in s.history.get("events") or []:
         if event["type"] == "death":
             return str(event["date"])
-    for key in ("end_of_study", "end_of_treatment"):
+    for key in reversed(DISPOSITION_KIND.values):  # end of study first, then end of treatment
         doc = s.history.get(key) or {}
         if doc.get("reason") == "death":
             return str(doc["date"])

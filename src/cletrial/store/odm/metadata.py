@@ -20,6 +20,7 @@ from typing import Final
 
 from cletrial.store.fields import FieldSpec, field_specs
 from cletrial.store.import_formats import IDENTIFYING, KINDS
+from cletrial.vocabulary import VISIT_KIND
 
 __all__ = [
     "EVENTS",
@@ -43,7 +44,7 @@ EVENTS: Final[dict[str, tuple[str, str, bool, tuple[str, ...]]]] = {
     **{f"SE.{kind.upper()}": (f"{kind.capitalize()} visit",
                               "Unscheduled" if kind == "unscheduled" else "Scheduled", True,
                               ("F.VISITS", "F.CLASI", "F.SLEDAI"))
-       for kind in ("baseline", "scheduled", "unscheduled")},
+       for kind in VISIT_KIND.values},
     "SE.RECORDS": ("Records", "Common", False, tuple(
         f"F.{k.upper()}" for k in KINDS
         if k not in ("studies", "sites", "patients", "screenings", "visits"))),
