@@ -31,7 +31,32 @@ from cletrial.protocol.history import PatientHistory
 from cletrial.protocol.parts import Parts
 from cletrial.protocol.results import Alert, Deviation, Reason, Undetermined
 
-__all__ = ["enrolment_deviations", "gate_first_dose"]
+__all__ = ["enrolment_deviations", "enrolment_refusal", "gate_first_dose"]
+
+
+def enrolment_refusal(verdict: str | None, overridden: bool) -> str | None:
+    """Why the enrolment gate keeps a patient out (``None`` when it lets them in).
+
+    The gate of :func:`gate_first_dose` for callers that hold only the stored verdict and
+    whether an override is recorded (randomisation): an ``eligible`` verdict or an override
+    lets the patient in.
+
+    >>> enrolment_refusal("eligible", False) is None, enrolment_refusal("ineligible", True)
+    (True, None)
+    >>> enrolment_refusal("undetermined", False)
+    'the screening is incomplete (verdict undetermined): complete it, or record an override'
+    """
+    if overridden or verdict == "eligible":
+        return None
+    if verdict is None:
+        return "no screening verdict is recorded: the patient must be screened and found eligible"
+    if verdict == "undetermined":
+        return (
+            "the screening is incomplete (verdict undetermined): complete it, or record an override"
+        )
+    return (
+        f"the screening verdict is {verdict}: it needs an eligible verdict or a documented override"
+    )
 
 
 def _block(parts: Parts, p: ProtocolDefinition, missing: list[str], text: str) -> None:

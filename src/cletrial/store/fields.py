@@ -32,6 +32,7 @@ from sqlalchemy import Boolean, Date, Float, Integer, String, Table, Text
 from cletrial.errors import InputError
 from cletrial.instruments.clasi import CLASI_ACTIVITY_MAX, CLASI_DAMAGE_MAX
 from cletrial.instruments.sledai import SLEDAI_MAX
+from cletrial.randomisation.model import ENVIRONMENTS
 from cletrial.store import vocab
 from cletrial.store.tables import Base
 from cletrial.store.tables_forms import CLASI_ITEM_COLUMNS, SLEDAI_ITEM_COLUMNS
@@ -63,7 +64,9 @@ AUDITED_TABLES: Final = tuple(
 
 #: Shown in the audit trail instead of the value of a secret field.
 REDACTED: Final = "[redacted]"
-SECRET_FIELDS: Final = frozenset({("users", "password_hash")})
+#: The arm of an allocation slot is sealed: the audit trail shows it redacted (the imported
+#: list's SHA-256 vouches for it).
+SECRET_FIELDS: Final = frozenset({("users", "password_hash"), ("allocation_slots", "arm")})
 
 _CHOICES: Final[dict[tuple[str, str], tuple[str, ...]]] = {
     ("users", "role"): vocab.ROLES,
@@ -98,6 +101,7 @@ _CHOICES: Final[dict[tuple[str, str], tuple[str, ...]]] = {
     ("login_events", "event"): LOGIN_EVENT_KINDS,
     ("login_events", "channel"): LOGIN_CHANNELS,
     ("lock_events", "state_after"): vocab.LOCK_STATES,
+    ("allocation_lists", "environment"): ENVIRONMENTS,
 }
 
 #: Vocabularies read from the protocol definitions when first needed, not at import: the
@@ -173,6 +177,34 @@ _DERIVED: Final[dict[str, frozenset[str]]] = {
         {"action", "state_after", "reason", "signed_by", "signed_name", "signed_at"}
     ),
     "login_events": frozenset({"event", "username", "channel", "detail", "occurred_at"}),
+    # An imported list and a randomisation never change; a slot changes once, when allocated.
+    "allocation_lists": frozenset(
+        {
+            "list_code",
+            "environment",
+            "sha256",
+            "strata_json",
+            "arms_json",
+            "slot_count",
+            "sealed",
+            "imported_by",
+            "imported_at",
+        }
+    ),
+    "allocation_slots": frozenset(
+        {
+            "stratum",
+            "sequence",
+            "block",
+            "block_size",
+            "arm",
+            "code",
+            "patient_id",
+            "allocated_by",
+            "allocated_at",
+        }
+    ),
+    "randomisations": frozenset({"stratum", "code", "randomised_by", "randomised_at", "reason"}),
 }
 
 

@@ -33,12 +33,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from cletrial.store import tables_audit as _tables_audit
 from cletrial.store import tables_forms as _tables_forms
 from cletrial.store import tables_monitoring as _tables_monitoring
+from cletrial.store import tables_randomisation as _tables_randomisation
 from cletrial.store import tables_web as _tables_web
 from cletrial.store.tables_base import NO_REUSE, Base, Versioned
 from cletrial.store.types import UTCDateTime
 
-# The form, audit, monitoring and web tables register themselves on Base.metadata.
-del _tables_audit, _tables_forms, _tables_monitoring, _tables_web
+# The form, audit, monitoring, randomisation and web tables register themselves on
+# Base.metadata.
+del _tables_audit, _tables_forms, _tables_monitoring, _tables_randomisation, _tables_web
 
 __all__ = [
     "AdverseEvent",
