@@ -230,7 +230,7 @@ def active_list(uow: UnitOfWork, study_id: int, environment: str) -> AllocationL
             f"studies {study_id} has no {environment} allocation list: import one "
             "first (cletrial randomisation import)",
         )
-    return AllocationListRecord.from_row(row)
+    return AllocationListRecord.from_row(dict(row))
 
 
 def list_strata(record: AllocationListRecord) -> Strata:
