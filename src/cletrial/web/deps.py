@@ -57,6 +57,7 @@ __all__ = [
     "Locker",
     "OptionalUser",
     "Querier",
+    "Randomiser",
     "Reporter",
     "ScopedPatient",
     "Screener",
@@ -288,3 +289,4 @@ Answerer = Annotated[WebUser, Depends(require(Permission.ANSWER))]
 Verifier = Annotated[WebUser, Depends(require(Permission.VERIFY))]
 Locker = Annotated[WebUser, Depends(require(Permission.LOCK))]
 Checker = Annotated[WebUser, Depends(require(Permission.CHECKS))]
+Randomiser = Annotated[WebUser, Depends(require(Permission.RANDOMISE))]

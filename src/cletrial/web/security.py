@@ -112,6 +112,7 @@ class Permission(StrEnum):
     VERIFY = "verify"  # mark forms and fields verified against the source (SDV)
     LOCK = "lock"  # freeze, lock, unfreeze and unlock the database (e-signed)
     CHECKS = "checks"  # run the protocol's edit checks over the study
+    RANDOMISE = "randomise"  # randomise an eligible patient (takes the next allocation slot)
 
 
 #: Role -> permissions. Monitors read, query and verify; data managers query, run the edit
@@ -127,6 +128,7 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             Permission.UNLOCK,
             Permission.REPORT,
             Permission.ANSWER,
+            Permission.RANDOMISE,
         }
     ),
     Role.COORDINATOR: frozenset(
