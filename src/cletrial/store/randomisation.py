@@ -123,31 +123,11 @@ def _environment(environment: str) -> str:
     return environment
 
 
-def import_allocation_list(
-    uow: UnitOfWork, study_id: int, allocation: AllocationList, *, environment: str
-) -> AllocationListRecord:
-    """Write ``allocation`` and its slots, sealed, in the unit of work (committed with it).
-
-    Parameters
-    ----------
-    uow : UnitOfWork
-        The writing unit of work (its user is recorded as the importer and in every audit row).
-    study_id : int
-        The study the list is for.
-    allocation : AllocationList
-        A checked list (:meth:`AllocationList.from_json`).
-    environment : str
-        ``test`` or ``production``: must be the list's own (a guard against importing a test
-        list as the production one).
-
-    Raises
-    ------
-    InputError
-        Another environment than the list's; a list with the same SHA-256 or the same id
-        already imported; a second production list for the study.
-    NotFoundError
-        No such study.
-    """
+def _check_new_list(
+    uow: UnitOfWork, study_id: int, allocation: AllocationList, environment: str
+) -> None:
+    """Refuse another environment than the list's, a list already imported, a second
+    production list for the study."""
     _environment(environment)
     if allocation.environment != environment:
         raise InputError(
@@ -173,6 +153,35 @@ def import_allocation_list(
             environment,
             f"studies {study_id} already has a production allocation list; a second one is refused",
         )
+
+
+def import_allocation_list(
+    uow: UnitOfWork, study_id: int, allocation: AllocationList, *, environment: str
+) -> AllocationListRecord:
+    """Write ``allocation`` and its slots, sealed, in the unit of work (committed with it).
+
+    Parameters
+    ----------
+    uow : UnitOfWork
+        The writing unit of work (its user is recorded as the importer and in every audit row).
+    study_id : int
+        The study the list is for.
+    allocation : AllocationList
+        A checked list (:meth:`AllocationList.from_json`).
+    environment : str
+        ``test`` or ``production``: must be the list's own (a guard against importing a test
+        list as the production one).
+
+    Raises
+    ------
+    InputError
+        Another environment than the list's; a list with the same SHA-256 or the same id
+        already imported; a second production list for the study.
+    NotFoundError
+        No such study.
+    """
+    _check_new_list(uow, study_id, allocation, environment)
+    digest = allocation.sha256
     row = uow.insert(
         "allocation_lists",
         {
