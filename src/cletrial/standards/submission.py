@@ -59,7 +59,11 @@ __all__ = ["Submission", "build_submission", "write_submission"]
 
 @dataclass(frozen=True)
 class Submission:
-    """The datasets of a package, its conformance report, and what it is."""
+    """The datasets of a package, its conformance report, and what it is.
+
+    The datasets have been checked (:meth:`Dataset.check`) by :func:`build_submission`, and
+    :func:`write_submission` does not check them again: build a Submission only with it.
+    """
 
     study: DefineStudy
     datasets: dict[str, Dataset]
@@ -85,7 +89,7 @@ def build_submission(
     datasets = dict(build_sdtm(source).datasets)
     datasets["QS"] = build_qs((s.ref, s.history) for s in source.subjects)[0]
     if deidentify:
-        datasets = deidentify_datasets(datasets, key=key)
+        datasets = {n: d.check() for n, d in deidentify_datasets(datasets, key=key).items()}
     study = DefineStudy(
         oid=f"ST.{source.study_code}",
         name=source.study_code,
@@ -101,7 +105,7 @@ def _dataset_files(sub: Submission, created: dt.datetime) -> list[PackageFile]:
     for name, ds in sorted(sub.datasets.items()):
         stem = f"sdtm/{name.lower()}"
         rows = len(ds.frame)
-        to_xpt = partial(write_xpt, ds)
+        to_xpt = partial(write_xpt, ds, checked=True)
         to_json = partial(_write_json, ds, study_oid=sub.study.oid, mdv=mdv, created=created)
         files.append(PackageFile(f"{stem}.xpt", to_xpt, name, rows))
         files.append(PackageFile(f"{stem}.json", to_json, name, rows))
@@ -110,7 +114,7 @@ def _dataset_files(sub: Submission, created: dt.datetime) -> list[PackageFile]:
 
 def _write_json(ds: Dataset, path: Path, *, study_oid: str, mdv: str, created: dt.datetime) -> Any:
     return write_dataset_json(
-        ds, path, study_oid=study_oid, metadata_version_oid=mdv, created=created
+        ds, path, study_oid=study_oid, metadata_version_oid=mdv, created=created, checked=True
     )
 
 
@@ -140,7 +144,7 @@ def write_submission(
     """
     files = _dataset_files(sub, created)
     files.append(PackageFile("sdtm/define.xml", lambda p: write_define_xml(
-        list(sub.datasets.values()), p, sub.study, created=created)))  # fmt: skip
+        list(sub.datasets.values()), p, sub.study, created=created, checked=True)))  # fmt: skip
     report = json.dumps(sub.report.as_dict(), indent=2, ensure_ascii=False) + "\n"
     files.append(PackageFile("conformance.json", lambda p: p.write_text(report, "utf-8")))
     files.extend(extra)
