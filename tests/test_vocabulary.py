@@ -353,3 +353,16 @@ def test_the_docs_table_is_the_vocabulary() -> None:
     text = (ROOT / "docs" / "vocabulary.md").read_text(encoding="utf-8")
     table = [line for line in text.splitlines() if line.startswith("|")]
     assert table == markdown_table()
+
+
+def test_the_unit_codelist_holds_exactly_the_units_of_the_lab_analytes_and_mg() -> None:
+    # The vocabulary cannot import the analytes (they import it), so the list is pinned here:
+    # a unit added to lab_analytes.yaml without its UNIT term fails this test.
+    from cletrial.instruments.analytes import ANALYTES
+    from cletrial.vocabulary.submission import UNIT
+
+    units = {"mg"}  # the dose unit of EX
+    for analyte in ANALYTES.values():
+        units |= {u for u in (*analyte.units, analyte.canonical_unit) if u is not None}
+    assert set(UNIT.values) == units
+    assert len(UNIT.values) == len(units)
