@@ -46,13 +46,23 @@ def test_package_is_written_with_manifest_and_conformance(database: str, tmp_pat
     assert len(dm) == files["sdtm/dm.xpt"]["rows"] == 6
     assert dm["SUBJID"].tolist()[0].startswith("SYN-")
     report = json.loads((tmp_path / "pkg" / "conformance.json").read_text())
-    assert {f["rule"] for f in report["findings"]} == {"SD05"}
+    assert {f["rule"] for f in report["findings"]} == {"SD05"}  # the ADaM rules pass too
+    names = ("adsl", "adrs", "adtte", "adae", "adlb")
+    adam = {"adam/define.xml"} | {f"adam/{n}.{x}" for n in names for x in ("xpt", "json")}
+    assert adam <= set(files)
+    adsl = read_xpt(tmp_path / "pkg" / "adam" / "adsl.xpt")
+    assert sorted(adsl["USUBJID"]) == sorted(dm["USUBJID"])
 
 
 def test_deidentified_package_holds_no_study_code(database: str, tmp_path: Path) -> None:
     code, output = _run(database, tmp_path / "pkg", "--deidentify")
     assert code == 1, output
     assert "(de-identified)" in output
+    report = json.loads((tmp_path / "pkg" / "conformance.json").read_text())
+    assert {f["rule"] for f in report["findings"]} == {"SD05"}  # ADaM subjects are DM's
+    dm = read_xpt(tmp_path / "pkg" / "sdtm" / "dm.xpt")
+    adsl = read_xpt(tmp_path / "pkg" / "adam" / "adsl.xpt")
+    assert sorted(adsl["USUBJID"]) == sorted(dm["USUBJID"])
     for path in (tmp_path / "pkg").rglob("*"):
         if path.is_file():
             assert b"SYN-" not in path.read_bytes(), path

@@ -17,10 +17,14 @@ CREATED = dt.datetime(2026, 12, 3, tzinfo=dt.UTC)
 
 
 def _source() -> StudySource:
-    history = {"doses": [{"date": "2009-03-02", "regimen": "5_daily"}]}
+    doses = [{"date": "2009-03-02", "regimen": "5_daily"}]
     subjects = tuple(
-        SubjectSource(SubjectRef("S", "A", f"P{i}", dt.date(2009, 3, 2)), sex="F", age=40 + i,
-                      history=history)  # fmt: skip
+        SubjectSource(
+            SubjectRef("S", "A", f"P{i}", dt.date(2009, 3, 2)),
+            sex="F",
+            age=40 + i,
+            history={"patient_id": f"P{i}", "doses": doses},
+        )
         for i in range(3)
     )
     p = load_protocol().file
@@ -46,8 +50,9 @@ def test_each_dataset_is_checked_once_and_not_again_when_written(
     calls = _count_checks(monkeypatch)
     sub = build_submission(_source(), deidentify=deidentify)
     built = len(calls)
-    assert sorted(set(calls)) == sorted(sub.datasets)  # every dataset checked when built
+    assert set(sub.adam) == {"ADSL", "ADRS", "ADTTE", "ADAE", "ADLB"}
+    assert set(calls) == {*sub.datasets, *sub.adam}  # every dataset checked when built
     manifest = write_submission(sub, tmp_path / "pkg", created=CREATED)
     assert len(calls) == built  # the XPT, Dataset-JSON and Define-XML writers did not check
     written = {f["dataset"] for f in manifest["files"] if f["dataset"]}
-    assert written == set(sub.datasets)
+    assert written == {*sub.datasets, *sub.adam}
