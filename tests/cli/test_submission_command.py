@@ -85,3 +85,15 @@ def test_json_output_and_unknown_study(database: str, tmp_path: Path) -> None:
     code, output = _run(database, tmp_path / "other", "--study", "NOPE")
     assert code == 2 and "NOPE" in output
     assert not (tmp_path / "other").exists()
+
+
+def test_qs_visits_are_numbered_as_in_sv(database: str, tmp_path: Path) -> None:
+    code, output = _run(database, tmp_path / "pkg")
+    assert code == 1, output
+    qs = read_xpt(tmp_path / "pkg" / "sdtm" / "qs.xpt")
+    sv = read_xpt(tmp_path / "pkg" / "sdtm" / "sv.xpt")
+    columns = (sv["USUBJID"], sv["SVSTDTC"], sv["VISITNUM"], sv["VISIT"])
+    planned = {(u, d): (n, v) for u, d, n, v in zip(*columns, strict=True)}
+    assert len(qs) > 0
+    for u, d, n, v in zip(qs["USUBJID"], qs["QSDTC"], qs["VISITNUM"], qs["VISIT"], strict=True):
+        assert planned[(u, d)] == (n, v), (u, d)

@@ -102,7 +102,8 @@ def build_submission(
     """
     sdtm = build_sdtm(source)
     datasets = dict(sdtm.datasets)
-    datasets["QS"], qs_provenance = build_qs((s.ref, s.history) for s in source.subjects)
+    datasets["QS"], qs_provenance = build_qs(((s.ref, s.history) for s in source.subjects),
+                                             sdtm.visits)  # fmt: skip
     adam = _build_adam(source, sdtm, datasets["QS"], qs_provenance)
     if deidentify:  # in one call: the same new codes (from DM) and date shifts in SDTM and ADaM
         both = deidentify_datasets({**datasets, **adam}, key=key)

@@ -19,6 +19,7 @@ added to the package by the caller.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from cletrial.errors import StandardsError
@@ -43,12 +44,15 @@ class SdtmPackage:
     """The SDTM datasets of a study, with where each record came from.
 
     ``lookup`` maps ``(USUBJID, history array, index)`` to ``(domain, --SEQ)`` for every record
-    built from an entry of a history array (ADaM's ``SRCDOM``/``SRCSEQ``).
+    built from an entry of a history array (ADaM's ``SRCDOM``/``SRCSEQ``). ``visits`` is SV's
+    numbering, ``USUBJID`` -> visit date -> ``(VISITNUM, VISIT)``, for the findings domains
+    built apart (QS).
     """
 
     datasets: dict[str, Dataset]
     provenance: tuple[Provenance, ...]
     lookup: dict[Key, tuple[str, int]] = field(repr=False)
+    visits: dict[str, dict[dt.date, tuple[float, str]]] = field(repr=False, default_factory=dict)
 
     def record(self, usubjid: str, array: str, index: int) -> tuple[str, int]:
         """``(domain, --SEQ)`` of the record built from ``history[array][index]``."""
@@ -89,4 +93,4 @@ def build_sdtm(source: StudySource) -> SdtmPackage:
     lookup = _lookup(provenance)
     datasets["SUPPDM"] = build_supp("DM", supp_dm(subjects, synthetic=source.synthetic))
     datasets["SUPPLB"] = build_supp("LB", supp_lb(subjects, lookup))
-    return SdtmPackage(datasets, tuple(provenance), lookup)
+    return SdtmPackage(datasets, tuple(provenance), lookup, numbers)
