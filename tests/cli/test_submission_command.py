@@ -87,7 +87,7 @@ def test_json_output_and_unknown_study(database: str, tmp_path: Path) -> None:
     assert not (tmp_path / "other").exists()
 
 
-def test_qs_visits_are_numbered_as_in_sv(database: str, tmp_path: Path) -> None:
+def test_qs_and_rs_visits_are_numbered_as_in_sv(database: str, tmp_path: Path) -> None:
     code, output = _run(database, tmp_path / "pkg")
     assert code == 1, output
     qs = read_xpt(tmp_path / "pkg" / "sdtm" / "qs.xpt")
@@ -97,3 +97,11 @@ def test_qs_visits_are_numbered_as_in_sv(database: str, tmp_path: Path) -> None:
     assert len(qs) > 0
     for u, d, n, v in zip(qs["USUBJID"], qs["QSDTC"], qs["VISITNUM"], qs["VISIT"], strict=True):
         assert planned[(u, d)] == (n, v), (u, d)
+    rs = read_xpt(tmp_path / "pkg" / "sdtm" / "rs.xpt")
+    assert len(rs) > 0 and set(rs["RSORRES"]) <= {"CR", "PR", "NR", "NE"}
+    for u, d, n, v in zip(rs["USUBJID"], rs["RSDTC"], rs["VISITNUM"], rs["VISIT"], strict=True):
+        assert planned[(u, d)] == (n, v), (u, d)
+    # every RS record is a visit with a CLASI-A in QS
+    totals = qs[qs["QSTESTCD"] == "CLASIA"]
+    clasi = set(zip(totals["USUBJID"], totals["QSDTC"], strict=True))
+    assert set(zip(rs["USUBJID"], rs["RSDTC"], strict=True)) <= clasi

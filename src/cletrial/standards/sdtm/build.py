@@ -1,7 +1,7 @@
-"""Build the SDTM domains of a study: DM, EX, CM, AE, DS, DV, MH, LB, SV, SUPPDM, SUPPLB.
+"""Build the SDTM domains of a study: DM, EX, CM, AE, DS, DV, MH, LB, SV, RS, SUPPDM, SUPPLB.
 
-QS, RS and the trial design domains are built elsewhere (``scores``, ``trial_design``) and
-added to the package by the caller.
+QS is built apart (``scores``, numbered with :attr:`SdtmPackage.visits`) and added to the package
+by the caller; the trial design domains are not built yet.
 
 >>> import datetime as dt
 >>> from cletrial.protocol import load_protocol
@@ -12,7 +12,7 @@ added to the package by the caller.
 >>> p = load_protocol().file
 >>> pkg = build_sdtm(StudySource("S", "T", p.id, p.version, p, subjects=(s,)))
 >>> sorted(pkg.datasets)
-['AE', 'CM', 'DM', 'DS', 'DV', 'EX', 'LB', 'MH', 'SUPPDM', 'SUPPLB', 'SV']
+['AE', 'CM', 'DM', 'DS', 'DV', 'EX', 'LB', 'MH', 'RS', 'SUPPDM', 'SUPPLB', 'SV']
 >>> pkg.record("S-A-P1", "doses", 0)
 ('EX', 1)
 """
@@ -30,6 +30,7 @@ from cletrial.standards.sdtm.events import build_ae, build_ds, build_dv
 from cletrial.standards.sdtm.interventions import build_cm, build_ex
 from cletrial.standards.sdtm.labs import build_lb
 from cletrial.standards.sdtm.mh import build_mh
+from cletrial.standards.sdtm.response import build_rs
 from cletrial.standards.sdtm.source import StudySource
 from cletrial.standards.sdtm.supp import build_supp, supp_dm, supp_lb
 from cletrial.standards.sdtm.visits import build_sv
@@ -89,6 +90,7 @@ def build_sdtm(source: StudySource) -> SdtmPackage:
         "MH": build_mh(subjects, provenance),
         "LB": build_lb(subjects, source.protocol.safety.ctcae_version, numbers, provenance),
         "SV": sv,
+        "RS": build_rs(subjects, source.protocol, numbers, provenance),
     }
     lookup = _lookup(provenance)
     datasets["SUPPDM"] = build_supp("DM", supp_dm(subjects, synthetic=source.synthetic))
