@@ -155,8 +155,11 @@ def render_forest_plot(
     """
     if fmt not in ("png", "svg"):
         raise InputError("fmt", fmt, "must be png or svg")
+    from matplotlib import rc_context
+
     figure = build_forest_figure(pooled, title=title)
     buffer = io.BytesIO()
     metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
-    figure.savefig(buffer, format=fmt, metadata=metadata)
+    with rc_context({"svg.hashsalt": "cletrial-forest"}):  # stable SVG element ids
+        figure.savefig(buffer, format=fmt, metadata=metadata)
     return buffer.getvalue()
