@@ -183,15 +183,15 @@ def test_exact_intervals_match_closed_forms() -> None:
 
 # (n_enrolled, n_treated, n_evaluable, CR, PR, NR, responders, relapses) with where they stand.
 SOURCE_FIGURES = {
-    # seed 001: Abstract "Fifteen patients", "Twelve of those patients (86%) achieved complete
-    # response", "relapse was frequent (75%)"; Table 2: 12 CR, 2 PR, 1 withdrawn, 9 relapses.
+    # seed 001: Abstract (15 enrolled; 12 CR = 86% of 14; relapse in 75%); Table 2: 12 CR, 2 PR,
+    # 1 withdrawn after a week, 9 relapses among the 12 CR.
     "cortes_hernandez_2012": (15, 15, 14, 12, 2, 0, 14, 9),
-    # PubMed abstract (PMID 21821308): five subjects, four improved; seed 001, Discussion: four
-    # out of five partial responses.
+    # PubMed abstract (PMID 21821308): 5 treated, 4 improved, 1 did not; seed 001, Discussion:
+    # the 4 responses were partial.
     "braunstein_2012": (5, 5, 5, 0, 4, 1, 4, None),
-    # seed 002: 2 patients, improvement in one, the second failed to improve.
+    # seed 002: 2 treated, 1 improved, 1 did not.
     "shah_2009": (2, 2, 2, 0, 1, 1, 1, None),
-    # seed 004: nine patients; five CR, two partial, two no response.
+    # seed 004: 9 treated; 5 CR, 2 PR, 2 no response.
     "mayo_clinic_2016": (9, 9, 9, 5, 2, 2, 7, None),
 }
 
