@@ -12,6 +12,7 @@ import typer
 from cletrial.cli import (
     analysis_commands,
     endpoint_commands,
+    evidence_commands,
     instrument_commands,
     monitoring_commands,
     protocol_commands,
@@ -43,6 +44,7 @@ for _module in (
     monitoring_commands,
     endpoint_commands,
     analysis_commands,
+    evidence_commands,
     standards_commands,
     web_commands,
 ):
