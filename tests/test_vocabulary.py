@@ -267,6 +267,7 @@ KEYED_BY_VALUES = {
     ("web/templating.py", "LBTESTCD"): "LABELS: the pages' wording of each value",
     ("web/templating.py", "LBTEST"): "LABELS: the pages' wording of each value",
     ("web/templating.py", "IMMTESTCD"): "LABELS: the pages' wording of each value",
+    ("web/forms_screening.py", "CLAIGA"): "the CLASI erythema choices 0-3, not CLA-IGA grades",
 }
 
 
