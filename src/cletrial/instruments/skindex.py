@@ -161,11 +161,11 @@ def compute_skindex(
     if not 0 < min_answered <= 1:
         raise FormError("min_answered", min_answered, "must be a fraction above 0, at most 1")
     answered = validate_skindex_form(form)
-    scores: dict[str, float | None] = {}
+    scores: dict[str, Any] = {}
     counts: dict[str, int] = {}
     for domain, items in SKINDEX_DOMAIN_ITEMS.items():
         scores[domain], counts[domain] = _domain_score(answered, items, min_answered)
-    return SkindexScore(*(scores[d] for d in SKINDEX_DOMAIN.values), answered=counts)
+    return msgspec.convert({**scores, "answered": counts}, SkindexScore)
 
 
 def skindex_json_schema() -> dict[str, Any]:
