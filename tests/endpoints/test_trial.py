@@ -222,3 +222,12 @@ def test_a_clasi70_responder_is_a_clasi50_responder(base: int, value: int) -> No
     change = compute_clasi_percent_change(base, value)
     assert change is not None and change >= -100.0
     assert compute_clasi_responder(base, value, 50) == (change <= -50.0 + 1e-9)
+
+
+def test_every_trial_setting_is_documented() -> None:
+    import dataclasses
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "endpoints.md").read_text()
+    for field in dataclasses.fields(TrialEndpointRules):
+        assert f"`{field.name}`" in text, field.name
