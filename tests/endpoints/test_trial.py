@@ -4,8 +4,10 @@ vectorised CLASI derivation agrees with the per-patient reference on messy rando
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -225,9 +227,6 @@ def test_a_clasi70_responder_is_a_clasi50_responder(base: int, value: int) -> No
 
 
 def test_every_trial_setting_is_documented() -> None:
-    import dataclasses
-    from pathlib import Path
-
     text = (Path(__file__).resolve().parents[2] / "docs" / "endpoints.md").read_text()
     for field in dataclasses.fields(TrialEndpointRules):
         assert f"`{field.name}`" in text, field.name
