@@ -267,6 +267,7 @@ KEYED_BY_VALUES = {
     ("web/templating.py", "LBTESTCD"): "LABELS: the pages' wording of each value",
     ("web/templating.py", "LBTEST"): "LABELS: the pages' wording of each value",
     ("web/templating.py", "IMMTESTCD"): "LABELS: the pages' wording of each value",
+    ("web/forms_screening.py", "CLAIGA"): "the CLASI erythema choices 0-3, not CLA-IGA grades",
 }
 
 
@@ -307,6 +308,7 @@ NOT_LIMITS = {
     ("synthetic/cohort.py", "low = self.traits.neutropenia and day == 56"),
     ("synthetic/cohort.py", '("Neutropenia", 56, "possible"),'),
     ("synthetic/fast.py", "start = np.array([5, 5, 5, 5, 50, 56])"),
+    ("endpoints/trial.py", "thresholds: tuple[int, ...] = (50, 70)"),  # CLASI-50/70: percent
     ("web/demo.py", "FINISHED_AFTER_DAYS: Final = 56"),
     ("web/demo.py",
      "to_sign += [v for d, v in visits.items() if (day - d).days > 56 and number <= at_a]"),
