@@ -49,7 +49,7 @@ def test_sample_size_without_a_design_and_a_rate_table() -> None:
 
 
 def test_boundaries_json_three_looks() -> None:
-    out = _json(["boundaries", "lenalidomide-vs-placebo", "--looks", "0.3333333333,0.6666666667,1",
+    out = _json(["boundaries", "lenalidomide-vs-placebo", "--looks", "1/3,2/3,1",
                  "--futility", "none"])  # fmt: skip
     assert isinstance(out, dict)
     assert [round(z, 2) for z in out["efficacy_z"]] == [3.71, 2.51, 1.99]

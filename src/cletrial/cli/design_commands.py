@@ -40,10 +40,12 @@ def _emit(data: Any) -> None:
 def _floats(text: str | None, option: str) -> list[float] | None:
     if text is None:
         return None
+    from fractions import Fraction
+
     try:
-        return [float(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        fail(f"{option} = {text!r}: must be numbers separated by commas, e.g. 0.1,0.2")
+        return [float(Fraction(part.strip())) for part in text.split(",") if part.strip()]
+    except (ValueError, ZeroDivisionError):
+        fail(f"{option} = {text!r}: must be numbers separated by commas, e.g. 0.1,0.2 or 1/3,2/3,1")
 
 
 def _call(function: Any, *args: Any, **kwargs: Any) -> Any:
@@ -190,8 +192,8 @@ def _adhoc(p0s: list[float] | None, p1s: list[float] | None, alpha: float, power
 
 def boundaries(
     design: DesignArg = None,
-    looks: Annotated[str | None, typer.Option(help="Information fractions, e.g. "
-                                              "0.33,0.67,1 (default: the design's).")] = None,
+    looks: Annotated[str | None, typer.Option(
+        help="Information fractions, e.g. 1/3,2/3,1 or 0.5,1 (default: the design's).")] = None,
     spending: Annotated[str | None, typer.Option(help="Efficacy spending: obf, pocock or "
                                                  "hsd:<gamma>.")] = None,
     futility: Annotated[str | None, typer.Option(help="Non-binding futility spending "
@@ -226,14 +228,19 @@ def boundaries(
     if as_json:
         _emit(b.as_dict())
         return
+    _print_boundaries(b)
+
+
+def _print_boundaries(b: Any) -> None:
     typer.echo(f"efficacy {b.spending}, futility {b.futility_spending or 'none'} "
                f"(non-binding), one-sided alpha {b.alpha:g}, beta {b.beta:g}")  # fmt: skip
     for k, t in enumerate(b.fractions):
         fut = f"{b.futility_z[k]:8.4f}" if b.futility_z else "       -"
+        h0 = b.p_efficacy_h0[k] + b.p_futility_h0[k]
+        h1 = b.p_efficacy_h1[k] + b.p_futility_h1[k]
         typer.echo(f"  look {k + 1} at {t:.3f}: efficacy z {b.efficacy_z[k]:.4f} (p "
                    f"{b.nominal_p[k]:.5f}), futility z {fut}, alpha spent "
-                   f"{b.alpha_spent[k]:.5f}; stop H0 {b.p_efficacy_h0[k] + b.p_futility_h0[k]:.3f}"
-                   f", H1 {b.p_efficacy_h1[k] + b.p_futility_h1[k]:.3f}")  # fmt: skip
+                   f"{b.alpha_spent[k]:.5f}; P(cross) H0 {h0:.3f}, H1 {h1:.3f}")  # fmt: skip
     typer.echo(f"  inflation {b.inflation:.4f}; expected information H0 "
                f"{b.expected_fraction_h0:.3f}, H1 {b.expected_fraction_h1:.3f}")  # fmt: skip
 
