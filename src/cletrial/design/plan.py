@@ -146,6 +146,13 @@ def plan_sample_size(
     ------
     DesignError
         An override that does not fit the endpoint, or a bad rate.
+
+    Examples
+    --------
+    >>> from cletrial.design.model import load_design
+    >>> plan = plan_sample_size(load_design("lenalidomide-vs-placebo"), p_control=0.2)
+    >>> [row.size.n_control for row in plan.binary]
+    [17, 20, 21]
     """
     bounds = design_boundaries(design)
     common: dict[str, Any] = {
