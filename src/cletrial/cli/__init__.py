@@ -11,6 +11,7 @@ import typer
 
 from cletrial.cli import (
     analysis_commands,
+    design_commands,
     endpoint_commands,
     evidence_commands,
     instrument_commands,
@@ -45,6 +46,7 @@ for _module in (
     endpoint_commands,
     analysis_commands,
     evidence_commands,
+    design_commands,
     standards_commands,
     web_commands,
 ):
