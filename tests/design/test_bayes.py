@@ -6,7 +6,9 @@ example.
   prior without data, P(p > t) = 1 - t.
 * Lee JJ, Liu DD. A predictive probability design for phase II cancer clinical trials. Clinical
   Trials 2008;5:93-106, worked example: prior Beta(0.6, 0.4), p0 = 0.6, theta_T = 0.9, Nmax = 40,
-  16 responses in the first 23 patients: predictive probability 0.5656.
+  16 responses in the first 23 patients: predictive probability 0.5656 (p. 97). The same example
+  is in the documentation of the R package ph2bayes, ``predprob(16, 23, 40, 0.6, 0.4, 0.6, 0.9)``
+  ("p. 97, PP = 0.5656"; its output 0.5655589).
 """
 
 from __future__ import annotations
