@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -65,7 +66,9 @@ RATE_FIELDS: Final = (
 Id = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=60)]
 Text = Annotated[str, Meta(min_length=1, max_length=4000)]
 Probability = Annotated[float, Meta(gt=0.0, lt=1.0)]
-Spending = Literal["obf", "pocock"]
+#: ``obf`` or ``pocock`` (Lan-DeMets), or ``hsd:<gamma>`` (Hwang-Shih-DeCani, e.g. ``hsd:-4``).
+Spending = Annotated[str, Meta(min_length=1, max_length=20)]
+_SPENDING = re.compile(r"^(obf|pocock|hsd:-?[0-9]+(\.[0-9]+)?)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +220,12 @@ def _check(design: Design) -> None:
     if design.arms[0].id == design.arms[1].id:
         raise DesignError("arms[1].id", design.arms[1].id, "must differ from arms[0].id")
     _check_looks(design.looks)
+    spendings = [("efficacy_spending", design.efficacy_spending)]
+    if design.futility is not None:
+        spendings.append(("futility.spending", design.futility.spending))
+    for name, value in spendings:
+        if not _SPENDING.match(value):
+            raise DesignError(name, value, 'must be "obf", "pocock" or "hsd:<gamma>" (hsd:-4)')
     needed = (
         ("control_rate", "treatment_rate")
         if design.endpoint.kind == "binary"
