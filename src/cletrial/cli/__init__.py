@@ -16,6 +16,7 @@ from cletrial.cli import (
     monitoring_commands,
     protocol_commands,
     schema_command,
+    simulate_commands,
     standards_commands,
     store_commands,
     user_commands,
@@ -44,6 +45,7 @@ for _module in (
     endpoint_commands,
     analysis_commands,
     standards_commands,
+    simulate_commands,
     web_commands,
 ):
     _module.register(app)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from cletrial.simulation.course import CourseSummary, ProtocolCourse, calibrate_complete_response
 from cletrial.simulation.plan import SimulationPlan, plan_from_design
-from cletrial.simulation.runner import BLOCK_TRIALS, run_simulation
+from cletrial.simulation.runner import BLOCK_TRIALS, run_plans, run_simulation
 from cletrial.simulation.sequential import OperatingCharacteristics
 
 __all__ = [
@@ -26,5 +26,6 @@ __all__ = [
     "SimulationPlan",
     "calibrate_complete_response",
     "plan_from_design",
+    "run_plans",
     "run_simulation",
 ]

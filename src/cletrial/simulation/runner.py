@@ -25,6 +25,7 @@ import numpy as np
 
 from cletrial.design.model import Design
 from cletrial.errors import SimulationError
+from cletrial.simulation.course import Response
 from cletrial.simulation.plan import Hypothesis, SimulationPlan, TaperModel
 from cletrial.simulation.sequential import (
     BlockSummary,
@@ -34,7 +35,7 @@ from cletrial.simulation.sequential import (
 )
 from cletrial.simulation.trials import simulate_looks
 
-__all__ = ["BLOCK_TRIALS", "run_simulation", "simulate_blocks"]
+__all__ = ["BLOCK_TRIALS", "run_plans", "run_simulation", "simulate_blocks"]
 
 #: Trials a block (the unit of seeding): part of the reproducibility contract.
 BLOCK_TRIALS = 1000
@@ -69,42 +70,47 @@ def _tasks(n_blocks: int, workers: int) -> list[list[int]]:
 
 
 def _serial(
-    plan: SimulationPlan, seed: int, trials: int, progress: Progress | None
-) -> list[BlockSummary]:
-    results = []
-    for block in range(math.ceil(trials / BLOCK_TRIALS)):
-        summary = simulate_blocks(plan, seed, [block], trials)
-        results += summary
-        if progress is not None:
-            progress(summary[0].trials)
+    plans: list[SimulationPlan], seed: int, trials: int, progress: Progress | None
+) -> list[list[BlockSummary]]:
+    results: list[list[BlockSummary]] = []
+    for plan in plans:
+        results.append([])
+        for block in range(math.ceil(trials / BLOCK_TRIALS)):
+            summary = simulate_blocks(plan, seed, [block], trials)
+            results[-1] += summary
+            if progress is not None:
+                progress(summary[0].trials)
     return results
 
 
 def _on_client(
-    client: Any, plan: SimulationPlan, seed: int, trials: int, progress: Progress | None
-) -> list[BlockSummary]:
+    client: Any, plans: list[SimulationPlan], seed: int, trials: int, progress: Progress | None
+) -> list[list[BlockSummary]]:
     from distributed import as_completed
 
     n_blocks = math.ceil(trials / BLOCK_TRIALS)
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     tasks = _tasks(n_blocks, workers)
-    shared = client.scatter(plan, broadcast=True)
-    futures = client.map(simulate_blocks, [shared] * len(tasks), [seed] * len(tasks), tasks,
-                         [trials] * len(tasks), pure=False)  # fmt: skip
-    for future in as_completed(futures):
+    per_plan = []
+    for plan in plans:
+        shared = client.scatter(plan, broadcast=True)
+        per_plan.append(
+            [client.submit(simulate_blocks, shared, seed, task, trials, pure=False) for task in tasks]
+        )
+    for future in as_completed([f for futures in per_plan for f in futures]):
         if progress is not None:
             progress(sum(s.trials for s in future.result()))
-    return [summary for future in futures for summary in future.result()]
+    return [[s for f in futures for s in f.result()] for futures in per_plan]
 
 
 def _distributed(
-    plan: SimulationPlan,
+    plans: list[SimulationPlan],
     seed: int,
     trials: int,
     workers: int | None,
     scheduler: str | None,
     progress: Progress | None,
-) -> list[BlockSummary]:
+) -> list[list[BlockSummary]]:
     try:
         from distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - dask is a declared dependency
@@ -119,13 +125,13 @@ def _distributed(
                 "scheduler", scheduler, f"cannot be reached ({exc}); start one or use --workers"
             ) from None
         with client:
-            return _on_client(client, plan, seed, trials, progress)
+            return _on_client(client, plans, seed, trials, progress)
     with (
         LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                      dashboard_address=None, silence_logs=40) as cluster,  # fmt: skip
         Client(cluster) as client,
     ):
-        return _on_client(client, plan, seed, trials, progress)
+        return _on_client(client, plans, seed, trials, progress)
 
 
 def _check(trials: int, seed: int, workers: int | None, scheduler: str | None) -> None:
@@ -151,6 +157,7 @@ def run_simulation(
     n_per_arm: int | None = None,
     events: int | None = None,
     taper_model: TaperModel = "exponential",
+    response: Response = "reached",
 ) -> OperatingCharacteristics:
     """Simulate ``trials`` trials of a design and return its operating characteristics.
 
@@ -169,7 +176,7 @@ def run_simulation(
         Run on the Dask scheduler at this address (``tcp://host:8786``).
     progress : callable, optional
         Called with the number of trials each finished block or task holds.
-    hypothesis, n_per_arm, events, taper_model
+    hypothesis, n_per_arm, events, taper_model, response
         Passed to :func:`~cletrial.simulation.design_plan.design_plan` for a design.
 
     Returns
@@ -189,17 +196,40 @@ def run_simulation(
     >>> run_simulation(plan, trials=2000, seed=1).reject_rate["estimate"] > 0.95
     True
     """
-    _check(trials, seed, workers, scheduler)
     if isinstance(design, SimulationPlan):
         plan = design
     else:
         from cletrial.simulation.design_plan import design_plan
 
         plan = design_plan(design, hypothesis=hypothesis, n_per_arm=n_per_arm, events=events,
-                           taper_model=taper_model)  # fmt: skip
-    if workers is None and scheduler is None:
-        blocks = _serial(plan, seed, trials, progress)
-    else:
-        blocks = _distributed(plan, seed, trials, workers, scheduler, progress)
-    return OperatingCharacteristics(plan=plan, seed=seed, total=combine(blocks))
+                           taper_model=taper_model, response=response)  # fmt: skip
+    return run_plans([plan], trials, seed, workers, scheduler, progress)[0]
 
+
+def run_plans(
+    plans: list[SimulationPlan],
+    trials: int,
+    seed: int,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> list[OperatingCharacteristics]:
+    """Simulate several plans with the same seed (common random numbers) on one cluster.
+
+    The arguments are those of :func:`run_simulation`; each plan gets ``trials`` trials.
+
+    >>> from cletrial.simulation.plan import SimulationPlan
+    >>> plan = SimulationPlan("binary", "null", 10, 10, (1.0,), (1.96,), None,
+    ...                       control_rate=0.5, treatment_rate=0.5, week=4)
+    >>> [oc.total.trials for oc in run_plans([plan, plan], 100, seed=2)]
+    [100, 100]
+    """
+    _check(trials, seed, workers, scheduler)
+    if workers is None and scheduler is None:
+        blocks = _serial(plans, seed, trials, progress)
+    else:
+        blocks = _distributed(plans, seed, trials, workers, scheduler, progress)
+    return [
+        OperatingCharacteristics(plan=plan, seed=seed, total=combine(b))
+        for plan, b in zip(plans, blocks, strict=True)
+    ]

@@ -118,7 +118,13 @@ def _taper_relapse(plan: SimulationPlan, rng: np.random.Generator, shape: tuple[
 
 
 def _event_times(plan: SimulationPlan, rng: np.random.Generator, trials: int) -> tuple[Floats, ...]:
-    """Entry week, time to relapse and time to drop-out (weeks), control arm first."""
+    """Entry week, time to relapse and time to drop-out (weeks), control arm first.
+
+    Exponential model: the taper (control) arm relapses at the design's median, the other arm
+    at ``hazard_ratio`` times its hazard. Protocol model: every patient's time comes from the
+    protocol's taper (:func:`_taper_relapse`), the experimental arm's stretched by
+    ``1 / hazard_ratio`` (exactly proportional hazards for exponential times; the same
+    distribution in both arms under the null)."""
     n = plan.n_control + plan.n_experimental
     shape = (trials, n)
     entry = rng.uniform(0.0, plan.accrual_weeks, shape)
@@ -126,9 +132,11 @@ def _event_times(plan: SimulationPlan, rng: np.random.Generator, trials: int) ->
     rate = np.concatenate(
         [np.full(plan.n_control, hazard), np.full(plan.n_experimental, hazard * plan.hazard_ratio)]
     )
-    relapse = rng.exponential(1.0, shape) / rate
-    if plan.taper_model == "protocol":
-        relapse[:, : plan.n_control] = _taper_relapse(plan, rng, (trials, plan.n_control))
+    if plan.taper_model == "protocol":  # accelerated failure time: continuing stretches by 1/HR
+        relapse = _taper_relapse(plan, rng, shape)
+        relapse[:, plan.n_control :] /= plan.hazard_ratio
+    else:
+        relapse = rng.exponential(1.0, shape) / rate
     drop = (
         rng.exponential(1.0 / plan.dropout_rate, shape)
         if plan.dropout_rate > 0
