@@ -1,0 +1,67 @@
+"""Seeded: the same seed gives the same figures, whatever the number of workers or tasks."""
+
+from __future__ import annotations
+
+import pytest
+
+from cletrial.design.model import load_design
+from cletrial.errors import SimulationError
+from cletrial.simulation import BLOCK_TRIALS, run_plans, run_simulation
+from cletrial.simulation.design_plan import design_plan
+from cletrial.simulation.runner import simulate_blocks
+
+PLAN = design_plan(load_design("lenalidomide-vs-placebo"), n_per_arm=30)
+TTE = design_plan(load_design("lenalidomide-withdrawal"), n_per_arm=40, events=50)
+
+
+def test_the_same_seed_gives_the_same_figures_and_another_seed_others() -> None:
+    a = run_simulation(PLAN, trials=2_500, seed=3)
+    assert run_simulation(PLAN, trials=2_500, seed=3).as_dict() == a.as_dict()
+    assert run_simulation(PLAN, trials=2_500, seed=4).total != a.total
+
+
+def test_figures_do_not_depend_on_how_the_blocks_are_grouped_into_tasks() -> None:
+    trials = 3 * BLOCK_TRIALS + 17
+    whole = simulate_blocks(PLAN, 9, [0, 1, 2, 3], trials)
+    apart = [s for block in (3, 1, 0, 2) for s in simulate_blocks(PLAN, 9, [block], trials)]
+    assert whole == [apart[2], apart[1], apart[3], apart[0]]
+    assert [s.trials for s in whole] == [1000, 1000, 1000, 17]
+
+
+def test_a_local_cluster_of_two_workers_gives_exactly_the_serial_figures() -> None:
+    trials = 4 * BLOCK_TRIALS + 300
+    serial = run_plans([PLAN, TTE], trials, seed=12)
+    seen: list[int] = []
+    parallel = run_plans([PLAN, TTE], trials, seed=12, workers=2, progress=seen.append)
+    assert [p.as_dict() for p in parallel] == [s.as_dict() for s in serial]
+    assert sum(seen) == 2 * trials
+
+
+def test_a_running_scheduler_gives_the_serial_figures() -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=40) as cluster:  # fmt: skip
+        remote = run_simulation(PLAN, trials=1_500, seed=5, scheduler=cluster.scheduler_address)
+    assert remote.as_dict() == run_simulation(PLAN, trials=1_500, seed=5).as_dict()
+
+
+def test_progress_counts_every_trial() -> None:
+    seen: list[int] = []
+    run_simulation(PLAN, trials=2_100, seed=1, progress=seen.append)
+    assert seen == [1000, 1000, 100]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"trials": 0, "seed": 1}, "trials"),
+        ({"trials": 10, "seed": -1}, "seed"),
+        ({"trials": 10, "seed": 1, "workers": 2, "scheduler": "tcp://127.0.0.1:1"}, "workers"),
+        ({"trials": 10, "seed": 1, "workers": 0}, "workers"),
+    ],
+)
+def test_bad_settings_name_the_setting(kwargs: dict[str, object], field: str) -> None:
+    with pytest.raises(SimulationError) as caught:
+        run_simulation(PLAN, **kwargs)  # type: ignore[arg-type]
+    assert caught.value.field == field
