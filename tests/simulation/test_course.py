@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import yaml
@@ -15,9 +17,8 @@ COURSE = ProtocolCourse.of(load_protocol())
 
 
 def _protocol_with(**dosing: object) -> ProtocolCourse:
-    path = protocols_init.replace("__init__.py", "lenalidomide-cle-2012.yaml")
-    with open(path, encoding="utf-8") as handle:
-        document = yaml.safe_load(handle)
+    path = Path(protocols_init).with_name("lenalidomide-cle-2012.yaml")
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
     for key, value in dosing.items():
         document["dosing"][key].update(value)
     return ProtocolCourse.of(parse_protocol(document))

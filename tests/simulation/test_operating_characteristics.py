@@ -33,7 +33,11 @@ def _within(value: dict[str, float], expected: float, k: float = 3.0) -> bool:
 def _fleiss_parts(p0: float, p1: float, n: int) -> tuple[float, float, float]:
     """Mean difference, SE under H1 (unpooled) and under H0 (pooled), n a arm."""
     pbar = (p0 + p1) / 2
-    return p1 - p0, math.sqrt((p0 * (1 - p0) + p1 * (1 - p1)) / n), math.sqrt(2 * pbar * (1 - pbar) / n)
+    return (
+        p1 - p0,
+        math.sqrt((p0 * (1 - p0) + p1 * (1 - p1)) / n),
+        math.sqrt(2 * pbar * (1 - pbar) / n),
+    )
 
 
 def test_type_one_error_of_the_group_sequential_design_is_alpha() -> None:
@@ -94,4 +98,6 @@ def test_log_rank_power_matches_schoenfeld() -> None:
     analytic = float(stats.norm.cdf(math.sqrt(events / 4) * abs(math.log(0.75)) - z))
     result = run_simulation(plan, trials=6_000, seed=22).as_dict()
     assert _within(result["reject_rate"], analytic), (result["reject_rate"], analytic)
-    assert _within({"estimate": result["estimate"]["bias"], "mc_se": result["estimate"]["mc_se"]}, 0.0)
+    assert _within(
+        {"estimate": result["estimate"]["bias"], "mc_se": result["estimate"]["mc_se"]}, 0.0
+    )

@@ -35,7 +35,9 @@ def _print_text(design_id: str, results: list[dict[str, Any]]) -> None:
             f"{r['n_control']} + {r['n_experimental']} patients)"
         )
         typer.echo(f"  {label + ':':<28}{_figure(r['reject_rate'])}")
-        typer.echo(f"  {'... without futility stops:':<28}{_figure(r['reject_rate_without_futility'])}")
+        typer.echo(
+            f"  {'... without futility stops:':<28}{_figure(r['reject_rate_without_futility'])}"
+        )
         typer.echo(f"  expected patients:          {_figure(r['expected_patients'], 2)}")
         if "expected_events" in r:
             typer.echo(f"  expected events:            {_figure(r['expected_events'], 2)}")
@@ -55,7 +57,8 @@ def _print_text(design_id: str, results: list[dict[str, Any]]) -> None:
             shares = ", ".join(f"{k} {v:.1%}" for k, v in arm["regimen_share"].items() if v)
             typer.echo(
                 f"  lenalidomide arm at week {arm['week']}: {shares}; mean "
-                f"{arm['mean_weekly_mg']:.1f} mg/week; relapsed on taper {arm['relapsed_on_taper']:.1%}"
+                f"{arm['mean_weekly_mg']:.1f} mg/week; "
+                f"relapsed on taper {arm['relapsed_on_taper']:.1%}"
             )
 
 
@@ -64,7 +67,9 @@ def simulate(
         ..., help="Design: a bundled id (see 'cletrial design --help') or a design YAML file."
     ),
     trials: int = typer.Option(10_000, "--trials", min=1, help="Simulated trials per hypothesis."),
-    seed: int = typer.Option(..., "--seed", min=0, help="Seed: the same seed gives the same figures."),
+    seed: int = typer.Option(
+        ..., "--seed", min=0, help="Seed: the same seed gives the same figures."
+    ),
     workers: int | None = typer.Option(
         None, "--workers", min=1, help="Run on a Dask LocalCluster of K single-thread processes."
     ),

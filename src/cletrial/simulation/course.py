@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cletrial.errors import DesignError
-from cletrial.protocol.definition import ProtocolDefinition, load_protocol
+from cletrial.protocol.definition import ProtocolDefinition, load_protocol  # noqa: F401 (doctests)
 from cletrial.synthetic.calibration import DEFAULT_CALIBRATION, Calibration
 
 __all__ = [
@@ -267,7 +267,9 @@ def _summary(course: ProtocolCourse, week: int, share: float) -> CourseSummary:
     return CourseSummary(
         week=week,
         cr_share=round(share, 6),
-        regimen_share={r: round(float(c), 4) for r, c in zip(course.regimen_ids, counts, strict=True)},
+        regimen_share={
+            r: round(float(c), 4) for r, c in zip(course.regimen_ids, counts, strict=True)
+        },
         mean_weekly_mg=round(float(np.asarray(course.weekly_mg)[sims.regimen].mean()), 3),
         relapsed=round(float(sims.relapsed.mean()), 4),
     )

@@ -96,12 +96,16 @@ def _bounds(
     k = len(design.looks)
     efficacy = tuple(float(z) for z in efficacy_z)
     if len(efficacy) != k:
-        raise SimulationError("efficacy_z", list(efficacy), f"needs one bound for each of {k} looks")
+        raise SimulationError(
+            "efficacy_z", list(efficacy), f"needs one bound for each of {k} looks"
+        )
     if futility_z is None:
         return efficacy, None
     futility = tuple(float(z) for z in futility_z)  # type: ignore[attr-defined]
     if len(futility) != k:
-        raise SimulationError("futility_z", list(futility), f"needs one bound for each of {k} looks")
+        raise SimulationError(
+            "futility_z", list(futility), f"needs one bound for each of {k} looks"
+        )
     return efficacy, futility
 
 

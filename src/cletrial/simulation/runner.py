@@ -95,9 +95,12 @@ def _on_client(
     for plan in plans:
         shared = client.scatter(plan, broadcast=True)
         per_plan.append(
-            [client.submit(simulate_blocks, shared, seed, task, trials, pure=False) for task in tasks]
+            [
+                client.submit(simulate_blocks, shared, seed, task, trials, pure=False)
+                for task in tasks
+            ]
         )
-    for future in as_completed([f for futures in per_plan for f in futures]):
+    for future in as_completed([f for futures in per_plan for f in futures]):  # type: ignore[no-untyped-call]
         if progress is not None:
             progress(sum(s.trials for s in future.result()))
     return [[s for f in futures for s in f.result()] for futures in per_plan]
@@ -115,11 +118,11 @@ def _distributed(
         from distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - dask is a declared dependency
         raise SimulationError(
-            "workers", workers, "needs Dask: python3 -m pip install 'dask[distributed]'"
+            "workers", workers, "needs Dask distributed: python3 -m pip install 'cletrial[dask]'"
         ) from None
     if scheduler is not None:
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout="10s")  # type: ignore[no-untyped-call]
         except OSError as exc:
             raise SimulationError(
                 "scheduler", scheduler, f"cannot be reached ({exc}); start one or use --workers"
@@ -127,9 +130,14 @@ def _distributed(
         with client:
             return _on_client(client, plans, seed, trials, progress)
     with (
-        LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                     dashboard_address=None, silence_logs=40) as cluster,  # fmt: skip
-        Client(cluster) as client,
+        LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=40,
+        ) as cluster,
+        Client(cluster) as client,  # type: ignore[no-untyped-call]
     ):
         return _on_client(client, plans, seed, trials, progress)
 

@@ -18,6 +18,7 @@ ratio. Positive z favours the experimental arm.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -30,6 +31,7 @@ from cletrial.simulation.plan import SimulationPlan
 __all__ = ["Looks", "simulate_looks"]
 
 Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
 
 
 @dataclass
@@ -55,7 +57,7 @@ def simulate_looks(plan: SimulationPlan, rng: np.random.Generator, trials: int) 
     return _time_to_event(plan, rng, trials)
 
 
-def _responses(plan: SimulationPlan, rng: np.random.Generator, trials: int) -> Floats:
+def _responses(plan: SimulationPlan, rng: np.random.Generator, trials: int) -> Bools:
     size = trials * plan.n_experimental
     if plan.course is None or plan.cr_share is None:
         return rng.random(size) < plan.treatment_rate
@@ -65,7 +67,7 @@ def _responses(plan: SimulationPlan, rng: np.random.Generator, trials: int) -> F
 def _cumulative(values: npt.NDArray[np.bool_], looks: tuple[int, ...]) -> Floats:
     """Sums of each row's first ``looks[k]`` values, one column a look."""
     edges = (0, *looks)
-    parts = [values[:, a:b].sum(axis=1) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    parts = [values[:, a:b].sum(axis=1) for a, b in itertools.pairwise(edges)]
     return np.cumsum(np.stack(parts, axis=1), axis=1).astype(np.float64)
 
 
@@ -99,7 +101,9 @@ def _binary(plan: SimulationPlan, rng: np.random.Generator, trials: int) -> Look
     )
 
 
-def _taper_relapse(plan: SimulationPlan, rng: np.random.Generator, shape: tuple[int, int]) -> Floats:
+def _taper_relapse(
+    plan: SimulationPlan, rng: np.random.Generator, shape: tuple[int, int]
+) -> Floats:
     """Weeks from randomisation to relapse in the taper arm under the protocol's ladder."""
     course = plan.course
     assert course is not None
