@@ -47,7 +47,11 @@ def test_simulate_names_a_bad_option() -> None:
     assert result.exit_code == 2 and "--hypothesis = 'maybe'" in result.stderr
 
 
-def test_simulate_without_a_size_says_how_to_give_one() -> None:
-    args = ["simulate", "lenalidomide-vs-placebo", "--seed", "1", "--trials", "10"]
+def test_simulate_without_a_size_takes_the_design_sample_size() -> None:
+    args = ["simulate", "lenalidomide-withdrawal", "--seed", "1", "--trials", "200", "--json",
+            "--hypothesis", "null"]  # fmt: skip
     result = CliRunner().invoke(app, args)
-    assert result.exit_code == 2 and "n_per_arm = null" in result.stderr
+    assert result.exit_code == 0, result.output
+    (null,) = json.loads(result.stdout)["results"]
+    # cletrial.design.sample_size: Schoenfeld events for HR 0.4, inflated for the two looks
+    assert (null["n_control"], null["events"]) == (22, 40)

@@ -65,3 +65,19 @@ def test_bad_settings_name_the_setting(kwargs: dict[str, object], field: str) ->
     with pytest.raises(SimulationError) as caught:
         run_simulation(PLAN, **kwargs)  # type: ignore[arg-type]
     assert caught.value.field == field
+
+
+def test_the_design_size_is_the_sample_size_of_cletrial_design() -> None:
+    from cletrial.design.sample_size import n_time_to_event, n_two_proportions
+    from cletrial.simulation.design_plan import design_boundaries
+
+    parallel = load_design("lenalidomide-vs-placebo")
+    bounds = design_boundaries(parallel)
+    size = n_two_proportions(0.1, 0.733, parallel.alpha, parallel.power)
+    expected = -(-size.n_raw * bounds.inflation // (1 - parallel.dropout))
+    assert design_plan(parallel).n_control == int(expected)
+    withdrawal = load_design("lenalidomide-withdrawal")
+    tte = n_time_to_event(0.4, 4.4, 52, 24, 0.025, 0.8, 1.0, 0.005,
+                          design_boundaries(withdrawal).inflation)  # fmt: skip
+    plan = design_plan(withdrawal)
+    assert (plan.n_control, plan.events) == (tte.n_control, tte.events)

@@ -1,15 +1,25 @@
 """The simulation plan of a design with the design's own boundaries (from :mod:`cletrial.design`).
 
+Without a size the design's own is used, or else the size of :mod:`cletrial.design.sample_size`
+for its rates, alpha and power (normal approximation, pooled variance) scaled by the
+group-sequential inflation factor of its boundaries and divided by 1 - drop-out; a
+time-to-event design's events are Schoenfeld's, inflated the same way.
+
 >>> from cletrial.design.model import load_design
 >>> plan = design_plan(load_design("lenalidomide-vs-placebo"), n_per_arm=20)
 >>> [round(z, 3) for z in plan.efficacy_z], [round(z, 3) for z in plan.futility_z]
 ([2.963, 1.969], [0.267, 1.969])
+>>> design_plan(load_design("lenalidomide-vs-placebo")).n_control
+12
 """
 
 from __future__ import annotations
 
+import math
+
 from cletrial.design.boundaries import Boundaries, compute_boundaries
 from cletrial.design.model import Design
+from cletrial.design.sample_size import n_time_to_event, n_two_proportions
 from cletrial.simulation.course import Response
 from cletrial.simulation.plan import Hypothesis, SimulationPlan, TaperModel, plan_from_design
 
@@ -51,6 +61,11 @@ def design_plan(
     0.733
     """
     bounds = design_boundaries(design)
+    if n_per_arm is None and design.n_per_arm is None:
+        n_per_arm, planned = _design_size(design, bounds)
+        events = planned if events is None else events
+    elif events is None and design.endpoint.kind == "time_to_event":
+        events = _design_size(design, bounds)[1]
     return plan_from_design(
         design,
         bounds.efficacy_z,
@@ -61,3 +76,22 @@ def design_plan(
         taper_model=taper_model,
         response=response,
     )
+
+
+def _design_size(design: Design, bounds: Boundaries) -> tuple[int, int | None]:
+    """Control patients to enrol (and events) for the design's alternative, alpha and power."""
+    power = design.power
+    ratio = design.allocation_ratio
+    if design.endpoint.kind == "binary":
+        size = n_two_proportions(
+            float(design.control_rate or 0.0), float(design.treatment_rate or 0.0),
+            design.alpha, power, ratio,
+        )  # fmt: skip
+        evaluable = size.n_raw * bounds.inflation
+        return math.ceil(evaluable / (1.0 - design.dropout) - 1e-9), None
+    tte = n_time_to_event(
+        float(design.hazard_ratio or 1.0), float(design.control_median_weeks or 1.0),
+        float(design.accrual_weeks or 0.0), float(design.follow_up_weeks or 0.0),
+        design.alpha, power, ratio, design.dropout_rate, bounds.inflation,
+    )  # fmt: skip
+    return tte.n_control, tte.events

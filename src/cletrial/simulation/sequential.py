@@ -174,6 +174,7 @@ class OperatingCharacteristics:
             },
         }
         if plan.kind == "time_to_event":
+            out["events"] = plan.events
             out["expected_events"] = _mean(t.sums, "events")
             out["expected_weeks"] = _mean(t.sums, "weeks")
             out["taper_model"] = plan.taper_model
