@@ -42,7 +42,11 @@ def test_a_running_scheduler_gives_the_serial_figures() -> None:
 
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                       dashboard_address=None, silence_logs=40) as cluster:  # fmt: skip
-        remote = run_simulation(PLAN, trials=1_500, seed=5, scheduler=cluster.scheduler_address)
+        address = cluster.scheduler_address
+        remote = run_simulation(PLAN, trials=1_500, seed=5, scheduler=address)
+        # the same plan again on the same cluster (its scattered copy must not be lost)
+        again = run_simulation(PLAN, trials=1_500, seed=5, scheduler=address)
+    assert remote.as_dict() == again.as_dict()
     assert remote.as_dict() == run_simulation(PLAN, trials=1_500, seed=5).as_dict()
 
 

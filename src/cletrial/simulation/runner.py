@@ -92,15 +92,17 @@ def _on_client(
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     tasks = _tasks(n_blocks, workers)
     per_plan = []
-    for plan in plans:
-        shared = client.scatter(plan, broadcast=True)
+    # a unique key a call: a deterministic key could be released by an earlier call's cleanup
+    scattered = [client.scatter(plan, broadcast=True, hash=False) for plan in plans]
+    for shared in scattered:
         per_plan.append(
             [
                 client.submit(simulate_blocks, shared, seed, task, trials, pure=False)
                 for task in tasks
             ]
         )
-    for future in as_completed([f for futures in per_plan for f in futures]):  # type: ignore[no-untyped-call]
+    every = [f for futures in per_plan for f in futures]
+    for future in as_completed(every):  # type: ignore[no-untyped-call]
         if progress is not None:
             progress(sum(s.trials for s in future.result()))
     return [[s for f in futures for s in f.result()] for futures in per_plan]
