@@ -80,7 +80,10 @@ def simulate(
         "both", "--hypothesis", help="alternative (power), null (type I error) or both."
     ),
     n_per_arm: int | None = typer.Option(
-        None, "--n-per-arm", min=2, help="Control patients (default: the design's n_per_arm)."
+        None,
+        "--n-per-arm",
+        min=2,
+        help="Control patients (default: the design's n_per_arm, else its sample size).",
     ),
     events: int | None = typer.Option(
         None, "--events", min=1, help="Events at the final analysis (time-to-event designs)."
