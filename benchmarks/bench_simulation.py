@@ -8,11 +8,12 @@ O'Brien-Fleming-type efficacy and non-binding futility bounds:
 - the same with a plain Bernoulli experimental arm (no protocol course), to show its cost;
 - withdrawal, time to relapse, log-rank at 100 and 200 events (``lenalidomide-withdrawal``).
 
-The serial figure is trials per second of CPU time on one core (and of wall-clock time) (the plan, with its one-off
-calibration pilot, is built before the clock starts). The Dask figure is the wall-clock rate of
-``--workers 1`` and ``--workers 2`` LocalClusters, cluster start-up excluded (a warm-up task
-runs first), and their ratio. The load average is printed with the figures: the machine may be
-shared. Target (issue 14): at least 2,000 trials per second per core.
+The serial figure is trials per second of CPU time on one core, with the wall-clock rate beside
+it (the plan, with its one-off calibration pilot, is built before the clock starts). The Dask
+figure is the wall-clock rate of ``--workers 1`` and ``--workers 2`` LocalClusters, cluster
+start-up excluded (a warm-up task runs first), and their ratio. The load average is printed
+with the figures: the machine may be shared. Target (issue 14): at least 2,000 trials per
+second per core.
 
 Usage::
 
