@@ -14,6 +14,7 @@ pickles to Dask workers.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -91,7 +92,7 @@ class SimulationPlan:
 
 
 def _bounds(
-    design: Design, efficacy_z: list[float] | tuple[float, ...], futility_z: object
+    design: Design, efficacy_z: Sequence[float], futility_z: Sequence[float] | None
 ) -> tuple[tuple[float, ...], tuple[float, ...] | None]:
     k = len(design.looks)
     efficacy = tuple(float(z) for z in efficacy_z)
@@ -101,7 +102,7 @@ def _bounds(
         )
     if futility_z is None:
         return efficacy, None
-    futility = tuple(float(z) for z in futility_z)  # type: ignore[attr-defined]
+    futility = tuple(float(z) for z in futility_z)
     if len(futility) != k:
         raise SimulationError(
             "futility_z", list(futility), f"needs one bound for each of {k} looks"
@@ -111,8 +112,8 @@ def _bounds(
 
 def plan_from_design(
     design: Design,
-    efficacy_z: list[float] | tuple[float, ...],
-    futility_z: list[float] | tuple[float, ...] | None = None,
+    efficacy_z: Sequence[float],
+    futility_z: Sequence[float] | None = None,
     *,
     n_per_arm: int | None = None,
     events: int | None = None,

@@ -76,7 +76,14 @@ def _sums(name: str, values: npt.NDArray[np.float64]) -> dict[str, float]:
 
 
 def summarise(plan: SimulationPlan, looks: Looks) -> BlockSummary:
-    """Reduce one block's looks to a :class:`BlockSummary`."""
+    """Reduce one block's looks to a :class:`BlockSummary`.
+
+    >>> from cletrial.simulation.trials import simulate_looks
+    >>> plan = SimulationPlan("binary", "null", 20, 20, (1.0,), (1.96,), None,
+    ...                       control_rate=0.4, treatment_rate=0.4, week=12)
+    >>> summarise(plan, simulate_looks(plan, np.random.default_rng(1), 100)).trials
+    100
+    """
     efficacy = np.asarray(plan.efficacy_z)
     futility = None if plan.futility_z is None else np.asarray(plan.futility_z)
     look, reason = decide(looks.z, efficacy, futility, looks.final)
@@ -100,7 +107,12 @@ def summarise(plan: SimulationPlan, looks: Looks) -> BlockSummary:
 
 
 def combine(blocks: list[BlockSummary]) -> BlockSummary:
-    """Add block summaries in the order given (the order fixes the float sums exactly)."""
+    """Add block summaries in the order given (the order fixes the float sums exactly).
+
+    >>> a = BlockSummary(10, [1, 2], [3, 0], 3, 4, {"x_sum": 0.5})
+    >>> combine([a, a]).efficacy, combine([a, a]).sums
+    ([2, 4], {'x_sum': 1.0})
+    """
     total = BlockSummary(0, [0] * len(blocks[0].efficacy), [0] * len(blocks[0].futility), 0, 0)
     for b in blocks:
         total.trials += b.trials

@@ -51,7 +51,22 @@ class Looks:
 
 
 def simulate_looks(plan: SimulationPlan, rng: np.random.Generator, trials: int) -> Looks:
-    """Simulate ``trials`` trials of ``plan`` and return their statistics at every look."""
+    """Simulate ``trials`` trials of ``plan`` and return their statistics at every look.
+
+    Parameters
+    ----------
+    plan : SimulationPlan
+        What to simulate.
+    rng : numpy.random.Generator
+        The block's generator.
+    trials : int
+        Trials in the block.
+
+    Returns
+    -------
+    Looks
+        One row a trial, one column a look.
+    """
     if plan.kind == "binary":
         return _binary(plan, rng, trials)
     return _time_to_event(plan, rng, trials)
