@@ -19,8 +19,9 @@ import pytest
 from scipy import stats
 
 from cletrial.design.model import load_design
+from cletrial.design.plan import design_boundaries
 from cletrial.simulation import plan_from_design, run_simulation
-from cletrial.simulation.design_plan import design_boundaries, design_plan
+from cletrial.simulation.design_plan import design_plan
 
 PARALLEL = load_design("lenalidomide-vs-placebo")
 WITHDRAWAL = load_design("lenalidomide-withdrawal")

@@ -72,8 +72,8 @@ def test_bad_settings_name_the_setting(kwargs: dict[str, object], field: str) ->
 
 
 def test_the_design_size_is_the_sample_size_of_cletrial_design() -> None:
+    from cletrial.design.plan import design_boundaries
     from cletrial.design.sample_size import n_time_to_event, n_two_proportions
-    from cletrial.simulation.design_plan import design_boundaries
 
     parallel = load_design("lenalidomide-vs-placebo")
     bounds = design_boundaries(parallel)

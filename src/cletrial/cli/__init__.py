@@ -11,6 +11,7 @@ import typer
 
 from cletrial.cli import (
     analysis_commands,
+    design_commands,
     endpoint_commands,
     instrument_commands,
     monitoring_commands,
@@ -44,6 +45,7 @@ for _module in (
     monitoring_commands,
     endpoint_commands,
     analysis_commands,
+    design_commands,
     standards_commands,
     simulate_commands,
     web_commands,

@@ -357,7 +357,18 @@ def _drift_for_power(looks: tuple[float, ...], efficacy: list[float], power: flo
     def short(d: float) -> float:
         return sum(crossing_probabilities(looks, efficacy, None, d)[0]) - power
 
-    return float(optimize.brentq(short, 0.5 * fixed, 3.0 * fixed, xtol=1e-10))
+    return _root_above(short, fixed)
+
+
+def _root_above(f: Callable[[float], float], fixed: float) -> float:
+    """The root of ``f``, monotone in the drift, bracketed from the fixed design's
+    drift (the group-sequential drift is never below it) by doubling."""
+    low, high = 0.5 * fixed, 2.0 * fixed
+    while f(high) * f(low) > 0:
+        if high > 40.0 * fixed:
+            raise DesignError("beta", None, "no alternative reaches this power; check the looks")
+        low, high = high, 2.0 * high
+    return float(optimize.brentq(f, low, high, xtol=1e-10))
 
 
 def _drift_for_futility(
@@ -369,7 +380,7 @@ def _drift_for_futility(
     def excess(d: float) -> float:
         return _futility(looks, efficacy, beta, spending, d)[1] - beta
 
-    drift = float(optimize.brentq(excess, 0.5 * fixed, 3.0 * fixed, xtol=1e-10))
+    drift = _root_above(excess, fixed)
     return drift, _futility(looks, efficacy, beta, spending, drift)[0]
 
 

@@ -1,9 +1,9 @@
 """The simulation plan of a design with the design's own boundaries (from :mod:`cletrial.design`).
 
-Without a size the design's own is used, or else the size of :mod:`cletrial.design.sample_size`
-for its rates, alpha and power (normal approximation, pooled variance) scaled by the
-group-sequential inflation factor of its boundaries and divided by 1 - drop-out; a
-time-to-event design's events are Schoenfeld's, inflated the same way.
+Boundaries are :func:`cletrial.design.plan.design_boundaries`. Without a size the design's own
+is used, or else the group-sequential maximum of :func:`cletrial.design.plan.plan_sample_size`
+(normal approximation, pooled variance, times the boundaries' inflation factor) divided by
+1 - drop-out; a time-to-event design's events and patients are its Schoenfeld events, inflated.
 
 >>> from cletrial.design.model import load_design
 >>> plan = design_plan(load_design("lenalidomide-vs-placebo"), n_per_arm=20)
@@ -17,30 +17,13 @@ from __future__ import annotations
 
 import math
 
-from cletrial.design.boundaries import Boundaries, compute_boundaries
+from cletrial.design.boundaries import Boundaries
 from cletrial.design.model import Design
-from cletrial.design.sample_size import n_time_to_event, n_two_proportions
+from cletrial.design.plan import design_boundaries, plan_sample_size
 from cletrial.simulation.course import Response
 from cletrial.simulation.plan import Hypothesis, SimulationPlan, TaperModel, plan_from_design
 
-__all__ = ["design_boundaries", "design_plan"]
-
-
-def design_boundaries(design: Design) -> Boundaries:
-    """The design's group-sequential boundaries (efficacy spending, non-binding futility).
-
-    >>> from cletrial.design.model import load_design
-    >>> design_boundaries(load_design("lenalidomide-withdrawal")).fractions
-    (0.5, 1.0)
-    """
-    futility = design.futility
-    return compute_boundaries(
-        design.looks,
-        design.alpha,
-        design.efficacy_spending,
-        futility=None if futility is None else futility.spending,
-        beta=design.futility_beta if futility is not None else 1.0 - design.power,
-    )
+__all__ = ["design_plan"]
 
 
 def design_plan(
@@ -80,18 +63,9 @@ def design_plan(
 
 def _design_size(design: Design, bounds: Boundaries) -> tuple[int, int | None]:
     """Control patients to enrol (and events) for the design's alternative, alpha and power."""
-    power = design.power
-    ratio = design.allocation_ratio
+    sizes = plan_sample_size(design, methods=("normal",))
     if design.endpoint.kind == "binary":
-        size = n_two_proportions(
-            float(design.control_rate or 0.0), float(design.treatment_rate or 0.0),
-            design.alpha, power, ratio,
-        )  # fmt: skip
-        evaluable = size.n_raw * bounds.inflation
+        evaluable = sizes.binary[0].max_n_control
         return math.ceil(evaluable / (1.0 - design.dropout) - 1e-9), None
-    tte = n_time_to_event(
-        float(design.hazard_ratio or 1.0), float(design.control_median_weeks or 1.0),
-        float(design.accrual_weeks or 0.0), float(design.follow_up_weeks or 0.0),
-        design.alpha, power, ratio, design.dropout_rate, bounds.inflation,
-    )  # fmt: skip
-    return tte.n_control, tte.events
+    assert sizes.events is not None
+    return sizes.events.n_control, sizes.events.events
