@@ -16,8 +16,9 @@ One patient's course, as simulated (``docs/design.md`` lists what is simplified)
 2. The taper starts at the first scheduled visit on or after both the CR and the review week,
    and steps down the ladder one regimen at a time, each step at the first scheduled visit at
    least ``interval - tolerance`` days after the previous one, to the taper's last regimen.
-3. A patient who relapses on taper (calibrated share) relapses at the ladder step their
-   remission tolerates, a calibrated delay after that step began; the relapse restarts the
+3. A patient who relapses on taper (calibrated share) has residual activity (no longer CR, so
+   the taper halts) from the ladder step their remission tolerates, and relapses a calibrated
+   delay after that step began (as :mod:`cletrial.synthetic.fast`); the relapse restarts the
    restart regimen at the next scheduled visit and a second CR follows 2 to 6 weeks later.
 
 >>> course = ProtocolCourse.of(load_protocol())
@@ -167,16 +168,18 @@ def _courses(
     step_day = np.where(cr_day <= visits[-1], step_day, np.inf)
     regimen = np.where(escalated & (day >= course.review_day), course.escalation, course.start)
     relapse_day = np.full(size, np.inf)
+    broke = np.full(size, np.inf)  # the visit the tolerated step began: residual activity after
     for step in course.taper_steps:
-        regimen = np.where(step_day <= day, step, regimen)
-        falls = relapser & (tolerated == step) & np.isinf(relapse_day)
+        halted = np.isfinite(broke)  # residual activity (CLASI-A 1-3) stops the taper
+        regimen = np.where((step_day <= day) & ~halted, step, regimen)
+        falls = relapser & (tolerated == step) & ~halted
+        broke = np.where(falls, step_day, broke)
         relapse_day = np.where(falls, step_day + delay, relapse_day)
         step_day = _visit_on_or_after(visits, step_day + course.taper_gap)
     relapsed = relapse_day <= day
     restart = _visit_on_or_after(visits, relapse_day)
     regimen = np.where(relapsed & (restart <= day), course.restart, regimen)
-    in_cr = (cr_day <= day) & (~relapsed | (restart + second <= day))
-    regimen = np.where(relapsed & (restart > day), tolerated, regimen)
+    in_cr = (cr_day <= day) & ((day <= broke) | (restart + second <= day))
     reached = _visit_on_or_after(visits, cr_day) <= day
     return _Courses(in_cr, reached, regimen.astype(np.int64), relapsed)
 
