@@ -102,3 +102,23 @@ def test_log_rank_power_matches_schoenfeld() -> None:
     assert _within(
         {"estimate": result["estimate"]["bias"], "mc_se": result["estimate"]["mc_se"]}, 0.0
     )
+
+
+def test_drop_outs_leave_the_test_to_the_patients_with_an_endpoint() -> None:
+    design = dataclasses.replace(PARALLEL, looks=(1.0,), futility=None, dropout=0.3,
+                                 control_rate=0.3, treatment_rate=0.5, protocol=None)  # fmt: skip
+    n, z = 100, float(stats.norm.isf(design.alpha))
+    plan = plan_from_design(design, [z], n_per_arm=n)
+    # the normal-approximation power averaged over the binomial numbers with an endpoint
+    kept = np.arange(n + 1)
+    weight = stats.binom.pmf(kept, n, 0.7)
+    nc, ne = np.meshgrid(kept[1:], kept[1:], indexing="ij")
+    pbar = (0.3 * nc + 0.5 * ne) / (nc + ne)
+    se0 = np.sqrt(pbar * (1 - pbar) * (1 / nc + 1 / ne))
+    se1 = np.sqrt(0.21 / nc + 0.25 / ne)
+    power = stats.norm.cdf((0.2 - z * se0) / se1)
+    analytic = float(np.sum(np.outer(weight[1:], weight[1:]) * power))
+    result = run_simulation(plan, trials=20_000, seed=9).as_dict()
+    assert _within(result["reject_rate"], analytic), (result["reject_rate"], analytic)
+    without = run_simulation(dataclasses.replace(plan, dropout=0.0), trials=20_000, seed=9)
+    assert without.reject_rate["estimate"] > result["reject_rate"]["estimate"] + 0.1
