@@ -66,6 +66,7 @@ def test_a_file_path_loads(tmp_path: Path) -> None:
         ({"looks": [0.5, 0.9]}, "looks[1] = 0.9: the last look must be 1.0"),
         ({"looks": [0.0, 1.0]}, "looks[0] = 0.0: must be an information fraction in (0, 1]"),
         ({"futility": {"spending": "obf", "bogus": 1}}, "futility.bogus = 1: unknown key"),
+        ({"futility": {"binding": True}}, "futility.binding = true: binding futility is not"),
         (
             {"efficacy_spending": "haybittle"},
             'efficacy_spending = "haybittle": must be "obf", "pocock" or',

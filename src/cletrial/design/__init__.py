@@ -6,6 +6,8 @@ Bayesian monitoring. Pure core: imports neither the store, the web layer nor the
   correction, exact test) and time to event (Schoenfeld events, patients).
 - :mod:`cletrial.design.boundaries`: Lan-DeMets spending boundaries (efficacy, futility).
 - :mod:`cletrial.design.bayes`: beta-binomial posterior and predictive probabilities.
+- :mod:`cletrial.design.plan`: a design joined to its boundaries, sizes and analytic power
+  (:func:`~cletrial.design.plan.design_power`, for checking a simulation against).
 """
 
 from cletrial.design.model import (

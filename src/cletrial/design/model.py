@@ -220,6 +220,10 @@ def _check(design: Design) -> None:
     if design.arms[0].id == design.arms[1].id:
         raise DesignError("arms[1].id", design.arms[1].id, "must differ from arms[0].id")
     _check_looks(design.looks)
+    if design.futility is not None and design.futility.binding:
+        raise DesignError(
+            "futility.binding", True, "binding futility is not supported: use false (non-binding)"
+        )
     spendings = [("efficacy_spending", design.efficacy_spending)]
     if design.futility is not None:
         spendings.append(("futility.spending", design.futility.spending))

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cletrial.design.boundaries import Boundaries, compute_boundaries
+from cletrial.design.boundaries import Boundaries, compute_boundaries, crossing_probabilities
 from cletrial.design.model import Design
 from cletrial.design.sample_size import (
     METHODS,
@@ -31,8 +31,10 @@ from cletrial.errors import DesignError
 
 __all__ = [
     "BinaryRow",
+    "DesignPower",
     "SizePlan",
     "design_boundaries",
+    "design_power",
     "plan_sample_size",
     "size_grid",
 ]
@@ -144,6 +146,13 @@ def plan_sample_size(
     ------
     DesignError
         An override that does not fit the endpoint, or a bad rate.
+
+    Examples
+    --------
+    >>> from cletrial.design.model import load_design
+    >>> plan = plan_sample_size(load_design("lenalidomide-vs-placebo"), p_control=0.2)
+    >>> [row.size.n_control for row in plan.binary]
+    [17, 20, 21]
     """
     bounds = design_boundaries(design)
     common: dict[str, Any] = {
@@ -208,3 +217,69 @@ def size_grid(
             )  # fmt: skip
             rows.append(_size_dict(size))
     return rows
+
+
+@dataclass(frozen=True, slots=True)
+class DesignPower:
+    """Analytic operating characteristics of a design at given sizes: ``power`` with the
+    futility bounds obeyed, ``power_no_futility`` ignoring them, the probability of stopping
+    for efficacy and for futility at each look, the expected information fraction, and the
+    drift E[Z_K] (Wald statistic for two proportions, Schoenfeld for events)."""
+
+    drift: float
+    power: float
+    power_no_futility: float
+    p_efficacy: tuple[float, ...]
+    p_futility: tuple[float, ...]
+    expected_fraction: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready values."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+def _drift(design: Design, n_control: int | None, n_treatment: int | None,
+           events: float | None, p_c: float | None, p_t: float | None,
+           hazard_ratio: float | None) -> float:  # fmt: skip
+    if design.endpoint.kind == "time_to_event":
+        hr = hazard_ratio if hazard_ratio is not None else design.hazard_ratio
+        if events is None or events <= 0 or hr is None:
+            raise DesignError("events", events, "must be a positive number of events")
+        share = design.allocation_ratio / (1.0 + design.allocation_ratio)
+        return math.sqrt(events * share * (1.0 - share)) * -math.log(hr)
+    p_c = p_c if p_c is not None else design.control_rate
+    p_t = p_t if p_t is not None else design.treatment_rate
+    if not n_control or not n_treatment or n_control < 1 or n_treatment < 1:
+        raise DesignError("n_control", n_control, "give both arm sizes, 1 or more")
+    assert p_c is not None and p_t is not None  # checked by the loader
+    var = p_c * (1.0 - p_c) / n_control + p_t * (1.0 - p_t) / n_treatment
+    return (p_t - p_c) / math.sqrt(var)
+
+
+def design_power(
+    design: Design, *, n_control: int | None = None, n_treatment: int | None = None,
+    events: float | None = None, p_control: float | None = None,
+    p_treatment: float | None = None, hazard_ratio: float | None = None,
+) -> DesignPower:  # fmt: skip
+    """Analytic power of the design's group-sequential test at these (maximum) sizes and the
+    design's (or the given) effect; the boundaries are the design's own.
+
+    Examples
+    --------
+    >>> from cletrial.design.model import load_design
+    >>> w = load_design("lenalidomide-withdrawal")
+    >>> full = plan_sample_size(w).events
+    >>> round(design_power(w, events=full.events_exact).power, 6)
+    0.8
+    """
+    b = design_boundaries(design)
+    drift = _drift(design, n_control, n_treatment, events, p_control, p_treatment,
+                   hazard_ratio)  # fmt: skip
+    up, low = crossing_probabilities(b.fractions, b.efficacy_z, b.futility_z, drift)
+    plain, _ = crossing_probabilities(b.fractions, b.efficacy_z, None, drift)
+    steps = [t - s for s, t in zip((0.0, *b.fractions[:-1]), b.fractions, strict=True)]
+    reached, expected = 1.0, 0.0
+    for step, u, lo in zip(steps, up, low, strict=True):
+        expected += step * reached
+        reached -= u + lo
+    return DesignPower(drift, sum(up), sum(plain), tuple(up), tuple(low), expected)

@@ -13,8 +13,9 @@ hazard ratio below 1); ``ratio`` is patients on the experimental arm per patient
 
       n_c' = n_c / 4 * [1 + sqrt(1 + 2 (k + 1) / (k n_c |delta|))]^2
 
-* Exact: the smallest n per arm at which the one-sided Fisher exact test (conditional,
-  hypergeometric) has the power, computed exactly over all outcomes (no simulation).
+* Exact: the smallest n per arm (searched upwards from 0.8 times the normal approximation) at
+  which the one-sided Fisher exact test (conditional, hypergeometric) has the power, computed
+  exactly over all outcomes (no simulation).
 * Time to event (Schoenfeld 1983): events D = (z_a + z_b)^2 / (pi (1 - pi) ln(HR)^2), with pi
   the experimental share; patients N = D / P(event), P(event) for exponential event and drop-out
   times, uniform accrual over A weeks and F weeks of further follow-up.
@@ -33,7 +34,8 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 import numpy as np
-from scipy import stats
+from numpy.typing import NDArray
+from scipy import special, stats
 
 from cletrial.errors import DesignError
 
@@ -51,6 +53,7 @@ __all__ = [
 
 Method = Literal["normal", "normal_cc", "exact"]
 Variance = Literal["pooled", "unpooled"]
+Array = NDArray[np.float64]
 METHODS: Final = ("normal", "normal_cc", "exact")
 #: Largest n per arm the exact search goes to (its cost grows as n squared per step).
 EXACT_MAX_N: Final = 1500
@@ -190,18 +193,32 @@ def power_fisher_exact(
     """
     better = p_treatment > p_control
     p_c, p_t = (p_control, p_treatment) if better else (1.0 - p_control, 1.0 - p_treatment)
-    x_c = np.arange(n_control + 1)[:, None]
-    x_t = np.arange(n_treatment + 1)[None, :]
-    total = x_c + x_t
-    p_value = stats.hypergeom.sf(x_t - 1, n_control + n_treatment, total, n_treatment)
-    reject = p_value <= alpha * (1.0 + 1e-12)
-    weight = np.outer(stats.binom.pmf(x_c[:, 0], n_control, p_c),
-                      stats.binom.pmf(x_t[0], n_treatment, p_t))  # fmt: skip
-    return float(np.sum(weight[reject]))
+    total = n_control + n_treatment
+    log_fact = special.gammaln(np.arange(total + 2, dtype=float) + 1.0)  # ln k!
+
+    def log_choose(n: int, k: Array) -> Array:
+        return np.asarray(log_fact[n] - log_fact[k] - log_fact[n - k], dtype=float)
+
+    x_all = np.arange(total + 1)
+    log_t = log_choose(n_treatment, np.minimum(x_all, n_treatment))
+    log_c = log_choose(n_control, np.minimum(x_all, n_control))
+    power = 0.0
+    for s in range(total + 1):  # condition on the total responses s
+        x = np.arange(max(0, s - n_control), min(s, n_treatment) + 1)
+        tables = log_t[x] + log_c[s - x]
+        null = np.exp(tables - log_choose(total, np.array([s]))[0])
+        p_value = np.cumsum(null[::-1])[::-1]  # P(X_t >= x | s) under the null
+        reject = x[p_value <= alpha * (1.0 + 1e-12)]
+        if reject.size:
+            log_alt = (reject * math.log(p_t) + (n_treatment - reject) * math.log(1.0 - p_t)
+                       + (s - reject) * math.log(p_c)
+                       + (n_control - s + reject) * math.log(1.0 - p_c))  # fmt: skip
+            power += float(np.sum(np.exp(log_t[reject] + log_c[s - reject] + log_alt)))
+    return power
 
 
 def _exact_n(p_c: float, p_t: float, alpha: float, power: float, k: float, start: float) -> int:
-    n = max(2, math.floor(0.7 * start))
+    n = max(2, math.floor(0.8 * start))
     while n <= EXACT_MAX_N:
         if power_fisher_exact(n, math.ceil(k * n), p_c, p_t, alpha) >= power:
             return n
@@ -255,7 +272,8 @@ def n_two_proportions(
     corrected = method != "normal"
     raw = _n_normal(p_control, p_treatment, alpha, power, ratio, variance, corrected)
     if method == "exact":
-        n_c = _exact_n(p_control, p_treatment, alpha, power, ratio, raw)
+        plain = _n_normal(p_control, p_treatment, alpha, power, ratio, variance, False)
+        n_c = _exact_n(p_control, p_treatment, alpha, power, ratio, plain)
         n_t = math.ceil(ratio * n_c)
     else:
         n_c, n_t = math.ceil(raw - 1e-9), math.ceil(ratio * raw - 1e-9)
