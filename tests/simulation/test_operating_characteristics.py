@@ -122,3 +122,16 @@ def test_drop_outs_leave_the_test_to_the_patients_with_an_endpoint() -> None:
     assert _within(result["reject_rate"], analytic), (result["reject_rate"], analytic)
     without = run_simulation(dataclasses.replace(plan, dropout=0.0), trials=20_000, seed=9)
     assert without.reject_rate["estimate"] > result["reject_rate"]["estimate"] + 0.1
+
+
+def test_group_sequential_log_rank_matches_the_design_power() -> None:
+    from cletrial.design.plan import design_power
+
+    design = dataclasses.replace(WITHDRAWAL, hazard_ratio=0.7)  # two looks, OBF, futility
+    analytic = design_power(design, events=300)
+    result = run_simulation(design_plan(design, n_per_arm=300, events=300), 10_000, 31).as_dict()
+    assert _within(result["reject_rate"], analytic.power)
+    assert _within(result["reject_rate_without_futility"], analytic.power_no_futility)
+    first = result["looks"][0]
+    assert _within(first["stop_efficacy"], analytic.p_efficacy[0])
+    assert _within(first["stop_futility"], analytic.p_futility[0])
