@@ -12,7 +12,8 @@ responses; the core raises them and never prints.
      │    ├── ScreeningError        a screening record (eligibility)
      │    ├── HistoryError          a patient history given to the protocol engine
      │    ├── ImportFileError       a row of an import file (names file, row and column)
-     │    └── DesignError           a trial design file or design input (names field and value)
+     │    ├── DesignError           a trial design file or design input (names field and value)
+     │    └── SimulationError       a simulation setting (trials, seed, workers, sizes, bounds)
      ├── ProtocolDefinitionError    a protocol definition file that does not validate
      │    └── UnknownProtocolError  no protocol with that id or path
      ├── StandardsError             a dataset that breaks a CDISC or SAS transport rule
@@ -52,6 +53,7 @@ __all__ = [
     "ProtocolDefinitionError",
     "ReasonRequiredError",
     "ScreeningError",
+    "SimulationError",
     "StandardsError",
     "StoreError",
     "UnknownProtocolError",
@@ -168,6 +170,15 @@ class DesignError(InputError):
     def message(self) -> str:
         base = super().message
         return f"{self.origin}: {base}" if self.origin else base
+
+
+class SimulationError(InputError):
+    """A simulation setting (number of trials, seed, workers, a size or a bound) out of range;
+    names the setting and the value.
+
+    >>> str(SimulationError("trials", 0, "must be at least 1"))
+    'trials = 0: must be at least 1'
+    """
 
 
 class ProtocolDefinitionError(CletrialError, ValueError):

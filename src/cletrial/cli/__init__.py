@@ -18,6 +18,7 @@ from cletrial.cli import (
     monitoring_commands,
     protocol_commands,
     schema_command,
+    simulate_commands,
     standards_commands,
     store_commands,
     user_commands,
@@ -48,6 +49,7 @@ for _module in (
     evidence_commands,
     design_commands,
     standards_commands,
+    simulate_commands,
     web_commands,
 ):
     _module.register(app)
