@@ -32,7 +32,16 @@ from cletrial.endpoints.rules import EndpointRules
 from cletrial.endpoints.visit_response import compute_visit_responses
 from cletrial.protocol.definition_model import ProtocolFile
 from cletrial.standards.metadata import Dataset
-from cletrial.standards.sdtm._frame import STUDYID, USUBJID, collect, domain_spec, to_dataset, var
+from cletrial.standards.sdtm._frame import (
+    STUDYID,
+    USUBJID,
+    VISIT,
+    VISITNUM,
+    collect,
+    domain_spec,
+    to_dataset,
+    var,
+)
 from cletrial.standards.sdtm.common import Provenance, assign_seq, study_day
 from cletrial.standards.sdtm.source import SubjectSource
 
@@ -95,24 +104,8 @@ RS_SPEC = domain_spec(
             derivation="RSORRES",
         ),
         var("RSEVAL", "Evaluator", "text", "Record Qualifier", "Perm", origin="Assigned"),
-        var(
-            "VISITNUM",
-            "Visit Number",
-            "float",
-            "Timing",
-            "Exp",
-            origin="Derived",
-            derivation="SV.VISITNUM of the visit",
-        ),
-        var(
-            "VISIT",
-            "Visit Name",
-            "text",
-            "Timing",
-            "Perm",
-            origin="Derived",
-            derivation="SV.VISIT of the visit",
-        ),
+        VISITNUM,
+        VISIT,
         var("RSDTC", "Date/Time of Assessment", "iso8601", "Timing", "Exp"),
         var(
             "RSDY",
