@@ -105,7 +105,7 @@ SERVER = """
 import os, sys, uvicorn
 from cletrial.store import UnitOfWork, create_engine_for, upgrade
 from cletrial.web import WebSettings, create_app
-from cletrial.web.server import APP_FACTORY, settings_environment, uvicorn_options
+from cletrial.web.server import APP_FACTORY, settings_environment, tune_gc_for_serving, uvicorn_options
 url, port, password, workers, clients = sys.argv[1], int(sys.argv[2]), sys.argv[3], *map(int, sys.argv[4:6])
 engine = create_engine_for(url)
 upgrade(engine)
@@ -123,6 +123,7 @@ if workers > 1:  # as `cletrial serve --workers N`: each worker builds its app f
     uvicorn.run(APP_FACTORY, factory=True, host="127.0.0.1", port=port, **uvicorn_options(workers))
     sys.exit()
 app = create_app(WebSettings(database_url=url), engine=engine)
+tune_gc_for_serving()  # as `cletrial serve`
 if len(sys.argv) > 6:  # --profile: cProfile (thread CPU time) in every thread; SIGUSR1 clears, SIGUSR2 writes
     import cProfile, pstats, signal, threading, time
     profiles = []

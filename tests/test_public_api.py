@@ -21,6 +21,10 @@ def test_instruments_public_names() -> None:
             "fill_absent_clasi_items", "fill_absent_sledai_items", "find_missing_clasi_items",
             "find_missing_sledai_items", "require_complete_clasi",
             "require_complete_sledai",
+            # trial endpoints' instruments: CLA-IGA and Skindex-29+3 (item numbers only)
+            "CLA_IGA_GRADES", "CLA_IGA_MAX", "compute_cla_iga_success", "validate_cla_iga",
+            "SKINDEX_DOMAIN_ITEMS", "SKINDEX_ITEMS", "SkindexScore", "compute_skindex",
+            "skindex_json_schema", "validate_skindex_form",
         ]
     )  # fmt: skip
     for name in cletrial.instruments.__all__:

@@ -11,7 +11,9 @@ responses; the core raises them and never prints.
      │    ├── FormError             a CLASI or SLEDAI-2K form
      │    ├── ScreeningError        a screening record (eligibility)
      │    ├── HistoryError          a patient history given to the protocol engine
-     │    └── ImportFileError       a row of an import file (names file, row and column)
+     │    ├── ImportFileError       a row of an import file (names file, row and column)
+     │    ├── DesignError           a trial design file or design input (names field and value)
+     │    └── SimulationError       a simulation setting (trials, seed, workers, sizes, bounds)
      ├── ProtocolDefinitionError    a protocol definition file that does not validate
      │    └── UnknownProtocolError  no protocol with that id or path
      ├── StandardsError             a dataset that breaks a CDISC or SAS transport rule
@@ -41,6 +43,7 @@ __all__ = [
     "CletrialError",
     "ConfirmationRequiredError",
     "ConflictError",
+    "DesignError",
     "FormError",
     "HistoryError",
     "ImportFileError",
@@ -50,6 +53,7 @@ __all__ = [
     "ProtocolDefinitionError",
     "ReasonRequiredError",
     "ScreeningError",
+    "SimulationError",
     "StandardsError",
     "StoreError",
     "UnknownProtocolError",
@@ -140,6 +144,41 @@ class ImportFileError(InputError):
 
     def at_line(self, line: int) -> InputError:
         return ImportFileError(self.file, line, self.column, self.value, self.problem)
+
+
+class DesignError(InputError):
+    """A trial design (a design file or a design input such as a rate or a look) that does not
+    validate; names the file when there is one, the field and the value.
+
+    >>> str(DesignError("alpha", 0.7, "must be between 0 and 0.5 (one-sided)", origin="x.yaml"))
+    'x.yaml: alpha = 0.7: must be between 0 and 0.5 (one-sided)'
+    """
+
+    def __init__(
+        self,
+        field: str,
+        value: Any,
+        problem: str,
+        *,
+        line: int | None = None,
+        origin: str | None = None,
+    ) -> None:
+        self.origin = origin
+        super().__init__(field, value, problem, line=line)
+
+    @property
+    def message(self) -> str:
+        base = super().message
+        return f"{self.origin}: {base}" if self.origin else base
+
+
+class SimulationError(InputError):
+    """A simulation setting (number of trials, seed, workers, a size or a bound) out of range;
+    names the setting and the value.
+
+    >>> str(SimulationError("trials", 0, "must be at least 1"))
+    'trials = 0: must be at least 1'
+    """
 
 
 class ProtocolDefinitionError(CletrialError, ValueError):

@@ -3,7 +3,8 @@
 The content goes to a temporary file beside the target, is ``fsync``-ed, then moved over the
 target with ``os.replace`` (keeping the target's permissions; a new file gets ``rw-r--r--``);
 when the writer fails, the temporary file is removed and the target is untouched.
-:mod:`cletrial.store.atomic` does the same for a set of text files.
+:mod:`cletrial.store.atomic` does the same for a set of text files (sharing
+:func:`fsync_directory`).
 
 >>> import tempfile, pathlib
 >>> target = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
@@ -24,7 +25,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["replace_atomically"]
+__all__ = ["fsync_directory", "replace_atomically"]
 
 
 def replace_atomically(target: Path | str, write: Callable[[Path], object]) -> Path:
@@ -56,10 +57,19 @@ def replace_atomically(target: Path | str, write: Callable[[Path], object]) -> P
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    with contextlib.suppress(OSError):
-        folder = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
+    fsync_directory(target.parent)
     return target
+
+
+def fsync_directory(folder: Path) -> None:
+    """Make the renames in ``folder`` durable (where the platform allows opening a directory).
+
+    >>> import tempfile, pathlib
+    >>> fsync_directory(pathlib.Path(tempfile.mkdtemp()))
+    """
+    with contextlib.suppress(OSError):
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)

@@ -46,13 +46,23 @@ def test_package_is_written_with_manifest_and_conformance(database: str, tmp_pat
     assert len(dm) == files["sdtm/dm.xpt"]["rows"] == 6
     assert dm["SUBJID"].tolist()[0].startswith("SYN-")
     report = json.loads((tmp_path / "pkg" / "conformance.json").read_text())
-    assert {f["rule"] for f in report["findings"]} == {"SD05"}
+    assert {f["rule"] for f in report["findings"]} == {"SD05"}  # the ADaM rules pass too
+    names = ("adsl", "adrs", "adtte", "adae", "adlb")
+    adam = {"adam/define.xml"} | {f"adam/{n}.{x}" for n in names for x in ("xpt", "json")}
+    assert adam <= set(files)
+    adsl = read_xpt(tmp_path / "pkg" / "adam" / "adsl.xpt")
+    assert sorted(adsl["USUBJID"]) == sorted(dm["USUBJID"])
 
 
 def test_deidentified_package_holds_no_study_code(database: str, tmp_path: Path) -> None:
     code, output = _run(database, tmp_path / "pkg", "--deidentify")
     assert code == 1, output
     assert "(de-identified)" in output
+    report = json.loads((tmp_path / "pkg" / "conformance.json").read_text())
+    assert {f["rule"] for f in report["findings"]} == {"SD05"}  # ADaM subjects are DM's
+    dm = read_xpt(tmp_path / "pkg" / "sdtm" / "dm.xpt")
+    adsl = read_xpt(tmp_path / "pkg" / "adam" / "adsl.xpt")
+    assert sorted(adsl["USUBJID"]) == sorted(dm["USUBJID"])
     for path in (tmp_path / "pkg").rglob("*"):
         if path.is_file():
             assert b"SYN-" not in path.read_bytes(), path
@@ -75,3 +85,23 @@ def test_json_output_and_unknown_study(database: str, tmp_path: Path) -> None:
     code, output = _run(database, tmp_path / "other", "--study", "NOPE")
     assert code == 2 and "NOPE" in output
     assert not (tmp_path / "other").exists()
+
+
+def test_qs_and_rs_visits_are_numbered_as_in_sv(database: str, tmp_path: Path) -> None:
+    code, output = _run(database, tmp_path / "pkg")
+    assert code == 1, output
+    qs = read_xpt(tmp_path / "pkg" / "sdtm" / "qs.xpt")
+    sv = read_xpt(tmp_path / "pkg" / "sdtm" / "sv.xpt")
+    columns = (sv["USUBJID"], sv["SVSTDTC"], sv["VISITNUM"], sv["VISIT"])
+    planned = {(u, d): (n, v) for u, d, n, v in zip(*columns, strict=True)}
+    assert len(qs) > 0
+    for u, d, n, v in zip(qs["USUBJID"], qs["QSDTC"], qs["VISITNUM"], qs["VISIT"], strict=True):
+        assert planned[(u, d)] == (n, v), (u, d)
+    rs = read_xpt(tmp_path / "pkg" / "sdtm" / "rs.xpt")
+    assert len(rs) > 0 and set(rs["RSORRES"]) <= {"CR", "PR", "NR", "NE"}
+    for u, d, n, v in zip(rs["USUBJID"], rs["RSDTC"], rs["VISITNUM"], rs["VISIT"], strict=True):
+        assert planned[(u, d)] == (n, v), (u, d)
+    # every RS record is a visit with a CLASI-A in QS
+    totals = qs[qs["QSTESTCD"] == "CLASIA"]
+    clasi = set(zip(totals["USUBJID"], totals["QSDTC"], strict=True))
+    assert set(zip(rs["USUBJID"], rs["RSDTC"], strict=True)) <= clasi

@@ -19,6 +19,10 @@ def test_endpoints_public_names() -> None:
         "build_visit_table", "compute_patient_endpoints", "course_from_history", "derive_adae",
         "derive_adrs", "derive_adsl", "derive_adtte", "derive_endpoints", "iter_courses",
         "subject_columns", "table_from_histories", "validate_visit_table",
+        # the trial endpoints at a named week
+        "TrialEndpointRules", "compute_clasi_percent_change", "compute_clasi_responder",
+        "compute_trial_endpoints", "derive_clasi_percent_change", "derive_clasi_responders",
+        "derive_trial_endpoints", "trial_columns",
     ])  # fmt: skip
     for name in cletrial.endpoints.__all__:
         assert hasattr(cletrial.endpoints, name)

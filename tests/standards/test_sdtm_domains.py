@@ -256,3 +256,21 @@ def test_every_domain_checks_names_subjects_in_dm_and_unique_seq(package: SdtmPa
     for p in package.provenance:
         if p.array is not None and p.index is not None:
             assert package.record(p.usubjid, p.array, p.index) == (p.domain, p.seq)
+
+
+def test_stop_events_of_the_history_are_ds_other_events_and_resolve_for_adam() -> None:
+    # Found by the end-to-end package benchmark: a patient event (consent withdrawn, ...) had no
+    # SDTM record, so ADaM could not resolve SRCSEQ of events[0].
+    ref = SubjectRef("S", "A", "P1", dt.date(2009, 3, 2))
+    history = {"doses": [{"date": "2009-03-02", "regimen": "5_daily"}],
+               "events": [{"date": "2009-04-01", "type": "consent_withdrawn"}]}  # fmt: skip
+    protocol = load_protocol().file
+    pkg = build_sdtm(StudySource("S", "T", protocol.id, protocol.version, protocol,
+                                 subjects=(SubjectSource(ref, history=history),)))  # fmt: skip
+    ds = pkg.datasets["DS"].frame
+    other = ds[ds["DSCAT"] == "OTHER EVENT"]
+    assert other[["DSDECOD", "DSSTDTC"]].values.tolist() == [
+        ["WITHDRAWAL BY SUBJECT", "2009-04-01"]
+    ]
+    domain, seq = pkg.record("S-A-P1", "events", 0)
+    assert domain == "DS" and float(seq) in set(other["DSSEQ"])

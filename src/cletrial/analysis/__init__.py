@@ -13,6 +13,10 @@
     lanes.py          swimmer-plot lanes, recorded and inferred parts marked
     figures.py        matplotlib figures (Agg canvas, no pyplot) as PNG bytes
     report.py         the self-contained HTML report (templates/report.html.j2)
+    evidence_data.py  the published lenalidomide CLE series (cited YAML), loaded and checked
+    freeman_tukey.py  Freeman-Tukey double arcsine and Miller's (1978) inverse
+    evidence.py       random-effects pooled proportions of the series (statsmodels, DL)
+    evidence_figures.py  forest plot of the pooled evidence (PNG or SVG)
 
 Heavy libraries (lifelines, matplotlib) are imported only when a function needs them.
 
@@ -25,6 +29,13 @@ True
 from __future__ import annotations
 
 from cletrial.analysis.claims import ClaimResult, ClaimsAudit, compute_claims_audit
+from cletrial.analysis.evidence import (
+    EvidenceSummary,
+    PooledProportion,
+    compute_evidence_summary,
+    derive_pooled_proportion,
+)
+from cletrial.analysis.evidence_data import Series, load_published_series
 from cletrial.analysis.grim import GrimResult, compute_grim
 from cletrial.analysis.reference import ReferenceStudy, load_reference_study
 from cletrial.analysis.report import (
@@ -52,15 +63,19 @@ __all__ = [
     "ClaimResult",
     "ClaimsAudit",
     "Distribution",
+    "EvidenceSummary",
     "GrimResult",
     "KaplanMeier",
+    "PooledProportion",
     "Proportion",
     "ReferenceStudy",
+    "Series",
     "StudyReport",
     "TestResult",
     "compute_claims_audit",
     "compute_cohort_report",
     "compute_distribution",
+    "compute_evidence_summary",
     "compute_grim",
     "compute_implied_paired_correlation",
     "compute_kaplan_meier",
@@ -71,6 +86,8 @@ __all__ = [
     "compute_ttest",
     "compute_ttest_from_stats",
     "compute_wilcoxon",
+    "derive_pooled_proportion",
+    "load_published_series",
     "load_reference_study",
     "render_report_html",
 ]

@@ -11,12 +11,15 @@ import typer
 
 from cletrial.cli import (
     analysis_commands,
+    design_commands,
     endpoint_commands,
+    evidence_commands,
     instrument_commands,
     monitoring_commands,
     protocol_commands,
     randomisation_commands,
     schema_command,
+    simulate_commands,
     standards_commands,
     store_commands,
     user_commands,
@@ -45,7 +48,10 @@ for _module in (
     randomisation_commands,
     endpoint_commands,
     analysis_commands,
+    evidence_commands,
+    design_commands,
     standards_commands,
+    simulate_commands,
     web_commands,
 ):
     _module.register(app)

@@ -21,6 +21,7 @@ class Table(StrEnum):
     adrs = "adrs"
     adtte = "adtte"
     adae = "adae"
+    trial = "trial"
 
 
 #: Columns of the readable (default) output; --csv and --json give every column.
@@ -64,6 +65,19 @@ READABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "adrs": ("USUBJID", "PARAMCD", "AVAL", "AVALC", "ADY", "SRCDOM", "SRCSEQ"),
     "adtte": ("USUBJID", "PARAMCD", "AVAL", "CNSR", "ADY", "SRCDOM", "SRCSEQ"),
     "adae": ("USUBJID", "AESEQ", "AETERM", "ASTDY", "AETOXGR", "AEREL", "AESER", "TRTEMFL"),
+    "trial": (
+        "patient_id",
+        "week",
+        "clasi_a_base",
+        "clasi_a_wk",
+        "clasi_pct_change",
+        "clasi50",
+        "clasi70",
+        "clasi_note",
+        "cla_iga_base",
+        "cla_iga_wk",
+        "cla_iga_success",
+    ),
 }
 
 
@@ -151,6 +165,21 @@ def _build(path: str, protocol: str | None) -> tuple[Any, Any]:
         fail(str(exc))
 
 
+def _trial(path: str, protocol: str | None, week: int, nri: bool) -> Any:
+    """The trial endpoints at ``week`` (CLASI-50/70, CLA-IGA success, Skindex-29+3 change)."""
+    from cletrial.endpoints import TrialEndpointRules, course_from_history, derive_trial_endpoints
+    from cletrial.errors import CletrialError
+
+    try:
+        trial_rules = TrialEndpointRules(week=week, nri=nri)
+        histories = list(_same_protocol(_progress(_histories(path), "reading"), protocol))
+        rules = _rules(protocol, histories[0] if histories else None)
+        courses = [course_from_history(h, rules) for h in histories]
+        return derive_trial_endpoints(courses, trial_rules)
+    except CletrialError as exc:
+        fail(str(exc))
+
+
 def _frame(which: Table, endpoints: Any, table: Any) -> Any:
     from cletrial.endpoints import derive_adae, derive_adrs, derive_adsl, derive_adtte
 
@@ -188,7 +217,16 @@ def derive(
         Table.subjects,
         "--table",
         help="subjects (one row per patient, every endpoint), "
-        "relapses, or an ADaM-shaped table: adsl, adrs, adtte, adae.",
+        "relapses, an ADaM-shaped table: adsl, adrs, adtte, adae, or trial (CLASI-50/70, "
+        "CLA-IGA success and Skindex-29+3 change at --week).",
+    ),
+    week: int = typer.Option(
+        16, "--week", help="With --table trial: the week of the endpoints (day 7 x week)."
+    ),
+    nri: bool = typer.Option(
+        False,
+        "--nri",
+        help="With --table trial: count a missing visit as a non-responder (default: missing).",
     ),
     protocol: str | None = typer.Option(
         None,
@@ -203,7 +241,9 @@ def derive(
     weeks since the last dose reduction and the regimen at relapse; treatment cycles; long-term
     maintenance; sustained remission after withdrawal; SLEDAI-2K flares (the paper's rule and
     SELENA); CLASI-D change at 12 months; anti-dsDNA, C3 and C4 at baseline against end of
-    treatment; adverse events by grade, causality and seriousness. Missing data stay missing.
+    treatment; adverse events by grade, causality and seriousness; with --table trial, the
+    endpoints of a randomised trial at --week (CLASI-50/70, CLA-IGA success, Skindex-29+3
+    domain change; --nri for non-responder imputation). Missing data stay missing.
     Every patient is kept: those never dosed, withdrawn before the first assessment or
     without a baseline CLASI-A are flagged out of the populations they do not belong to
     (saf_flag, itt_flag, eff_flag, population_note). Histories are validated by the same parser
@@ -215,8 +255,11 @@ def derive(
     """
     if as_json and as_csv:
         fail("--json and --csv exclude each other")
-    endpoints, data = _build(visits, protocol)
-    frame = _frame(table, endpoints, data)
+    if table is Table.trial:
+        frame = _trial(visits, protocol, week, nri)
+    else:
+        endpoints, data = _build(visits, protocol)
+        frame = _frame(table, endpoints, data)
     out = sys.stdout
     if as_csv:
         from cletrial.store.csv_safe import neutralise_cell

@@ -35,12 +35,14 @@ def submission(
     database: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Write the study's submission package to --out: SDTM datasets (.xpt and Dataset-JSON),
-    define.xml, manifest.json (file, rows, SHA-256) and conformance.json.
+    """Write the study's submission package to --out: SDTM and ADaM datasets (.xpt and
+    Dataset-JSON), a define.xml for each, manifest.json (file, rows, SHA-256) and
+    conformance.json.
 
     The package is written all or nothing. Exit status 0 when the conformance rules pass, 1
     when the package was written but a rule found an error (read conformance.json), 2 for bad
-    input. ADaM datasets are not part of the package yet.
+    input. The ADaM datasets (ADSL, ADRS, ADTTE, ADAE, ADLB) are in adam/ with their own
+    define.xml.
 
     Example: cletrial submission --database sqlite:///var/cletrial.sqlite --out submission/
     """
@@ -59,14 +61,15 @@ def submission(
         source = _guard(load_study_source, uow, study, synthetic=synthetic)
     sub = _guard(build_submission, source, deidentify=deidentify)
     created = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    with tqdm(total=2 * len(sub.datasets) + 2, unit="file", disable=as_json, leave=False) as bar:
+    with tqdm(total=sub.file_count, unit="file", disable=as_json, leave=False) as bar:
         manifest = _guard(write_submission, sub, out, created=created, overwrite=overwrite,
                           progress=lambda _path: bar.update())  # fmt: skip
     if as_json:
         _print_json({"manifest": manifest, "conformance": sub.report.as_dict()})
     else:
         rows = sum(f["rows"] or 0 for f in manifest["files"] if f["path"].endswith(".xpt"))
-        typer.echo(f"wrote {out}: {len(manifest['files'])} files, {len(sub.datasets)} datasets, "
+        datasets = len(sub.datasets) + len(sub.adam)
+        typer.echo(f"wrote {out}: {len(manifest['files'])} files, {datasets} datasets, "
                    f"{rows:,} rows" + (" (de-identified)" if deidentify else ""))  # fmt: skip
         verdict = "passed" if sub.report.passed else "FOUND ERRORS"
         typer.echo(f"conformance {verdict}: {len(sub.report.findings)} finding(s)")

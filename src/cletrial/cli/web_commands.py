@@ -99,13 +99,19 @@ def _run(settings: Any, engine: Any, *, host: str, port: int, workers: int) -> N
     import uvicorn
 
     from cletrial.web import create_app
-    from cletrial.web.server import APP_FACTORY, settings_environment, uvicorn_options
+    from cletrial.web.server import (
+        APP_FACTORY,
+        settings_environment,
+        tune_gc_for_serving,
+        uvicorn_options,
+    )
 
     processes = f" with {workers} worker processes" if workers > 1 else ""
     typer.echo(f"cletrial is running on http://{host}:{port}/{processes}  (Ctrl+C to stop)")
     if workers == 1:
-        uvicorn.run(create_app(settings, engine=engine), host=host, port=port,
-                    **uvicorn_options())  # fmt: skip
+        app = create_app(settings, engine=engine)
+        tune_gc_for_serving()
+        uvicorn.run(app, host=host, port=port, **uvicorn_options())
         engine.dispose()
         return
     engine.dispose()  # each worker opens its own

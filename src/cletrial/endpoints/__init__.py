@@ -3,7 +3,8 @@
 From patient histories (``docs/formats.md``) to one row per patient and ADaM-shaped tables:
 best CLASI response and time to CR, relapses after taper or withdrawal, treatment cycles,
 long-term maintenance, sustained remission, SLEDAI-2K flares (the paper's rule and SELENA),
-CLASI-D change at 12 months, immunology at baseline against end of treatment, and adverse events.
+CLASI-D change at 12 months, immunology at baseline against end of treatment, adverse events,
+and the trial endpoints at a named week (CLASI-50/70, CLA-IGA success, Skindex-29+3 change).
 Rules and windows live in :class:`EndpointRules` (protocol specification, section 5).
 
 Two paths compute the same values: :func:`compute_patient_endpoints` per patient (the reference)
@@ -45,6 +46,16 @@ from cletrial.endpoints.table import (
     table_from_histories,
     validate_visit_table,
 )
+from cletrial.endpoints.trial import (
+    TrialEndpointRules,
+    compute_clasi_percent_change,
+    compute_clasi_responder,
+    compute_trial_endpoints,
+    derive_clasi_percent_change,
+    derive_clasi_responders,
+    derive_trial_endpoints,
+    trial_columns,
+)
 
 __all__ = [
     "ADRS_PARAMETERS",
@@ -56,17 +67,25 @@ __all__ = [
     "EventSource",
     "FlareRule",
     "PatientEndpoints",
+    "TrialEndpointRules",
     "VisitTable",
     "build_visit_table",
+    "compute_clasi_percent_change",
+    "compute_clasi_responder",
     "compute_patient_endpoints",
+    "compute_trial_endpoints",
     "course_from_history",
     "derive_adae",
     "derive_adrs",
     "derive_adsl",
     "derive_adtte",
+    "derive_clasi_percent_change",
+    "derive_clasi_responders",
     "derive_endpoints",
+    "derive_trial_endpoints",
     "iter_courses",
     "subject_columns",
     "table_from_histories",
+    "trial_columns",
     "validate_visit_table",
 ]

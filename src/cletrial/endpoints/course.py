@@ -32,6 +32,7 @@ from typing import Any
 
 from cletrial.endpoints.rules import DEFAULT_RULES, EndpointRules
 from cletrial.errors import HistoryError
+from cletrial.instruments import SkindexScore
 from cletrial.protocol.history import PatientHistory, parse_history
 
 __all__ = [
@@ -55,13 +56,20 @@ _IMMUNOLOGY_FACTORS: dict[str, dict[str, float]] = {
 
 @dataclass(frozen=True, slots=True)
 class Visit:
-    """A post-baseline assessment: day from first dose and scores (None = not assessed)."""
+    """A post-baseline assessment: day from first dose and scores (None = not assessed).
+
+    ``cla_iga`` is the CLA-IGA grade (0-4) and ``skindex`` the Skindex-29+3 domain scores
+    (domain -> 0-100 or None), when recorded; the vectorised :class:`VisitTable` does not carry
+    them (:mod:`cletrial.endpoints.trial` reads them from the courses).
+    """
 
     day: int
     seq: int
     clasi_a: int | None
     clasi_d: int | None
     sledai: int | None
+    cla_iga: int | None = None
+    skindex: dict[str, float | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +134,8 @@ class Course:
     labs: tuple[LabResult, ...]
     adverse_events: tuple[AdverseEvent, ...]
     events: tuple[StopEvent, ...]
+    cla_iga_base: int | None = None
+    skindex_base: dict[str, float | None] | None = None
 
 
 def _origin(history: PatientHistory) -> tuple[date | None, bool]:
@@ -184,9 +194,12 @@ def _course(history: PatientHistory, rules: EndpointRules) -> Course:
     visits = tuple(
         [
             Visit((v.date - origin).days, i, v.clasi_activity, v.clasi_damage, v.sledai)
+            if v.cla_iga is None and v.skindex is None
+            else Visit((v.date - origin).days, i, v.clasi_activity, v.clasi_damage, v.sledai,
+                       v.cla_iga, _domains(v.skindex))
             for i, v in enumerate(history.assessments, 1)
         ]
-    )
+    )  # fmt: skip
     return Course(
         patient_id=doc.patient_id,
         synthetic=bool(doc.synthetic),
@@ -216,7 +229,13 @@ def _course(history: PatientHistory, rules: EndpointRules) -> Course:
         events=tuple(
             StopEvent((e.date - origin).days, i, e.type) for i, e in enumerate(history.events, 1)
         ),
+        cla_iga_base=None if base is None else base.cla_iga,
+        skindex_base=None if base is None else _domains(base.skindex),
     )
+
+
+def _domains(score: SkindexScore | None) -> dict[str, float | None] | None:
+    return None if score is None else score.as_dict()
 
 
 def course_from_history(

@@ -38,6 +38,7 @@ from typing import Any, Literal
 from cletrial.errors import InputError
 from cletrial.protocol.definition import ProtocolDefinition, load_protocol
 from cletrial.protocol.definition_model import EVENT_TYPES as HISTORY_EVENT_TYPES
+from cletrial.protocol.definition_model import ProtocolFile
 from cletrial.vocabulary import AE_CAUSALITY
 
 __all__ = [
@@ -243,7 +244,17 @@ class EndpointRules:
         >>> rules.ladder[:2], rules.relapse_threshold, rules.response_day
         (('off', '5_twice_weekly'), 4, 90)
         """
-        file = definition.file
+        return cls.from_protocol_file(definition.file, **overrides)
+
+    @classmethod
+    def from_protocol_file(cls, file: ProtocolFile, **overrides: Any) -> EndpointRules:
+        """The rules of a protocol definition file (``ProtocolDefinition.file``), as
+        :meth:`from_protocol`.
+
+        >>> from cletrial.protocol.definition import load_protocol
+        >>> EndpointRules.from_protocol_file(load_protocol().file).cr_max_activity
+        0
+        """
         response, dosing = file.response, file.dosing
         return cls(
             ladder=tuple(regimen.id for regimen in reversed(file.regimens)),

@@ -1,4 +1,5 @@
-"""Clinical instruments: CLASI, SLEDAI-2K, NCI CTCAE laboratory grading and the rule of nines.
+"""Clinical instruments: CLASI, SLEDAI-2K, CLA-IGA, Skindex-29+3, NCI CTCAE laboratory grading
+and the rule of nines.
 
 Pure functions over validated forms; every value is cited in its module.
 
@@ -18,6 +19,12 @@ from cletrial.instruments.analytes import (
     check_lab_value,
     lab_units,
     to_canonical,
+)
+from cletrial.instruments.cla_iga import (
+    CLA_IGA_GRADES,
+    CLA_IGA_MAX,
+    compute_cla_iga_success,
+    validate_cla_iga,
 )
 from cletrial.instruments.clasi import (
     CLASI_ACTIVITY_MAX,
@@ -49,6 +56,14 @@ from cletrial.instruments.ctcae import (
     grade_lab,
 )
 from cletrial.instruments.rule_of_nines import RULE_OF_NINES, compute_bsa_percent
+from cletrial.instruments.skindex import (
+    SKINDEX_DOMAIN_ITEMS,
+    SKINDEX_ITEMS,
+    SkindexScore,
+    compute_skindex,
+    skindex_json_schema,
+    validate_skindex_form,
+)
 from cletrial.instruments.sledai import (
     SLEDAI_MAX,
     SLEDAI_WEIGHTS,
@@ -65,11 +80,15 @@ __all__ = [
     "CLASI_DAMAGE_MAX",
     "CLASI_ITEM_PATHS",
     "CLASI_REGIONS",
+    "CLA_IGA_GRADES",
+    "CLA_IGA_MAX",
     "CTCAE_TERMS",
     "DEFAULT_LLN",
     "LAB_RESULTS",
     "LAB_TESTS",
     "RULE_OF_NINES",
+    "SKINDEX_DOMAIN_ITEMS",
+    "SKINDEX_ITEMS",
     "SLEDAI_MAX",
     "SLEDAI_WEIGHTS",
     "Analyte",
@@ -77,14 +96,17 @@ __all__ = [
     "ClasiScore",
     "CtcaeGrade",
     "LabCheck",
+    "SkindexScore",
     "SledaiForm",
     "check_lab_result",
     "check_lab_value",
     "clasi_json_schema",
     "compute_bsa_percent",
+    "compute_cla_iga_success",
     "compute_clasi",
     "compute_clasi_severity",
     "compute_max_erythema",
+    "compute_skindex",
     "compute_sledai",
     "convert_lab_value",
     "decode_clasi_json",
@@ -97,8 +119,11 @@ __all__ = [
     "lab_units",
     "require_complete_clasi",
     "require_complete_sledai",
+    "skindex_json_schema",
     "sledai_json_schema",
     "to_canonical",
+    "validate_cla_iga",
     "validate_clasi_form",
+    "validate_skindex_form",
     "validate_sledai_form",
 ]

@@ -34,8 +34,11 @@ from cletrial.instruments import (
     CLASI_ACTIVITY_MAX,
     CLASI_DAMAGE_MAX,
     SLEDAI_MAX,
+    SkindexScore,
     compute_clasi,
+    compute_skindex,
     compute_sledai,
+    validate_cla_iga,
 )
 from cletrial.protocol._msgspec_errors import locate
 from cletrial.protocol.definition_model import EVENT_TYPES, LAB_TESTS
@@ -127,6 +130,8 @@ class Visit(msgspec.Struct, frozen=True, gc=False):
     clasi_damage: int | None
     sledai: int | None
     medications: list[str] | None
+    cla_iga: int | None = None
+    skindex: SkindexScore | None = None
 
 
 class PatientHistory(msgspec.Struct, frozen=True):
@@ -247,7 +252,26 @@ def _visit(name: str, index: int | None, doc: Any) -> Visit:
         score = sledai.get("score")
         if not (type(score) is int and 0 <= score <= SLEDAI_MAX and len(sledai) == 1):
             score = _sledai_slow(_path(name, index, "sledai"), sledai)
-    return Visit(doc.date, activity, damage, score, doc.medications)
+    if doc.cla_iga is None and doc.skindex is None:
+        return Visit(doc.date, activity, damage, score, doc.medications)
+    return Visit(
+        doc.date, activity, damage, score, doc.medications, *_trial_scores(name, index, doc)
+    )
+
+
+def _trial_scores(name: str, index: int | None, doc: Any) -> tuple[int | None, SkindexScore | None]:
+    """The CLA-IGA grade and Skindex-29+3 domain scores of a visit (refusing impossible ones)."""
+    try:
+        grade = None if doc.cla_iga is None else validate_cla_iga(doc.cla_iga)
+    except FormError as exc:
+        raise HistoryError(_path(name, index, "cla_iga"), exc.value, exc.problem) from None
+    try:
+        skindex = None if doc.skindex is None else compute_skindex(doc.skindex)
+    except FormError as exc:
+        raise HistoryError(
+            _path(name, index, f"skindex.{exc.field}"), exc.value, exc.problem
+        ) from None
+    return grade, skindex
 
 
 def _check_order(name: str, dates: list[dt.date], strict: bool) -> None:

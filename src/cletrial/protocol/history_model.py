@@ -78,12 +78,15 @@ class _Doc(Struct, forbid_unknown_fields=True, frozen=True, gc=False):
 
 
 class BaselineDoc(_Doc, frozen=True):
-    """The baseline visit (day 0): CLASI scores or form, SLEDAI-2K, concomitant medication."""
+    """The baseline visit (day 0): CLASI scores or form, SLEDAI-2K, concomitant medication, and
+    optionally the CLA-IGA grade (0-4) and the Skindex-29+3 responses (item number -> 1-5)."""
 
     date: dt.date
     clasi: dict[str, Any] | None = None
     sledai: dict[str, Any] | None = None
     medications: list[Name] | None = None
+    cla_iga: int | None = None
+    skindex: dict[str, Any] | None = None
 
 
 class AssessmentDoc(_Doc, frozen=True):
@@ -93,6 +96,8 @@ class AssessmentDoc(_Doc, frozen=True):
     clasi: dict[str, Any] | None = None
     sledai: dict[str, Any] | None = None
     medications: list[Name] | None = None
+    cla_iga: int | None = None
+    skindex: dict[str, Any] | None = None
 
 
 class LabDoc(_Doc, frozen=True):

@@ -1,6 +1,7 @@
 """The JSON Schema of a patient history (``cletrial schema history``): msgspec's schema of
 :class:`~cletrial.protocol.history_model.HistoryDoc`, with the CLASI and SLEDAI-2K forms or
-scores and the units accepted for each laboratory test.
+scores, the CLA-IGA grade and Skindex-29+3 responses (item numbers only), and the units
+accepted for each laboratory test.
 
 >>> history_json_schema()["title"]
 'cletrial patient history'
@@ -13,10 +14,12 @@ from typing import Any
 import msgspec
 
 from cletrial.instruments import (
+    CLA_IGA_GRADES,
     CLASI_ACTIVITY_MAX,
     CLASI_DAMAGE_MAX,
     SLEDAI_MAX,
     clasi_json_schema,
+    skindex_json_schema,
     sledai_json_schema,
 )
 from cletrial.protocol.history_model import LAB_UNITS, HistoryDoc
@@ -56,6 +59,11 @@ def history_json_schema() -> dict[str, Any]:
             "anyOf": [scores, clasi["$ref"] and {"$ref": clasi["$ref"]}, {"type": "null"}]
         }
         props["sledai"] = {"anyOf": [sledai_score, {"$ref": sledai["$ref"]}, {"type": "null"}]}
+        props["cla_iga"] = {
+            "anyOf": [{"type": "integer", "enum": list(CLA_IGA_GRADES)}, {"type": "null"}],
+            "description": "CLA-IGA grade: 0 clear, 1 almost clear, 2 mild, 3 moderate, 4 severe.",
+        }
+        props["skindex"] = {"anyOf": [skindex_json_schema(), {"type": "null"}]}
     lab = defs["LabDoc"]
     lab["allOf"] = [
         {

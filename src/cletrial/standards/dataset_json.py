@@ -94,14 +94,15 @@ def write_dataset_json(
     dataset: Dataset, path: Path | str, *, study_oid: str, metadata_version_oid: str,
     created: dt.datetime, db_last_modified: dt.datetime | None = None,
     define_href: str = "define.xml", originator: str = "cletrial",
-    source_system: tuple[str, str] = ("cletrial", "0.1.0"),
+    source_system: tuple[str, str] = ("cletrial", "0.1.0"), checked: bool = False,
 ) -> Path:  # fmt: skip
     """Write ``dataset`` as Dataset-JSON 1.1, atomically.
 
     Parameters
     ----------
     dataset : Dataset
-        Checked here (:meth:`Dataset.check`).
+        Checked here (:meth:`Dataset.check`), unless ``checked``: the caller has checked it
+        and not changed it since.
     path : Path or str
         Target file (``adsl.json``).
     study_oid, metadata_version_oid : str
@@ -122,7 +123,8 @@ def write_dataset_json(
     Path
         ``path``.
     """
-    dataset.check()
+    if not checked:
+        dataset.check()
     path = Path(path)
     header: dict[str, Any] = {
         "datasetJSONCreationDateTime": _stamp(created),

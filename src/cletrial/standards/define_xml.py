@@ -251,14 +251,17 @@ def _variables(dataset: Dataset, mdv: DEF.MetaDataVersion, used: dict[str, str])
             used.setdefault(codelist, ct)
 
 
-def _metadata_version(datasets: Sequence[Dataset], study: DefineStudy) -> DEF.MetaDataVersion:
+def _metadata_version(
+    datasets: Sequence[Dataset], study: DefineStudy, checked: bool
+) -> DEF.MetaDataVersion:
     kinds = "/".join(dict.fromkeys(d.spec.standard.split()[0] for d in datasets))
     mdv = DEF.MetaDataVersion(OID=f"MDV.{study.oid}", Name=f"{study.name} {kinds}",
                               DefineVersion="2.1.0")  # fmt: skip
     mdv.Standards, standard_oids = _standards(datasets, study.ct_version)
     used: dict[str, str] = {}
     for dataset in datasets:
-        mdv.ItemGroupDef.append(_item_group(dataset.check(), standard_oids[dataset.spec.standard]))
+        ready = dataset if checked else dataset.check()
+        mdv.ItemGroupDef.append(_item_group(ready, standard_oids[ready.spec.standard]))
         _variables(dataset, mdv, used)
     for name, ct in used.items():
         if name not in CODELISTS:
@@ -270,13 +273,16 @@ def _metadata_version(datasets: Sequence[Dataset], study: DefineStudy) -> DEF.Me
     return mdv
 
 
-def define_xml(datasets: Sequence[Dataset], study: DefineStudy, *, created: dt.datetime) -> bytes:
+def define_xml(
+    datasets: Sequence[Dataset], study: DefineStudy, *, created: dt.datetime, checked: bool = False
+) -> bytes:
     """The Define-XML 2.1 document for ``datasets``, validated (XSD and structure).
 
     Parameters
     ----------
     datasets : sequence of Dataset
-        SDTM and/or ADaM datasets, in the order they are listed; each is checked.
+        SDTM and/or ADaM datasets, in the order they are listed; each is checked, unless
+        ``checked``: the caller has checked them and not changed them since.
     study : DefineStudy
         Study OID, name, description and protocol.
     created : datetime
@@ -302,14 +308,14 @@ def define_xml(datasets: Sequence[Dataset], study: DefineStudy, *, created: dt.d
         StudyDescription=DEF.StudyDescription(_content=study.description),
         ProtocolName=DEF.ProtocolName(_content=study.protocol),
     )
-    odm.Study.MetaDataVersion = _metadata_version(datasets, study)
+    odm.Study.MetaDataVersion = _metadata_version(datasets, study, checked)
     xml = odm.to_xml_string(xml_declaration=True).encode("utf-8") + b"\n"
     validate_define_xml(xml)
     return xml
 
 
 def write_define_xml(datasets: Sequence[Dataset], path: Path | str, study: DefineStudy, *,
-                     created: dt.datetime) -> Path:  # fmt: skip
+                     created: dt.datetime, checked: bool = False) -> Path:  # fmt: skip
     """Write :func:`define_xml` to ``path`` atomically; return ``path``."""
-    xml = define_xml(datasets, study, created=created)
+    xml = define_xml(datasets, study, created=created, checked=checked)
     return replace_atomically(path, lambda temporary: temporary.write_bytes(xml))

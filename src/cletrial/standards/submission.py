@@ -1,5 +1,5 @@
-"""A study's submission package: SDTM datasets built from the study, de-identified when asked,
-checked, and written as SAS transport, Dataset-JSON and Define-XML with a manifest.
+"""A study's submission package: SDTM and ADaM datasets built from the study, de-identified
+when asked, checked, and written as SAS transport, Dataset-JSON and Define-XML with a manifest.
 
 Layout of the package directory::
 
@@ -8,18 +8,22 @@ Layout of the package directory::
     sdtm/define.xml        Define-XML 2.1 of the SDTM datasets
     sdtm/<name>.xpt        SAS transport v5, one file per dataset (lower-case name)
     sdtm/<name>.json       Dataset-JSON 1.1, the same dataset
+    adam/define.xml        Define-XML 2.1 of the ADaM datasets (ADSL, ADRS, ADTTE, ADAE, ADLB)
+    adam/<name>.xpt        as for SDTM; SRCDOM/SRCSEQ name the SDTM record of each value
+    adam/<name>.json
 
 The conformance report is written whatever it finds (the study database stores no country
 of a site, so DM.COUNTRY, required by SDTMIG, is reported missing). Extra files (the ODM
-export of the database, which the store writes) are passed in by the caller. The ADaM
-datasets, RS and the trial design domains are not in the package yet (issue 13 in progress).
+export of the database, which the store writes) are passed in by the caller. RS and the trial
+design domains are not in the package yet (issue 13 in progress).
 
 >>> import datetime as dt, pathlib, tempfile
 >>> from cletrial.protocol import load_protocol
 >>> from cletrial.standards.sdtm.common import SubjectRef
 >>> from cletrial.standards.sdtm.source import StudySource, SubjectSource
 >>> s = SubjectSource(SubjectRef("S", "A", "P1", dt.date(2009, 3, 2)), sex="F", age=40,
-...                   history={"doses": [{"date": "2009-03-02", "regimen": "5_daily"}]})
+...                   history={"patient_id": "P1",
+...                            "doses": [{"date": "2009-03-02", "regimen": "5_daily"}]})
 >>> p = load_protocol().file
 >>> sub = build_submission(StudySource("S", "Title", p.id, p.version, p, subjects=(s,)))
 >>> sub.datasets["DM"].frame["USUBJID"].tolist()
@@ -28,8 +32,8 @@ datasets, RS and the trial design domains are not in the package yet (issue 13 i
 (False, ['SD05 DM.COUNTRY'])
 >>> out = pathlib.Path(tempfile.mkdtemp()) / "pkg"
 >>> manifest = write_submission(sub, out, created=dt.datetime(2026, 12, 3, tzinfo=dt.UTC))
->>> [f["path"] for f in manifest["files"] if f["dataset"] == "DM"]
-['sdtm/dm.json', 'sdtm/dm.xpt']
+>>> [f["path"] for f in manifest["files"] if f["dataset"] in ("DM", "ADSL")]
+['adam/adsl.json', 'adam/adsl.xpt', 'sdtm/dm.json', 'sdtm/dm.xpt']
 """
 
 from __future__ import annotations
@@ -42,13 +46,16 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from cletrial.standards.adam import build_adam
+from cletrial.standards.adam._base import NO_SDTM_RECORD
 from cletrial.standards.conformance import ConformanceReport, check_conformance
 from cletrial.standards.dataset_json import write_dataset_json
 from cletrial.standards.define_xml import DefineStudy, write_define_xml
 from cletrial.standards.deidentify import deidentify_datasets
 from cletrial.standards.metadata import Dataset
 from cletrial.standards.package import PackageFile, write_package
-from cletrial.standards.sdtm.build import build_sdtm
+from cletrial.standards.sdtm.build import SdtmPackage, build_sdtm
+from cletrial.standards.sdtm.common import Provenance
 from cletrial.standards.sdtm.scores import build_qs
 from cletrial.standards.sdtm.source import StudySource
 from cletrial.standards.xpt import write_xpt
@@ -59,12 +66,23 @@ __all__ = ["Submission", "build_submission", "write_submission"]
 
 @dataclass(frozen=True)
 class Submission:
-    """The datasets of a package, its conformance report, and what it is."""
+    """The datasets of a package, its conformance report, and what it is.
+
+    The datasets have been checked (:meth:`Dataset.check`) by :func:`build_submission`, and
+    :func:`write_submission` does not check them again: build a Submission only with it.
+    """
 
     study: DefineStudy
     datasets: dict[str, Dataset]
     report: ConformanceReport
     deidentified: bool
+    adam: dict[str, Dataset]
+
+    @property
+    def file_count(self) -> int:
+        """Files :func:`write_submission` writes itself (two per dataset, a define.xml per
+        standard, the conformance report; the manifest not counted)."""
+        return 2 * (len(self.datasets) + len(self.adam)) + 2 + (1 if self.adam else 0)
 
 
 def build_submission(
@@ -82,27 +100,51 @@ def build_submission(
     key : bytes, optional
         De-identification key (random when omitted; never written).
     """
-    datasets = dict(build_sdtm(source).datasets)
-    datasets["QS"] = build_qs((s.ref, s.history) for s in source.subjects)[0]
-    if deidentify:
-        datasets = deidentify_datasets(datasets, key=key)
+    sdtm = build_sdtm(source)
+    datasets = dict(sdtm.datasets)
+    datasets["QS"], qs_provenance = build_qs(((s.ref, s.history) for s in source.subjects),
+                                             sdtm.visits)  # fmt: skip
+    adam = _build_adam(source, sdtm, datasets["QS"], qs_provenance)
+    if deidentify:  # in one call: the same new codes (from DM) and date shifts in SDTM and ADaM
+        both = deidentify_datasets({**datasets, **adam}, key=key)
+        datasets = {n: both[n].check() for n in datasets}
+        adam = {n: both[n].check() for n in adam}
     study = DefineStudy(
         oid=f"ST.{source.study_code}",
         name=source.study_code,
         description=source.title,
         protocol=f"{source.protocol_id} {source.protocol_version}",
     )
-    return Submission(study, datasets, check_conformance(datasets), deidentify)
+    report = check_conformance({**datasets, **adam})
+    return Submission(study, datasets, report, deidentify, adam)
 
 
-def _dataset_files(sub: Submission, created: dt.datetime) -> list[PackageFile]:
+def _build_adam(
+    source: StudySource, sdtm: SdtmPackage, qs: Dataset, qs_provenance: list[Provenance]
+) -> dict[str, Dataset]:
+    """ADaM from the same histories; a CLASI assessment's source is its QS ``CLASIA`` record."""
+    lookup = dict(sdtm.lookup)
+    for where, code in zip(qs_provenance, qs.frame["QSTESTCD"].tolist(), strict=True):
+        index = 0 if where.array == "baseline" else where.index  # QS: the baseline has no index
+        if code == "CLASIA" and where.array is not None and index is not None:
+            lookup[(where.usubjid, where.array, index)] = ("QS", where.seq)
+    for subject in source.subjects:  # a change to no treatment (or after the last dose) has no
+        for index, _dose in enumerate(subject.history.get("doses") or []):  # EX record
+            lookup.setdefault((subject.ref.usubjid, "doses", index), NO_SDTM_RECORD)
+    histories = {s.ref.usubjid: s.history for s in source.subjects}
+    return build_adam(sdtm.datasets["DM"], histories, lambda u, a, i: lookup.get((u, a, i)))
+
+
+def _dataset_files(
+    datasets: dict[str, Dataset], folder: str, study: DefineStudy, created: dt.datetime
+) -> list[PackageFile]:
     files = []
-    mdv = f"MDV.{sub.study.name}.SDTM"
-    for name, ds in sorted(sub.datasets.items()):
-        stem = f"sdtm/{name.lower()}"
+    mdv = f"MDV.{study.oid}"  # the MetaDataVersion OID of the folder's define.xml
+    for name, ds in sorted(datasets.items()):
+        stem = f"{folder}/{name.lower()}"
         rows = len(ds.frame)
-        to_xpt = partial(write_xpt, ds)
-        to_json = partial(_write_json, ds, study_oid=sub.study.oid, mdv=mdv, created=created)
+        to_xpt = partial(write_xpt, ds, checked=True)
+        to_json = partial(_write_json, ds, study_oid=study.oid, mdv=mdv, created=created)
         files.append(PackageFile(f"{stem}.xpt", to_xpt, name, rows))
         files.append(PackageFile(f"{stem}.json", to_json, name, rows))
     return files
@@ -110,7 +152,7 @@ def _dataset_files(sub: Submission, created: dt.datetime) -> list[PackageFile]:
 
 def _write_json(ds: Dataset, path: Path, *, study_oid: str, mdv: str, created: dt.datetime) -> Any:
     return write_dataset_json(
-        ds, path, study_oid=study_oid, metadata_version_oid=mdv, created=created
+        ds, path, study_oid=study_oid, metadata_version_oid=mdv, created=created, checked=True
     )
 
 
@@ -138,9 +180,13 @@ def write_submission(
     progress : callable, optional
         Called with each file's path as it is written (a progress bar).
     """
-    files = _dataset_files(sub, created)
+    files = _dataset_files(sub.datasets, "sdtm", sub.study, created)
     files.append(PackageFile("sdtm/define.xml", lambda p: write_define_xml(
-        list(sub.datasets.values()), p, sub.study, created=created)))  # fmt: skip
+        list(sub.datasets.values()), p, sub.study, created=created, checked=True)))  # fmt: skip
+    if sub.adam:
+        files += _dataset_files(sub.adam, "adam", sub.study, created)
+        files.append(PackageFile("adam/define.xml", lambda p: write_define_xml(
+            list(sub.adam.values()), p, sub.study, created=created, checked=True)))  # fmt: skip
     report = json.dumps(sub.report.as_dict(), indent=2, ensure_ascii=False) + "\n"
     files.append(PackageFile("conformance.json", lambda p: p.write_text(report, "utf-8")))
     files.extend(extra)
@@ -149,12 +195,16 @@ def write_submission(
     about = {
         "study": sub.study.name,
         "protocol": sub.study.protocol,
-        "standards": {"SDTM": "SDTMIG 3.4", "Define-XML": "2.1", "Dataset-JSON": "1.1"},
+        "standards": {
+            "SDTM": "SDTMIG 3.4",
+            "ADaM": "ADaMIG 1.3",
+            "Define-XML": "2.1",
+            "Dataset-JSON": "1.1",
+        },
         "vocabulary_version": VOCABULARY_VERSION,
         "deidentified": sub.deidentified,
         "conformance_passed": sub.report.passed,
         "created": created.isoformat(),
-        "adam": "not included yet",
     }
     return write_package(out, files, about=about, overwrite=overwrite)
 

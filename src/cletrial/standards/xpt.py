@@ -87,7 +87,7 @@ def transport_frame(dataset: Dataset) -> pd.DataFrame:
     return pd.DataFrame(columns, index=range(len(dataset.frame)))
 
 
-def write_xpt(dataset: Dataset, path: Path | str) -> Path:
+def write_xpt(dataset: Dataset, path: Path | str, *, checked: bool = False) -> Path:
     """Write ``dataset`` to a SAS transport version 5 file, atomically.
 
     Parameters
@@ -96,6 +96,9 @@ def write_xpt(dataset: Dataset, path: Path | str) -> Path:
         Checked here; the file name conventionally is the lower-case dataset name.
     path : Path or str
         Target file.
+    checked : bool
+        The caller has checked the dataset (:meth:`Dataset.check`) and not changed it since,
+        so it is not checked again (a package writes each dataset in two formats).
 
     Returns
     -------
@@ -110,7 +113,7 @@ def write_xpt(dataset: Dataset, path: Path | str) -> Path:
         of the wrong type: naming dataset, variable, row and value. Nothing is written.
     """
     path = Path(path)
-    spec = _checked(dataset, path).spec
+    spec = (dataset if checked else _checked(dataset, path)).spec
     frame = transport_frame(dataset)
     formats = {v.name: "DATE9." for v in spec.variables if v.type == "sas_date"}
 

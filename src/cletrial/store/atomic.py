@@ -26,6 +26,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from cletrial.files import fsync_directory
+
 __all__ = ["write_atomically"]
 
 Writer = Callable[[IO[str]], Any]
@@ -47,16 +49,6 @@ def _write_temporary(target: Path, write: Writer) -> Path:
         temporary.unlink(missing_ok=True)
         raise
     return temporary
-
-
-def _fsync_directory(folder: Path) -> None:
-    """Make the renames durable (where the platform allows opening a directory)."""
-    with contextlib.suppress(OSError):
-        descriptor = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
 
 
 def write_atomically(files: Mapping[Path, Writer]) -> list[Path]:
@@ -90,5 +82,5 @@ def write_atomically(files: Mapping[Path, Writer]) -> list[Path]:
     for target, temporary in done.items():
         temporary.replace(target)  # os.replace: atomic on POSIX and Windows
     for folder in {t.parent for t in files}:
-        _fsync_directory(folder)
+        fsync_directory(folder)
     return list(files)

@@ -37,6 +37,7 @@ __all__ = [
     "AE_OUTCOME",
     "AE_SERIOUS_CRITERION",
     "AGE_UNIT",
+    "CLA_IGA_GRADE",
     "CODELISTS",
     "DISPOSITION_CATEGORY",
     "DISPOSITION_EVENT",
@@ -56,6 +57,8 @@ __all__ = [
     "ROUTE",
     "SCREENING_VERDICT",
     "SEX",
+    "SKINDEX_DOMAIN",
+    "SKINDEX_RESPONSE",
     "TOXICITY_GRADE",
     "UNIT",
     "VISIT_KIND",
@@ -65,7 +68,7 @@ __all__ = [
 ]
 
 #: Version of this vocabulary (date of the last change of a term).
-VOCABULARY_VERSION: Final = "2026-12-03"
+VOCABULARY_VERSION: Final = "2026-12-03.1"
 
 SEX: Final = Codelist(
     "SEX",
@@ -269,6 +272,43 @@ VISIT_KIND: Final = Codelist(
     ),
 )
 
+#: CLA-IGA (Cutaneous Lupus Activity Investigator's Global Assessment) grade, stored as the
+#: digit; the short labels are a stated default (:mod:`cletrial.instruments.cla_iga`).
+CLA_IGA_GRADE: Final = Codelist(
+    "CLAIGA",
+    "CLA-IGA grade",
+    (
+        Term("0", "0", "Clear"),
+        Term("1", "1", "Almost clear"),
+        Term("2", "2", "Mild"),
+        Term("3", "3", "Moderate"),
+        Term("4", "4", "Severe"),
+    ),
+)
+#: Response to one Skindex-29+3 item (how often, over the past 4 weeks), stored as the digit.
+SKINDEX_RESPONSE: Final = Codelist(
+    "SKXRESP",
+    "Skindex response",
+    (
+        Term("1", "NEVER", "Never"),
+        Term("2", "RARELY", "Rarely"),
+        Term("3", "SOMETIMES", "Sometimes"),
+        Term("4", "OFTEN", "Often"),
+        Term("5", "ALL THE TIME", "All the time"),
+    ),
+)
+#: Skindex-29+3 domains; the submission value is the ADaM ADQS parameter code of its score.
+SKINDEX_DOMAIN: Final = Codelist(
+    "SKXDOM",
+    "Skindex-29+3 domain",
+    (
+        Term("symptoms", "SKX29SYM", "Symptoms"),
+        Term("emotions", "SKX29EMO", "Emotions"),
+        Term("functioning", "SKX29FUN", "Functioning"),
+        Term("lupus_specific", "SKX3LUP", "Lupus-specific (photosensitivity and hair loss)"),
+    ),
+)
+
 #: Every codelist by id.
 CODELISTS: Final[dict[str, Codelist]] = {
     c.id: c
@@ -292,6 +332,9 @@ CODELISTS: Final[dict[str, Codelist]] = {
         DISPOSITION_KIND,
         PREGNANCY_METHOD,
         VISIT_KIND,
+        CLA_IGA_GRADE,
+        SKINDEX_RESPONSE,
+        SKINDEX_DOMAIN,
     )
 }
 CODELISTS.update({c.id: c for c in SUBMISSION_CODELISTS})

@@ -49,6 +49,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cletrial.endpoints.rules import DEFAULT_RULES, EndpointRules
+from cletrial.endpoints.trial import TrialEndpointRules
 from cletrial.protocol.history import PatientHistory
 from cletrial.standards.adam._base import AdamInput, Source
 from cletrial.standards.adam.adae import build_adae
@@ -79,6 +80,7 @@ def build_adam(
     histories: Mapping[str, PatientHistory | Mapping[str, Any]],
     source: Source,
     rules: EndpointRules = DEFAULT_RULES,
+    trial: TrialEndpointRules | None = None,
 ) -> dict[str, Dataset]:
     """Every ADaM dataset of the cohort (the contract is in the module docstring).
 
@@ -93,6 +95,8 @@ def build_adam(
         became.
     rules : EndpointRules
         The endpoint rules.
+    trial : TrialEndpointRules, optional
+        The trial endpoints' week and thresholds: ADRS then holds CLASI-50/70 records.
 
     Returns
     -------
@@ -108,7 +112,7 @@ def build_adam(
     a = AdamInput.build(dm, histories, source, rules)
     return {
         "ADSL": build_adsl(a),
-        "ADRS": build_adrs(a),
+        "ADRS": build_adrs(a, trial),
         "ADTTE": build_adtte(a),
         "ADAE": build_adae(a),
         "ADLB": build_adlb(a),

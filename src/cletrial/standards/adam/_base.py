@@ -22,10 +22,14 @@ from cletrial.errors import CletrialError, StandardsError
 from cletrial.protocol.history import PatientHistory, parse_history
 from cletrial.standards.metadata import Dataset, DatasetSpec, Variable
 
-__all__ = ["STANDARD", "AdamInput", "Source", "flag", "make_dataset", "study_day"]
+__all__ = ["NO_SDTM_RECORD", "STANDARD", "AdamInput", "Source", "flag", "make_dataset",
+           "study_day"]  # fmt: skip
 
 #: (USUBJID, history array, 0-based index) -> (SDTM domain, --SEQ), or None when unknown.
 Source = Callable[[str, str, int], "tuple[str, int] | None"]
+#: What a source answers for a history record that no SDTM record holds by design (a change to
+#: no treatment is not an EX record): SRCDOM and SRCSEQ are left missing, not an error.
+NO_SDTM_RECORD: Final = ("", 0)
 
 STANDARD: Final = "ADaMIG 1.3"
 #: SDTM domains of the events and interventions classes: their record date is ``--STDTC``.
@@ -179,6 +183,8 @@ class AdamInput:
         if seq is None or seq != seq:
             return None, float("nan")
         found = self.source(self.usubjids[p], array, int(seq) - 1)
+        if found == NO_SDTM_RECORD:
+            return None, float("nan")
         if found is None:
             raise StandardsError(
                 f"SRCSEQ: no SDTM record for {array}[{int(seq) - 1}] of {self.usubjids[p]}: "

@@ -11,6 +11,8 @@ RESPWK12   CLASI-A improvement at week 12, % (``improvement_wk12_pct``)         
 RELAPSE    relapse after CR: Y per relapse, one N when an evaluable CR never relapsed  event
 RELRDDY    relapse: days since the last dose reduction                               event
 RELREG     relapse: regimen in force (AVAL its rank on the dose ladder, 0 = off)      event
+CLASI50    CLASI-50 at a named week, Y/N (only when the analysis names the week)      subject
+CLASI70    CLASI-70 at a named week, Y/N (same; see ``adrs_trial``)                    subject
 =========  =====================================================================  ==========
 
 ``AVAL`` and ``AVALC`` map one to one within each parameter: responses are coded by their
@@ -29,9 +31,11 @@ import pandas as pd
 
 from cletrial.endpoints.rule_texts import rule_texts
 from cletrial.endpoints.rules import ADRS_PARAMETERS, RESPONSE_CODES, EndpointRules
+from cletrial.endpoints.trial import TrialEndpointRules
 from cletrial.standards.adam._base import AdamInput, flag, study_day
 from cletrial.standards.adam._base import value_variable as srcvar
 from cletrial.standards.adam._bds import bds_spec, finish
+from cletrial.standards.adam.adrs_trial import trial_params, trial_records
 from cletrial.standards.metadata import Dataset, DatasetSpec
 
 __all__ = ["ADRS_PARAMS", "build_adrs", "visit_response"]
@@ -361,8 +365,9 @@ def adrs_spec(rules: EndpointRules) -> DatasetSpec:
     )
 
 
-def build_adrs(a: AdamInput) -> Dataset:
-    """ADRS of the cohort ``a``.
+def build_adrs(a: AdamInput, trial: TrialEndpointRules | None = None) -> Dataset:
+    """ADRS of the cohort ``a``; with ``trial``, also its CLASI-50/70 records at the named week
+    (:mod:`cletrial.standards.adam.adrs_trial`).
 
     >>> from cletrial.standards.adam import example_input
     >>> adrs = build_adrs(example_input()).frame
@@ -371,4 +376,7 @@ def build_adrs(a: AdamInput) -> Dataset:
     """
     records = _visit_records(a) + _subject_records(a) + _relapse_records(a)
     _anl01fl(records)
-    return finish(a, adrs_spec(a.rules), records, ADRS_PARAMS)
+    if trial is None:
+        return finish(a, adrs_spec(a.rules), records, ADRS_PARAMS)
+    records += trial_records(a, trial)
+    return finish(a, adrs_spec(a.rules), records, {**ADRS_PARAMS, **trial_params(trial)})

@@ -18,7 +18,7 @@ import pandas as pd
 from cletrial.standards.metadata import Dataset, DatasetSpec, Origin, Variable, VariableType
 from cletrial.standards.sdtm.common import Provenance
 
-__all__ = ["STUDYID", "USUBJID", "collect", "domain_spec", "to_dataset", "var"]
+__all__ = ["STUDYID", "USUBJID", "VISIT", "VISITNUM", "collect", "domain_spec", "to_dataset", "var"]
 
 Core = Literal["Req", "Exp", "Perm"]
 
@@ -43,6 +43,11 @@ def var(
 STUDYID = var("STUDYID", "Study Identifier", "text", "Identifier", "Req", origin="Assigned")
 USUBJID = var("USUBJID", "Unique Subject Identifier", "text", "Identifier", "Req",
               origin="Derived", derivation="STUDYID-SITEID-SUBJID")  # fmt: skip
+#: The visit of a findings record, as SV numbers it.
+VISITNUM = var("VISITNUM", "Visit Number", "float", "Timing", "Exp", origin="Derived",
+               derivation="SV.VISITNUM of the visit the record belongs to")  # fmt: skip
+VISIT = var("VISIT", "Visit Name", "text", "Timing", "Perm", origin="Derived",
+            derivation="SV.VISIT of the visit the record belongs to")  # fmt: skip
 
 
 def domain_spec(

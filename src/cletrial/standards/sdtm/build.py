@@ -1,7 +1,7 @@
-"""Build the SDTM domains of a study: DM, EX, CM, AE, DS, DV, MH, LB, SV, SUPPDM, SUPPLB.
+"""Build the SDTM domains of a study: DM, EX, CM, AE, DS, DV, MH, LB, SV, RS, SUPPDM, SUPPLB.
 
-QS, RS and the trial design domains are built elsewhere (``scores``, ``trial_design``) and
-added to the package by the caller.
+QS is built apart (``scores``, numbered with :attr:`SdtmPackage.visits`) and added to the package
+by the caller; the trial design domains are not built yet.
 
 >>> import datetime as dt
 >>> from cletrial.protocol import load_protocol
@@ -12,13 +12,14 @@ added to the package by the caller.
 >>> p = load_protocol().file
 >>> pkg = build_sdtm(StudySource("S", "T", p.id, p.version, p, subjects=(s,)))
 >>> sorted(pkg.datasets)
-['AE', 'CM', 'DM', 'DS', 'DV', 'EX', 'LB', 'MH', 'SUPPDM', 'SUPPLB', 'SV']
+['AE', 'CM', 'DM', 'DS', 'DV', 'EX', 'LB', 'MH', 'RS', 'SUPPDM', 'SUPPLB', 'SV']
 >>> pkg.record("S-A-P1", "doses", 0)
 ('EX', 1)
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from cletrial.errors import StandardsError
@@ -29,6 +30,7 @@ from cletrial.standards.sdtm.events import build_ae, build_ds, build_dv
 from cletrial.standards.sdtm.interventions import build_cm, build_ex
 from cletrial.standards.sdtm.labs import build_lb
 from cletrial.standards.sdtm.mh import build_mh
+from cletrial.standards.sdtm.response import build_rs
 from cletrial.standards.sdtm.source import StudySource
 from cletrial.standards.sdtm.supp import build_supp, supp_dm, supp_lb
 from cletrial.standards.sdtm.visits import build_sv
@@ -43,12 +45,15 @@ class SdtmPackage:
     """The SDTM datasets of a study, with where each record came from.
 
     ``lookup`` maps ``(USUBJID, history array, index)`` to ``(domain, --SEQ)`` for every record
-    built from an entry of a history array (ADaM's ``SRCDOM``/``SRCSEQ``).
+    built from an entry of a history array (ADaM's ``SRCDOM``/``SRCSEQ``). ``visits`` is SV's
+    numbering, ``USUBJID`` -> visit date -> ``(VISITNUM, VISIT)``, for the findings domains
+    built apart (QS).
     """
 
     datasets: dict[str, Dataset]
     provenance: tuple[Provenance, ...]
     lookup: dict[Key, tuple[str, int]] = field(repr=False)
+    visits: dict[str, dict[dt.date, tuple[float, str]]] = field(repr=False, default_factory=dict)
 
     def record(self, usubjid: str, array: str, index: int) -> tuple[str, int]:
         """``(domain, --SEQ)`` of the record built from ``history[array][index]``."""
@@ -85,8 +90,9 @@ def build_sdtm(source: StudySource) -> SdtmPackage:
         "MH": build_mh(subjects, provenance),
         "LB": build_lb(subjects, source.protocol.safety.ctcae_version, numbers, provenance),
         "SV": sv,
+        "RS": build_rs(subjects, source.protocol, numbers, provenance),
     }
     lookup = _lookup(provenance)
     datasets["SUPPDM"] = build_supp("DM", supp_dm(subjects, synthetic=source.synthetic))
     datasets["SUPPLB"] = build_supp("LB", supp_lb(subjects, lookup))
-    return SdtmPackage(datasets, tuple(provenance), lookup)
+    return SdtmPackage(datasets, tuple(provenance), lookup, numbers)

@@ -29,6 +29,7 @@ from cletrial.vocabulary import (
     AE_CAUSALITY,
     AE_OUTCOME,
     AE_SERIOUS_CRITERION,
+    DISPOSITION_EVENT,
     DISPOSITION_REASON,
     NO_YES,
 )
@@ -200,6 +201,12 @@ def _ds_rows(s: SubjectSource) -> list[dict[str, Any]]:
         rows.append({**base, "DSTERM": term, "DSDECOD": term, "DSCAT": "DISPOSITION EVENT",
                      "DSSCAT": subcat, "DSSTDTC": iso(date),
                      "DSSTDY": study_day(date, s.ref.rfstdtc), "_src": (key, None)})  # fmt: skip
+    for i, event in enumerate(s.history.get("events") or []):  # a stop event of the history
+        date = dt.date.fromisoformat(event["date"])
+        rows.append({**base, "DSTERM": DISPOSITION_EVENT.decode(event["type"]).upper(),
+                     "DSDECOD": DISPOSITION_EVENT.submission(event["type"]),
+                     "DSCAT": "OTHER EVENT", "DSSTDTC": iso(date),
+                     "DSSTDY": study_day(date, s.ref.rfstdtc), "_src": ("events", i)})  # fmt: skip
     if s.screening_date is not None and s.screening_verdict is not None:
         met = s.screening_verdict == "eligible"
         term = "ELIGIBILITY CRITERIA MET" if met else "ELIGIBILITY CRITERIA NOT MET"
@@ -212,7 +219,9 @@ def _ds_rows(s: SubjectSource) -> list[dict[str, Any]]:
 
 def build_ds(subjects: list[SubjectSource], provenance: list[Provenance]) -> Dataset:
     """DS: the end of treatment and end of study (``DISPOSITION EVENT``, ``DSDECOD`` from
-    NCOMPLT) and the screening verdict (``PROTOCOL MILESTONE``)."""
+    NCOMPLT), the history's stop events (``OTHER EVENT``, ``DSDECOD`` from the patient-event
+    codelist: consent withdrawn, pregnancy, thrombosis, ...) and the screening verdict
+    (``PROTOCOL MILESTONE``)."""
     records: list[dict[str, Any]] = []
     for s in subjects:
         collect(assign_seq(_ds_rows(s), "DS", date="DSSTDTC", topic="DSSCAT"), "DS", records,

@@ -30,7 +30,16 @@ from typing import Any
 from cletrial.instruments.analytes import ANALYTES, unit_factor
 from cletrial.instruments.ctcae import grade_lab
 from cletrial.standards.metadata import Dataset
-from cletrial.standards.sdtm._frame import STUDYID, USUBJID, collect, domain_spec, to_dataset, var
+from cletrial.standards.sdtm._frame import (
+    STUDYID,
+    USUBJID,
+    VISIT,
+    VISITNUM,
+    collect,
+    domain_spec,
+    to_dataset,
+    var,
+)
 from cletrial.standards.sdtm.common import Provenance, assign_seq, iso, study_day
 from cletrial.standards.sdtm.source import LabDetail, SubjectSource
 from cletrial.vocabulary import IMMUNOLOGY_RESULT, IMMUNOLOGY_TEST, LAB_TEST
@@ -144,24 +153,8 @@ LB_SPEC = domain_spec(
             derivation="NCI CTCAE grade of the value (protocol's CTCAE version; "
             "the default LLN when none was given)",
         ),
-        var(
-            "VISITNUM",
-            "Visit Number",
-            "float",
-            "Timing",
-            "Exp",
-            origin="Derived",
-            derivation="VISITNUM of the visit the result was recorded at (SV)",
-        ),
-        var(
-            "VISIT",
-            "Visit Name",
-            "text",
-            "Timing",
-            "Perm",
-            origin="Derived",
-            derivation="VISIT of the visit the result was recorded at (SV)",
-        ),
+        VISITNUM,
+        VISIT,
         var("LBDTC", "Date/Time of Specimen Collection", "iso8601", "Timing", "Exp"),
         var(
             "LBDY",

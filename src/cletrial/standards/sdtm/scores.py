@@ -37,8 +37,11 @@ SLEDAI-2K              ``SLEDTOT``                   total score (derived)
 >>> h = {"baseline": {"date": "2009-02-02", "clasi": {"activity": 6, "damage": 2},
 ...                   "sledai": {"score": 4}}}
 >>> qs, _ = build_qs([(s, h)])
->>> qs.frame[["QSTESTCD", "QSSTRESN", "QSDRVFL"]].values.tolist()
-[['CLASIA', 6.0, 'Y'], ['CLASID', 2.0, 'Y'], ['SLEDTOT', 4.0, 'Y']]
+>>> qs.frame[["QSTESTCD", "QSSTRESN", "QSDRVFL", "VISITNUM"]].values.tolist()
+[['CLASIA', 6.0, 'Y', 1.0], ['CLASID', 2.0, 'Y', 1.0], ['SLEDTOT', 4.0, 'Y', 1.0]]
+
+``VISITNUM``/``VISIT`` are SV's (:func:`cletrial.standards.sdtm.visits.visit_numbers`, given as
+``visits``); without them only the baseline is numbered (1, ``BASELINE``, as in SV).
 """
 
 from __future__ import annotations
@@ -217,28 +220,37 @@ def _sledai_items(form: Mapping[str, Any]) -> list[tuple[str, str, str, float | 
     return out
 
 
-def _record(subject: SubjectRef, visit: dict[str, Any], baseline: bool) -> dict[str, Any]:
+#: Visit date -> (VISITNUM, VISIT) of one subject.
+_Numbers = Mapping[dt.date, tuple[float, str]]
+
+
+def _record(
+    subject: SubjectRef, visit: dict[str, Any], baseline: bool, numbers: _Numbers
+) -> dict[str, Any]:
     date = dt.date.fromisoformat(str(visit["date"]))
+    number, name = numbers.get(date) or ((1.0, "BASELINE") if baseline else (float("nan"), None))
     return {
         "STUDYID": subject.studyid, "DOMAIN": "QS", "USUBJID": subject.usubjid,
-        "VISITNUM": 0.0 if baseline else float("nan"), "VISIT": "BASELINE" if baseline else None,
+        "VISITNUM": number, "VISIT": name,
         "QSDTC": date.isoformat(), "QSDY": study_day(date, subject.rfstdtc),
     }  # fmt: skip
 
 
-def _visit_records(subject: SubjectRef, visit: dict[str, Any], baseline: bool
-                   ) -> list[dict[str, Any]]:  # fmt: skip
+def _visit_records(
+    subject: SubjectRef, visit: dict[str, Any], baseline: bool, numbers: _Numbers
+) -> list[dict[str, Any]]:
     out = []
+    record = _record(subject, visit, baseline, numbers)
     if visit.get("clasi") is not None:
         for path, orres, stresn, derived in _clasi_items(visit["clasi"]):
             code, test, scat = CLASI_TESTS[path]
-            out.append({**_record(subject, visit, baseline), "QSTESTCD": code, "QSTEST": test,
+            out.append({**record, "QSTESTCD": code, "QSTEST": test,
                         "QSCAT": "CLASI", "QSSCAT": scat, "QSORRES": orres, "QSSTRESC": orres,
                         "QSSTRESN": stresn, "QSDRVFL": "Y" if derived else None})  # fmt: skip
     if visit.get("sledai") is not None:
         for name, orres, stresc, stresn, derived in _sledai_items(visit["sledai"]):
             code, test = SLEDAI_TESTS[name]
-            out.append({**_record(subject, visit, baseline), "QSTESTCD": code, "QSTEST": test,
+            out.append({**record, "QSTESTCD": code, "QSTEST": test,
                         "QSCAT": "SLEDAI-2K", "QSSCAT": None, "QSORRES": orres,
                         "QSSTRESC": stresc, "QSSTRESN": stresn,
                         "QSDRVFL": "Y" if derived else None})  # fmt: skip
@@ -247,6 +259,7 @@ def _visit_records(subject: SubjectRef, visit: dict[str, Any], baseline: bool
 
 def build_qs(
     subjects: Iterable[tuple[SubjectRef, Mapping[str, Any]]],
+    visits: Mapping[str, Mapping[dt.date, tuple[float, str]]] | None = None,
 ) -> tuple[Dataset, list[Provenance]]:
     """QS from each subject's patient history, checked, with each record's provenance.
 
@@ -254,6 +267,9 @@ def build_qs(
     ----------
     subjects : iterable of (SubjectRef, dict)
         Each subject with its patient history (``docs/formats.md``).
+    visits : mapping, optional
+        ``USUBJID`` -> visit date -> ``(VISITNUM, VISIT)`` as SV numbers them
+        (:attr:`cletrial.standards.sdtm.build.SdtmPackage.visits`).
 
     Returns
     -------
@@ -270,8 +286,9 @@ def build_qs(
     provenance: list[Provenance] = []
     for subject, history in subjects:
         mine: list[dict[str, Any]] = []
+        numbers = (visits or {}).get(subject.usubjid, {})
         for array, index, visit in iter_forms(history):
-            for record in _visit_records(subject, visit, array == "baseline"):
+            for record in _visit_records(subject, visit, array == "baseline", numbers):
                 record["_src"] = (array, index)
                 mine.append(record)
         for record in assign_seq(mine, "QS", date="QSDTC", topic="QSTESTCD"):

@@ -110,7 +110,8 @@ AgeQ = Annotated[int | None, Query(ge=0, le=100_000, description="raised at leas
 def list_queries(
     user: Viewer, uow: SessionDep, site: SiteQ = None, patient_id: PatientQ = None,
     form: FormQ = None, status: StatusQ = None, older_than_days: AgeQ = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500, offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    offset: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0,
 ) -> list[QueryPublic]:  # fmt: skip
     """Queries, newest first, filtered by site, patient, form, status and age."""
     rows = _listing(uow, user, site, patient_id, form, status, older_than_days, limit, offset)
