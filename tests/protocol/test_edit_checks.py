@@ -19,6 +19,7 @@ from cletrial.errors import ProtocolDefinitionError
 from cletrial.instruments.analytes import ANALYTES
 from cletrial.protocol import (
     CheckFinding,
+    CheckMemo,
     CompiledChecks,
     ProtocolDefinition,
     compile_edit_checks,
@@ -691,3 +692,61 @@ def test_messages_templates_are_plain() -> None:
         for check in protocol.edit_checks:
             for _literal, name, spec, conversion in string.Formatter().parse(check.message):
                 assert not spec and conversion is None, (check.id, name)
+
+
+def _bundled_forms() -> dict[str, list[dict[str, Any]]]:
+    return {
+        "patients": [{"id": 1, "study_code": "P01", "sex": "F", "reproductive_potential": None}],
+        "visits": [visit(10, 0, "baseline"), visit(11, 42), visit(12, 56)],
+        "clasi_assessments": [clasi(20, 10, 5), clasi(21, 11, 3)],
+        "sledai_assessments": [{"id": 30, "visit_id": 12, "leukopenia": True}],
+        "labs": [lab(40, "platelets", 850.0, D(2024, 2, 5)), lab(41, "wbc", 3.1, D(2024, 2, 1))],
+        "doses": regimens("5_daily", "10_daily"),
+        "adverse_events": [ae(60, grade=4, outcome="recovered")],
+    }
+
+
+def test_the_memo_reuses_unchanged_records_and_judges_replaced_ones() -> None:
+    compiled = compile_edit_checks(load_protocol())
+    forms = _bundled_forms()
+    memo = CheckMemo()
+    first = compiled.run(forms, memo)
+    assert first == compiled.run(forms)
+    judged = memo.judged
+    assert judged == sum(len(forms[f]) for f in ("patients", "labs", "adverse_events"))
+    assert compiled.run(forms, memo) == first and (memo.judged, memo.reused) == (0, judged)
+    # the store hands out a new dict for a changed record: it is judged again
+    forms["labs"][0] = {**forms["labs"][0], "std_value": 300.0}
+    again = compiled.run(forms, memo)
+    assert memo.judged == 1
+    assert "LAB-PLATELETS-QUERY" not in {f.check_id for f in again}
+    assert again == compiled.run(forms)
+    # a record removed leaves the memo; only the last run's records are kept
+    forms["adverse_events"] = []
+    assert compiled.run(forms, memo) == compiled.run(forms)
+    assert sum(map(len, memo.records.values())) == len(forms["patients"]) + len(forms["labs"])
+
+
+_LAB_ROWS = st.builds(
+    lambda i, test, std: lab(i, test, std),
+    st.integers(1, 6),
+    st.sampled_from(["platelets", "wbc", "neutrophils", "hemoglobin"]),
+    st.none() | st.floats(0, 2000, allow_nan=False),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(_LAB_ROWS, max_size=6), min_size=1, max_size=5), st.data())
+def test_findings_with_a_memo_equal_findings_without(
+    histories: list[list[dict[str, Any]]], data: st.DataObject
+) -> None:
+    """Run after run on one patient (records kept, replaced, added, removed), the memo never
+    changes what the checks find, nor their order."""
+    compiled = compile_edit_checks(load_protocol())
+    memo, previous = CheckMemo(), _bundled_forms()
+    for labs in histories:
+        pool = previous["labs"]
+        kept = data.draw(st.lists(st.sampled_from(pool), unique_by=id, max_size=3)) if pool else []
+        forms = {**previous, "labs": kept + labs}
+        assert compiled.run(forms, memo) == compiled.run(forms)
+        previous = forms

@@ -18,7 +18,7 @@ def test_protocol_public_names() -> None:
             "plan_schedule", "protocol_json_schema", "recommend", "recommend_at_visits",
             "screening_json_schema", "truncate_history", "write_icalendar",
             # edit checks declared in the protocol file (cletrial.protocol.edit_checks)
-            "CheckFinding", "CompiledChecks", "compile_edit_checks",
+            "CheckFinding", "CheckMemo", "CompiledChecks", "compile_edit_checks",
         ]
     )  # fmt: skip
     for name in cletrial.protocol.__all__:

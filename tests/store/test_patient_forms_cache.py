@@ -122,3 +122,23 @@ def test_the_check_run_on_save_sees_a_corrected_value(seed: Seed) -> None:
         uow.labs.update(lab, expected_version=1, value=300, reason="typing error")
     with UnitOfWork(seed.engine, user="dm", read_only=True) as uow:
         assert [q for q in uow.queries.active_checks([pid]) if q.is_active] == []
+
+
+def test_an_unchanged_patient_is_handed_the_same_rows_in_a_new_list(seed: Seed) -> None:
+    """While a table's ``(id, version)`` listing is unchanged its rows are not read again: the
+    same row objects come back (the edit-check memo keys on them) in a list the caller owns."""
+    pid = seed.patient_id
+    with UnitOfWork(seed.engine, user="coord") as uow:
+        _lab(uow, pid, 800)
+    with UnitOfWork(seed.engine, user="dm") as uow:
+        first = load_one_patient(uow, pid, TABLES)
+    with UnitOfWork(seed.engine, user="dm") as uow:
+        second = load_one_patient(uow, pid, TABLES)
+    assert second["labs"] is not first["labs"]
+    assert [id(row) for row in second["labs"]] == [id(row) for row in first["labs"]]
+    second["labs"].clear()  # the caller's list: clearing it leaves the cache whole
+    with UnitOfWork(seed.engine, user="coord") as uow:
+        third = load_one_patient(uow, pid, TABLES)
+        _lab(uow, pid, 200, DAY + dt.timedelta(days=1))
+    assert [lab["value"] for lab in third["labs"]] == [800]
+    assert [lab["value"] for lab in _on_save(seed.engine, pid)["labs"]] == [800, 200]

@@ -36,7 +36,12 @@ from cletrial.protocol.definition import (
     parse_protocol,
     protocol_json_schema,
 )
-from cletrial.protocol.edit_checks import CheckFinding, CompiledChecks, compile_edit_checks
+from cletrial.protocol.edit_checks import (
+    CheckFinding,
+    CheckMemo,
+    CompiledChecks,
+    compile_edit_checks,
+)
 from cletrial.protocol.eligibility import CriterionResult, EligibilityResult, assess_eligibility
 from cletrial.protocol.engine import assert_dose_within_maximum, recommend, recommend_at_visits
 from cletrial.protocol.history import (
@@ -68,6 +73,7 @@ __all__ = [
     "DISPOSITION_TERMS",
     "Alert",
     "CheckFinding",
+    "CheckMemo",
     "CompiledChecks",
     "CourseSummary",
     "CriterionResult",

@@ -10,8 +10,13 @@ never imports :mod:`cletrial.store` or :mod:`cletrial.web`, prints nothing and w
 ::
 
     compile_edit_checks(protocol)         -> CompiledChecks   (cached per protocol)
-    CompiledChecks.run(forms)             -> [CheckFinding]   (check order, then row order)
+    CompiledChecks.run(forms[, memo])     -> [CheckFinding]   (check order, then row order)
     CompiledChecks.evaluations(forms)     -> int              (check x record evaluations)
+
+Checks run again on the same patient (on every save) may pass a :class:`CheckMemo`: the
+one-record kinds then skip the records they have already judged, recognised by identity (the
+same dict object, which the caller promises not to have changed in place); the kinds that read
+across forms always run in full.
 
 Kinds: ``range``, ``required_if``, ``compare`` (one row at a time), ``sledai_item_needs_lab``,
 ``visit_window``, ``clasi_damage_below_baseline`` and ``dose_step`` (across a patient's forms).
@@ -41,13 +46,41 @@ from typing import Any, Final
 
 from cletrial.protocol.definition import ProtocolDefinition
 from cletrial.protocol.definition_model import EditCheck
-from cletrial.protocol.edit_checks_kinds import Emit, compile_check
-from cletrial.protocol.edit_checks_runtime import CheckFinding, PatientForms
+from cletrial.protocol.edit_checks_kinds import Emit, RowCheck, compile_check, compile_row_check
+from cletrial.protocol.edit_checks_runtime import CheckFinding, PatientForms, Row
 
-__all__ = ["CheckFinding", "CompiledChecks", "compile_edit_checks"]
+__all__ = ["CheckFinding", "CheckMemo", "CompiledChecks", "compile_edit_checks"]
 
 #: Forms of one patient: store table -> rows (a missing table has no rows).
 Forms = Mapping[str, Sequence[Mapping[str, Any]]]
+
+
+class CheckMemo:
+    """What the one-record checks found in each record of one patient at the last run, so that
+    the next run judges only the records that are new or were replaced.
+
+    A record is known by identity: the memo keeps a reference to each row dict it judged and
+    reuses the findings only for that same object. Rows must therefore never be changed in
+    place (a store hands out a new dict for a changed record). The memo holds the records of
+    the last run only; keep one memo per patient and per compiled protocol.
+
+    >>> from cletrial.protocol import load_protocol
+    >>> checks, memo = compile_edit_checks(load_protocol()), CheckMemo()
+    >>> labs = [{"id": 1, "test": "platelets", "std_value": 800.0, "std_unit": "10^9/L"}]
+    >>> [f.check_id for f in checks.run({"labs": labs}, memo)], memo.judged
+    (['LAB-PLATELETS-QUERY'], 1)
+    >>> [f.check_id for f in checks.run({"labs": labs}, memo)], memo.reused
+    (['LAB-PLATELETS-QUERY'], 1)
+    """
+
+    __slots__ = ("judged", "records", "reused")
+
+    def __init__(self) -> None:
+        #: form -> id(row) -> (the row, what the form's one-record checks found in it)
+        self.records: dict[str, dict[int, tuple[Row, tuple[CheckFinding, ...]]]] = {}
+        #: Records judged anew and records whose findings were reused, at the last run.
+        self.judged = 0
+        self.reused = 0
 
 
 class CompiledChecks:
@@ -72,7 +105,17 @@ class CompiledChecks:
     ([], 0)
     """
 
-    __slots__ = ("_emitters", "_forms", "_off", "checks", "protocol_id", "protocol_version")
+    __slots__ = (
+        "_across",
+        "_by_form",
+        "_emitters",
+        "_forms",
+        "_index",
+        "_off",
+        "checks",
+        "protocol_id",
+        "protocol_version",
+    )
 
     def __init__(self, protocol: ProtocolDefinition) -> None:
         self.checks: tuple[EditCheck, ...] = protocol.edit_checks
@@ -81,8 +124,20 @@ class CompiledChecks:
         self._emitters: tuple[Emit, ...] = tuple(compile_check(c, protocol) for c in self.checks)
         self._forms: tuple[str, ...] = tuple(c.form for c in self.checks)
         self._off: str = protocol.regimens[protocol.off].id
+        by_form: dict[str, list[tuple[int, RowCheck]]] = {}
+        across: list[tuple[int, Emit]] = []
+        for i, check in enumerate(self.checks):
+            at_fault = compile_row_check(check, protocol)
+            if at_fault is None:
+                across.append((i, self._emitters[i]))
+            else:
+                by_form.setdefault(check.form, []).append((i, at_fault))
+        #: form -> (index, check) of its one-record checks; the checks across forms.
+        self._by_form = {form: tuple(checks) for form, checks in by_form.items()}
+        self._across = tuple(across)
+        self._index = {check.id: i for i, check in enumerate(self.checks)}
 
-    def run(self, forms: Forms) -> list[CheckFinding]:
+    def run(self, forms: Forms, memo: CheckMemo | None = None) -> list[CheckFinding]:
         """Run every check on one patient's forms.
 
         Parameters
@@ -90,6 +145,10 @@ class CompiledChecks:
         forms : mapping of str to sequence of mapping
             Store table name -> that patient's rows, each a dict of the table's columns as
             stored (``patients`` holds one row). A missing table means no records.
+        memo : CheckMemo, optional
+            This patient's memo from the previous run (updated here): records already judged
+            by the one-record checks are not judged again. The findings are the same with or
+            without it.
 
         Returns
         -------
@@ -107,11 +166,37 @@ class CompiledChecks:
         >>> compiled.run({"pregnancy_tests": [{**tests[0], "method": "serum"}]})
         []
         """
+        if memo is None:
+            patient = PatientForms(forms, self._off)
+            findings: list[CheckFinding] = []
+            for emit in self._emitters:
+                emit(patient, findings)
+            return findings
+        return self._run_with_memo(forms, memo)
+
+    def _run_with_memo(self, forms: Forms, memo: CheckMemo) -> list[CheckFinding]:
+        by_check: list[list[CheckFinding]] = [[] for _ in self.checks]
+        judged = reused = 0
+        records: dict[str, dict[int, tuple[Row, tuple[CheckFinding, ...]]]] = {}
+        for form, checks in self._by_form.items():
+            known = memo.records.get(form) or {}
+            seen = records[form] = {}
+            for row in forms.get(form) or ():
+                hit = known.get(id(row))
+                if hit is not None and hit[0] is row:
+                    found = hit[1]
+                    reused += 1
+                else:
+                    found = tuple(f for _i, judge in checks if (f := judge(row)) is not None)
+                    judged += 1
+                seen[id(row)] = (row, found)
+                for finding in found:  # usually none
+                    by_check[self._index[finding.check_id]].append(finding)
         patient = PatientForms(forms, self._off)
-        findings: list[CheckFinding] = []
-        for emit in self._emitters:
-            emit(patient, findings)
-        return findings
+        for i, emit in self._across:
+            emit(patient, by_check[i])
+        memo.records, memo.judged, memo.reused = records, judged, reused
+        return [finding for found in by_check for finding in found]
 
     def evaluations(self, forms: Forms) -> int:
         """How many (check, record) evaluations :meth:`run` does for these forms: for each check,

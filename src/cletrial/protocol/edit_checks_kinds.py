@@ -48,10 +48,13 @@ from cletrial.protocol.edit_checks_runtime import (
     show,
 )
 
-__all__ = ["Emit", "compile_check"]
+__all__ = ["Emit", "RowCheck", "compile_check", "compile_row_check"]
 
 #: A compiled check: appends the findings of one patient's forms to the list.
 Emit = Callable[[PatientForms, list[CheckFinding]], None]
+
+#: A compiled check of a one-record kind: the record's finding, or ``None``.
+RowCheck = Callable[[Row], "CheckFinding | None"]
 
 _OPERATORS: Final[dict[str, Callable[[Any, Any], bool]]] = {
     "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
@@ -75,6 +78,13 @@ def _matcher(condition: Condition) -> Callable[[Row], bool] | None:
         (column, frozenset(value) if isinstance(value, list) else frozenset([value]))
         for column, value in condition.items()
     )
+    if len(wanted) == 1:  # the usual condition, e.g. ``{test: platelets}``
+        ((only, accepted),) = wanted
+
+        def match_one(row: Row) -> bool:
+            return row.get(only) in accepted
+
+        return match_one
 
     def match(row: Row) -> bool:
         return all(row.get(column) in values for column, values in wanted)
@@ -82,70 +92,67 @@ def _matcher(condition: Condition) -> Callable[[Row], bool] | None:
     return match
 
 
-def _range(check: RangeCheck, _p: ProtocolDefinition) -> Emit:
-    form, field, template = check.form, check.field, Template(check.message)
+def _range(check: RangeCheck, _p: ProtocolDefinition) -> RowCheck:
+    field, template = check.field, Template(check.message)
     low = -float("inf") if check.min is None else check.min
     high = float("inf") if check.max is None else check.max
     match = _matcher(check.where)
     values = {"field": field, "min": check.min, "max": check.max}
 
-    def emit(patient: PatientForms, out: list[CheckFinding]) -> None:
-        for row in patient.rows(form):
-            value = row.get(field)
-            if value is None:
-                continue
-            try:
-                if low <= value <= high or (match is not None and not match(row)):
-                    continue
-            except TypeError:
-                continue
-            message = template.render(row, {**values, "value": value})
-            out.append(_finding(check, row, field, message))
+    def at_fault(row: Row) -> CheckFinding | None:
+        value = row.get(field)
+        if value is None:
+            return None
+        try:
+            if low <= value <= high or (match is not None and not match(row)):
+                return None
+        except TypeError:
+            return None
+        message = template.render(row, {**values, "value": value})
+        return _finding(check, row, field, message)
 
-    return emit
+    return at_fault
 
 
-def _required_if(check: RequiredIfCheck, _p: ProtocolDefinition) -> Emit:
-    form, field, template = check.form, check.field, Template(check.message)
+def _required_if(check: RequiredIfCheck, _p: ProtocolDefinition) -> RowCheck:
+    field, template = check.field, Template(check.message)
     match = _matcher(check.when)
     columns = tuple(check.when)
 
-    def emit(patient: PatientForms, out: list[CheckFinding]) -> None:
-        for row in patient.rows(form):
-            value = row.get(field)
-            if value is not None and (type(value) is not str or value.strip()):
-                continue
-            try:
-                if match is not None and not match(row):
-                    continue
-            except TypeError:
-                continue
-            when = " and ".join(f"{c} is {show(row.get(c))}" for c in columns)
-            message = template.render(row, {"field": field, "value": None, "when": when})
-            out.append(_finding(check, row, field, message))
+    def at_fault(row: Row) -> CheckFinding | None:
+        value = row.get(field)
+        if value is not None and (type(value) is not str or value.strip()):
+            return None
+        try:
+            if match is not None and not match(row):
+                return None
+        except TypeError:
+            return None
+        when = " and ".join(f"{c} is {show(row.get(c))}" for c in columns)
+        message = template.render(row, {"field": field, "value": None, "when": when})
+        return _finding(check, row, field, message)
 
-    return emit
+    return at_fault
 
 
-def _compare(check: CompareCheck, _p: ProtocolDefinition) -> Emit:
-    form, field, other, template = check.form, check.field, check.other, Template(check.message)
+def _compare(check: CompareCheck, _p: ProtocolDefinition) -> RowCheck:
+    field, other, template = check.field, check.other, Template(check.message)
     op = _OPERATORS[check.op]
     values = {"field": field, "other_field": other, "op": check.op}
 
-    def emit(patient: PatientForms, out: list[CheckFinding]) -> None:
-        for row in patient.rows(form):
-            one, two = row.get(field), row.get(other)
-            if one is None or two is None:
-                continue
-            try:
-                if op(one, two):
-                    continue
-            except TypeError:
-                continue
-            message = template.render(row, {**values, "value": one, "other": two})
-            out.append(_finding(check, row, field, message))
+    def at_fault(row: Row) -> CheckFinding | None:
+        one, two = row.get(field), row.get(other)
+        if one is None or two is None:
+            return None
+        try:
+            if op(one, two):
+                return None
+        except TypeError:
+            return None
+        message = template.render(row, {**values, "value": one, "other": two})
+        return _finding(check, row, field, message)
 
-    return emit
+    return at_fault
 
 
 def _test_label(test: str) -> str:
@@ -293,10 +300,15 @@ def _dose_step(check: DoseStepCheck, protocol: ProtocolDefinition) -> Emit:
     return emit
 
 
-_COMPILERS: Final[dict[type[Any], Callable[[Any, ProtocolDefinition], Emit]]] = {
+#: The kinds that look at one record at a time: a record's finding depends on that record only.
+_ROW_COMPILERS: Final[dict[type[Any], Callable[[Any, ProtocolDefinition], RowCheck]]] = {
     RangeCheck: _range,
     RequiredIfCheck: _required_if,
     CompareCheck: _compare,
+}
+
+#: The kinds that read across a patient's forms.
+_COMPILERS: Final[dict[type[Any], Callable[[Any, ProtocolDefinition], Emit]]] = {
     SledaiItemNeedsLabCheck: _sledai_item_needs_lab,
     VisitWindowCheck: _visit_window,
     ClasiDamageBelowBaselineCheck: _clasi_damage_below_baseline,
@@ -304,6 +316,31 @@ _COMPILERS: Final[dict[type[Any], Callable[[Any, ProtocolDefinition], Emit]]] = 
 }
 
 
+def compile_row_check(check: EditCheck, protocol: ProtocolDefinition) -> RowCheck | None:
+    """Compile a declaration of a one-record kind into ``row -> finding or None``; ``None``
+    for the kinds that read across forms (:func:`compile_check` compiles every kind).
+
+    >>> from cletrial.protocol.definition import load_protocol
+    >>> protocol = load_protocol()
+    >>> [check.id for check in protocol.edit_checks
+    ...  if compile_row_check(check, protocol) is None]
+    ['SLEDAI-ITEM-LAB', 'VISIT-OUT-OF-WINDOW', 'CLASI-DAMAGE-IMPROVED', 'DOSE-STEP-UP']
+    """
+    compiler = _ROW_COMPILERS.get(type(check))
+    return compiler(check, protocol) if compiler is not None else None
+
+
 def compile_check(check: EditCheck, protocol: ProtocolDefinition) -> Emit:
     """Compile one validated declaration of ``protocol`` into its ``emit`` closure."""
-    return _COMPILERS[type(check)](check, protocol)
+    at_fault = compile_row_check(check, protocol)
+    if at_fault is None:
+        return _COMPILERS[type(check)](check, protocol)
+    form = check.form
+
+    def emit(patient: PatientForms, out: list[CheckFinding]) -> None:
+        for row in patient.rows(form):
+            finding = at_fault(row)
+            if finding is not None:
+                out.append(finding)
+
+    return emit

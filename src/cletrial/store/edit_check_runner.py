@@ -12,6 +12,12 @@ pure) and reconciles the findings with the queries the checks raised before:
 
 The unit of work's user is recorded in the audit trail; the messages say ``system``.
 
+A save checks one patient: its records come from the process's record cache
+(:mod:`cletrial.store.patient_forms`) and the one-record checks reuse what they found in the
+records that have not changed since the patient's last save (a
+:class:`~cletrial.protocol.CheckMemo` per patient, kept for the patients the record cache
+keeps), so a save costs the same whether the patient has five visits or fifty.
+
 >>> import datetime as dt
 >>> from cletrial.store import UnitOfWork, create_engine_for, upgrade
 >>> engine = create_engine_for("sqlite://"); upgrade(engine)
@@ -37,20 +43,22 @@ The unit of work's user is recorded in the audit trail; the messages say ``syste
 
 from __future__ import annotations
 
+import threading
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Engine, Select, bindparam, select
 
-from cletrial.protocol import CheckFinding, compile_edit_checks, load_protocol
+from cletrial.protocol import CheckFinding, CheckMemo, compile_edit_checks, load_protocol
 from cletrial.protocol.edit_check_forms import FORM_COLUMNS
 from cletrial.store.fastpath import fetch_all
 from cletrial.store.fields import table_of
-from cletrial.store.patient_forms import load_one_patient
+from cletrial.store.patient_forms import CACHED_PATIENTS, load_one_patient
 from cletrial.store.records_monitoring import QueryRecord
 from cletrial.store.tables_forms import BY_VISIT
 
@@ -64,6 +72,26 @@ CHUNK: Final = 500
 
 Forms = dict[str, list[dict[str, Any]]]
 Key = tuple[str, str, int, str | None]
+
+_memo_lock = threading.Lock()
+#: engine -> (patient id, protocol id) -> the memo of the patient's last check (most recently
+#: used last). A memo in use by a save is taken out, so two saves never share one.
+_memos: WeakKeyDictionary[Engine, OrderedDict[tuple[int, str], CheckMemo]] = WeakKeyDictionary()
+
+
+def _take_memo(engine: Engine, key: tuple[int, str]) -> CheckMemo:
+    with _memo_lock:
+        memos = _memos.get(engine)
+        memo = memos.pop(key, None) if memos is not None else None
+    return memo if memo is not None else CheckMemo()
+
+
+def _give_back_memo(engine: Engine, key: tuple[int, str], memo: CheckMemo) -> None:
+    with _memo_lock:
+        memos = _memos.setdefault(engine, OrderedDict())
+        memos[key] = memo
+        while len(memos) > CACHED_PATIENTS:
+            memos.popitem(last=False)
 
 
 @dataclass
@@ -172,7 +200,13 @@ def run_edit_checks(
         for pid in chunk:
             checks = protocols[study_of[pid]][0]
             patient_forms = forms[pid]
-            findings[pid] = checks.run(patient_forms)
+            if len(ids) == 1:  # a save: reuse what the one-record checks found last time
+                key = (pid, checks.protocol_id)
+                memo = _take_memo(uow.engine, key)
+                findings[pid] = checks.run(patient_forms, memo)
+                _give_back_memo(uow.engine, key, memo)
+            else:
+                findings[pid] = checks.run(patient_forms)
             run.evaluations += checks.evaluations(patient_forms)
             run.forms += sum(map(len, patient_forms.values()))
         t2 = time.perf_counter()

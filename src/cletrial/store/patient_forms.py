@@ -40,7 +40,7 @@ import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from functools import cache
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, Select, UniqueConstraint, bindparam, select
@@ -61,8 +61,20 @@ CACHED_PATIENTS: Final = 128
 FULL_READ_FROM: Final = 8
 
 Forms = dict[str, list[dict[str, Any]]]
-#: patient id -> table -> record id -> (version, row)
-_Cached = dict[str, dict[int, tuple[int, dict[str, Any]]]]
+
+
+class _TableCache(NamedTuple):
+    """One table of a patient as last read: the ``(id, version)`` listing (``None`` when a row
+    was read at another version than listed), the rows by id with their versions, and the rows
+    in the listing's order (handed out again, in a new list, while the listing is unchanged)."""
+
+    listed: list[Any] | None
+    by_id: dict[int, tuple[int, dict[str, Any]]]
+    rows: tuple[dict[str, Any], ...]
+
+
+#: table -> what was read of it
+_Cached = dict[str, _TableCache]
 
 _lock = threading.Lock()
 #: engine -> patient id -> the records last read (an engine is one database; ids repeat across
@@ -96,17 +108,27 @@ def load_one_patient(uow: UnitOfWork, patient_id: int, tables: Iterable[str]) ->
     forms: Forms = defaultdict(list)
     seen: _Cached = {}
     for table in tables:
-        cached = known.get(table, {}) if known is not None else {}
+        cached = known.get(table) if known is not None else None
         listed = fetch_all(conn, _versions_query(table), {"patient_id": patient_id})[1]
-        missing = {rid for rid, version in listed if cached.get(rid, (0,))[0] != version}
+        if cached is not None and cached.listed == listed:  # unchanged since the last read
+            seen[table], forms[table] = cached, list(cached.rows)
+            continue
+        by_id = cached.by_id if cached is not None else {}
+        missing = {rid for rid, version in listed if by_id.get(rid, (0,))[0] != version}
         fresh = _read(uow, table, patient_id, sorted(missing))
-        rows, out = seen[table], forms[table] = {}, []
+        entries: dict[int, tuple[int, dict[str, Any]]] = {}
         for rid, _version in listed:
             # A record read now may be newer than listed (another writer, PostgreSQL), or gone.
-            entry = fresh.get(rid) if rid in missing else cached[rid]
+            entry = fresh.get(rid) if rid in missing else by_id[rid]
             if entry is not None:
-                rows[rid] = entry
-                out.append(entry[1])
+                entries[rid] = entry
+        rows = [row for _version, row in entries.values()]
+        # The listing names the rows only if each was read at the version listed.
+        exact = len(entries) == len(listed) and all(
+            entries[rid][0] == version for rid, version in listed
+        )
+        seen[table] = _TableCache(listed if exact else None, entries, tuple(rows))
+        forms[table] = rows
     uow.after_commit(lambda: _keep(uow.engine, patient_id, seen))
     return forms
 
