@@ -60,9 +60,11 @@ class CheckMemo:
     the next run judges only the records that are new or were replaced.
 
     A record is known by identity: the memo keeps a reference to each row dict it judged and
-    reuses the findings only for that same object. Rows must therefore never be changed in
-    place (a store hands out a new dict for a changed record). The memo holds the records of
-    the last run only; keep one memo per patient and per compiled protocol.
+    reuses the findings for that same object (or, when a form's rows begin with the last
+    run's, for an equal one: the one-record checks read nothing but the row). Rows must
+    therefore never be changed in place (a store hands out a new dict for a changed record).
+    The memo holds the records of the last run only; keep one memo per patient and per
+    compiled protocol.
 
     >>> from cletrial.protocol import load_protocol
     >>> checks, memo = compile_edit_checks(load_protocol()), CheckMemo()
@@ -73,11 +75,12 @@ class CheckMemo:
     (['LAB-PLATELETS-QUERY'], 1)
     """
 
-    __slots__ = ("judged", "records", "reused")
+    __slots__ = ("forms", "judged", "reused")
 
     def __init__(self) -> None:
-        #: form -> id(row) -> (the row, what the form's one-record checks found in it)
-        self.records: dict[str, dict[int, tuple[Row, tuple[CheckFinding, ...]]]] = {}
+        #: form -> (the rows of the last run, in order; what the form's one-record checks
+        #: found in each)
+        self.forms: dict[str, tuple[list[Row], list[tuple[CheckFinding, ...]]]] = {}
         #: Records judged anew and records whose findings were reused, at the last run.
         self.judged = 0
         self.reused = 0
@@ -177,25 +180,27 @@ class CompiledChecks:
     def _run_with_memo(self, forms: Forms, memo: CheckMemo) -> list[CheckFinding]:
         by_check: list[list[CheckFinding]] = [[] for _ in self.checks]
         judged = reused = 0
-        records: dict[str, dict[int, tuple[Row, tuple[CheckFinding, ...]]]] = {}
+        kept: dict[str, tuple[list[Row], list[tuple[CheckFinding, ...]]]] = {}
         for form, checks in self._by_form.items():
-            known = memo.records.get(form) or {}
-            seen = records[form] = {}
-            for row in forms.get(form) or ():
+            rows = list(forms.get(form) or ())
+            found, start, known = _reuse(rows, memo.forms.get(form))
+            reused += start
+            for row in rows[start:]:
                 hit = known.get(id(row))
                 if hit is not None and hit[0] is row:
-                    found = hit[1]
+                    found.append(hit[1])
                     reused += 1
                 else:
-                    found = tuple(f for _i, judge in checks if (f := judge(row)) is not None)
+                    found.append(tuple(f for _i, judge in checks if (f := judge(row)) is not None))
                     judged += 1
-                seen[id(row)] = (row, found)
-                for finding in found:  # usually none
+            for in_row in found:
+                for finding in in_row:  # usually none
                     by_check[self._index[finding.check_id]].append(finding)
+            kept[form] = (rows, found)
         patient = PatientForms(forms, self._off)
         for i, emit in self._across:
             emit(patient, by_check[i])
-        memo.records, memo.judged, memo.reused = records, judged, reused
+        memo.forms, memo.judged, memo.reused = kept, judged, reused
         return [finding for found in by_check for finding in found]
 
     def evaluations(self, forms: Forms) -> int:
@@ -213,6 +218,23 @@ class CompiledChecks:
         return (
             f"CompiledChecks({self.protocol_id} {self.protocol_version}: {len(self.checks)} checks)"
         )
+
+
+def _reuse(
+    rows: list[Row], before: tuple[list[Row], list[tuple[CheckFinding, ...]]] | None
+) -> tuple[list[tuple[CheckFinding, ...]], int, dict[int, tuple[Row, tuple[CheckFinding, ...]]]]:
+    """What the last run found that still holds for ``rows``: when they begin with the last
+    run's rows (records added at the end, the usual save), the findings of that prefix and its
+    length, compared at C speed (a list comparison tries identity first; an equal row has the
+    same findings, the one-record checks reading nothing else); otherwise nothing reused by
+    position, and the last run's rows by identity."""
+    if before is None:
+        return [], 0, {}
+    old_rows, old_found = before
+    size = len(old_rows)
+    if size and rows[:size] == old_rows:
+        return old_found[:], size, {}
+    return [], 0, {id(row): (row, found) for row, found in zip(old_rows, old_found, strict=True)}
 
 
 #: id(protocol) -> its compiled checks; an entry is dropped when its protocol is collected.

@@ -310,7 +310,9 @@ def fetch_all(
     names = _column_names(build)
     fetched = _run_prepared(conn, prepared, params, all_rows=True)
     converters = [(i, proc) for i, proc in enumerate(prepared.processors) if proc is not None]
-    if not converters:
+    if not converters:  # the driver's rows are tuples already (sqlite3, psycopg): as they are
+        if not fetched or type(fetched[0]) is tuple:
+            return names, list(fetched)
         return names, [tuple(row) for row in fetched]
     rows = []
     for row in fetched:

@@ -98,39 +98,73 @@ def load_one_patient(uow: UnitOfWork, patient_id: int, tables: Iterable[str]) ->
     key (a visit's forms by its date, labs by date and test, ...), then id.
 
     The rows equal what one ``SELECT`` per table returns in this transaction; records already
-    seen at the same version come from the cache. Rows read here are cached when ``uow``
-    commits.
+    seen at the same version come from the cache. A table whose ``(id, version)`` listing is
+    the cached one, or the cached one with records added at its end (the usual save), costs
+    no work per cached row in Python. Rows read here are cached when ``uow`` commits.
     """
-    conn = uow.connection
+    names = tuple(tables)
     with _lock:
         patients = _caches.get(uow.engine)
         known = patients.get(patient_id) if patients is not None else None
+    conn = uow.connection
     forms: Forms = defaultdict(list)
     seen: _Cached = {}
-    for table in tables:
+    for table in names:
         cached = known.get(table) if known is not None else None
         listed = fetch_all(conn, _versions_query(table), {"patient_id": patient_id})[1]
-        if cached is not None and cached.listed == listed:  # unchanged since the last read
-            seen[table], forms[table] = cached, list(cached.rows)
-            continue
-        by_id = cached.by_id if cached is not None else {}
-        missing = {rid for rid, version in listed if by_id.get(rid, (0,))[0] != version}
-        fresh = _read(uow, table, patient_id, sorted(missing))
-        entries: dict[int, tuple[int, dict[str, Any]]] = {}
-        for rid, _version in listed:
-            # A record read now may be newer than listed (another writer, PostgreSQL), or gone.
-            entry = fresh.get(rid) if rid in missing else by_id[rid]
-            if entry is not None:
-                entries[rid] = entry
-        rows = [row for _version, row in entries.values()]
-        # The listing names the rows only if each was read at the version listed.
-        exact = len(entries) == len(listed) and all(
-            entries[rid][0] == version for rid, version in listed
-        )
-        seen[table] = _TableCache(listed if exact else None, entries, tuple(rows))
-        forms[table] = rows
+        entry = _extended(uow, table, patient_id, listed, cached)
+        if entry is None:
+            entry = _read_listed(uow, table, patient_id, listed, cached)
+        seen[table], forms[table] = entry, list(entry.rows)
     uow.after_commit(lambda: _keep(uow.engine, patient_id, seen))
     return forms
+
+
+def _extended(
+    uow: UnitOfWork, table: str, patient_id: int, listed: list[Any], cached: _TableCache | None
+) -> _TableCache | None:
+    """The cached table when ``listed`` is its listing, or that listing with records added at
+    its end (those read now); ``None`` when anything else changed (the general path)."""
+    if cached is None or cached.listed is None:
+        return None
+    size = len(cached.listed)
+    if listed[:size] != cached.listed:  # compared in C, not row by row in Python
+        return None
+    if len(listed) == size:
+        return cached
+    tail = listed[size:]
+    fresh = _read(uow, table, patient_id, [rid for rid, _version in tail])
+    added = []
+    for rid, version in tail:
+        entry = fresh.get(rid)
+        if entry is None or entry[0] != version:  # changed again since it was listed
+            return None
+        added.append(entry)
+    by_id = dict(cached.by_id)
+    by_id.update((int(entry[1]["id"]), entry) for entry in added)
+    return _TableCache(listed, by_id, cached.rows + tuple(row for _version, row in added))
+
+
+def _read_listed(
+    uow: UnitOfWork, table: str, patient_id: int, listed: list[Any], cached: _TableCache | None
+) -> _TableCache:
+    """The records of ``listed``: those cached at the version listed from the cache, the
+    others read now."""
+    by_id = cached.by_id if cached is not None else {}
+    missing = {rid for rid, version in listed if by_id.get(rid, (0,))[0] != version}
+    fresh = _read(uow, table, patient_id, sorted(missing))
+    entries: dict[int, tuple[int, dict[str, Any]]] = {}
+    for rid, _version in listed:
+        # A record read now may be newer than listed (another writer, PostgreSQL), or gone.
+        entry = fresh.get(rid) if rid in missing else by_id[rid]
+        if entry is not None:
+            entries[rid] = entry
+    rows = tuple(row for _version, row in entries.values())
+    # The listing names the rows only if each was read at the version listed.
+    exact = len(entries) == len(listed) and all(
+        entries[rid][0] == version for rid, version in listed
+    )
+    return _TableCache(listed if exact else None, entries, rows)
 
 
 def _read(
