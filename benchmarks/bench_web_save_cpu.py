@@ -19,6 +19,7 @@ Usage::
     python3 benchmarks/bench_web_save_cpu.py --saves 1000 --blocks 5
     python3 benchmarks/bench_web_save_cpu.py --profile /tmp/save.pstats
     python3 benchmarks/bench_web_save_cpu.py --default-gc   # without tune_gc_for_serving
+    python3 benchmarks/bench_web_save_cpu.py --visits-per-patient 20   # histories as in a trial
 """
 
 # ruff: noqa: E402
@@ -92,11 +93,46 @@ async def _login_and_patient(app: Any, site_id: int) -> tuple[str, str]:
     status, login = await _call(app, "POST", "/api/auth/login", credentials, None)
     assert status == 200, login
     token = login["token"]
+    return token, await _patient(app, token, site_id, "CPU-1")
+
+
+async def _patient(app: Any, token: str, site_id: int, code: str) -> str:
+    """Screen a patient: the visits' path."""
     status, patient = await _call(app, "POST", "/api/patients", {
-        "site_id": site_id, "study_code": "CPU-1", "screening_date": "2020-01-01",
+        "site_id": site_id, "study_code": code, "screening_date": "2020-01-01",
         "screening": {"screening_date": "2020-01-01"}}, token)  # fmt: skip
     assert status == 201, patient
-    return token, f"/api/patients/{patient['id']}/visits"
+    return f"/api/patients/{patient['id']}/visits"
+
+
+class _Plan:
+    """Which patient each measured save goes to: the first patient for every save, or, with
+    ``per_patient``, fresh patients (screened, with a baseline visit, before the clock runs)
+    that take ``per_patient`` saves each, so the history stays as long as a real one."""
+
+    def __init__(self, path: str, day: dt.date, per_patient: int) -> None:
+        self.patients = [(path, day)]
+        self.per_patient = per_patient
+        self.done = 0
+
+    async def add_patients(self, app: Any, token: str, site_id: int, saves: int) -> None:
+        if not self.per_patient:
+            return
+        self.patients = []
+        for number in range(-(-saves // self.per_patient)):
+            path = await _patient(app, token, site_id, f"CPU-{number + 2}")
+            status, answer = await _call(app, "POST", path,
+                                         _body(dt.date(2020, 1, 6), "baseline"), token)  # fmt: skip
+            assert status == 201, answer
+            self.patients.append((path, dt.date(2020, 1, 7)))
+
+    def next(self) -> tuple[str, dt.date]:
+        """The path and day of the next save (and move on)."""
+        at = self.done // self.per_patient if self.per_patient else 0
+        path, day = self.patients[at]
+        self.patients[at] = (path, day + dt.timedelta(days=1))
+        self.done += 1
+        return path, day
 
 
 async def _saves(app: Any, token: str, path: str, first: dt.date, count: int) -> dt.date:
@@ -110,12 +146,23 @@ async def _saves(app: Any, token: str, path: str, first: dt.date, count: int) ->
     return day
 
 
+async def _planned_saves(app: Any, token: str, plan: _Plan, count: int) -> None:
+    """``count`` visit saves, each where ``plan`` sends it."""
+    for _ in range(count):
+        path, day = plan.next()
+        status, answer = await _call(app, "POST", path, _body(day, "scheduled"), token)
+        if status != 201:
+            raise SystemExit(f"save answered {status}: {str(answer)[:300]}")
+
+
 async def _inline(func: Any, *args: Any, **_options: Any) -> Any:
     """``anyio.to_thread.run_sync`` run on the calling thread (so cProfile sees the work)."""
     return func(*args)
 
 
-async def _run(saves: int, blocks: int, profile: str | None, tune_gc: bool = True) -> None:
+async def _run(
+    saves: int, blocks: int, profile: str | None, tune_gc: bool = True, per_patient: int = 0
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         study = build_study(f"sqlite:///{tmp}/save.sqlite")
         app = create_app(WebSettings(database_url=study.url), engine=study.engine)
@@ -128,24 +175,28 @@ async def _run(saves: int, blocks: int, profile: str | None, tune_gc: bool = Tru
             assert status == 201, answer
             # warm-up: connections, compiled queries, caches
             day = await _saves(app, token, path, dt.date(2020, 1, 7), 19)
+            plan = _Plan(path, day, per_patient)
+            per_block = max(1, saves // blocks)
+            await plan.add_patients(app, token, study.site_a, per_block * blocks)
             profiler = cProfile.Profile() if profile else None
             if profiler:
                 anyio.to_thread.run_sync = _inline  # type: ignore[assignment]
-            per_block = max(1, saves // blocks)
             gc_note = "as `cletrial serve`" if tune_gc else "CPython's defaults"
+            who = (f"{len(plan.patients)} patients of {per_patient} saves after a baseline visit"
+                   if per_patient else "one patient (after 20 visits)")  # fmt: skip
             print(f"{per_block * blocks} visit saves in process (SQLite WAL, synchronous=FULL), "
-                  f"one patient; garbage collector: {gc_note}")  # fmt: skip
+                  f"{who}; garbage collector: {gc_note}")  # fmt: skip
             total_cpu = total_wall = 0.0
             for block in range(blocks):
                 cpu0, wall0 = time.process_time(), time.perf_counter()
                 if profiler:
                     profiler.enable()
-                day = await _saves(app, token, path, day, per_block)
+                await _planned_saves(app, token, plan, per_block)
                 if profiler:
                     profiler.disable()
                 cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
                 total_cpu, total_wall = total_cpu + cpu, total_wall + wall
-                done = 20 + (block + 1) * per_block
+                done = (block + 1) * per_block
                 print(f"  saves {done - per_block + 1:5d}-{done:5d}: "
                       f"CPU {cpu / per_block * 1000:.2f} ms/save, "
                       f"wall {wall / per_block * 1000:.2f} ms/save")  # fmt: skip
@@ -181,8 +232,16 @@ def main() -> None:
     parser.add_argument(
         "--default-gc", action="store_true", help="keep CPython's garbage collector settings"
     )
+    parser.add_argument(
+        "--visits-per-patient", type=int, default=0, metavar="N",
+        help="give each patient N saves, then take a new one (default 0: every save to one "
+        "patient, whose history grows; the 2012 protocol plans about 15 visits over 104 weeks)",
+    )  # fmt: skip
     args = parser.parse_args()
-    asyncio.run(_run(args.saves, args.blocks, args.profile, not args.default_gc))
+    if args.visits_per_patient < 0:
+        parser.error(f"--visits-per-patient {args.visits_per_patient}: must be 0 or more")
+    asyncio.run(_run(args.saves, args.blocks, args.profile, not args.default_gc,
+                     args.visits_per_patient))  # fmt: skip
 
 
 if __name__ == "__main__":
