@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import msgspec
+import numpy as np
 import pandas as pd
 
 from cletrial.errors import StandardsError
@@ -68,17 +69,22 @@ def _column(dataset: Dataset, var: Variable) -> dict[str, Any]:
     return column
 
 
-def _values(var: Variable, values: list[Any]) -> list[Any]:
-    def missing(v: Any) -> bool:
-        return v is None or (isinstance(v, float) and math.isnan(v))
-
-    if var.type == "integer":
-        return [None if missing(v) else int(v) for v in values]
-    if var.type == "float":
-        return [None if missing(v) else float(v) for v in values]
+def _values(var: Variable, values: pd.Series) -> list[Any]:
+    """A column as JSON values: ``None`` for missing, integers, floats, ISO dates, texts
+    (converted column by column in NumPy, not value by value)."""
+    present = values.notna().to_numpy()
+    if var.type in ("integer", "float"):
+        numbers = pd.to_numeric(values, errors="raise").to_numpy(dtype="float64")
+        if var.type == "integer":
+            shown = np.where(present, numbers, 0).astype(np.int64).astype(object)
+        else:
+            shown = numbers.astype(object)
+    else:
+        shown = values.to_numpy(dtype=object).copy()
+    shown[~present] = None
     if var.type == "sas_date":
-        return [None if missing(v) else v.isoformat() for v in values]
-    return [None if missing(v) else v for v in values]
+        return [None if v is None else v.isoformat() for v in shown.tolist()]
+    return list(shown.tolist())
 
 
 def _rows(dataset: Dataset) -> Iterator[bytes]:
@@ -86,8 +92,8 @@ def _rows(dataset: Dataset) -> Iterator[bytes]:
     frame = dataset.frame
     for start in range(0, len(frame), _CHUNK):
         part = frame.iloc[start : start + _CHUNK]
-        columns = [_values(v, part[v.name].tolist()) for v in dataset.spec.variables]
-        yield msgspec.json.encode([list(row) for row in zip(*columns, strict=True)])[1:-1]
+        columns = [_values(v, part[v.name]) for v in dataset.spec.variables]
+        yield msgspec.json.encode(list(zip(*columns, strict=True)))[1:-1]
 
 
 def write_dataset_json(

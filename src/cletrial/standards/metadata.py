@@ -265,9 +265,20 @@ def _check_column(ds: str, var: Variable, values: pd.Series) -> None:
             raise _bad_value(ds, var, row, value, "must be finite (missing is NaN)")
 
 
+def _distinct_present(values: pd.Series) -> set[object]:
+    """The distinct values of a column, missing ones (None, NaN) left out. A column of a study
+    holds few distinct values (dates, codes, terms), so the checks below look at each once."""
+    return {v for v in set(values.tolist()) if not _is_missing(v)}
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _fast_ok(var: Variable, values: pd.Series) -> bool:
-    """Whether the whole column certainly passes :func:`_check_column` (vectorised); ``False``
-    means "not sure": the row-by-row check then runs and names the first bad value."""
+    """Whether the whole column certainly passes :func:`_check_column` (vectorised, or on its
+    distinct values); ``False`` means "not sure": the row-by-row check then runs and names the
+    first bad value."""
     if var.type in ("integer", "float"):
         if values.dtype.kind != "f":
             return False
@@ -277,15 +288,13 @@ def _fast_ok(var: Variable, values: pd.Series) -> bool:
         return whole and bool(np.isfinite(present).all())
     if var.type not in ("text", "iso8601") or values.dtype != object:
         return False
-    present = values[values.notna()]
-    if not all(type(v) is str for v in present.tolist()):
+    distinct = _distinct_present(values)
+    if not all(type(v) is str for v in distinct):
         return False
-    if present.empty:
-        return True
     limit = var.length or MAX_TEXT_BYTES
-    if int(present.str.len().max()) * 4 > limit:  # a character is at most 4 bytes in UTF-8
+    if any(len(str(v).encode("utf-8")) > limit for v in distinct):
         return False
-    return var.type == "text" or bool(present.str.fullmatch(_ISO_DATE.pattern[:-2]).all())
+    return var.type == "text" or all(_ISO_DATE.match(str(v)) for v in distinct)
 
 
 @dataclass(frozen=True)
@@ -295,6 +304,9 @@ class Dataset:
 
     spec: DatasetSpec
     frame: pd.DataFrame
+    #: Longest text of each variable without a declared length, in bytes, once computed (the
+    #: frame is not changed once the dataset is made).
+    _lengths: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -328,5 +340,7 @@ class Dataset:
         var = self.spec.variable(name)
         if var.length is not None:
             return var.length
-        values = [v for v in self.frame[name].tolist() if isinstance(v, str)]
-        return max([1, *(len(v.encode("utf-8")) for v in values)])
+        if name not in self._lengths:
+            texts = [v for v in _distinct_present(self.frame[name]) if isinstance(v, str)]
+            self._lengths[name] = max([1, *(len(v.encode("utf-8")) for v in texts)])
+        return self._lengths[name]

@@ -29,7 +29,6 @@ with trailing blanks lose them, as in SAS).
 from __future__ import annotations
 
 import datetime as dt
-import math
 from pathlib import Path
 from typing import Any
 
@@ -55,10 +54,6 @@ def _checked(dataset: Dataset, path: Path) -> Dataset:
         raise StandardsError(f"{exc}; {path.name}: {_ADVICE}") from None
 
 
-def _is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
 def transport_frame(dataset: Dataset) -> pd.DataFrame:
     """The frame pyreadstat writes: text padded to its declared width, numbers as floats.
 
@@ -72,16 +67,19 @@ def transport_frame(dataset: Dataset) -> pd.DataFrame:
     columns: dict[str, Any] = {}
     for var in dataset.spec.variables:
         values = dataset.frame[var.name]
+        absent = values.isna().to_numpy()
         if var.type in ("text", "iso8601"):
-            texts = ["" if _is_missing(v) else v for v in values.tolist()]
+            shown = values.to_numpy(dtype=object).copy()
+            shown[absent] = ""
+            texts = shown.tolist()
             if texts:  # the first value carries the width (readstat strips trailing blanks)
                 width = dataset.text_length(var.name)
                 texts[0] += " " * (width - len(texts[0].encode("utf-8")))
             columns[var.name] = pd.Series(texts, dtype=object)
         elif var.type == "sas_date":
-            columns[var.name] = pd.Series(
-                [None if _is_missing(v) else v for v in values.tolist()], dtype=object
-            )
+            dates = values.to_numpy(dtype=object).copy()
+            dates[absent] = None
+            columns[var.name] = pd.Series(dates.tolist(), dtype=object)
         else:
             columns[var.name] = pd.to_numeric(values, errors="raise").astype("float64")
     return pd.DataFrame(columns, index=range(len(dataset.frame)))

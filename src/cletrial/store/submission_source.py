@@ -23,9 +23,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from cletrial.errors import NotFoundError
@@ -39,6 +41,7 @@ from cletrial.standards.sdtm.source import (
     SubjectSource,
     VisitRef,
 )
+from cletrial.store.fastpath import fetch_dicts
 from cletrial.store.fields import table_of
 from cletrial.store.history_export import HISTORY_TABLES, _connection, assemble_history
 from cletrial.store.unit_of_work import UnitOfWork
@@ -52,23 +55,43 @@ _IDENTIFYING = ("birth_date", "patient_id")
 
 def _by_patient(conn: Connection, name: str, study_id: int, order: tuple[str, ...]) -> Rows:
     """Every row of ``name`` for the study's patients, grouped by patient, in ``order``."""
-    t, patients = table_of(name), table_of("patients")
-    query = (select(t).join(patients, patients.c.id == t.c.patient_id)
-             .where(patients.c.study_id == study_id)
-             .order_by(t.c.patient_id, *[t.c[c] for c in order]))  # fmt: skip
     grouped: Rows = defaultdict(list)
-    for row in conn.execute(query).mappings():
-        grouped[row["patient_id"]].append(dict(row))
+    for row in fetch_dicts(conn, _patient_rows_query(name, order), {"study_id": study_id}):
+        grouped[row["patient_id"]].append(row)
     return grouped
 
 
+@cache
+def _patient_rows_query(name: str, order: tuple[str, ...]) -> Callable[[], Select[Any]]:
+    """A builder of the rows of ``name`` of one study's patients, by patient, in ``order`` (run
+    by the store's prepared-statement path: compiled once, rows built as dicts in one step)."""
+
+    def build() -> Select[Any]:
+        t, patients = table_of(name), table_of("patients")
+        return (select(t).join(patients, patients.c.id == t.c.patient_id)
+                .where(patients.c.study_id == bindparam("study_id"))
+                .order_by(t.c.patient_id, *[t.c[c] for c in order]))  # fmt: skip
+
+    return build
+
+
 def _forms(conn: Connection, name: str, study_id: int) -> dict[int, dict[str, Any]]:
-    t: Table = table_of(name)
-    visits, patients = table_of("visits"), table_of("patients")
-    query = (select(t).join(visits, visits.c.id == t.c.visit_id)
-             .join(patients, patients.c.id == visits.c.patient_id)
-             .where(patients.c.study_id == study_id))  # fmt: skip
-    return {row["visit_id"]: dict(row) for row in conn.execute(query).mappings()}
+    rows = fetch_dicts(conn, _form_rows_query(name), {"study_id": study_id})
+    return {row["visit_id"]: row for row in rows}
+
+
+@cache
+def _form_rows_query(name: str) -> Callable[[], Select[Any]]:
+    """A builder of the forms ``name`` filled at the visits of one study's patients."""
+
+    def build() -> Select[Any]:
+        t: Table = table_of(name)
+        visits, patients = table_of("visits"), table_of("patients")
+        return (select(t).join(visits, visits.c.id == t.c.visit_id)
+                .join(patients, patients.c.id == visits.c.patient_id)
+                .where(patients.c.study_id == bindparam("study_id")))  # fmt: skip
+
+    return build
 
 
 def _age(birth: dt.date | None, on: dt.date | None, record: dict[str, Any]) -> int | None:
