@@ -183,21 +183,31 @@ def _tox_name(term: str) -> str:
     return term.replace("_", " ").upper()
 
 
-def _quantitative(lab: dict[str, Any], version: str) -> dict[str, Any]:
-    test, value, unit, lln = lab["test"], lab["value"], lab["unit"], lab.get("lln")
+@cache
+def _test_columns(test: str, unit: str) -> dict[str, Any]:
+    """The columns of a result that depend only on its test and unit (looked up once)."""
     analyte = ANALYTES[test]
-    std = round(value * _factor(test, unit), 10)
-    row: dict[str, Any] = {
+    columns: dict[str, Any] = {
         "LBTESTCD": LAB_TEST.submission(test), "LBTEST": LAB_TEST.decode(test),
         "LBCAT": "HEMATOLOGY" if analyte.ctcae_term else "IMMUNOLOGY",
-        "LBORRES": f"{value:g}", "LBORRESU": UNIT.submission(unit),
-        "LBORNRLO": None if lln is None else f"{lln:g}", "LBSTRESC": f"{std:g}",
-        "LBSTRESN": std, "LBSTRESU": analyte.canonical_unit,
-        "LBNRIND": "LOW" if lln is not None and value < lln else None,
+        "LBORRESU": UNIT.submission(unit), "LBSTRESU": analyte.canonical_unit,
     }  # fmt: skip
     if analyte.ctcae_term:
-        grade = _grade(analyte.ctcae_term, value, unit, lln, version)
-        row["LBTOX"], row["LBTOXGR"] = _tox_name(analyte.ctcae_term), str(grade)
+        columns["LBTOX"] = _tox_name(analyte.ctcae_term)
+    return columns
+
+
+def _quantitative(lab: dict[str, Any], version: str) -> dict[str, Any]:
+    test, value, unit, lln = lab["test"], lab["value"], lab["unit"], lab.get("lln")
+    std = round(value * _factor(test, unit), 10)
+    row: dict[str, Any] = {
+        **_test_columns(test, unit), "LBORRES": f"{value:g}",
+        "LBORNRLO": None if lln is None else f"{lln:g}", "LBSTRESC": f"{std:g}",
+        "LBSTRESN": std, "LBNRIND": "LOW" if lln is not None and value < lln else None,
+    }  # fmt: skip
+    term = ANALYTES[test].ctcae_term
+    if term:
+        row["LBTOXGR"] = str(_grade(term, value, unit, lln, version))
     return row
 
 
