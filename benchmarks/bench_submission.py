@@ -10,8 +10,10 @@ set size of this process after it:
 2. :func:`~cletrial.store.submission_source.load_study_source` reads it;
 3. :func:`~cletrial.standards.submission.build_submission` builds SDTM, QS, RS and ADaM, checks
    every dataset once and runs the conformance rules;
-4. :func:`~cletrial.standards.submission.write_submission` writes XPT, Dataset-JSON and
-   Define-XML for SDTM and ADaM, the report and the manifest.
+4. :func:`~cletrial.store.odm.render_odm` renders the ODM 1.3.2 export of the database (read in
+   step 2's unit of work; ``cletrial submission`` adds it as ``odm/study.xml``);
+5. :func:`~cletrial.standards.submission.write_submission` writes XPT, Dataset-JSON and
+   Define-XML for SDTM and ADaM, the ODM file, the report and the manifest.
 
 Usage::
 
@@ -34,8 +36,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cletrial.standards.package import PackageFile
 from cletrial.standards.submission import build_submission, write_submission
 from cletrial.store import UnitOfWork, create_engine_for, upgrade
+from cletrial.store.odm import render_odm
 from cletrial.store.submission_source import load_study_source
 from cletrial.web.demo import build_demo_study
 
@@ -94,15 +98,18 @@ def main() -> None:
         with UnitOfWork(engine, read_only=True) as uow:
             code = uow.studies.list()[0].code
             source, load_s = _timed("load_study_source", lambda: load_study_source(uow, code))
+            odm, odm_s = _timed("render_odm", lambda: render_odm(uow.connection, code))
         engine.dispose()
+        extra = [PackageFile("odm/study.xml", lambda path: path.write_text(odm, "utf-8"))]
         sub, build_s = _timed("build_submission", lambda: build_submission(source))
         out = folder / "package"
         created = dt.datetime.now(dt.UTC).replace(microsecond=0)
         manifest, write_s = _timed("write_submission",
-                                   lambda: write_submission(sub, out, created=created))  # fmt: skip
+                                   lambda: write_submission(sub, out, created=created,
+                                                            extra=extra))  # fmt: skip
         rows = sum(f["rows"] or 0 for f in manifest["files"] if f["path"].endswith(".xpt"))
         size = sum(f["bytes"] for f in manifest["files"])
-        total = load_s + build_s + write_s
+        total = load_s + odm_s + build_s + write_s
         print(
             f"package: {len(source.subjects)} subjects, {len(sub.datasets) + len(sub.adam)} "
             f"datasets, {rows:,} rows, {len(manifest['files'])} files, {size / 2**20:.1f} MiB"

@@ -105,3 +105,32 @@ def test_qs_and_rs_visits_are_numbered_as_in_sv(database: str, tmp_path: Path) -
     totals = qs[qs["QSTESTCD"] == "CLASIA"]
     clasi = set(zip(totals["USUBJID"], totals["QSDTC"], strict=True))
     assert set(zip(rs["USUBJID"], rs["RSDTC"], strict=True)) <= clasi
+
+
+def test_the_package_holds_the_odm_export_which_imports_back(database: str, tmp_path: Path) -> None:
+    from cletrial.store import UnitOfWork
+    from cletrial.store.odm import import_odm_file, render_odm, validate_odm
+
+    code, output = _run(database, tmp_path / "pkg")
+    assert code == 1 and "odm/study.xml: the ODM 1.3.2 export" in output, output
+    manifest = json.loads((tmp_path / "pkg" / "manifest.json").read_text())
+    assert "odm/study.xml" in {f["path"] for f in manifest["files"]}
+    assert verify_package(tmp_path / "pkg") == []  # its SHA-256 is the manifest's
+    written = tmp_path / "pkg" / "odm" / "study.xml"
+    validate_odm(written)
+    fresh = create_engine_for(f"sqlite:///{tmp_path / 'again.sqlite'}")
+    upgrade(fresh)
+    import_odm_file(fresh, written, user="data_manager")
+    with UnitOfWork(fresh, read_only=True) as uow:
+        code_of_study = uow.studies.list()[0].code
+        again = render_odm(uow.connection, code_of_study)
+    fresh.dispose()
+    assert again == written.read_text("utf-8")  # export -> import -> export: identical
+
+
+def test_no_odm_when_asked_or_de_identified(database: str, tmp_path: Path) -> None:
+    for options, out in ((("--no-odm",), "a"), (("--deidentify",), "b")):
+        code, output = _run(database, tmp_path / out, *options)
+        assert code == 1, output
+        assert not (tmp_path / out / "odm").exists()
+    assert "a de-identified package leaves the ODM export out" in output

@@ -32,12 +32,22 @@ def submission(
         bool, typer.Option("--synthetic", help="Flag the data as synthetic (SUPPDM).")
     ] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing package.")] = False,
+    odm: Annotated[
+        bool,
+        typer.Option(
+            "--odm/--no-odm",
+            help="Add odm/study.xml, the ODM 1.3.2 export of the study database (design, "
+            "clinical data, audit records; no names or dates of birth). Never in a "
+            "de-identified package: the ODM keeps the true dates and the audit trail.",
+        ),
+    ] = True,
     database: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Write the study's submission package to --out: SDTM and ADaM datasets (.xpt and
-    Dataset-JSON), a define.xml for each, manifest.json (file, rows, SHA-256) and
-    conformance.json.
+    Dataset-JSON), a define.xml for each, manifest.json (file, rows, SHA-256),
+    conformance.json and, unless --deidentify or --no-odm, odm/study.xml (the ODM 1.3.2 export
+    of the database, which `cletrial import` reads back).
 
     The package is written all or nothing. Exit status 0 when the conformance rules pass, 1
     when the package was written but a rule found an error (read conformance.json), 2 for bad
@@ -48,8 +58,10 @@ def submission(
     """
     from tqdm import tqdm
 
+    from cletrial.standards.package import PackageFile
     from cletrial.standards.submission import build_submission, write_submission
     from cletrial.store import UnitOfWork
+    from cletrial.store.odm import render_odm
     from cletrial.store.submission_source import load_study_source
 
     with UnitOfWork(_engine(database), read_only=True) as uow:
@@ -59,11 +71,15 @@ def submission(
                 fail(f"the database holds {len(codes)} studies ({', '.join(codes)}); give --study")
             study = codes[0]
         source = _guard(load_study_source, uow, study, synthetic=synthetic)
+        odm_text = _guard(render_odm, uow.connection, study) if odm and not deidentify else None
     sub = _guard(build_submission, source, deidentify=deidentify)
+    extra = [] if odm_text is None else [
+        PackageFile("odm/study.xml", lambda path: path.write_text(odm_text, "utf-8"))]  # fmt: skip
     created = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    with tqdm(total=sub.file_count, unit="file", disable=as_json, leave=False) as bar:
+    total = sub.file_count + len(extra)
+    with tqdm(total=total, unit="file", disable=as_json, leave=False) as bar:
         manifest = _guard(write_submission, sub, out, created=created, overwrite=overwrite,
-                          progress=lambda _path: bar.update())  # fmt: skip
+                          extra=extra, progress=lambda _path: bar.update())  # fmt: skip
     if as_json:
         _print_json({"manifest": manifest, "conformance": sub.report.as_dict()})
     else:
@@ -71,6 +87,10 @@ def submission(
         datasets = len(sub.datasets) + len(sub.adam)
         typer.echo(f"wrote {out}: {len(manifest['files'])} files, {datasets} datasets, "
                    f"{rows:,} rows" + (" (de-identified)" if deidentify else ""))  # fmt: skip
+        if odm_text is not None:
+            typer.echo(f"odm/study.xml: the ODM 1.3.2 export of study {study}")
+        elif odm:
+            typer.echo("no odm/study.xml: a de-identified package leaves the ODM export out")
         verdict = "passed" if sub.report.passed else "FOUND ERRORS"
         typer.echo(f"conformance {verdict}: {len(sub.report.findings)} finding(s)")
         for f in sub.report.findings[:10]:
