@@ -184,12 +184,13 @@ def load_study_source(
     tables = {name: _by_patient(conn, name, sid, order) for name, order in HISTORY_TABLES.items()}
     deviations = _by_patient(conn, "protocol_deviations", sid, ("deviation_date", "category"))
     forms = (_forms(conn, "clasi_assessments", sid), _forms(conn, "sledai_assessments", sid))
-    subjects = tuple(
-        _subject(study, p, sites[p["site_id"]], births.get(p["id"]),
-                 {name: rows.get(p["id"], []) for name, rows in tables.items()}, forms,
-                 deviations.get(p["id"], []))
-        for p in patients
-    )  # fmt: skip
+    subjects = []
+    for p in patients:  # each patient's rows are let go once its subject is built (peak memory)
+        rows = {name: by_patient.pop(p["id"], []) for name, by_patient in tables.items()}
+        own = tuple({v["id"]: f for v in rows["visits"] if (f := kind.pop(v["id"], None))}
+                    for kind in forms)  # fmt: skip
+        subjects.append(_subject(study, p, sites[p["site_id"]], births.get(p["id"]), rows,
+                                 own, deviations.pop(p["id"], [])))  # fmt: skip
     protocol = load_protocol(study["protocol_id"]).file
     return StudySource(study["code"], study["title"], study["protocol_id"],
-                       study["protocol_version"], protocol, synthetic, subjects)  # fmt: skip
+                       study["protocol_version"], protocol, synthetic, tuple(subjects))  # fmt: skip
