@@ -10,8 +10,9 @@ set size of this process after it:
 2. :func:`~cletrial.store.submission_source.load_study_source` reads it;
 3. :func:`~cletrial.standards.submission.build_submission` builds SDTM, QS, RS and ADaM, checks
    every dataset once and runs the conformance rules;
-4. :func:`~cletrial.store.odm.render_odm` renders the ODM 1.3.2 export of the database (read in
-   step 2's unit of work; ``cletrial submission`` adds it as ``odm/study.xml``);
+4. with ``--odm``, :func:`~cletrial.store.odm.render_odm` renders the ODM 1.3.2 export of the
+   database (read in step 2's unit of work; ``cletrial submission --odm`` adds it as
+   ``odm/study.xml``);
 5. :func:`~cletrial.standards.submission.write_submission` writes XPT, Dataset-JSON and
    Define-XML for SDTM and ADaM, the ODM file, the report and the manifest.
 
@@ -88,6 +89,8 @@ def main() -> None:
     parser.add_argument("--database", help="database URL to read; a missing SQLite file is stored "
                         "first (keep it to measure again without storing)")  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the package directory")
+    parser.add_argument("--odm", action="store_true", help="add the ODM export, as "
+                        "`cletrial submission --odm` does")  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -98,9 +101,11 @@ def main() -> None:
         with UnitOfWork(engine, read_only=True) as uow:
             code = uow.studies.list()[0].code
             source, load_s = _timed("load_study_source", lambda: load_study_source(uow, code))
-            odm, odm_s = _timed("render_odm", lambda: render_odm(uow.connection, code))
+            extra, odm_s = [], 0.0
+            if args.odm:
+                odm, odm_s = _timed("render_odm", lambda: render_odm(uow.connection, code))
+                extra = [PackageFile("odm/study.xml", lambda p: p.write_text(odm, "utf-8"))]
         engine.dispose()
-        extra = [PackageFile("odm/study.xml", lambda path: path.write_text(odm, "utf-8"))]
         sub, build_s = _timed("build_submission", lambda: build_submission(source))
         out = folder / "package"
         created = dt.datetime.now(dt.UTC).replace(microsecond=0)

@@ -111,7 +111,7 @@ def test_the_package_holds_the_odm_export_which_imports_back(database: str, tmp_
     from cletrial.store import UnitOfWork
     from cletrial.store.odm import import_odm_file, render_odm, validate_odm
 
-    code, output = _run(database, tmp_path / "pkg")
+    code, output = _run(database, tmp_path / "pkg", "--odm")
     assert code == 1 and "odm/study.xml: the ODM 1.3.2 export" in output, output
     manifest = json.loads((tmp_path / "pkg" / "manifest.json").read_text())
     assert "odm/study.xml" in {f["path"] for f in manifest["files"]}
@@ -128,8 +128,8 @@ def test_the_package_holds_the_odm_export_which_imports_back(database: str, tmp_
     assert again == written.read_text("utf-8")  # export -> import -> export: identical
 
 
-def test_no_odm_when_asked_or_de_identified(database: str, tmp_path: Path) -> None:
-    for options, out in ((("--no-odm",), "a"), (("--deidentify",), "b")):
+def test_no_odm_unless_asked_and_never_de_identified(database: str, tmp_path: Path) -> None:
+    for options, out in (((), "a"), (("--no-odm",), "b"), (("--odm", "--deidentify"), "c")):
         code, output = _run(database, tmp_path / out, *options)
         assert code == 1, output
         assert not (tmp_path / out / "odm").exists()
