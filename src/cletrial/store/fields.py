@@ -205,6 +205,9 @@ _DERIVED: Final[dict[str, frozenset[str]]] = {
         }
     ),
     "randomisations": frozenset({"stratum", "code", "randomised_by", "randomised_at", "reason"}),
+    "unblindings": frozenset(
+        {"randomisation_id", "unblinded_by", "role", "signed_name", "unblinded_at", "reason"}
+    ),
 }
 
 

@@ -10,9 +10,13 @@
   The arm is shown as ``[redacted]`` in the audit trail (the list's SHA-256 vouches for it).
 * ``randomisations``: one row per randomised patient (unique), naming its slot (unique), the
   stratum, who randomised, when and why.
+* ``unblindings``: one row per emergency unblinding of a patient (a patient may be unblinded
+  more than once; each is recorded): the randomisation, who (role and printed name of the
+  e-signature), when and why. The arm is not stored here: it stays in the sealed slot.
 
->>> sorted(t for t in Base.metadata.tables if "alloc" in t or t == "randomisations")
-['allocation_lists', 'allocation_slots', 'randomisations']
+>>> sorted(t for t in Base.metadata.tables if "alloc" in t or t in ("randomisations",
+...                                                                      "unblindings"))
+['allocation_lists', 'allocation_slots', 'randomisations', 'unblindings']
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from cletrial.store.tables_base import NO_REUSE, Base, Versioned
 from cletrial.store.types import UTCDateTime
 
-__all__ = ["AllocationListRow", "AllocationSlotRow", "RandomisationRow"]
+__all__ = ["AllocationListRow", "AllocationSlotRow", "RandomisationRow", "UnblindingRow"]
 
 
 class AllocationListRow(Versioned, Base):
@@ -80,3 +84,17 @@ class RandomisationRow(Versioned, Base):
     randomised_by: Mapped[str] = mapped_column(String(80))
     randomised_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class UnblindingRow(Versioned, Base):
+    """An emergency unblinding of a patient: who (role, e-signed name), when, why."""
+
+    __tablename__ = "unblindings"
+    __table_args__ = (NO_REUSE,)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    randomisation_id: Mapped[int] = mapped_column(ForeignKey("randomisations.id"))
+    unblinded_by: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(40))
+    signed_name: Mapped[str] = mapped_column(String(200))
+    unblinded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text)
