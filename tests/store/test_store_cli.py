@@ -42,7 +42,7 @@ def test_db_upgrade_current_history(tmp_path: Path) -> None:
     assert out.strip() == "0010: up to date"
     code, out, _ = _run("db", "history", "--json")
     revisions = [m["revision"] for m in json.loads(out)]
-    assert revisions == ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010"]
+    assert revisions == [f"{n:04d}" for n in range(1, 11)]
 
 
 def test_import_dry_run_then_import_then_again(database: str, tmp_path: Path) -> None:

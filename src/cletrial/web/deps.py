@@ -64,6 +64,7 @@ __all__ = [
     "SessionDep",
     "SettingsDep",
     "Signer",
+    "Unblinder",
     "Unlocker",
     "UserCache",
     "Verifier",
@@ -290,3 +291,4 @@ Verifier = Annotated[WebUser, Depends(require(Permission.VERIFY))]
 Locker = Annotated[WebUser, Depends(require(Permission.LOCK))]
 Checker = Annotated[WebUser, Depends(require(Permission.CHECKS))]
 Randomiser = Annotated[WebUser, Depends(require(Permission.RANDOMISE))]
+Unblinder = Annotated[WebUser, Depends(require(Permission.UNBLIND))]

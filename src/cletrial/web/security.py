@@ -113,6 +113,7 @@ class Permission(StrEnum):
     LOCK = "lock"  # freeze, lock, unfreeze and unlock the database (e-signed)
     CHECKS = "checks"  # run the protocol's edit checks over the study
     RANDOMISE = "randomise"  # randomise an eligible patient (takes the next allocation slot)
+    UNBLIND = "unblind"  # unblind one randomised patient in an emergency (e-signed, a reason)
 
 
 #: Role -> permissions. Monitors read, query and verify; data managers query, run the edit
@@ -129,6 +130,7 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             Permission.REPORT,
             Permission.ANSWER,
             Permission.RANDOMISE,
+            Permission.UNBLIND,
         }
     ),
     Role.COORDINATOR: frozenset(

@@ -10,6 +10,12 @@
   and the value.
 * ``GET /api/patients/{patient_id}/randomisation``: the patient's treatment code (any role of
   the patient's site; 404 when not randomised). No role gets the arm here.
+* ``POST /api/patients/{patient_id}/unblind``: emergency unblinding by an investigator of the
+  patient's site, e-signed (the password re-entered) with a reason of at least 10 characters;
+  recorded and audited (:func:`cletrial.store.unblinding.unblind_patient`). This answer is the
+  one place a site user is shown the arm. A wrong password is a 403 and records nothing.
+* ``GET /api/unblindings``: every unblinding of the user's sites (who, role, signed name, when,
+  why; never the arm), for monitors and every role that reads the audit trail.
 
 >>> RandomiseRequest.model_validate({"strata": {"subtype": "DLE"}}).environment
 'production'
@@ -24,13 +30,22 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from cletrial.store.randomisation import RandomisationRecord, randomisation_of, randomise_patient
+from cletrial.store.unblinding import UnblindingRecord, unblind_patient, unblindings_of
 from cletrial.web.clinical import patient_in_scope
-from cletrial.web.deps import Randomiser, SessionDep, Viewer, write_uow
+from cletrial.web.deps import Auditor, Randomiser, SessionDep, Unblinder, Viewer, write_uow
 from cletrial.web.routes._common import RecordId, errors
 from cletrial.web.schemas import Note
 from cletrial.web.schemas import Request as RequestBody
+from cletrial.web.signatures import check_signature_password
 
-__all__ = ["RandomisationPublic", "RandomiseRequest", "router"]
+__all__ = [
+    "RandomisationPublic",
+    "RandomiseRequest",
+    "UnblindRequest",
+    "UnblindedPublic",
+    "UnblindingPublic",
+    "router",
+]
 
 router = APIRouter(prefix="/api", tags=["randomisation"])
 
@@ -97,3 +112,72 @@ def get_randomisation(patient_id: RecordId, user: Viewer, uow: SessionDep) -> Ra
     """The patient's randomisation: the treatment code, the stratum, who and when."""
     patient_in_scope(uow, user, patient_id)
     return _public(randomisation_of(uow, patient_id))
+
+
+class UnblindRequest(RequestBody):
+    """Unblind a patient in an emergency: why, and the investigator's password, re-entered."""
+
+    reason: Annotated[str, Field(min_length=10, max_length=2000)]
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class UnblindingPublic(BaseModel):
+    """An unblinding as monitors see it: who, when, why; never the arm."""
+
+    id: int
+    patient_id: int
+    study_code: str
+    unblinded_by: str
+    role: str
+    signed_name: str
+    unblinded_at: dt.datetime
+    reason: str
+
+
+class UnblindedPublic(UnblindingPublic):
+    """The answer to the one who unblinds: the unblinding and the patient's arm."""
+
+    arm: str
+
+
+def unblinding_public(record: UnblindingRecord, study_code: str) -> UnblindingPublic:
+    """The listing line of an unblinding (no arm)."""
+    return UnblindingPublic(
+        id=record.id, patient_id=record.patient_id, study_code=study_code,
+        unblinded_by=record.unblinded_by, role=record.role, signed_name=record.signed_name,
+        unblinded_at=record.unblinded_at, reason=record.reason,
+    )  # fmt: skip
+
+
+@router.post(
+    "/patients/{patient_id}/unblind",
+    response_model=UnblindedPublic,
+    status_code=201,
+    summary="Unblind a patient in an emergency (e-signed; the arm, to this user only)",
+    responses=errors(404),
+)
+def post_unblind(
+    patient_id: RecordId, body: UnblindRequest, request: Request, user: Unblinder
+) -> UnblindedPublic:
+    """Check the re-entered password, record the unblinding (audited) and return the arm."""
+    check_signature_password(request, user, body.password)
+    with write_uow(request, user, reason=body.reason) as uow:
+        patient = patient_in_scope(uow, user, patient_id)
+        record, arm = unblind_patient(
+            uow, patient_id, role=user.role, signed_name=user.display_name, reason=body.reason
+        )
+        line = unblinding_public(record, patient.study_code)
+    return UnblindedPublic(**line.model_dump(), arm=arm)
+
+
+@router.get(
+    "/unblindings",
+    response_model=list[UnblindingPublic],
+    summary="Unblindings at the user's sites (never the arm)",
+    responses=errors(),
+)
+def get_unblindings(user: Auditor, uow: SessionDep) -> list[UnblindingPublic]:
+    """Every emergency unblinding of the user's sites' patients, oldest first."""
+    patients = {p.id: p for p in uow.patients.list() if p.site_id in user.site_ids}
+    return [unblinding_public(u, patients[u.patient_id].study_code)
+            for u in unblindings_of(uow, list(patients))]  # fmt: skip

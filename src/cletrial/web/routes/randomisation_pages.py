@@ -11,6 +11,11 @@ trial endpoints at the named week.
   the next free slot atomically and audits it
   (:func:`cletrial.store.randomisation.randomise_patient`); a refusal is shown next to its field
   with the value given (HTTP 422) and nothing is saved.
+* ``POST /patients/{patient_id}/unblind``: emergency unblinding (investigators; a reason and the
+  password re-entered). The answer, and only it, shows the arm; the unblinding is recorded,
+  audited and listed on the page (without the arm) for every role of the site.
+* ``GET /unblindings``: every unblinding of the user's sites (who, when, why; no arm), for
+  monitors and every role that reads the audit trail.
 """
 
 from __future__ import annotations
@@ -27,10 +32,20 @@ from cletrial.errors import CletrialError, InputError, NotFoundError
 from cletrial.store.history_export import export_patient_history
 from cletrial.store.randomisation import active_list, list_strata, randomisation_of
 from cletrial.store.randomisation import randomise_patient as store_randomise
+from cletrial.store.unblinding import unblind_patient, unblindings_of
 from cletrial.web.clinical import patient_in_scope
-from cletrial.web.deps import FormItems, Randomiser, SessionDep, Viewer, write_uow
+from cletrial.web.deps import (
+    Auditor,
+    FormItems,
+    Randomiser,
+    SessionDep,
+    Unblinder,
+    Viewer,
+    write_uow,
+)
 from cletrial.web.routes._common import RecordId
-from cletrial.web.routes.randomisation_api import RandomiseRequest
+from cletrial.web.routes.randomisation_api import RandomiseRequest, UnblindRequest
+from cletrial.web.signatures import check_signature_password
 
 __all__ = ["router"]
 
@@ -48,9 +63,11 @@ MISSING_NOTES: Final = {
 }
 
 
-def _render(request: Request, context: dict[str, Any], status: int = 200) -> Response:
+def _render(
+    request: Request, context: dict[str, Any], status: int = 200, name: str = "trial.html"
+) -> Response:
     response: Response = request.app.state.templates.TemplateResponse(
-        request, "trial.html", context, status_code=status
+        request, name, context, status_code=status
     )
     return response
 
@@ -75,6 +92,8 @@ def _context(uow: Any, user: Any, patient: Any) -> dict[str, Any]:
                    for name, levels in strata if name != "site"],
         "endpoints": compute_trial_endpoints(course, ENDPOINT_RULES), "rules": ENDPOINT_RULES,
         "missing_notes": MISSING_NOTES, "values": {}, "errors": {}, "notice": "",
+        "unblindings": unblindings_of(uow, [patient.id]), "unblinded_arm": None,
+        "unblind_errors": {},
     }  # fmt: skip
 
 
@@ -127,3 +146,45 @@ def _form_field(field: str) -> str:
     if field.startswith("strata."):
         return "stratum." + field.removeprefix("strata.")
     return field if field in ("reason",) else "form"
+
+
+@router.post("/patients/{patient_id}/unblind", response_class=HTMLResponse)
+def unblind_submit(
+    patient_id: RecordId, request: Request, user: Unblinder, uow: SessionDep, items: FormItems
+) -> Response:
+    """Unblind the patient (reason and password), showing the arm in this answer only; or the
+    refusal next to its field (HTTP 422), nothing recorded."""
+    patient = patient_in_scope(uow, user, patient_id)
+    reason = str(dict(items).get("reason", "")).strip()
+    errors: dict[str, str] = {}
+    arm = None
+    try:
+        body = UnblindRequest.model_validate(
+            {"reason": reason, "password": str(dict(items).get("password", ""))}
+        )
+        check_signature_password(request, user, body.password)
+        with write_uow(request, user, reason=body.reason) as wuow:
+            signed = {"role": user.role, "signed_name": user.display_name}
+            _record, arm = unblind_patient(wuow, patient_id, reason=body.reason, **signed)
+    except ValidationError as exc:
+        for problem in exc.errors():
+            field = str(problem["loc"][0]) if problem["loc"] else "form"
+            errors["u-" + field] = (
+                "give the reason (at least 10 characters): why the treatment must be known"
+                if field == "reason" else str(problem["msg"])
+            )  # fmt: skip
+    except InputError as exc:
+        errors["u-" + (exc.field if exc.field in ("reason",) else "form")] = str(exc)
+    except CletrialError as exc:
+        errors["u-password"] = str(exc)
+    context = _context(uow, user, patient)
+    context.update(unblinded_arm=arm, unblind_errors=errors, values={"reason": reason})
+    return _render(request, context, 422 if errors else 200)
+
+
+@router.get("/unblindings", response_class=HTMLResponse)
+def unblindings_page(request: Request, user: Auditor, uow: SessionDep) -> Response:
+    """Every emergency unblinding at the user's sites (no arm)."""
+    patients = {p.id: p for p in uow.patients.list() if p.site_id in user.site_ids}
+    rows = [(patients[u.patient_id], u) for u in unblindings_of(uow, list(patients))]
+    return _render(request, {"rows": rows}, name="unblindings.html")
