@@ -737,7 +737,7 @@ _LAB_ROWS = st.builds(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(st.lists(st.lists(_LAB_ROWS, max_size=6), min_size=1, max_size=5), st.data())
 def test_findings_with_a_memo_equal_findings_without(
     histories: list[list[dict[str, Any]]], data: st.DataObject
