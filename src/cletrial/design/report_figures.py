@@ -57,27 +57,29 @@ def render_boundary_plot(bounds: Boundaries, *, title: str | None = None) -> byt
     >>> b"futility" in render_boundary_plot(compute_boundaries([1 / 3, 2 / 3, 1]))
     False
     """
-    figure = _new_figure(7.5, 4.2)
+    figure = _new_figure(8.5, 4.8)
     ax = figure.add_subplot()
     t = list(bounds.fractions)
-    top = max(bounds.efficacy_z) + 0.6
-    low = min(bounds.futility_z) - 0.6 if bounds.futility_z else 0.0
-    ax.fill_between(t, bounds.efficacy_z, [top] * len(t), color=_EFFICACY, alpha=0.12, step=None)
-    ax.plot(t, bounds.efficacy_z, marker="o", color=_EFFICACY, linewidth=2,
-            label=f"efficacy ({bounds.spending}): reject H0 above")  # fmt: skip
+    top = max(bounds.efficacy_z) + 0.8
+    low = min(min(bounds.futility_z) - 0.8, -0.5) if bounds.futility_z else -0.5
+    width = 0.025
+    for x, z in zip(t, bounds.efficacy_z, strict=True):  # where a look stops: bars, not areas
+        ax.bar(x, top - z, width, bottom=z, color=_EFFICACY, alpha=0.18, linewidth=0)
+    ax.plot(t, bounds.efficacy_z, marker="o", color=_EFFICACY, linewidth=1.2, linestyle=":",
+            label=f"efficacy ({bounds.spending}): reject H0 at or above")  # fmt: skip
     for x, z, p in zip(t, bounds.efficacy_z, bounds.nominal_p, strict=True):
-        ax.annotate(f"z {z:.2f}\np {p:.4f}", (x, z), textcoords="offset points", xytext=(6, 6),
+        ax.annotate(f"z {z:.2f}\np {p:.4f}", (x, z), textcoords="offset points", xytext=(-62, 12),
                     fontsize=_FONT - 1, color=_EFFICACY)  # fmt: skip
     if bounds.futility_z:
-        ax.fill_between(t, [low] * len(t), bounds.futility_z, color=_FUTILITY, alpha=0.12)
-        ax.plot(t, bounds.futility_z, marker="s", color=_FUTILITY, linewidth=2, linestyle="--",
-                label=f"futility ({bounds.futility_spending}, non-binding): may stop below")  # fmt: skip
         for x, z in zip(t[:-1], bounds.futility_z[:-1], strict=True):
-            ax.annotate(f"z {z:.2f}", (x, z), textcoords="offset points", xytext=(6, -14),
+            ax.bar(x, z - low, width, bottom=low, color=_FUTILITY, alpha=0.18, linewidth=0)
+            ax.annotate(f"z {z:.2f}", (x, z), textcoords="offset points", xytext=(-48, -4),
                         fontsize=_FONT - 1, color=_FUTILITY)  # fmt: skip
+        ax.plot(t, bounds.futility_z, marker="s", color=_FUTILITY, linewidth=1.2, linestyle="--",
+                label=f"futility ({bounds.futility_spending}, non-binding): may stop below")  # fmt: skip
     ax.axhline(0.0, color="#999999", linewidth=0.8)
-    ax.set_xlim(0.0, 1.08)
-    ax.set_ylim(min(low, -0.5), top)
+    ax.set_xlim(0.0, 1.06)
+    ax.set_ylim(low, top)
     ax.set_xticks(t, [f"{x:.2f}" for x in t], fontsize=_FONT)
     ax.set_xlabel("Information fraction (share of the maximum patients or events)",
                   fontsize=_FONT)  # fmt: skip
@@ -85,7 +87,8 @@ def render_boundary_plot(bounds: Boundaries, *, title: str | None = None) -> byt
     ax.set_title(title or f"Group-sequential boundaries, one-sided alpha {bounds.alpha:g}",
                  fontsize=_FONT + 1, loc="left")  # fmt: skip
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(fontsize=_FONT - 1, loc="lower right", frameon=False)
+    ax.legend(fontsize=_FONT - 1, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2,
+              frameon=False)  # fmt: skip
     return _svg(figure, "cletrial-boundaries")
 
 
