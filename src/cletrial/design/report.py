@@ -117,8 +117,7 @@ class DesignReport:
                 "grids": [g.as_dict() for g in self.grids],
                 "boundaries": self.boundaries.as_dict(),
                 "power_curve": self.curve.as_dict(),
-                "figures": [{"id": f.id, "title": f.title, "table": f.table}
-                            for f in self.figures],  # fmt: skip
+                "figures": [{"id": f.id, "title": f.title, "table": f.table} for f in self.figures],
             }
         )
         return numbers

@@ -13,7 +13,7 @@ the probability of stopping at each look; every point is simulated at the design
 >>> grids = compute_size_grids(load_design("lenalidomide-vs-placebo"))
 >>> [g.method for g in grids], grids[0].highlight
 (['normal', 'normal_cc', 'exact'], (1, 3))
->>> grids[2].cells[1][3]["n_control"]
+>>> grids[2].cells[1][4]["n_control"]
 13
 """
 
@@ -86,16 +86,12 @@ def _binary_grids(design: Design) -> list[SizeGrid]:
     assert design.control_rate is not None and design.treatment_rate is not None
     rows = _with(_CONTROL_RATES, design.control_rate)
     columns = _with(_TREATMENT_RATES, design.treatment_rate)
-    own = (rows.index(round(design.control_rate, 6)), columns.index(round(design.treatment_rate, 6)))
+    own = (rows.index(round(design.control_rate, 6)),
+           columns.index(round(design.treatment_rate, 6)))  # fmt: skip
     grids = []
     for method in METHODS:
         cells = tuple(
-            tuple(
-                None
-                if p_c == p_t
-                else _binary_cell(design, method, p_c, p_t)  # type: ignore[arg-type]
-                for p_t in columns
-            )
+            tuple(None if p_c == p_t else _binary_cell(design, method, p_c, p_t) for p_t in columns)
             for p_c in rows
         )
         grids.append(SizeGrid(method, _METHOD_TITLES[method], "control rate", "treatment rate",

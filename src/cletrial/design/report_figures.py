@@ -75,8 +75,9 @@ def render_boundary_plot(bounds: Boundaries, *, title: str | None = None) -> byt
             ax.bar(x, z - low, width, bottom=low, color=_FUTILITY, alpha=0.18, linewidth=0)
             ax.annotate(f"z {z:.2f}", (x, z), textcoords="offset points", xytext=(-48, -4),
                         fontsize=_FONT - 1, color=_FUTILITY)  # fmt: skip
+        label = f"futility ({bounds.futility_spending}, non-binding): may stop below"
         ax.plot(t, bounds.futility_z, marker="s", color=_FUTILITY, linewidth=1.2, linestyle="--",
-                label=f"futility ({bounds.futility_spending}, non-binding): may stop below")  # fmt: skip
+                label=label)  # fmt: skip
     ax.axhline(0.0, color="#999999", linewidth=0.8)
     ax.set_xlim(0.0, 1.06)
     ax.set_ylim(low, top)
