@@ -12,7 +12,7 @@ the probability of stopping at each look; every point is simulated at the design
 >>> from cletrial.design.model import load_design
 >>> grids = compute_size_grids(load_design("lenalidomide-vs-placebo"))
 >>> [g.method for g in grids], grids[0].highlight
-(['normal', 'normal_cc', 'exact'], (1, 3))
+(['normal', 'normal_cc', 'exact'], (1, 4))
 >>> grids[2].cells[1][4]["n_control"]
 13
 """
