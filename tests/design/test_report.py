@@ -8,6 +8,7 @@ import base64
 import dataclasses
 import json
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -183,3 +184,18 @@ def test_the_command_fails_on_a_bad_design_or_path(tmp_path: Path) -> None:
     result = RUN.invoke(app, ["design", "report", "lenalidomide-withdrawal", "--trials", "10",
                               "--out", str(tmp_path / "missing" / "x.html")])  # fmt: skip
     assert result.exit_code == 2 and "cannot write the report" in result.stderr
+
+
+def test_the_docs_example_prints_what_the_page_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "design.md").read_text(encoding="utf-8")
+    section = doc.split("\n## Design report\n", 1)[1].split("\n## ", 1)[0]
+    block = re.findall(r"```console\n(.*?)```", section, re.S)[0]
+    command, _, shown = block.partition("\n")
+    monkeypatch.chdir(tmp_path)
+    result = RUN.invoke(app, shlex.split(command.removeprefix("$ cletrial ")))
+    assert result.exit_code == 0, result.output
+    size = r"\(\d+ KiB\)"  # the file size follows matplotlib's SVG output
+    assert re.fullmatch(re.escape(shown).replace(r"\(297\ KiB\)", size), result.stdout)
+    assert (tmp_path / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
