@@ -8,6 +8,7 @@ command so that ``cletrial --help`` stays fast.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -296,6 +297,51 @@ def bayes(
                    f"{out['predictive_probability']:.4f}")  # fmt: skip
 
 
+def report(
+    design: Annotated[str, typer.Argument(help="A bundled design id or a design YAML file.")],
+    out: Annotated[Path, typer.Option("--out", dir_okay=False,
+                                      help="The HTML file to write.")] = Path("design_report.html"),
+    trials: Annotated[int, typer.Option("--trials", min=1, help="Simulated trials per effect "
+                                        "size (six sizes).")] = 2000,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the simulation: the same "
+                                      "seed gives the same numbers.")] = 1,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Simulate on a Dask "
+                                                "LocalCluster of K processes.")] = None,
+) -> None:  # fmt: skip
+    """Write the design report: one self-contained HTML file (no network resources).
+
+    Sections: the pooled published evidence (series table, forest plot, random-effects
+    estimates with tau² and I²); the design (arms, endpoint, alpha, power, assumed rates and
+    their sources); sample-size tables over a grid of rates (or hazard ratios), the design's
+    cell highlighted; the group-sequential boundaries (table and plot); and power curves
+    simulated on the protocol's rules at six effect sizes (Monte Carlo error bars, the analytic
+    power beside them, the type I error at the null), with the expected sample size and the
+    probability of stopping at each look. Every figure's numbers are also in a table. The
+    default (2000 trials a point) takes a few seconds on one core.
+
+    Example: cletrial design report lenalidomide-vs-placebo --out report.html --seed 1
+    """
+    import sys
+
+    from tqdm import tqdm
+
+    from cletrial.design.report import compute_design_report, render_design_report_html
+    from cletrial.design.report_data import EFFECT_FRACTIONS
+
+    d = _design(design)
+    with tqdm(total=len(EFFECT_FRACTIONS) * trials, unit="trial", file=sys.stderr, disable=None,
+              desc="simulating") as bar:  # fmt: skip
+        built = _call(compute_design_report, d, trials=trials, seed=seed, workers=workers,
+                      progress=bar.update)  # fmt: skip
+    html = render_design_report_html(built)
+    try:
+        out.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write the report to {out}: {exc.strerror}")
+    typer.echo(f"wrote {out} ({len(html.encode('utf-8')) // 1024} KiB): {d.id}, {trials} trials "
+               f"per effect size, seed {seed}")  # fmt: skip
+
+
 def register(app: typer.Typer) -> None:
     """Add the design commands to ``app``."""
     design_app.command("list")(list_designs)
@@ -303,4 +349,5 @@ def register(app: typer.Typer) -> None:
     design_app.command("sample-size")(sample_size)
     design_app.command("boundaries")(boundaries)
     design_app.command("bayes")(bayes)
+    design_app.command("report")(report)
     app.add_typer(design_app, name="design")

@@ -8,6 +8,8 @@ Bayesian monitoring. Pure core: imports neither the store, the web layer nor the
 - :mod:`cletrial.design.bayes`: beta-binomial posterior and predictive probabilities.
 - :mod:`cletrial.design.plan`: a design joined to its boundaries, sizes and analytic power
   (:func:`~cletrial.design.plan.design_power`, for checking a simulation against).
+- :mod:`cletrial.design.report` (with :mod:`.report_data`, :mod:`.report_figures`): the HTML
+  design report (evidence, design, sample-size grids, boundaries, simulated power curves).
 """
 
 from cletrial.design.model import (
