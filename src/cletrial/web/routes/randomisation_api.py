@@ -16,6 +16,12 @@
   one place a site user is shown the arm. A wrong password is a 403 and records nothing.
 * ``GET /api/unblindings``: every unblinding of the user's sites (who, role, signed name, when,
   why; never the arm), for monitors and every role that reads the audit trail.
+* ``GET /api/randomisation/balance`` and ``GET /api/randomisation/listing`` (``environment``
+  ``production`` by default, or ``test``): for each study of the user's sites, the list's
+  slots and patients randomised by stratum, and the allocation audit listing (patient, site,
+  stratum, slot, treatment code, who, when, why, the audit rows), restricted to the user's
+  sites and blinded for every role: the arms are in the e-signed statistician's page and
+  ``cletrial randomisation balance --unblinded``.
 
 >>> RandomiseRequest.model_validate({"strata": {"subtype": "DLE"}}).environment
 'production'
@@ -32,6 +38,7 @@ from pydantic import BaseModel, Field
 from cletrial.store.randomisation import RandomisationRecord, randomisation_of, randomise_patient
 from cletrial.store.unblinding import UnblindingRecord, unblind_patient, unblindings_of
 from cletrial.web.clinical import patient_in_scope
+from cletrial.web.randomisation_views import randomisation_reports
 from cletrial.web.deps import Auditor, Randomiser, SessionDep, Unblinder, Viewer, write_uow
 from cletrial.web.routes._common import RecordId, errors
 from cletrial.web.schemas import Note
@@ -39,6 +46,8 @@ from cletrial.web.schemas import Request as RequestBody
 from cletrial.web.signatures import check_signature_password
 
 __all__ = [
+    "BalancePublic",
+    "ListingPublic",
     "RandomisationPublic",
     "RandomiseRequest",
     "UnblindRequest",
@@ -181,3 +190,74 @@ def get_unblindings(user: Auditor, uow: SessionDep) -> list[UnblindingPublic]:
     patients = {p.id: p for p in uow.patients.list() if p.site_id in user.site_ids}
     return [unblinding_public(u, patients[u.patient_id].study_code)
             for u in unblindings_of(uow, list(patients))]  # fmt: skip
+
+
+Environment = Literal["test", "production"]
+
+
+class BalancePublic(BaseModel):
+    """A stratum of a study's list: its slots and the patients randomised (no arm)."""
+
+    study_code: str
+    environment: str
+    stratum: str
+    slots: int
+    randomised: int
+
+
+class ListingPublic(BaseModel):
+    """A randomisation in the allocation audit listing (no arm)."""
+
+    study_code: str
+    environment: str
+    patient: str
+    site: str
+    stratum: str
+    sequence: int
+    code: str
+    randomised_by: str
+    randomised_at: dt.datetime
+    reason: str | None
+    audit_rows: list[int]
+
+
+@router.get(
+    "/randomisation/balance",
+    response_model=list[BalancePublic],
+    summary="Balance of the allocation lists by stratum at the user's sites (no arm)",
+    responses=errors(),
+)
+def get_balance(
+    user: Auditor, uow: SessionDep, environment: Environment = "production"
+) -> list[BalancePublic]:
+    """Slots and patients randomised by stratum, for each study with a list."""
+    reports = randomisation_reports(uow, user.site_ids, environment=environment, role="blinded")
+    return [
+        BalancePublic(study_code=r.study_code, environment=environment, stratum=x.stratum,
+                      slots=x.slots, randomised=x.allocated)  # fmt: skip
+        for r in reports
+        for x in r.balance
+    ]
+
+
+@router.get(
+    "/randomisation/listing",
+    response_model=list[ListingPublic],
+    summary="Allocation audit listing of the user's sites (no arm)",
+    responses=errors(),
+)
+def get_listing(
+    user: Auditor, uow: SessionDep, environment: Environment = "production"
+) -> list[ListingPublic]:
+    """Every randomisation at the user's sites, in the order made, with its audit rows."""
+    reports = randomisation_reports(uow, user.site_ids, environment=environment, role="blinded")
+    return [
+        ListingPublic(
+            study_code=r.study_code, environment=environment, patient=x.study_code,
+            site=x.site_code, stratum=x.stratum, sequence=x.sequence, code=x.code,
+            randomised_by=x.randomised_by, randomised_at=x.randomised_at, reason=x.reason,
+            audit_rows=list(x.audit_ids),
+        )  # fmt: skip
+        for r in reports
+        for x in r.listing
+    ]

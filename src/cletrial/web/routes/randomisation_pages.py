@@ -16,6 +16,13 @@ trial endpoints at the named week.
   audited and listed on the page (without the arm) for every role of the site.
 * ``GET /unblindings``: every unblinding of the user's sites (who, when, why; no arm), for
   monitors and every role that reads the audit trail.
+* ``GET /randomisation``: the reports of each study of the user's sites — balance of the list
+  by stratum (slots, patients randomised) and the allocation audit listing (patient, stratum,
+  slot, treatment code, who, when, why, audit rows) — for the user's sites, blinded.
+  ``?environment=test`` shows the test list.
+* ``POST /randomisation``: the same reports **by arm**, for an unblinded role (statistician)
+  who re-enters their password; the answer, and only it, shows the arms. Any other role is
+  refused (HTTP 403) and a wrong password is shown next to its field (HTTP 422).
 """
 
 from __future__ import annotations
@@ -28,9 +35,14 @@ from pydantic import ValidationError
 
 from cletrial.endpoints.course import course_from_history
 from cletrial.endpoints.trial import TrialEndpointRules, compute_trial_endpoints
-from cletrial.errors import CletrialError, InputError, NotFoundError
+from cletrial.errors import AccessDeniedError, CletrialError, InputError, NotFoundError
 from cletrial.store.history_export import export_patient_history
-from cletrial.store.randomisation import active_list, list_strata, randomisation_of
+from cletrial.store.randomisation import (
+    UNBLINDED_ROLES,
+    active_list,
+    list_strata,
+    randomisation_of,
+)
 from cletrial.store.randomisation import randomise_patient as store_randomise
 from cletrial.store.unblinding import unblind_patient, unblindings_of
 from cletrial.web.clinical import patient_in_scope
@@ -43,6 +55,7 @@ from cletrial.web.deps import (
     Viewer,
     write_uow,
 )
+from cletrial.web.randomisation_views import randomisation_reports
 from cletrial.web.routes._common import RecordId
 from cletrial.web.routes.randomisation_api import RandomiseRequest, UnblindRequest
 from cletrial.web.signatures import check_signature_password
@@ -188,3 +201,40 @@ def unblindings_page(request: Request, user: Auditor, uow: SessionDep) -> Respon
     patients = {p.id: p for p in uow.patients.list() if p.site_id in user.site_ids}
     rows = [(patients[u.patient_id], u) for u in unblindings_of(uow, list(patients))]
     return _render(request, {"rows": rows}, name="unblindings.html")
+
+
+def _environment(value: str) -> str:
+    return "test" if value == "test" else "production"
+
+
+@router.get("/randomisation", response_class=HTMLResponse)
+def randomisation_page(
+    request: Request, user: Auditor, uow: SessionDep, environment: str = "production"
+) -> Response:
+    """Balance by stratum and the allocation audit listing of the user's sites (no arm)."""
+    env = _environment(environment)
+    reports = randomisation_reports(uow, user.site_ids, environment=env, role="blinded")
+    context = {"reports": reports, "environment": env, "unblinded": False, "errors": {},
+               "may_unblind": user.role in UNBLINDED_ROLES}  # fmt: skip
+    return _render(request, context, name="randomisation.html")
+
+
+@router.post("/randomisation", response_class=HTMLResponse)
+def randomisation_unblinded(
+    request: Request, user: Auditor, uow: SessionDep, items: FormItems
+) -> Response:
+    """The reports by arm, for an unblinded role who re-enters their password."""
+    if user.role not in UNBLINDED_ROLES:
+        raise AccessDeniedError(f"role {user.role!r} may not see the arms (the list is sealed)")
+    form = dict(items)
+    env = _environment(str(form.get("environment", "production")))
+    errors: dict[str, str] = {}
+    try:
+        check_signature_password(request, user, str(form.get("password", "")))
+    except CletrialError as exc:
+        errors["password"] = str(exc)
+    role = "blinded" if errors else user.role
+    reports = randomisation_reports(uow, user.site_ids, environment=env, role=role)
+    context = {"reports": reports, "environment": env, "unblinded": not errors,
+               "errors": errors, "may_unblind": True}  # fmt: skip
+    return _render(request, context, 422 if errors else 200, name="randomisation.html")
