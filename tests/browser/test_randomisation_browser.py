@@ -58,10 +58,18 @@ def _prepare(server: LiveServer) -> tuple[int, str]:
     return pid, first.code
 
 
+@pytest.fixture(scope="module")
+def prepared(live_server: LiveServer) -> tuple[int, str]:
+    """The patient to randomise and the code of its slot (one list for the module)."""
+    return _prepare(live_server)
+
+
 def test_randomise_then_record_a_week_16_clasi_50_response(
-    page: Any, live_server: LiveServer
+    page: Any, live_server: LiveServer, prepared: tuple[int, str]
 ) -> None:
-    pid, code = _prepare(live_server)
+    pid, code = prepared
+    if _randomised(live_server, pid):
+        pytest.skip("the patient was randomised by another test of this module")
     log_in(page, live_server, "investigator")
     page.goto(f"{live_server.url}/patients/{pid}")
     page.get_by_role("link", name="Randomisation and trial endpoints").click()
@@ -93,3 +101,43 @@ def test_randomise_then_record_a_week_16_clasi_50_response(
     expect(endpoints).to_contain_text("-67%")
     expect(page.locator("#treatment-code")).to_have_text(code)
     shot(page, "22-week-16-clasi-50")
+
+
+def _randomised(server: LiveServer, pid: int, *, randomise: bool = False) -> bool:
+    """Whether the patient is randomised (randomising them through the API if asked)."""
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        credentials = {"username": "investigator", "password": server.credentials["investigator"]}
+        token = http.post("/api/auth/login", json=credentials).json()["token"]
+        h = {"Authorization": f"Bearer {token}"}
+        if http.get(f"/api/patients/{pid}/randomisation", headers=h).status_code == 200:
+            return True
+        if randomise:
+            body = {"strata": {"subtype": "DLE"}, "reason": "eligible, consent signed"}
+            answer = http.post(f"/api/patients/{pid}/randomise", json=body, headers=h)
+            assert answer.status_code == 201, answer.text
+        return False
+
+
+def test_the_statistician_sees_the_balance_blinded_then_by_arm_with_a_password(
+    page: Any, live_server: LiveServer, prepared: tuple[int, str]
+) -> None:
+    pid, code = prepared
+    _randomised(live_server, pid, randomise=True)
+    log_in(page, live_server, "statistician")
+    page.get_by_role("link", name="Randomisation", exact=True).click()
+    page.wait_for_url(re.compile(r"/randomisation$"))
+    expect(page.locator("table.balance").first).to_contain_text("subtype=DLE")
+    expect(page.locator("table.listing").first).to_contain_text(code)
+    assert not any(arm in page.content() for arm in ARMS)
+    shot(page, "23-randomisation-blinded")
+    page.get_by_role("button", name="Show the arms").click()  # no password: refused
+    expect(page.get_by_role("alert")).to_contain_text("password not recognised")
+    assert not any(arm in page.content() for arm in ARMS)
+    page.get_by_label("Re-enter your password").fill(live_server.credentials["statistician"])
+    page.get_by_role("button", name="Show the arms").click()
+    expect(page.locator("#unblinded-reports")).to_be_visible()
+    header = page.locator("table.balance").first.locator("thead")
+    for arm in ARMS:
+        expect(header).to_contain_text(arm)
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "24-randomisation-by-arm-390px")

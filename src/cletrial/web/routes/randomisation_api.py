@@ -38,8 +38,8 @@ from pydantic import BaseModel, Field
 from cletrial.store.randomisation import RandomisationRecord, randomisation_of, randomise_patient
 from cletrial.store.unblinding import UnblindingRecord, unblind_patient, unblindings_of
 from cletrial.web.clinical import patient_in_scope
-from cletrial.web.randomisation_views import randomisation_reports
 from cletrial.web.deps import Auditor, Randomiser, SessionDep, Unblinder, Viewer, write_uow
+from cletrial.web.randomisation_views import randomisation_reports
 from cletrial.web.routes._common import RecordId, errors
 from cletrial.web.schemas import Note
 from cletrial.web.schemas import Request as RequestBody
@@ -233,8 +233,13 @@ def get_balance(
     """Slots and patients randomised by stratum, for each study with a list."""
     reports = randomisation_reports(uow, user.site_ids, environment=environment, role="blinded")
     return [
-        BalancePublic(study_code=r.study_code, environment=environment, stratum=x.stratum,
-                      slots=x.slots, randomised=x.allocated)  # fmt: skip
+        BalancePublic(
+            study_code=r.study_code,
+            environment=environment,
+            stratum=x.stratum,
+            slots=x.slots,
+            randomised=x.allocated,
+        )
         for r in reports
         for x in r.balance
     ]
@@ -253,11 +258,18 @@ def get_listing(
     reports = randomisation_reports(uow, user.site_ids, environment=environment, role="blinded")
     return [
         ListingPublic(
-            study_code=r.study_code, environment=environment, patient=x.study_code,
-            site=x.site_code, stratum=x.stratum, sequence=x.sequence, code=x.code,
-            randomised_by=x.randomised_by, randomised_at=x.randomised_at, reason=x.reason,
+            study_code=r.study_code,
+            environment=environment,
+            patient=x.study_code,
+            site=x.site_code,
+            stratum=x.stratum,
+            sequence=x.sequence,
+            code=x.code,
+            randomised_by=x.randomised_by,
+            randomised_at=x.randomised_at,
+            reason=x.reason,
             audit_rows=list(x.audit_ids),
-        )  # fmt: skip
+        )
         for r in reports
         for x in r.listing
     ]
