@@ -16,8 +16,13 @@ def _thalidomide(make_history: HistoryFactory, *args: Any, **kwargs: Any) -> dic
     return history
 
 
-def test_both_protocols_are_bundled() -> None:
-    assert list_protocols() == ["lenalidomide-cle-2012", "thalidomide-cle-example"]
+def test_the_protocols_are_bundled() -> None:
+    assert list_protocols() == [
+        "lenalidomide-cle-2012",
+        "lenalidomide-vs-placebo-cle",
+        "lenalidomide-withdrawal-cle",
+        "thalidomide-cle-example",
+    ]
 
 
 def test_example_protocol_course(

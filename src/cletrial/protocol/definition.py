@@ -33,6 +33,7 @@ from cletrial.errors import ProtocolDefinitionError, UnknownProtocolError
 from cletrial.instruments import CTCAE_TERMS
 from cletrial.instruments.analytes import unit_factor
 from cletrial.protocol._msgspec_errors import locate
+from cletrial.protocol.definition_arms import check_arms
 from cletrial.protocol.definition_checks import (
     check_ladder,
     check_mappings,
@@ -64,6 +65,7 @@ __all__ = [
     "list_protocols",
     "load_protocol",
     "protocol_json_schema",
+    "resolve_extends",
 ]
 
 #: The protocol used when none is named.
@@ -247,6 +249,7 @@ def compile_protocol(file: ProtocolFile, origin: str) -> ProtocolDefinition:
         )
     check_numbers(file, origin)
     check_rules(file, origin)
+    check_arms(file, origin)
     check_edit_checks(file, origin)
     return ProtocolDefinition(
         file=file,
@@ -284,6 +287,7 @@ def parse_protocol(document: Any, origin: str = "<protocol>") -> ProtocolDefinit
     """
     if not isinstance(document, dict):
         raise ProtocolDefinitionError(f"{origin}: a protocol definition must be a mapping")
+    document = resolve_extends(document, origin)
     check_mappings(document, origin)
     check_edit_check_entries(document, origin)
     try:
@@ -292,6 +296,42 @@ def parse_protocol(document: Any, origin: str = "<protocol>") -> ProtocolDefinit
         path, value, problem = locate(exc, document)
         raise fail(origin, path, value, problem) from None
     return compile_protocol(file, origin)
+
+
+def _merge(base: Any, override: Any) -> Any:
+    """``override`` laid over ``base``: mappings merge key by key, anything else replaces."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = _merge(base.get(key), value) if key in base else value
+        return merged
+    return override
+
+
+def resolve_extends(document: dict[str, Any], origin: str, depth: int = 0) -> dict[str, Any]:
+    """The document with its ``extends`` (a bundled protocol id) resolved: the base's document
+    with this one laid over it (mappings merged key by key; lists and values replaced).
+
+    >>> doc = resolve_extends({"extends": "lenalidomide-cle-2012", "id": "x",
+    ...                        "response": {"relapse_min": 5}}, "x.yaml")
+    >>> doc["id"], doc["response"]["relapse_min"], doc["response"]["complete_response_max"]
+    ('x', 5, 0)
+    >>> resolve_extends({"extends": "nothing"}, "x.yaml")
+    Traceback (most recent call last):
+    ...
+    cletrial.errors.ProtocolDefinitionError: x.yaml: extends = "nothing": must be a bundled ...
+    """
+    if "extends" not in document:
+        return document
+    base_id = document["extends"]
+    if not isinstance(base_id, str) or base_id not in list_protocols():
+        problem = "must be a bundled protocol id: " + ", ".join(list_protocols())
+        raise fail(origin, "extends", base_id, problem)
+    if depth >= 3:
+        raise fail(origin, "extends", base_id, "extends a protocol 3 levels deep or in a cycle")
+    text, base_origin = _read(base_id)
+    base = resolve_extends(yaml.safe_load(text), base_origin, depth + 1)
+    return dict(_merge(base, {k: v for k, v in document.items() if k != "extends"}))
 
 
 def list_protocols() -> list[str]:
@@ -378,6 +418,13 @@ def protocol_json_schema() -> dict[str, Any]:
     rules["required"] = sorted(ENGINE_RULES)
     rules["propertyNames"] = {"pattern": "^[A-Z][A-Z0-9-]*$"}
     describe_edit_checks(schema["$defs"])
+    top = schema["$defs"]["ProtocolFile"]
+    top["properties"]["extends"] = {
+        "type": "string",
+        "description": "A bundled protocol id this file is laid over: mappings merge key by "
+        "key, lists and values replace; the merged document must validate.",
+    }
+    top["anyOf"] = [{"required": ["extends"]}, {"required": top.pop("required")}]
     schema["$defs"]["ProtocolFile"]["properties"]["edit_checks"]["description"] = (
         "Edit checks: declared rules that find suspicious data in a patient's records so that "
         "a query can be opened (docs/edit-checks.md). Ids must be unique; the columns named "

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cletrial.errors import HistoryError, ProtocolDefinitionError
+from cletrial.protocol.blinding import compute_blinding
 from cletrial.protocol.course import Course, replay_course
 from cletrial.protocol.definition import ProtocolDefinition
 from cletrial.protocol.disposition import apply_disposition, clear_after_stop, follow_up_end
@@ -338,6 +339,7 @@ def recommend(
         parts.deviations,
         parts.undetermined,
         _summary(course, protocol, safety, history),
+        compute_blinding(protocol),
     )
 
 

@@ -18,6 +18,7 @@ import msgspec
 __all__ = [
     "Action",
     "Alert",
+    "BlindingOut",
     "CourseSummary",
     "Deviation",
     "LabDue",
@@ -144,11 +145,23 @@ class CourseSummary(msgspec.Struct, frozen=True, gc=False):
     stop_date: dt.date | None
 
 
-class Recommendation(msgspec.Struct, frozen=True, gc=False):
+class BlindingOut(msgspec.Struct, frozen=True, gc=False):
+    """The masking of a randomised protocol's recommendation: the regimens name a dose level of
+    ``product`` (the blinded study drug); which product the patient's kit holds is the arm,
+    never shown here."""
+
+    masked: str
+    design: str
+    product: str
+    text: str
+
+
+class Recommendation(msgspec.Struct, frozen=True, gc=False, omit_defaults=True):
     """The engine's answer for one patient on one date; decision support, a clinician decides.
 
     ``regimen`` is the recommended regimen (``None`` when the dose decision is undetermined);
-    ``current_regimen`` is the one in force on ``on`` according to the history.
+    ``current_regimen`` is the one in force on ``on`` according to the history. ``blinding``
+    is present only for a masked randomised protocol (the answer is the same in every arm).
     """
 
     protocol_id: str
@@ -168,6 +181,7 @@ class Recommendation(msgspec.Struct, frozen=True, gc=False):
     deviations: list[Deviation]
     undetermined: list[Undetermined]
     course: CourseSummary
+    blinding: BlindingOut | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return the JSON shape (dates as ISO strings), as documented in docs/protocol.md."""

@@ -123,6 +123,19 @@ def _environment(environment: str) -> str:
     return environment
 
 
+def _check_arms(protocol_id: str, allocation: AllocationList) -> None:
+    """Refuse a list whose arms are not those of the study's (bundled) randomised protocol."""
+    from cletrial.protocol import list_protocols, load_protocol
+
+    if protocol_id not in list_protocols():
+        return  # a protocol given by path: its arms cannot be read here
+    arms = sorted(a.id for a in load_protocol(protocol_id).file.arms)
+    given = sorted(a.id for a in allocation.arms)
+    if arms and given != arms:
+        problem = f"must be the arms of the study's protocol {protocol_id}: {', '.join(arms)}"
+        raise InputError("arms", given, problem)
+
+
 def _check_new_list(
     uow: UnitOfWork, study_id: int, allocation: AllocationList, environment: str
 ) -> None:
@@ -135,7 +148,8 @@ def _check_new_list(
             environment,
             f"the list {allocation.list_id} is a {allocation.environment} list",
         )
-    uow.get("studies", study_id, lock=True)  # concurrent imports for the study queue here
+    study = uow.get("studies", study_id, lock=True)  # concurrent imports queue here
+    _check_arms(str(study["protocol_id"]), allocation)
     lists = table_of("allocation_lists")
     digest = allocation.sha256
     if uow.find("allocation_lists", sha256=digest) is not None:
