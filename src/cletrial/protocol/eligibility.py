@@ -25,7 +25,7 @@ from cletrial.protocol._dates import days
 from cletrial.protocol.definition import ProtocolDefinition
 from cletrial.protocol.definition_model import CTCAE_TERM_OF_TEST, Eligibility
 from cletrial.protocol.screening import Screening, parse_screening
-from cletrial.vocabulary.types import Verdict
+from cletrial.vocabulary.types import CriterionKind, Verdict
 
 __all__ = ["CriterionResult", "EligibilityResult", "assess_eligibility"]
 
@@ -37,7 +37,7 @@ class CriterionResult(msgspec.Struct, frozen=True):
     """One criterion: id (I1-I6, E1-E9), kind, text, status, deciding value and reason."""
 
     id: str
-    kind: Literal["inclusion", "exclusion"]
+    kind: CriterionKind
     text: str
     status: Status
     value: Any
@@ -314,7 +314,7 @@ def assess_eligibility(
     for cid, check in CHECKS.items():
         text = texts[cid]
         value, shown, miss = check(s, protocol)
-        kind: Literal["inclusion", "exclusion"] = "inclusion" if cid[0] == "I" else "exclusion"
+        kind: CriterionKind = "inclusion" if cid[0] == "I" else "exclusion"
         status = _status(value)
         results.append(
             CriterionResult(

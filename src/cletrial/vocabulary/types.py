@@ -21,6 +21,7 @@ from cletrial.vocabulary import (
     AE_CAUSALITY,
     AE_OUTCOME,
     AE_SERIOUS_CRITERION,
+    CRITERION_CATEGORY,
     DISPOSITION_EVENT,
     DISPOSITION_KIND,
     DISPOSITION_REASON,
@@ -39,6 +40,7 @@ __all__ = [
     "HISTORY_EVENT_TYPES",
     "AeOutcome",
     "Causality",
+    "CriterionKind",
     "DispositionKind",
     "DispositionReason",
     "EventType",
@@ -62,6 +64,7 @@ HISTORY_EVENT_TYPES: Final = tuple(v for v in DISPOSITION_EVENT.values if v != "
 if TYPE_CHECKING:
     AeOutcome = str
     Causality = str
+    CriterionKind = str
     DispositionKind = str
     DispositionReason = str
     EventType = str
@@ -79,6 +82,7 @@ if TYPE_CHECKING:
 else:
     AeOutcome = Literal[AE_OUTCOME.values]
     Causality = Literal[AE_CAUSALITY.values]
+    CriterionKind = Literal[CRITERION_CATEGORY.values]
     DispositionKind = Literal[DISPOSITION_KIND.values]
     DispositionReason = Literal[DISPOSITION_REASON.values]
     EventType = Literal[DISPOSITION_EVENT.values]
