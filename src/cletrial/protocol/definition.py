@@ -50,6 +50,7 @@ from cletrial.protocol.definition_model import (
     StopEvent,
     model_json_schema,
 )
+from cletrial.protocol.definition_trial import check_trial
 from cletrial.protocol.edit_checks_validation import (
     check_edit_check_entries,
     check_edit_checks,
@@ -248,6 +249,7 @@ def compile_protocol(file: ProtocolFile, origin: str) -> ProtocolDefinition:
     check_numbers(file, origin)
     check_rules(file, origin)
     check_edit_checks(file, origin)
+    check_trial(file, origin)
     return ProtocolDefinition(
         file=file,
         origin=origin,

@@ -18,6 +18,7 @@ from msgspec import Meta, Struct, field
 from cletrial.instruments.clasi import CLASI_ACTIVITY_MAX, CLASI_DAMAGE_MAX
 from cletrial.instruments.ctcae import CtcaeVersion
 from cletrial.instruments.sledai import SLEDAI_MAX
+from cletrial.protocol.definition_trial import Trial
 from cletrial.vocabulary import LAB_TEST
 from cletrial.vocabulary.types import HISTORY_EVENT_TYPES, LabTest
 from cletrial.vocabulary.types import HistoryEventType as EventType
@@ -471,6 +472,8 @@ class ProtocolFile(_Model, frozen=True):
     description: str = ""
     edit_checks: list[EditCheck] = field(default_factory=list)
     source_data_verification: SourceDataVerification = field(default_factory=SourceDataVerification)
+    #: The trial's summary and design for the SDTM trial design datasets (optional).
+    trial: Trial | None = None
 
 
 def model_json_schema() -> dict[str, object]:

@@ -27,7 +27,7 @@ from cletrial.protocol.definition_model import CTCAE_TERM_OF_TEST, Eligibility
 from cletrial.protocol.screening import Screening, parse_screening
 from cletrial.vocabulary.types import CriterionKind, Verdict
 
-__all__ = ["CriterionResult", "EligibilityResult", "assess_eligibility"]
+__all__ = ["CriterionResult", "EligibilityResult", "assess_eligibility", "criterion_texts"]
 
 Status = Literal["met", "not_met", "missing"]
 Tri = bool | None
@@ -225,7 +225,16 @@ def _erythema_check(s: Screening, p: ProtocolDefinition) -> Found:
     return _erythema(s, p.file.eligibility.min_erythema)
 
 
-def _texts(e: Eligibility) -> dict[str, str]:
+def criterion_texts(e: Eligibility) -> dict[str, str]:
+    """Criterion id -> its text with the protocol's numbers, in protocol order (I1-I6, E1-E9).
+
+    The texts that the eligibility result shows and that SDTM TI carries (``IETEST``).
+
+    >>> from cletrial.protocol.definition import load_protocol
+    >>> texts = criterion_texts(load_protocol().file.eligibility)
+    >>> len(texts), texts["I1"]
+    (15, 'age 18 or over at screening')
+    """
     labs = ", ".join(f"{t} < {lim.below:g} {lim.unit}" for t, lim in e.lab_exclusions.items())
     return {
         "I1": f"age {e.min_age_years} or over at screening",
@@ -310,7 +319,7 @@ def assess_eligibility(
     s = screening if isinstance(screening, Screening) else parse_screening(screening)
     results: list[CriterionResult] = []
     missing: list[str] = []
-    texts = _texts(protocol.file.eligibility)
+    texts = criterion_texts(protocol.file.eligibility)
     for cid, check in CHECKS.items():
         text = texts[cid]
         value, shown, miss = check(s, protocol)
