@@ -137,6 +137,36 @@ def test_ta_and_te_describe_the_single_arm() -> None:
     assert te.set_index("ETCD").loc["LEN5", "TEDUR"] == "P4W"  # 5 mg daily for 4 weeks
 
 
+def _renamed_arm(code: str, count: int = 1) -> ProtocolFile:
+    trial = PROTOCOL.trial
+    assert trial is not None
+    arm = msgspec.structs.replace(trial.arms[0], code=code, name=f"Arm {code}")
+    return msgspec.structs.replace(
+        PROTOCOL, trial=msgspec.structs.replace(trial, arms=[arm] * count)
+    )
+
+
+def test_dm_takes_the_arm_of_the_trial_section() -> None:
+    protocol = _renamed_arm("LEN5TAPER")
+    doses = [{"date": "2009-03-02", "regimen": "5_daily"}]
+    ref = SubjectRef("S", "A", "P1", dt.date(2009, 3, 2))
+    subject = SubjectSource(ref, sex="F", age=40, history={"doses": doses})
+    pkg = build_sdtm(StudySource("S", "T", protocol.id, protocol.version, protocol,
+                                 subjects=(subject,)))  # fmt: skip
+    dm = pkg.datasets["DM"].frame
+    assert dm[["ARMCD", "ARM", "ACTARMCD"]].values.tolist() == [
+        ["LEN5TAPER", "Arm LEN5TAPER", "LEN5TAPER"]
+    ]
+    assert set(pkg.datasets["TA"].frame["ARMCD"]) == {"LEN5TAPER"}
+    assert _trial_rules(dict(pkg.datasets)) == []
+
+
+def test_dm_refuses_a_trial_of_several_arms() -> None:
+    protocol = _renamed_arm("LENA", count=2)
+    with pytest.raises(StandardsError, match="single arm only"):
+        build_sdtm(StudySource("S", "T", protocol.id, protocol.version, protocol))
+
+
 def test_a_protocol_without_a_trial_section_has_tv_and_ti_only() -> None:
     example = load_protocol("thalidomide-cle-example").file
     assert example.trial is None

@@ -29,7 +29,7 @@ from cletrial.errors import StandardsError
 from cletrial.protocol.definition_model import ProtocolFile
 from cletrial.standards.metadata import Dataset
 from cletrial.standards.sdtm.common import Provenance
-from cletrial.standards.sdtm.dm import build_dm
+from cletrial.standards.sdtm.dm import build_dm, planned_arm
 from cletrial.standards.sdtm.events import build_ae, build_ds, build_dv
 from cletrial.standards.sdtm.interventions import build_cm, build_ex
 from cletrial.standards.sdtm.labs import build_lb
@@ -103,7 +103,7 @@ def build_sdtm(source: StudySource) -> SdtmPackage:
     provenance: list[Provenance] = []
     sv, numbers = build_sv(subjects, source.protocol, provenance)
     datasets = {
-        "DM": build_dm(subjects),
+        "DM": build_dm(subjects, planned_arm(source.protocol)),
         "EX": build_ex(subjects, source.protocol, provenance),
         "CM": build_cm(subjects, provenance),
         "AE": build_ae(subjects, provenance),

@@ -1,6 +1,7 @@
 """SDTM DM (demographics): one record per subject, screen failures included.
 
-The trial has one arm, ``LENA`` (Lenalidomide). Following SDTMIG 3.4, a subject who was never
+The trial has one arm: the only arm of the protocol definition's ``trial`` section (TA), else
+``LENA`` (Lenalidomide). Following SDTMIG 3.4, a subject who was never
 assigned has missing ``ARMCD``/``ARM`` and ``ARMNRS`` ``SCREEN FAILURE`` (screening verdict not
 eligible, no override); a subject assigned but never dosed has ``ARMCD`` ``LENA``, missing
 ``ACTARMCD``/``ACTARM`` and ``ARMNRS`` ``ASSIGNED, NOT TREATED``.
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cletrial.errors import StandardsError
+from cletrial.protocol.definition_model import ProtocolFile
 from cletrial.standards.metadata import Dataset
 from cletrial.standards.sdtm._frame import STUDYID, USUBJID, domain_spec, to_dataset, var
 from cletrial.standards.sdtm.common import iso
@@ -25,7 +28,7 @@ from cletrial.standards.sdtm.interventions import exposure_periods, last_dose_da
 from cletrial.standards.sdtm.source import SubjectSource
 from cletrial.vocabulary import DISPOSITION_KIND, SEX
 
-__all__ = ["ARM", "ARMCD", "DM_SPEC", "build_dm"]
+__all__ = ["ARM", "ARMCD", "DM_SPEC", "build_dm", "planned_arm"]
 
 ARMCD, ARM = "LENA", "Lenalidomide"
 
@@ -140,7 +143,7 @@ DM_SPEC = domain_spec(
             "Record Qualifier",
             "Exp",
             origin="Derived",
-            derivation="LENA when at least one dose was taken",
+            derivation="ARMCD (the planned arm) when at least one dose was taken",
         ),
         var(
             "ACTARM",
@@ -149,7 +152,7 @@ DM_SPEC = domain_spec(
             "Synonym Qualifier",
             "Exp",
             origin="Derived",
-            derivation="Lenalidomide when at least one dose was taken",
+            derivation="ARM (the planned arm) when at least one dose was taken",
         ),
         var(
             "ARMNRS",
@@ -179,16 +182,40 @@ def _death_date(s: SubjectSource) -> str | None:
     return None
 
 
-def _arm(s: SubjectSource, treated: bool) -> dict[str, Any]:
+def planned_arm(protocol: ProtocolFile) -> tuple[str, str]:
+    """``(ARMCD, ARM)`` of the subjects: the only arm of the protocol's ``trial`` section, else
+    ``LENA`` (Lenalidomide).
+
+    Raises
+    ------
+    cletrial.errors.StandardsError
+        The trial section declares several arms (each subject's arm is not stored).
+
+    >>> from cletrial.protocol import load_protocol
+    >>> planned_arm(load_protocol().file)
+    ('LENA', 'Lenalidomide')
+    """
+    if protocol.trial is None:
+        return ARMCD, ARM
+    arms = protocol.trial.arms
+    if len(arms) != 1:
+        codes = [a.code for a in arms]
+        raise StandardsError(f"protocol {protocol.id}: trial.arms = {codes}: DM can assign "
+                             "subjects to a single arm only (no stored randomisation)")  # fmt: skip
+    return arms[0].code, arms[0].name
+
+
+def _arm(s: SubjectSource, treated: bool, arm: tuple[str, str]) -> dict[str, Any]:
     override = (s.history.get("eligibility") or {}).get("override")
+    code, name = arm
     if treated:
-        return {"ARMCD": ARMCD, "ARM": ARM, "ACTARMCD": ARMCD, "ACTARM": ARM}
+        return {"ARMCD": code, "ARM": name, "ACTARMCD": code, "ACTARM": name}
     if s.screening_verdict not in (None, "eligible") and not override:
         return {"ARMNRS": "SCREEN FAILURE"}
-    return {"ARMCD": ARMCD, "ARM": ARM, "ARMNRS": "ASSIGNED, NOT TREATED"}
+    return {"ARMCD": code, "ARM": name, "ARMNRS": "ASSIGNED, NOT TREATED"}
 
 
-def _dm_row(s: SubjectSource) -> dict[str, Any]:
+def _dm_row(s: SubjectSource, arm: tuple[str, str]) -> dict[str, Any]:
     periods = exposure_periods(s)
     first = periods[0].start if periods else s.ref.rfstdtc
     last = last_dose_date(s)
@@ -199,9 +226,9 @@ def _dm_row(s: SubjectSource) -> dict[str, Any]:
             "DTHFL": "Y" if death else None, "SITEID": s.ref.siteid, "AGE": s.age,
             "AGEU": "YEARS" if s.age is not None else None,
             "SEX": None if s.sex is None else SEX.submission(s.sex), "COUNTRY": s.country,
-            **_arm(s, first is not None)}  # fmt: skip
+            **_arm(s, first is not None, arm)}  # fmt: skip
 
 
-def build_dm(subjects: list[SubjectSource]) -> Dataset:
+def build_dm(subjects: list[SubjectSource], arm: tuple[str, str] = (ARMCD, ARM)) -> Dataset:
     """DM of every subject (no --SEQ: the key is USUBJID)."""
-    return to_dataset(DM_SPEC, [_dm_row(s) for s in subjects])
+    return to_dataset(DM_SPEC, [_dm_row(s, arm) for s in subjects])
