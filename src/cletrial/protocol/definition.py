@@ -38,6 +38,7 @@ from cletrial.protocol.definition_checks import (
     check_mappings,
     check_numbers,
     check_rules,
+    check_trial,
     fail,
     regimen_ref,
 )
@@ -50,7 +51,6 @@ from cletrial.protocol.definition_model import (
     StopEvent,
     model_json_schema,
 )
-from cletrial.protocol.definition_trial import check_trial
 from cletrial.protocol.edit_checks_validation import (
     check_edit_check_entries,
     check_edit_checks,

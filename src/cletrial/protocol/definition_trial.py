@@ -6,9 +6,9 @@ its arms as sequences of elements (TA, TE). The visits (TV) and the eligibility 
 come from the definition's ``monitoring`` and ``eligibility`` sections, not from here. Coded
 fields take the stored values of the trial codelists (:mod:`cletrial.vocabulary.trial`).
 
-Loading checks what the schema cannot: element and arm codes are unique, every element an arm
-names is declared, the maximum age is not below the eligibility's minimum. Errors name the field
-path and the value.
+Loading checks what the schema cannot (``definition_checks.check_trial``): element and arm
+codes are unique, every element an arm names is declared, the maximum age is not below the
+eligibility's minimum. Errors name the field path and the value.
 
 >>> from cletrial.protocol import load_protocol
 >>> trial = load_protocol().file.trial
@@ -18,9 +18,9 @@ path and the value.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
-from msgspec import Meta, Struct, field
+from msgspec import Meta, Struct
 
 from cletrial.values import TEXT_PATTERN
 from cletrial.vocabulary.types import (
@@ -36,10 +36,7 @@ from cletrial.vocabulary.types import (
     TrialType,
 )
 
-if TYPE_CHECKING:
-    from cletrial.protocol.definition_model import ProtocolFile
-
-__all__ = ["ArmElement", "Trial", "TrialArm", "TrialElement", "check_trial"]
+__all__ = ["ArmElement", "Trial", "TrialArm", "TrialElement"]
 
 #: Text of an SDTM value: at most 200 characters (SAS transport), no control characters.
 SdtmText = Annotated[str, Meta(min_length=1, max_length=200, pattern=TEXT_PATTERN)]
@@ -113,43 +110,3 @@ class Trial(_Model, frozen=True):
     elements: Annotated[list[TrialElement], Meta(min_length=1)]
     arms: Annotated[list[TrialArm], Meta(min_length=1)]
     max_age_years: Annotated[int, Meta(ge=0, le=120)] | None = None
-    citations: list[SdtmText] = field(default_factory=list)
-
-
-def check_trial(file: ProtocolFile, origin: str) -> None:
-    """Check the ``trial`` section of ``file`` against itself and the rest of the definition.
-
-    Raises
-    ------
-    ProtocolDefinitionError
-        Naming the field path and the value (a repeated code, an undeclared element, a
-        maximum age below the minimum).
-
-    >>> from cletrial.protocol import load_protocol
-    >>> check_trial(load_protocol().file, "lenalidomide-cle-2012.yaml") is None
-    True
-    """
-    from cletrial.protocol.definition_checks import fail
-
-    trial = file.trial
-    if trial is None:
-        return
-    codes: set[str] = set()
-    for i, element in enumerate(trial.elements):
-        if element.code in codes:
-            raise fail(origin, f"trial.elements[{i}].code", element.code, "repeats a code")
-        codes.add(element.code)
-    arms: set[str] = set()
-    for i, arm in enumerate(trial.arms):
-        if arm.code in arms:
-            raise fail(origin, f"trial.arms[{i}].code", arm.code, "repeats an arm code")
-        arms.add(arm.code)
-        for j, step in enumerate(arm.elements):
-            if step.element not in codes:
-                known = ", ".join(sorted(codes))
-                where = f"trial.arms[{i}].elements[{j}].element"
-                raise fail(origin, where, step.element, f"must be the code of an element: {known}")
-    minimum = file.eligibility.min_age_years
-    if trial.max_age_years is not None and trial.max_age_years < minimum:
-        raise fail(origin, "trial.max_age_years", trial.max_age_years,
-                   f"must not be below eligibility.min_age_years ({minimum})")  # fmt: skip
