@@ -204,6 +204,9 @@ def test_define_xml_describes_the_trial_design_as_reference_data(tmp_path: Path)
     for name in TRIAL_DESIGN:
         assert f'OID="IG.{name}" Name="{name}" Repeating="Yes" IsReferenceData="Yes"' in text
     assert 'CodeList OID="CL.TSPARMCD"' in text and 'CodeList OID="CL.IECAT"' in text
+    # TSVAL of a coded parameter is described with that parameter's codelist (value level)
+    assert '<def:WhereClauseDef OID="WC.TS.TSPARMCD.TPHASE">' in text
+    assert 'CodeList OID="CL.TPHASE"' in text and 'CodeList OID="CL.TBLIND"' in text
 
 
 # ------------------------------------------------------------------------------ conformance

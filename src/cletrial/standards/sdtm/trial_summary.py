@@ -17,11 +17,18 @@ the vocabulary has one (``TSVCDREF`` ``CDISC CT``). Ages and lengths are ISO 860
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 from cletrial.protocol.definition_model import ProtocolFile
-from cletrial.standards.metadata import CT_VERSION, SDTM_VERSION, SDTMIG_VERSION, Dataset
+from cletrial.standards.metadata import (
+    CT_VERSION,
+    SDTM_VERSION,
+    SDTMIG_VERSION,
+    Dataset,
+    ValueLevel,
+)
 from cletrial.standards.sdtm._frame import STUDYID, domain_spec, to_dataset, var
 from cletrial.standards.sdtm.trial_design import compute_duration, require_trial
 from cletrial.vocabulary import CODELISTS, TS_PARAMETER
@@ -29,7 +36,7 @@ from cletrial.vocabulary.trial import TS_VALUE_CODELIST
 
 __all__ = ["TS_SPEC", "TsValue", "build_ts", "trial_parameters"]
 
-TS_SPEC = domain_spec(
+_TS_SPEC = domain_spec(
     "TS", "Trial Summary", "TRIAL DESIGN", "One record per trial summary parameter value",
     ("STUDYID", "TSPARMCD", "TSSEQ"),
     [
@@ -52,6 +59,12 @@ TS_SPEC = domain_spec(
             "Exp", origin="Assigned"),
     ],
 )  # fmt: skip
+#: Define-XML value-level metadata: TSVAL of a coded parameter takes that parameter's codelist.
+TS_SPEC = dataclasses.replace(_TS_SPEC, value_level=tuple(
+    ValueLevel("TSVAL", "TSPARMCD", code, TS_PARAMETER.decode(code), "text", codelist=codelist,
+               origin="Protocol")
+    for code, codelist in TS_VALUE_CODELIST.items()
+)).check()  # fmt: skip
 
 
 @dataclass(frozen=True)
