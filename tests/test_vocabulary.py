@@ -70,6 +70,7 @@ HISTORY_TYPES: list[tuple[type[msgspec.Struct], str, v.Codelist]] = [
     (HM.EndOfStudyDoc, "reason", v.DISPOSITION_REASON),
     (screening.Screening, "sex", v.SEX),
     (eligibility.EligibilityResult, "verdict", v.SCREENING_VERDICT),
+    (eligibility.CriterionResult, "kind", v.CRITERION_CATEGORY),
     (dm.BloodCounts, "tests", v.LAB_TEST),
 ]
 #: (model, field, codelist) of the web API's types.

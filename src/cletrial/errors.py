@@ -17,7 +17,7 @@ responses; the core raises them and never prints.
      ├── ProtocolDefinitionError    a protocol definition file that does not validate
      │    └── UnknownProtocolError  no protocol with that id or path
      ├── StandardsError             a dataset that breaks a CDISC or SAS transport rule
- ├── StoreError                 the study database
+     ├── StoreError                 the study database
      │    ├── ConflictError         a write based on a stale record version
      │    ├── NotFoundError         no such record
      │    ├── ReasonRequiredError   a change to a saved record without a reason

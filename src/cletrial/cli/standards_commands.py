@@ -10,7 +10,15 @@ from typing import Annotated
 import typer
 
 from cletrial.cli._common import fail
-from cletrial.cli.store_commands import DatabaseOption, JsonOption, _engine, _guard, _print_json
+from cletrial.cli.randomisation_commands import PasswordStdin, _signed
+from cletrial.cli.store_commands import (
+    DatabaseOption,
+    JsonOption,
+    UserOption,
+    _engine,
+    _guard,
+    _print_json,
+)
 
 EXIT_NOT_CONFORMANT = 1
 
@@ -42,6 +50,17 @@ def submission(
             "de-identified package: the ODM keeps the true dates and the audit trail.",
         ),
     ] = False,
+    unblinded: Annotated[
+        bool,
+        typer.Option(
+            "--unblinded",
+            help="Put each randomised subject's arm in DM (and ADSL TRT01P/A): needed for a "
+            "randomised study, for a statistician only (asks for the password, an "
+            "e-signature). Without it a randomised study's package is refused.",
+        ),
+    ] = False,
+    user: UserOption = None,
+    password_stdin: PasswordStdin = False,
     database: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -65,13 +84,15 @@ def submission(
     from cletrial.store.odm import render_odm
     from cletrial.store.submission_source import load_study_source
 
+    if unblinded:
+        _signed(user, database, password_stdin, "take the arms into a package")
     with UnitOfWork(_engine(database), read_only=True) as uow:
         codes = [s.code for s in uow.studies.list()]
         if study is None:
             if len(codes) != 1:
                 fail(f"the database holds {len(codes)} studies ({', '.join(codes)}); give --study")
             study = codes[0]
-        source = _guard(load_study_source, uow, study, synthetic=synthetic)
+        source = _guard(load_study_source, uow, study, synthetic=synthetic, unblinded=unblinded)
         odm_text = _guard(render_odm, uow.connection, study) if odm and not deidentify else None
     sub = _guard(build_submission, source, deidentify=deidentify)
     extra = [] if odm_text is None else [

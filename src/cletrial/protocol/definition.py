@@ -39,6 +39,7 @@ from cletrial.protocol.definition_checks import (
     check_mappings,
     check_numbers,
     check_rules,
+    check_trial,
     fail,
     regimen_ref,
 )
@@ -251,6 +252,7 @@ def compile_protocol(file: ProtocolFile, origin: str) -> ProtocolDefinition:
     check_rules(file, origin)
     check_arms(file, origin)
     check_edit_checks(file, origin)
+    check_trial(file, origin)
     return ProtocolDefinition(
         file=file,
         origin=origin,

@@ -98,3 +98,23 @@ def check_arms(file: ProtocolFile, origin: str) -> None:
         raise _fail(
             origin, "blinding.design", blinding.design, "needs an arm that continues (taper: false)"
         )
+    _check_trial_agrees(file, origin)
+
+
+#: ``blinding.masked`` -> the trial section's ``blinding`` (TS TBLIND).
+_TBLIND = {"open": "open_label", "single": "single_blind", "double": "double_blind"}
+
+
+def _check_trial_agrees(file: ProtocolFile, origin: str) -> None:
+    """The ``trial`` section (SDTM TA, TS) must say what ``arms`` and ``blinding`` say."""
+    trial, blinding = file.trial, file.blinding
+    if trial is None or blinding is None:
+        return
+    ids, codes = [a.id for a in file.arms], [a.code for a in trial.arms]
+    if codes != ids:
+        raise _fail(origin, "trial.arms", codes, f"must be the arms, in order: {', '.join(ids)}")
+    if not trial.randomised:
+        raise _fail(origin, "trial.randomised", False, "must be true: the protocol has arms")
+    if trial.blinding != _TBLIND[blinding.masked]:
+        raise _fail(origin, "trial.blinding", trial.blinding,
+                    f"must be {_TBLIND[blinding.masked]}, as blinding.masked says")  # fmt: skip

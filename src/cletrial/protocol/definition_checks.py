@@ -32,6 +32,7 @@ __all__ = [
     "check_numbers",
     "check_phases",
     "check_rules",
+    "check_trial",
     "fail",
     "regimen_ref",
 ]
@@ -244,3 +245,40 @@ def check_mappings(document: dict[str, Any], origin: str) -> None:
                 where, bad, problem = locate(exc, value)
                 field = ".".join([*path, str(key)] + ([where] if where else []))
                 raise fail(origin, field, bad if where else value, problem) from None
+
+
+def check_trial(file: ProtocolFile, origin: str) -> None:
+    """Check the ``trial`` section of ``file`` against itself and the rest of the definition.
+
+    Raises
+    ------
+    ProtocolDefinitionError
+        Naming the field path and the value (a repeated code, an undeclared element, a
+        maximum age below the minimum).
+
+    >>> from cletrial.protocol import load_protocol
+    >>> check_trial(load_protocol().file, "lenalidomide-cle-2012.yaml") is None
+    True
+    """
+    trial = file.trial
+    if trial is None:
+        return
+    codes: set[str] = set()
+    for i, element in enumerate(trial.elements):
+        if element.code in codes:
+            raise fail(origin, f"trial.elements[{i}].code", element.code, "repeats a code")
+        codes.add(element.code)
+    arms: set[str] = set()
+    for i, arm in enumerate(trial.arms):
+        if arm.code in arms:
+            raise fail(origin, f"trial.arms[{i}].code", arm.code, "repeats an arm code")
+        arms.add(arm.code)
+        for j, step in enumerate(arm.elements):
+            if step.element not in codes:
+                known = ", ".join(sorted(codes))
+                where = f"trial.arms[{i}].elements[{j}].element"
+                raise fail(origin, where, step.element, f"must be the code of an element: {known}")
+    minimum = file.eligibility.min_age_years
+    if trial.max_age_years is not None and trial.max_age_years < minimum:
+        raise fail(origin, "trial.max_age_years", trial.max_age_years,
+                   f"must not be below eligibility.min_age_years ({minimum})")  # fmt: skip

@@ -19,6 +19,7 @@ from cletrial.instruments.clasi import CLASI_ACTIVITY_MAX, CLASI_DAMAGE_MAX
 from cletrial.instruments.ctcae import CtcaeVersion
 from cletrial.instruments.sledai import SLEDAI_MAX
 from cletrial.protocol.definition_arms import Arm, Blinding
+from cletrial.protocol.definition_trial import Trial
 from cletrial.vocabulary import LAB_TEST
 from cletrial.vocabulary.types import HISTORY_EVENT_TYPES, LabTest
 from cletrial.vocabulary.types import HistoryEventType as EventType
@@ -474,6 +475,8 @@ class ProtocolFile(_Model, frozen=True):
     source_data_verification: SourceDataVerification = field(default_factory=SourceDataVerification)
     arms: list[Arm] = field(default_factory=list)
     blinding: Blinding | None = None
+    #: The trial's summary and design for the SDTM trial design datasets (optional).
+    trial: Trial | None = None
 
 
 def model_json_schema() -> dict[str, object]:

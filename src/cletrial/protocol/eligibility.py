@@ -25,9 +25,9 @@ from cletrial.protocol._dates import days
 from cletrial.protocol.definition import ProtocolDefinition
 from cletrial.protocol.definition_model import CTCAE_TERM_OF_TEST, Eligibility
 from cletrial.protocol.screening import Screening, parse_screening
-from cletrial.vocabulary.types import Verdict
+from cletrial.vocabulary.types import CriterionKind, Verdict
 
-__all__ = ["CriterionResult", "EligibilityResult", "assess_eligibility"]
+__all__ = ["CriterionResult", "EligibilityResult", "assess_eligibility", "criterion_texts"]
 
 Status = Literal["met", "not_met", "missing"]
 Tri = bool | None
@@ -37,7 +37,7 @@ class CriterionResult(msgspec.Struct, frozen=True):
     """One criterion: id (I1-I6, E1-E9), kind, text, status, deciding value and reason."""
 
     id: str
-    kind: Literal["inclusion", "exclusion"]
+    kind: CriterionKind
     text: str
     status: Status
     value: Any
@@ -225,7 +225,16 @@ def _erythema_check(s: Screening, p: ProtocolDefinition) -> Found:
     return _erythema(s, p.file.eligibility.min_erythema)
 
 
-def _texts(e: Eligibility) -> dict[str, str]:
+def criterion_texts(e: Eligibility) -> dict[str, str]:
+    """Criterion id -> its text with the protocol's numbers, in protocol order (I1-I6, E1-E9).
+
+    The texts that the eligibility result shows and that SDTM TI carries (``IETEST``).
+
+    >>> from cletrial.protocol.definition import load_protocol
+    >>> texts = criterion_texts(load_protocol().file.eligibility)
+    >>> len(texts), texts["I1"]
+    (15, 'age 18 or over at screening')
+    """
     labs = ", ".join(f"{t} < {lim.below:g} {lim.unit}" for t, lim in e.lab_exclusions.items())
     return {
         "I1": f"age {e.min_age_years} or over at screening",
@@ -310,11 +319,11 @@ def assess_eligibility(
     s = screening if isinstance(screening, Screening) else parse_screening(screening)
     results: list[CriterionResult] = []
     missing: list[str] = []
-    texts = _texts(protocol.file.eligibility)
+    texts = criterion_texts(protocol.file.eligibility)
     for cid, check in CHECKS.items():
         text = texts[cid]
         value, shown, miss = check(s, protocol)
-        kind: Literal["inclusion", "exclusion"] = "inclusion" if cid[0] == "I" else "exclusion"
+        kind: CriterionKind = "inclusion" if cid[0] == "I" else "exclusion"
         status = _status(value)
         results.append(
             CriterionResult(

@@ -27,6 +27,13 @@ AD03    ``SRCDOM``/``SRCSEQ`` resolve to an SDTM record of that subject (ADaMIG 
 AD04    In a BDS dataset, AVAL and AVALC map one to one within PARAMCD (ADaMIG 1.3 section
         3.3.4).
 CT01    A value of a variable with a codelist is a submission value of that codelist.
+TD01    Every DM ``ARMCD`` and ``ACTARMCD`` is an arm of TA (SDTMIG 3.4 section 7.2.1).
+TD02    Every planned SV ``VISITNUM`` (a whole number; unscheduled visits are not planned) is
+        a visit of TV (section 7.3.1).
+TD03    Every IE ``IETESTCD`` is a criterion of TI (section 7.4.1).
+TD04    Every TA ``ETCD`` is an element of TE (section 7.2.2).
+TD05    TS: a coded parameter's ``TSVAL`` is a term of its codelist, a value or its null
+        flavor is given, ``TSPARM`` is the parameter's name (section 7.6.1).
 ======  =====================================================================================
 
 >>> import pandas as pd
@@ -55,7 +62,8 @@ import pandas as pd
 
 from cletrial.errors import StandardsError
 from cletrial.standards.metadata import Dataset
-from cletrial.vocabulary import CODELISTS
+from cletrial.vocabulary import CODELISTS, TS_PARAMETER
+from cletrial.vocabulary.trial import TS_VALUE_CODELIST
 
 __all__ = ["ConformanceReport", "Finding", "check_conformance"]
 
@@ -73,7 +81,21 @@ RULES: Final[dict[str, str]] = {
     "AD03": "SRCDOM/SRCSEQ resolve to an SDTM record",
     "AD04": "AVAL and AVALC one to one within PARAMCD",
     "CT01": "coded values are submission values of their codelist",
+    "TD01": "every DM ARMCD and ACTARMCD is an arm of TA",
+    "TD02": "every planned SV VISITNUM is a visit of TV",
+    "TD03": "every IE IETESTCD is a criterion of TI",
+    "TD04": "every TA ETCD is an element of TE",
+    "TD05": "TS values are terms of their parameter's codelist, or have a null flavor",
 }
+#: ``(rule, dataset, variable, target dataset, target variable)``: each value of the variable
+#: must be a value of the target's (checked when both datasets are in the package).
+_REFERENCES: Final = (
+    ("TD01", "DM", "ARMCD", "TA", "ARMCD"),
+    ("TD01", "DM", "ACTARMCD", "TA", "ARMCD"),
+    ("TD02", "SV", "VISITNUM", "TV", "VISITNUM"),
+    ("TD03", "IE", "IETESTCD", "TI", "IETESTCD"),
+    ("TD04", "TA", "ETCD", "TE", "ETCD"),
+)
 _MAX_PER_RULE: Final = 20
 #: Domains without --SEQ: DM and SV are keyed otherwise (USUBJID; USUBJID, VISITNUM).
 _NO_SEQ: Final = frozenset({"DM", "SV", "TA", "TE", "TV", "TI", "TS"})
@@ -274,6 +296,38 @@ def _check_aval_avalc(ds: Dataset) -> Iterator[Finding]:
                           f"{other}")  # fmt: skip
 
 
+def _check_references(datasets: Mapping[str, Dataset]) -> Iterator[Finding]:
+    for rule, name, var, target_name, target_var in _REFERENCES:
+        ds, target = datasets.get(name), datasets.get(target_name)
+        if ds is None or target is None or var not in ds.spec.names:
+            continue
+        column = ds.frame[var]
+        bad = column.notna() & ~column.isin(set(target.frame[target_var].dropna()))
+        if rule == "TD02":  # unscheduled visits (x.1, x.2) are not planned visits
+            bad &= pd.to_numeric(column, errors="coerce") % 1 == 0
+        yield from _each(ds, var, bad, rule, f"{var} is not a {target_var} of {target_name}")
+
+
+def _check_trial_summary(ds: Dataset) -> Iterator[Finding]:
+    if ds.name != "TS" or not {"TSPARMCD", "TSPARM", "TSVAL", "TSVALNF"} <= set(ds.spec.names):
+        return
+    f = ds.frame
+    for row, (code, name, value, flavor) in enumerate(
+        zip(f["TSPARMCD"], f["TSPARM"], f["TSVAL"], f["TSVALNF"], strict=True), start=1
+    ):
+        codelist = CODELISTS.get(TS_VALUE_CODELIST.get(code, ""))
+        terms = set() if codelist is None else {t.submission for t in codelist.terms}
+        if codelist is not None and value is not None and value not in terms:
+            yield Finding("TD05", "error", "TS", "TSVAL", row, _show(value),
+                          f"{code}: not a term of codelist {codelist.id}")  # fmt: skip
+        if _show(value) is None and _show(flavor) is None:
+            yield Finding("TD05", "error", "TS", "TSVAL", row, None,
+                          f"{code}: TSVAL is missing and TSVALNF does not say why")  # fmt: skip
+        if code in TS_PARAMETER.values and name != TS_PARAMETER.decode(code):
+            yield Finding("TD05", "error", "TS", "TSPARM", row, _show(name),
+                          f"TSPARM of {code} is {TS_PARAMETER.decode(code)!r}")  # fmt: skip
+
+
 def _dataset_findings(
     ds: Dataset, datasets: Mapping[str, Dataset], rfstdtc: Any
 ) -> Iterator[Finding]:
@@ -285,6 +339,7 @@ def _dataset_findings(
     if _is_sdtm(ds):
         yield from _check_identifiers(ds)
         yield from _check_seq(ds)
+        yield from _check_trial_summary(ds)
         if "USUBJID" in ds.spec.names and rfstdtc is not None:
             yield from _check_study_days(ds, rfstdtc)
     else:
@@ -328,4 +383,5 @@ def check_conformance(datasets: Mapping[str, Dataset]) -> ConformanceReport:
     for ds in datasets.values():
         keep(_dataset_findings(ds, datasets, rfstdtc))
     keep(_check_subjects(datasets))
+    keep(_check_references(datasets))
     return ConformanceReport(tuple(findings), truncated)

@@ -38,7 +38,7 @@ import odmlib.define_2_1.model as DEF  # noqa: N812 - odmlib's own spelling
 from cletrial.errors import StandardsError
 from cletrial.files import replace_atomically
 from cletrial.standards.define_check import validate_define_xml
-from cletrial.standards.metadata import Dataset, ValueLevel, Variable
+from cletrial.standards.metadata import CT_VERSION, Dataset, ValueLevel, Variable
 from cletrial.standards.oids import codelist_oid, item_group_oid, item_oid, leaf_id, method_oid
 from cletrial.vocabulary import CODELISTS, Codelist
 
@@ -64,7 +64,7 @@ class DefineStudy:
     name: str
     description: str
     protocol: str
-    ct_version: str = "2024-03-29"
+    ct_version: str = CT_VERSION
     originator: str = "cletrial"
     source_system: tuple[str, str] = ("cletrial", "0.1.0")
 

@@ -49,9 +49,12 @@ import pandas as pd
 from cletrial.errors import StandardsError
 
 __all__ = [
+    "CT_VERSION",
     "MAX_LABEL",
     "MAX_NAME",
     "MAX_TEXT_BYTES",
+    "SDTMIG_VERSION",
+    "SDTM_VERSION",
     "Dataset",
     "DatasetSpec",
     "Origin",
@@ -64,6 +67,13 @@ __all__ = [
 MAX_NAME: Final = 8
 MAX_LABEL: Final = 40
 MAX_TEXT_BYTES: Final = 200
+
+#: The SDTM implementation guide the SDTM datasets follow, and the SDTM model version it
+#: implements (SDTMIG 3.4 implements SDTM v2.0).
+SDTMIG_VERSION: Final = "3.4"
+SDTM_VERSION: Final = "2.0"
+#: The CDISC Controlled Terminology package the vocabulary's NCI codes are taken from.
+CT_VERSION: Final = "2024-03-29"
 
 VariableType = Literal["text", "integer", "float", "iso8601", "sas_date"]
 #: Define-XML 2.1 origin types.

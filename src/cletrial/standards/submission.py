@@ -14,8 +14,10 @@ Layout of the package directory::
 
 The conformance report is written whatever it finds (the study database stores no country
 of a site, so DM.COUNTRY, required by SDTMIG, is reported missing). Extra files (the ODM
-export of the database, which the store writes) are passed in by the caller. RS and the trial
-design domains are not in the package yet (issue 13 in progress).
+export of the database, which the store writes) are passed in by the caller. The trial design
+datasets (TA, TE, TV, TI, TS) come from the study's protocol definition
+(:func:`cletrial.standards.sdtm.build.build_trial_design`) and are listed in the manifest like
+every dataset.
 
 >>> import datetime as dt, pathlib, tempfile
 >>> from cletrial.protocol import load_protocol
@@ -34,6 +36,8 @@ design domains are not in the package yet (issue 13 in progress).
 >>> manifest = write_submission(sub, out, created=dt.datetime(2026, 12, 3, tzinfo=dt.UTC))
 >>> [f["path"] for f in manifest["files"] if f["dataset"] in ("DM", "ADSL")]
 ['adam/adsl.json', 'adam/adsl.xpt', 'sdtm/dm.json', 'sdtm/dm.xpt']
+>>> [(f["path"], f["rows"]) for f in manifest["files"] if f["dataset"] == "TI"]
+[('sdtm/ti.json', 15), ('sdtm/ti.xpt', 15)]
 """
 
 from __future__ import annotations

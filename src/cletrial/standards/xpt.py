@@ -29,6 +29,7 @@ with trailing blanks lose them, as in SAS).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 from typing import Any
 
@@ -76,10 +77,10 @@ def transport_frame(dataset: Dataset) -> pd.DataFrame:
                 width = dataset.text_length(var.name)
                 texts[0] += " " * (width - len(texts[0].encode("utf-8")))
             columns[var.name] = pd.Series(texts, dtype=object)
-        elif var.type == "sas_date":
-            dates = values.to_numpy(dtype=object).copy()
-            dates[absent] = None
-            columns[var.name] = pd.Series(dates.tolist(), dtype=object)
+        elif var.type == "sas_date":  # numeric days since 1960-01-01, even when all missing
+            days = [math.nan if gone else float((_date(v) or v).toordinal() - _SAS_EPOCH)
+                    for v, gone in zip(values.tolist(), absent.tolist(), strict=True)]  # fmt: skip
+            columns[var.name] = pd.Series(days, dtype="float64")
         else:
             columns[var.name] = pd.to_numeric(values, errors="raise").astype("float64")
     return pd.DataFrame(columns, index=range(len(dataset.frame)))
@@ -123,6 +124,10 @@ def write_xpt(dataset: Dataset, path: Path | str, *, checked: bool = False) -> P
         )  # fmt: skip
 
     return replace_atomically(path, write)
+
+
+#: Day 0 of SAS dates (1960-01-01) as a proleptic Gregorian ordinal.
+_SAS_EPOCH = dt.date(1960, 1, 1).toordinal()
 
 
 def _date(value: object) -> dt.date | None:

@@ -24,6 +24,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -132,8 +133,24 @@ def _subject(study: dict[str, Any], patient: dict[str, Any], site: str, birth: d
     )  # fmt: skip
 
 
+def _randomised(conn: Connection, study_id: int, unblinded: bool) -> dict[int, str | None]:
+    """Patient id -> arm (``None`` unless ``unblinded``) of every randomised patient."""
+    r, s, p = table_of("randomisations"), table_of("allocation_slots"), table_of("patients")
+    query = (
+        select(r.c.patient_id, s.c.arm)
+        .join(s, s.c.id == r.c.slot_id)
+        .join(p, p.c.id == r.c.patient_id)
+        .where(p.c.study_id == study_id)
+    )
+    return {int(pid): (str(arm) if unblinded else None) for pid, arm in conn.execute(query)}
+
+
 def load_study_source(
-    source: UnitOfWork | Session | Connection, study_code: str, *, synthetic: bool = False
+    source: UnitOfWork | Session | Connection,
+    study_code: str,
+    *,
+    synthetic: bool = False,
+    unblinded: bool = False,
 ) -> StudySource:
     """Read the study ``study_code`` and every patient of it.
 
@@ -145,6 +162,9 @@ def load_study_source(
         The study's code (``STUDYID``).
     synthetic : bool
         Whether the study's data are synthetic (flagged in ``SUPPDM``).
+    unblinded : bool
+        Load each randomised subject's arm (for the unblinded statistician only: the caller
+        checks who asks). Otherwise a subject is only marked randomised.
 
     Returns
     -------
@@ -184,13 +204,17 @@ def load_study_source(
     tables = {name: _by_patient(conn, name, sid, order) for name, order in HISTORY_TABLES.items()}
     deviations = _by_patient(conn, "protocol_deviations", sid, ("deviation_date", "category"))
     forms = (_forms(conn, "clasi_assessments", sid), _forms(conn, "sledai_assessments", sid))
+    randomised = _randomised(conn, sid, unblinded)
     subjects = []
     for p in patients:  # each patient's rows are let go once its subject is built (peak memory)
         rows = {name: by_patient.pop(p["id"], []) for name, by_patient in tables.items()}
         own = tuple({v["id"]: f for v in rows["visits"] if (f := kind.pop(v["id"], None))}
                     for kind in forms)  # fmt: skip
-        subjects.append(_subject(study, p, sites[p["site_id"]], births.get(p["id"]), rows,
-                                 own, deviations.pop(p["id"], [])))  # fmt: skip
+        subject = _subject(study, p, sites[p["site_id"]], births.get(p["id"]), rows, own,
+                           deviations.pop(p["id"], []))  # fmt: skip
+        if p["id"] in randomised:
+            subject = replace(subject, randomised=True, arm=randomised[p["id"]])
+        subjects.append(subject)
     protocol = load_protocol(study["protocol_id"]).file
     return StudySource(study["code"], study["title"], study["protocol_id"],
                        study["protocol_version"], protocol, synthetic, tuple(subjects))  # fmt: skip

@@ -31,6 +31,22 @@ from cletrial.vocabulary.submission import (
     TOXICITY_GRADE,
     UNIT,
 )
+from cletrial.vocabulary.trial import (
+    CONTROL_TYPE,
+    CRITERION_CATEGORY,
+    EPOCH,
+    INTERVENTION_MODEL,
+    INTERVENTION_TYPE,
+    NULL_FLAVOR,
+    SEX_POPULATION,
+    STUDY_TYPE,
+    TRIAL_BLINDING,
+    TRIAL_CODELISTS,
+    TRIAL_INDICATION_TYPE,
+    TRIAL_PHASE,
+    TRIAL_TYPE,
+    TS_PARAMETER,
+)
 
 __all__ = [
     "AE_CAUSALITY",
@@ -39,27 +55,40 @@ __all__ = [
     "AGE_UNIT",
     "CLA_IGA_GRADE",
     "CODELISTS",
+    "CONTROL_TYPE",
+    "CRITERION_CATEGORY",
     "DISPOSITION_CATEGORY",
     "DISPOSITION_EVENT",
     "DISPOSITION_KIND",
     "DISPOSITION_REASON",
     "DOSE_FORM",
     "DOSE_FREQUENCY",
+    "EPOCH",
     "IMMUNOLOGY_RESULT",
     "IMMUNOLOGY_TEST",
+    "INTERVENTION_MODEL",
+    "INTERVENTION_TYPE",
     "LAB_TEST",
     "LAB_TEST_NAME",
     "NERVE_CONDUCTION_RESULT",
     "NO_YES",
+    "NULL_FLAVOR",
     "PREGNANCY_METHOD",
     "PREGNANCY_RESULT",
     "REFERENCE_RANGE_INDICATOR",
     "ROUTE",
     "SCREENING_VERDICT",
     "SEX",
+    "SEX_POPULATION",
     "SKINDEX_DOMAIN",
     "SKINDEX_RESPONSE",
+    "STUDY_TYPE",
     "TOXICITY_GRADE",
+    "TRIAL_BLINDING",
+    "TRIAL_INDICATION_TYPE",
+    "TRIAL_PHASE",
+    "TRIAL_TYPE",
+    "TS_PARAMETER",
     "UNIT",
     "VISIT_KIND",
     "VOCABULARY_VERSION",
@@ -68,7 +97,7 @@ __all__ = [
 ]
 
 #: Version of this vocabulary (date of the last change of a term).
-VOCABULARY_VERSION: Final = "2026-12-03.1"
+VOCABULARY_VERSION: Final = "2026-12-04.2"
 
 SEX: Final = Codelist(
     "SEX",
@@ -337,4 +366,4 @@ CODELISTS: Final[dict[str, Codelist]] = {
         SKINDEX_DOMAIN,
     )
 }
-CODELISTS.update({c.id: c for c in SUBMISSION_CODELISTS})
+CODELISTS.update({c.id: c for c in (*SUBMISSION_CODELISTS, *TRIAL_CODELISTS)})

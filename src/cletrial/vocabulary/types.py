@@ -21,17 +21,28 @@ from cletrial.vocabulary import (
     AE_CAUSALITY,
     AE_OUTCOME,
     AE_SERIOUS_CRITERION,
+    CONTROL_TYPE,
+    CRITERION_CATEGORY,
     DISPOSITION_EVENT,
     DISPOSITION_KIND,
     DISPOSITION_REASON,
+    EPOCH,
     IMMUNOLOGY_RESULT,
     IMMUNOLOGY_TEST,
+    INTERVENTION_MODEL,
+    INTERVENTION_TYPE,
     LAB_TEST,
     NERVE_CONDUCTION_RESULT,
     PREGNANCY_METHOD,
     PREGNANCY_RESULT,
     SCREENING_VERDICT,
     SEX,
+    SEX_POPULATION,
+    STUDY_TYPE,
+    TRIAL_BLINDING,
+    TRIAL_INDICATION_TYPE,
+    TRIAL_PHASE,
+    TRIAL_TYPE,
     VISIT_KIND,
 )
 
@@ -39,18 +50,29 @@ __all__ = [
     "HISTORY_EVENT_TYPES",
     "AeOutcome",
     "Causality",
+    "ControlType",
+    "CriterionKind",
     "DispositionKind",
     "DispositionReason",
+    "Epoch",
     "EventType",
     "HistoryEventType",
     "ImmunologyResult",
     "ImmunologyTest",
+    "InterventionModel",
+    "InterventionType",
     "LabTest",
     "NerveConductionResult",
     "PregnancyMethod",
     "PregnancyResult",
     "SeriousCriterion",
     "Sex",
+    "SexPopulation",
+    "StudyType",
+    "TrialBlinding",
+    "TrialIndicationType",
+    "TrialPhase",
+    "TrialType",
     "Verdict",
     "VisitKind",
 ]
@@ -62,6 +84,7 @@ HISTORY_EVENT_TYPES: Final = tuple(v for v in DISPOSITION_EVENT.values if v != "
 if TYPE_CHECKING:
     AeOutcome = str
     Causality = str
+    CriterionKind = str
     DispositionKind = str
     DispositionReason = str
     EventType = str
@@ -76,9 +99,20 @@ if TYPE_CHECKING:
     Sex = str
     Verdict = str
     VisitKind = str
+    ControlType = str
+    Epoch = str
+    InterventionModel = str
+    InterventionType = str
+    SexPopulation = str
+    StudyType = str
+    TrialBlinding = str
+    TrialIndicationType = str
+    TrialPhase = str
+    TrialType = str
 else:
     AeOutcome = Literal[AE_OUTCOME.values]
     Causality = Literal[AE_CAUSALITY.values]
+    CriterionKind = Literal[CRITERION_CATEGORY.values]
     DispositionKind = Literal[DISPOSITION_KIND.values]
     DispositionReason = Literal[DISPOSITION_REASON.values]
     EventType = Literal[DISPOSITION_EVENT.values]
@@ -93,3 +127,13 @@ else:
     Sex = Literal[SEX.values]
     Verdict = Literal[SCREENING_VERDICT.values]
     VisitKind = Literal[VISIT_KIND.values]
+    ControlType = Literal[CONTROL_TYPE.values]
+    Epoch = Literal[EPOCH.values]
+    InterventionModel = Literal[INTERVENTION_MODEL.values]
+    InterventionType = Literal[INTERVENTION_TYPE.values]
+    SexPopulation = Literal[SEX_POPULATION.values]
+    StudyType = Literal[STUDY_TYPE.values]
+    TrialBlinding = Literal[TRIAL_BLINDING.values]
+    TrialIndicationType = Literal[TRIAL_INDICATION_TYPE.values]
+    TrialPhase = Literal[TRIAL_PHASE.values]
+    TrialType = Literal[TRIAL_TYPE.values]

@@ -15,7 +15,14 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from cletrial.standards.metadata import Dataset, DatasetSpec, Origin, Variable, VariableType
+from cletrial.standards.metadata import (
+    SDTMIG_VERSION,
+    Dataset,
+    DatasetSpec,
+    Origin,
+    Variable,
+    VariableType,
+)
 from cletrial.standards.sdtm.common import Provenance
 
 __all__ = ["STUDYID", "USUBJID", "VISIT", "VISITNUM", "collect", "domain_spec", "to_dataset", "var"]
@@ -56,7 +63,8 @@ def domain_spec(
 ) -> DatasetSpec:  # fmt: skip
     """A checked SDTMIG 3.4 dataset specification."""
     return DatasetSpec(name=name, label=label, domain_class=cls, structure=structure, keys=keys,
-                       variables=tuple(variables), standard="SDTMIG 3.4").check()  # fmt: skip
+                       variables=tuple(variables),
+                       standard=f"SDTMIG {SDTMIG_VERSION}").check()  # fmt: skip
 
 
 def _column(values: list[Any], type_: VariableType) -> Any:

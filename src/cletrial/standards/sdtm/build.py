@@ -1,7 +1,9 @@
-"""Build the SDTM domains of a study: DM, EX, CM, AE, DS, DV, MH, LB, SV, RS, SUPPDM, SUPPLB.
+"""Build the SDTM domains of a study: DM, EX, CM, AE, DS, DV, MH, LB, SV, RS, SUPPDM, SUPPLB,
+and the trial design domains TV, TI (from the protocol's schedule and eligibility) and TE, TA,
+TS (from its ``trial`` section, when it has one: :mod:`cletrial.protocol.definition_trial`).
 
 QS is built apart (``scores``, numbered with :attr:`SdtmPackage.visits`) and added to the package
-by the caller; the trial design domains are not built yet.
+by the caller.
 
 >>> import datetime as dt
 >>> from cletrial.protocol import load_protocol
@@ -12,7 +14,8 @@ by the caller; the trial design domains are not built yet.
 >>> p = load_protocol().file
 >>> pkg = build_sdtm(StudySource("S", "T", p.id, p.version, p, subjects=(s,)))
 >>> sorted(pkg.datasets)
-['AE', 'CM', 'DM', 'DS', 'DV', 'EX', 'LB', 'MH', 'RS', 'SUPPDM', 'SUPPLB', 'SV']
+['AE', 'CM', 'DM', 'DS', 'DV', 'EX', 'LB', 'MH', 'RS', 'SUPPDM', 'SUPPLB', 'SV', 'TA', 'TE', 'TI',
+ 'TS', 'TV']
 >>> pkg.record("S-A-P1", "doses", 0)
 ('EX', 1)
 """
@@ -23,6 +26,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from cletrial.errors import StandardsError
+from cletrial.protocol.definition_model import ProtocolFile
 from cletrial.standards.metadata import Dataset
 from cletrial.standards.sdtm.common import Provenance
 from cletrial.standards.sdtm.dm import build_dm
@@ -33,9 +37,12 @@ from cletrial.standards.sdtm.mh import build_mh
 from cletrial.standards.sdtm.response import build_rs
 from cletrial.standards.sdtm.source import StudySource
 from cletrial.standards.sdtm.supp import build_supp, supp_dm, supp_lb
+from cletrial.standards.sdtm.trial_criteria import build_ti
+from cletrial.standards.sdtm.trial_design import build_ta, build_te, build_tv
+from cletrial.standards.sdtm.trial_summary import build_ts
 from cletrial.standards.sdtm.visits import build_sv
 
-__all__ = ["SdtmPackage", "build_sdtm"]
+__all__ = ["SdtmPackage", "build_sdtm", "build_trial_design"]
 
 Key = tuple[str, str | None, int | None]
 
@@ -69,6 +76,21 @@ def _lookup(provenance: list[Provenance]) -> dict[Key, tuple[str, int]]:
             for p in provenance if p.array is not None and p.index is not None}  # fmt: skip
 
 
+def build_trial_design(studyid: str, protocol: ProtocolFile) -> dict[str, Dataset]:
+    """The trial design datasets of ``protocol``: TV and TI always, TE, TA and TS when the
+    protocol definition has a ``trial`` section.
+
+    >>> from cletrial.protocol import load_protocol
+    >>> sorted(build_trial_design("S", load_protocol("thalidomide-cle-example").file))
+    ['TI', 'TV']
+    """
+    datasets = {"TV": build_tv(studyid, protocol), "TI": build_ti(studyid, protocol)}
+    if protocol.trial is not None:
+        datasets |= {"TE": build_te(studyid, protocol), "TA": build_ta(studyid, protocol),
+                     "TS": build_ts(studyid, protocol)}  # fmt: skip
+    return datasets
+
+
 def build_sdtm(source: StudySource) -> SdtmPackage:
     """Build and check every domain of this module for ``source``.
 
@@ -81,7 +103,7 @@ def build_sdtm(source: StudySource) -> SdtmPackage:
     provenance: list[Provenance] = []
     sv, numbers = build_sv(subjects, source.protocol, provenance)
     datasets = {
-        "DM": build_dm(subjects),
+        "DM": build_dm(subjects, source.protocol),
         "EX": build_ex(subjects, source.protocol, provenance),
         "CM": build_cm(subjects, provenance),
         "AE": build_ae(subjects, provenance),
@@ -95,4 +117,5 @@ def build_sdtm(source: StudySource) -> SdtmPackage:
     lookup = _lookup(provenance)
     datasets["SUPPDM"] = build_supp("DM", supp_dm(subjects, synthetic=source.synthetic))
     datasets["SUPPLB"] = build_supp("LB", supp_lb(subjects, lookup))
+    datasets.update(build_trial_design(source.study_code, source.protocol))
     return SdtmPackage(datasets, tuple(provenance), lookup, numbers)

@@ -102,6 +102,11 @@ class SubjectSource:
         The subject's protocol deviations, by date.
     country : str, optional
         ISO 3166-1 alpha-3 country of the site (``None``: not recorded).
+    randomised : bool
+        Whether the subject was randomised (a randomised protocol).
+    arm : str, optional
+        The subject's randomised arm id, loaded only for an unblinded package (``None`` in a
+        blinded load and for a subject not randomised).
     """
 
     ref: SubjectRef
@@ -119,6 +124,8 @@ class SubjectSource:
     adverse_events: tuple[AeDetail, ...] = ()
     deviations: tuple[Deviation, ...] = ()
     country: str | None = None
+    randomised: bool = False
+    arm: str | None = None
 
     @property
     def usubjid(self) -> str:

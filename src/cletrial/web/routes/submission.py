@@ -7,7 +7,9 @@
   (statisticians, data managers, administrators), and only for a user who has access to
   **every** site of the study: the package covers the whole study, so a user of some sites
   gets a 403 naming the sites they lack. The headers say the database's state (open, frozen,
-  locked) at the export and whether the conformance rules passed.
+  locked) at the export and whether the conformance rules passed. The download is blinded:
+  a randomised study's package (DM carries each subject's arm) is refused here (403) and
+  written by the unblinded statistician with ``cletrial submission --unblinded``.
 
 The package is built in a temporary directory removed after the answer; a failure answers an
 error and leaves nothing behind. Building takes about 8 s for 1,000 patients
@@ -78,12 +80,19 @@ def export_submission(
     deidentify: bool = False,
 ) -> Response:
     """Build the study's submission package and answer it as a zip file."""
+    from cletrial.standards.sdtm.dm import planned_arm
     from cletrial.standards.submission import build_submission, write_submission
     from cletrial.store.submission_source import load_study_source
 
     code = _study_code(uow, user.site_ids, study)
     synthetic = bool(request.app.state.settings.synthetic_data)
     source = load_study_source(uow, code, synthetic=synthetic)
+    if planned_arm(source.protocol) is None and any(s.randomised for s in source.subjects):
+        raise AccessDeniedError(
+            f"study {code} is randomised and its arms are sealed: the web download is blinded; "
+            "the unblinded statistician writes the package with `cletrial submission "
+            "--unblinded` (e-signed)"
+        )
     headers = lock_headers(uow)
     sub = build_submission(source, deidentify=deidentify)
     work = Path(tempfile.mkdtemp(prefix="cletrial-submission-"))
