@@ -98,6 +98,29 @@ def test_bad_arms_and_blinding_are_refused_naming_field_and_value(
     assert message in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    ("over", "message"),
+    [
+        (
+            {"arms": list(reversed(ARMS))},
+            'trial.arms = ["LEN","PBO"]: must be the arms, in order: PBO, LEN',
+        ),
+        ({"trial": {"randomised": False}}, "trial.randomised = false: must be true"),
+        (
+            {"blinding": {"masked": "single"}},
+            'trial.blinding = "double_blind": must be single_blind',
+        ),
+    ],
+)
+def test_the_trial_section_must_say_what_arms_and_blinding_say(
+    over: dict[str, Any], message: str
+) -> None:
+    doc = {"extends": "lenalidomide-vs-placebo-cle", "id": "trial-x", **over}
+    with pytest.raises(ProtocolDefinitionError) as raised:
+        parse_protocol(doc, "t.yaml")
+    assert message in str(raised.value)
+
+
 def test_the_schema_documents_arms_blinding_and_extends() -> None:
     top = protocol_json_schema()["$defs"]["ProtocolFile"]
     assert {"arms", "blinding", "extends"} <= set(top["properties"])
