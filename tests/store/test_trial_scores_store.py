@@ -8,14 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from cletrial.cli import app as cli
 from cletrial.errors import FormError, ImportFileError, LockedRecordError
+from cletrial.instruments import SKINDEX_DOMAIN_ITEMS, compute_skindex
 from cletrial.store import UnitOfWork, export_patient_history
 from cletrial.store.fields import table_of
 from cletrial.store.import_export import export_to, import_path
+from cletrial.store.repositories.skindex import skindex_values
 
 from .conftest import Seed
 
@@ -229,3 +233,43 @@ def test_import_refuses_an_unknown_item(seed: Seed, tmp_path: Path) -> None:
     with pytest.raises(ImportFileError, match=r"column skindex\.34 = 1: unknown item"):
         import_path(seed.engine, _write(tmp_path / "v.json", json.dumps(document)), user="dm")
     assert _count(seed, "visits") == 0
+
+
+@given(st.dictionaries(st.sampled_from([str(i) for i in range(1, 34)]),
+                       st.one_of(st.none(), st.integers(1, 5)), min_size=1))  # fmt: skip
+@settings(max_examples=200)
+def test_stored_columns_are_the_answers_and_their_scores(form: dict[str, int | None]) -> None:
+    answered = {k: v for k, v in form.items() if v is not None}
+    if not answered:
+        with pytest.raises(FormError, match="no item is answered"):
+            skindex_values(form)
+        return
+    values = skindex_values(form)
+    assert {k: v for k, v in values.items() if k.startswith("item_") and v is not None} == {
+        f"item_{k}": v for k, v in answered.items()
+    }  # a blank is never stored as an answer
+    expected = compute_skindex(form).as_dict()
+    for domain, items in SKINDEX_DOMAIN_ITEMS.items():
+        score = values[domain]
+        assert score == expected[domain]
+        share = sum(str(i) in answered for i in items) / len(items)
+        assert (score is None) == (share < 0.75)
+        assert score is None or 0 <= score <= 100
+
+
+def test_an_import_correcting_a_stored_grade_is_checked_and_audited(
+    seed: Seed, tmp_path: Path
+) -> None:
+    visit_id = _baseline(seed, cla_iga=3)
+    header = "study,patient,date,cla_iga\n"
+    bad = _write(tmp_path / "visits.csv", header + "LEN,P01,2009-02-02,7\n")
+    with pytest.raises(ImportFileError, match=r"row 2, column cla_iga = 7: must be from 0 to 4"):
+        import_path(seed.engine, bad, user="dm", reason="source document")
+    good = _write(tmp_path / "visits.csv", header + "LEN,P01,2009-02-02,2\n")
+    with pytest.raises(ImportFileError, match="give a reason"):
+        import_path(seed.engine, good, user="dm")
+    assert import_path(seed.engine, good, user="dm", reason="source document").updated == 1
+    with UnitOfWork(seed.engine, read_only=True) as uow:
+        changes = [(e.old, e.new, e.reason, e.actor) for e in uow.visits.history(visit_id)
+                   if e.field == "cla_iga" and e.action == "UPDATE"]  # fmt: skip
+    assert changes == [(3, 2, "source document", "dm")]
