@@ -19,6 +19,7 @@ from cletrial.instruments import SKINDEX_DOMAIN_ITEMS, compute_skindex
 from cletrial.store import UnitOfWork, export_patient_history
 from cletrial.store.fields import table_of
 from cletrial.store.import_export import export_to, import_path
+from cletrial.store.odm import export_odm_file, import_odm_file, validate_odm
 from cletrial.store.repositories.skindex import skindex_values
 
 from .conftest import Seed
@@ -273,3 +274,15 @@ def test_an_import_correcting_a_stored_grade_is_checked_and_audited(
         changes = [(e.old, e.new, e.reason, e.actor) for e in uow.visits.history(visit_id)
                    if e.field == "cla_iga" and e.action == "UPDATE"]  # fmt: skip
     assert changes == [(3, 2, "source document", "dm")]
+
+
+def test_an_odm_round_trip_keeps_the_grade_and_the_responses(
+    seed: Seed, fresh_engine: Any, tmp_path: Path
+) -> None:
+    _baseline(seed, cla_iga=3, skindex={"1": 2, "31": 5})
+    export_odm_file(seed.engine, tmp_path / "study.xml")
+    validate_odm(tmp_path / "study.xml")
+    import_odm_file(fresh_engine, tmp_path / "study.xml", user="importer")
+    with UnitOfWork(fresh_engine, read_only=True) as uow:
+        baseline = export_patient_history(uow, "P01")["baseline"]
+    assert (baseline["cla_iga"], baseline["skindex"]) == (3, {"1": 2, "31": 5})
