@@ -47,8 +47,10 @@ def test_enter_a_grade_and_skindex_items_then_see_them_on_the_visit(
     grade = page.get_by_label("CLA-IGA grade (investigator's global assessment)")
     expect(grade).to_have_value("")  # blank by default: not assessed
     grade.select_option("2")
+    expect(page.locator("#cla-iga-live")).to_have_text("2")  # the live panel follows
     for item in SYMPTOMS:
         page.get_by_label(f"Item {item}", exact=True).select_option("4")
+    expect(page.locator("#skindex-live")).to_contain_text("Symptoms 75.0")
     shot(page, "20-trial-scores-form")
     page.get_by_role("button", name="Save visit").click()
     page.wait_for_url(re.compile(r"/visits/\d+\?saved=1"))

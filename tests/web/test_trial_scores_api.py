@@ -145,3 +145,26 @@ def test_the_visit_page_refuses_a_bad_value_on_its_field(
     assert refused.status_code == 422
     assert message in refused.text
     assert client.get(f"/api/patients/{pid}/visits", headers=h).json() == []
+
+
+def test_the_live_panel_shows_the_grade_and_the_domain_scores(
+    client: TestClient, headers: H, study: Study
+) -> None:
+    h = headers["coordinator"]
+    pid = make_patient(client, h, study.site_a)
+    url = f"/patients/{pid}/visits/preview"
+    live = client.post(
+        url,
+        headers=h,
+        data=_page_form(
+            **{"cla_iga": "1", "skindex.31": "5", "skindex.32": "5", "skindex.33": "5"}
+        ),
+    )
+    assert live.status_code == 200
+    assert 'id="cla-iga-live">1<' in live.text
+    assert "Lupus-specific (photosensitivity and hair loss) 100.0" in live.text
+    assert 'Symptoms <span class="muted">missing</span>' in live.text
+    blank = client.post(url, headers=h, data=_page_form()).text
+    assert 'id="cla-iga-live">—<' in blank and "skindex-live" not in blank
+    refused = client.post(url, headers=h, data=_page_form(**{"cla_iga": "8"})).text
+    assert 'id="cla-iga-live">—<' in refused and "is not allowed" in refused

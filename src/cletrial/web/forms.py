@@ -32,7 +32,7 @@ from cletrial.store.repositories.events import find_adverse_event_problems
 from cletrial.store.vocab import LAB_UNITS
 from cletrial.values import read_typed_decimal, read_typed_int
 from cletrial.vocabulary import LAB_TEST, VISIT_KIND
-from cletrial.web.forms_scores import parse_trial_scores, trial_score_values
+from cletrial.web.forms_scores import parse_trial_scores, preview_trial_scores, trial_score_values
 
 __all__ = [
     "AE_ROWS",
@@ -40,6 +40,7 @@ __all__ = [
     "LAB_FORM_TESTS",
     "SLEDAI_FLAGS",
     "parse_visit_form",
+    "preview_trial_scores",
     "region_items",
     "visit_form_values",
 ]

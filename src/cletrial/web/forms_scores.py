@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from cletrial.instruments import CLA_IGA_GRADES, SKINDEX_ITEMS
+from cletrial.instruments import CLA_IGA_GRADES, SKINDEX_ITEMS, compute_skindex
 from cletrial.instruments.skindex import SKINDEX_RESPONSES
 from cletrial.values import read_typed_int
 from cletrial.vocabulary import CLA_IGA_GRADE, SKINDEX_RESPONSE
@@ -26,6 +26,7 @@ __all__ = [
     "SKINDEX_CHOICES",
     "SKINDEX_FORM_ITEMS",
     "parse_trial_scores",
+    "preview_trial_scores",
     "trial_score_values",
 ]
 
@@ -100,3 +101,17 @@ def trial_score_values(visit: Any, skindex: Any) -> dict[str, Any]:
         values["skindex_version"] = skindex.version
         values.update({f"skindex.{item}": str(v) for item, v in skindex.responses.items()})
     return values
+
+
+def preview_trial_scores(body: Mapping[str, Any], errors: Mapping[str, str]) -> dict[str, Any]:
+    """The live panel's CLA-IGA grade and Skindex-29+3 domain scores (``None``: not given, or
+    not valid yet).
+
+    >>> live = preview_trial_scores({"cla_iga": 1, "skindex": {"31": 5, "32": 5, "33": 5}}, {})
+    >>> live["cla_iga"], live["skindex"]["lupus_specific"], live["skindex"]["symptoms"]
+    (1, 100.0, None)
+    """
+    scores = None
+    if body.get("skindex") and not any(name.startswith("skindex.") for name in errors):
+        scores = compute_skindex(body["skindex"]).as_dict()
+    return {"cla_iga": None if "cla_iga" in errors else body.get("cla_iga"), "skindex": scores}

@@ -55,6 +55,7 @@ from cletrial.web.forms import (
     CLASI_ONCE_ITEMS,
     LAB_FORM_TESTS,
     parse_visit_form,
+    preview_trial_scores,
     region_items,
     visit_form_values,
 )
@@ -135,6 +136,7 @@ def _preview(
             preview["sledai"] = score_sledai_form(body["sledai"])
     except InputError as exc:
         preview["errors"][_field_of(exc)] = preview["summary"][_field_of(exc)] = exc.problem
+    preview.update(preview_trial_scores(body, errors))
     for lab in body.get("labs", []):
         term = LAB_CTCAE_TERMS.get(lab["test"])
         if term is None:

@@ -23,7 +23,6 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _ITEMS = tuple(f"item_{i}" for i in range(1, 34))
-_DOMAINS = ("symptoms", "emotions", "functioning", "lupus_specific")
 
 
 def upgrade() -> None:
@@ -35,7 +34,11 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.Column("visit_id", sa.Integer(), nullable=False),
         *(sa.Column(name, sa.SmallInteger(), nullable=True) for name in _ITEMS),
-        *(sa.Column(name, sa.Float(), nullable=True) for name in _DOMAINS),
+        # the domain scores, as the schema had them at this revision (frozen here)
+        sa.Column("symptoms", sa.Float(), nullable=True),
+        sa.Column("emotions", sa.Float(), nullable=True),
+        sa.Column("functioning", sa.Float(), nullable=True),
+        sa.Column("lupus_specific", sa.Float(), nullable=True),
         sa.ForeignKeyConstraint(
             ["visit_id"], ["visits.id"], name=op.f("fk_skindex_assessments_visit_id_visits")
         ),
