@@ -59,7 +59,7 @@ def test_a_save_reads_what_is_stored_after_inserts_updates_and_deletes(seed: See
     other = _other_patient(seed)
     pid = seed.patient_id
     with UnitOfWork(seed.engine, user="coord") as uow:
-        visit, _, _ = uow.visits.create_with_forms(patient_id=pid, visit_date=DAY,
+        visit, *_ = uow.visits.create_with_forms(patient_id=pid, visit_date=DAY,
                                                    kind="baseline", clasi=FORM)  # fmt: skip
         first = _lab(uow, pid, 800)
         second = _lab(uow, pid, 200, DAY + dt.timedelta(days=1))

@@ -60,6 +60,7 @@ __all__ = [
     "derive_clasi_percent_change",
     "derive_clasi_responders",
     "derive_trial_endpoints",
+    "find_visit_at_week",
     "trial_columns",
 ]
 
@@ -182,6 +183,24 @@ def _at_week(visits: Iterable[Visit], has: str, rules: TrialEndpointRules) -> Vi
     ]
     return min(near, key=lambda v: (abs(v.day - target) * 2 + (v.day > target), v.day, v.seq),
                default=None)  # fmt: skip
+
+
+def find_visit_at_week(
+    visits: Iterable[Visit], has: str, rules: TrialEndpointRules = TrialEndpointRules()
+) -> Visit | None:
+    """The visit an endpoint at the week is read from: the one with ``has`` recorded nearest
+    day ``7 x week`` within the window (ties: the earlier), or None (the baseline never counts).
+
+    >>> from cletrial.endpoints.course import course_from_history
+    >>> c = course_from_history({"patient_id": "P", "first_dose_date": "2024-01-01",
+    ...     "doses": [{"date": "2024-01-01", "regimen": "5_daily"}],
+    ...     "baseline": {"date": "2024-01-01", "cla_iga": 3},
+    ...     "assessments": [{"date": "2024-04-22", "cla_iga": 1}]})
+    >>> v = find_visit_at_week(c.visits, "cla_iga")
+    >>> v.day, v.seq, v.cla_iga
+    (112, 1, 1)
+    """
+    return _at_week(visits, has, rules)
 
 
 def _note(base: float | None, found: bool, nri: bool) -> str | None:

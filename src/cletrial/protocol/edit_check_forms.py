@@ -58,7 +58,7 @@ FORM_COLUMNS: Final[dict[str, dict[str, str]]] = {
     "visits": {
         **_KEYS, "visit_date": "date", "kind": "str", "label": "str", "medications": "str",
         "notes": "str", "status": "str", "signed_by": "str", "signed_at": "datetime",
-        "signed_name": "str", "sign_meaning": "str",
+        "signed_name": "str", "sign_meaning": "str", "cla_iga": "int",
     },
     "clasi_assessments": {
         "id": "int", "version": "int", "visit_id": "int", "entry": "str", "activity": "int",

@@ -48,8 +48,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
+from cletrial.endpoints.trial import TrialEndpointRules
 from cletrial.standards.adam import build_adam
 from cletrial.standards.adam._base import NO_SDTM_RECORD
 from cletrial.standards.conformance import ConformanceReport, check_conformance
@@ -90,7 +91,11 @@ class Submission:
 
 
 def build_submission(
-    source: StudySource, *, deidentify: bool = False, key: bytes | None = None
+    source: StudySource,
+    *,
+    deidentify: bool = False,
+    key: bytes | None = None,
+    trial: TrialEndpointRules | None = None,
 ) -> Submission:
     """Build, optionally de-identify, and check the study's datasets.
 
@@ -103,12 +108,15 @@ def build_submission(
         (:mod:`cletrial.standards.deidentify`).
     key : bytes, optional
         De-identification key (random when omitted; never written).
+    trial : TrialEndpointRules, optional
+        The trial endpoints' week: ADRS then holds the CLASI-50/70 and CLA-IGA success
+        records (:mod:`cletrial.standards.adam.adrs_trial`), traced to QS.
     """
     sdtm = build_sdtm(source)
     datasets = dict(sdtm.datasets)
     datasets["QS"], qs_provenance = build_qs(((s.ref, s.history) for s in source.subjects),
                                              sdtm.visits)  # fmt: skip
-    adam = _build_adam(source, sdtm, datasets["QS"], qs_provenance)
+    adam = _build_adam(source, sdtm, datasets["QS"], qs_provenance, trial)
     if deidentify:  # in one call: the same new codes (from DM) and date shifts in SDTM and ADaM
         both = deidentify_datasets({**datasets, **adam}, key=key)
         datasets = {n: both[n].check() for n in datasets}
@@ -123,20 +131,30 @@ def build_submission(
     return Submission(study, datasets, report, deidentify, adam)
 
 
+#: QSTESTCD -> suffix of the history array whose source it is (see ``_build_adam``).
+_SOURCE_CODES: Final = {"CLASIA": "", "CLAIGA": "#CLAIGA"}
+
+
 def _build_adam(
-    source: StudySource, sdtm: SdtmPackage, qs: Dataset, qs_provenance: list[Provenance]
+    source: StudySource,
+    sdtm: SdtmPackage,
+    qs: Dataset,
+    qs_provenance: list[Provenance],
+    trial: TrialEndpointRules | None = None,
 ) -> dict[str, Dataset]:
-    """ADaM from the same histories; a CLASI assessment's source is its QS ``CLASIA`` record."""
+    """ADaM from the same histories; a CLASI assessment's source is its QS ``CLASIA`` record,
+    a CLA-IGA grade's (array ``assessments#CLAIGA``) its QS ``CLAIGA`` record."""
     lookup = dict(sdtm.lookup)
     for where, code in zip(qs_provenance, qs.frame["QSTESTCD"].tolist(), strict=True):
         index = 0 if where.array == "baseline" else where.index  # QS: the baseline has no index
-        if code == "CLASIA" and where.array is not None and index is not None:
-            lookup[(where.usubjid, where.array, index)] = ("QS", where.seq)
+        if code in _SOURCE_CODES and where.array is not None and index is not None:
+            lookup[(where.usubjid, where.array + _SOURCE_CODES[code], index)] = ("QS", where.seq)
     for subject in source.subjects:  # a change to no treatment (or after the last dose) has no
         for index, _dose in enumerate(subject.history.get("doses") or []):  # EX record
             lookup.setdefault((subject.ref.usubjid, "doses", index), NO_SDTM_RECORD)
     histories = {s.ref.usubjid: s.history for s in source.subjects}
-    return build_adam(sdtm.datasets["DM"], histories, lambda u, a, i: lookup.get((u, a, i)))
+    return build_adam(sdtm.datasets["DM"], histories, lambda u, a, i: lookup.get((u, a, i)),
+                      trial=trial)  # fmt: skip
 
 
 def _dataset_files(

@@ -2,7 +2,8 @@
 
 Rows are plain values (dates as ``datetime.date``) keyed by the import columns, sorted by their
 natural keys, so an export is deterministic and re-importing it changes nothing. Visits carry
-their CLASI and SLEDAI-2K as nested documents (a full form, or published scores).
+their CLASI and SLEDAI-2K as nested documents (a full form, or published scores), their CLA-IGA
+grade as ``cla_iga`` and their Skindex-29+3 as ``skindex`` (answered item number -> response).
 
 >>> from cletrial.store import UnitOfWork, create_engine_for, upgrade
 >>> engine = create_engine_for("sqlite://"); upgrade(engine)
@@ -23,7 +24,7 @@ from sqlalchemy import Connection, select
 from cletrial.errors import NotFoundError
 from cletrial.store.fields import decode_medications, table_of
 from cletrial.store.import_formats import KINDS
-from cletrial.store.records import ClasiRecord, SledaiRecord
+from cletrial.store.records import ClasiRecord, SkindexRecord, SledaiRecord
 
 __all__ = ["export_rows"]
 
@@ -88,16 +89,20 @@ def _visit_rows(conn: Connection, patients: dict[int, dict[str, Any]],
     ids = {v["id"] for v in visits}
     clasi = {r["visit_id"]: r for r in _in(conn, "clasi_assessments", "visit_id", ids)}
     sledai = {r["visit_id"]: r for r in _in(conn, "sledai_assessments", "visit_id", ids)}
+    skindex = {r["visit_id"]: r for r in _in(conn, "skindex_assessments", "visit_id", ids)}
     out = []
     for v in visits:
         row = {**ref[v["patient_id"]], "date": v["visit_date"], "kind": v["kind"],
-               "label": v["label"], "medications": None, "notes": v["notes"]}  # fmt: skip
+               "label": v["label"], "medications": None, "notes": v["notes"],
+               "cla_iga": v["cla_iga"]}  # fmt: skip
         meds = decode_medications(v["medications"])
         row["medications"] = None if meds is None else list(meds)
         if v["id"] in clasi:
             row["clasi"] = _clasi(clasi[v["id"]])
         if v["id"] in sledai:
             row["sledai"] = _sledai(sledai[v["id"]])
+        if v["id"] in skindex:
+            row["skindex"] = SkindexRecord.from_row(skindex[v["id"]]).form
         out.append(row)
     return out
 

@@ -30,12 +30,18 @@ import msgspec
 from sqlalchemy import Boolean, Date, Float, Integer, String, Table, Text
 
 from cletrial.errors import InputError
+from cletrial.instruments.cla_iga import CLA_IGA_MAX
 from cletrial.instruments.clasi import CLASI_ACTIVITY_MAX, CLASI_DAMAGE_MAX
 from cletrial.instruments.sledai import SLEDAI_MAX
 from cletrial.randomisation.model import ENVIRONMENTS
 from cletrial.store import vocab
 from cletrial.store.tables import Base
-from cletrial.store.tables_forms import CLASI_ITEM_COLUMNS, SLEDAI_ITEM_COLUMNS
+from cletrial.store.tables_forms import (
+    CLASI_ITEM_COLUMNS,
+    SKINDEX_DOMAIN_COLUMNS,
+    SKINDEX_ITEM_COLUMNS,
+    SLEDAI_ITEM_COLUMNS,
+)
 from cletrial.store.tables_web import INFRASTRUCTURE_TABLES, LOGIN_CHANNELS, LOGIN_EVENT_KINDS
 from cletrial.store.types import UTC, UTCDateTime, compute_partial_date
 from cletrial.values import check_code, check_date, check_text
@@ -118,6 +124,9 @@ _RANGES: Final[dict[tuple[str, str], tuple[float, float]]] = {
     ("clasi_assessments", "activity"): (0, CLASI_ACTIVITY_MAX),
     ("clasi_assessments", "damage"): (0, CLASI_DAMAGE_MAX),
     ("sledai_assessments", "score"): (0, SLEDAI_MAX),
+    ("visits", "cla_iga"): (0, CLA_IGA_MAX),
+    **{("skindex_assessments", c): (1, 5) for c in SKINDEX_ITEM_COLUMNS},
+    **{("skindex_assessments", c): (0, 100) for c in SKINDEX_DOMAIN_COLUMNS},
 }
 
 _PARTIAL_DATES: Final = frozenset({("patients", "diagnosis_date")})
@@ -137,6 +146,7 @@ _DERIVED: Final[dict[str, frozenset[str]]] = {
         {"entry", "activity", "damage", "activity_severity", *CLASI_ITEM_COLUMNS}
     ),
     "sledai_assessments": frozenset({"entry", "score", *SLEDAI_ITEM_COLUMNS}),
+    "skindex_assessments": frozenset({*SKINDEX_ITEM_COLUMNS, *SKINDEX_DOMAIN_COLUMNS}),
     "users": frozenset({"password_hash"}),
     "queries": frozenset(
         {

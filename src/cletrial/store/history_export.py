@@ -2,7 +2,9 @@
 
 Stored CLASI and SLEDAI-2K forms are exported item by item (the engine scores them); forms
 stored as published scores only are exported as ``{"activity", "damage"}`` and ``{"score"}``.
-Nothing missing is filled in: a visit without a CLASI has no ``clasi`` key, an unknown sex has no
+The CLA-IGA grade is ``cla_iga`` and the Skindex-29+3 is ``skindex`` (the answered items, item
+number -> response; the engine scores the domains). Nothing missing is filled in: a visit without
+a CLASI has no ``clasi`` key, one without a CLA-IGA no ``cla_iga`` key, an unknown sex has no
 ``sex`` key. Disposition events ``completed`` are not history events and are left out.
 
 >>> from cletrial.instruments import fill_absent_clasi_items
@@ -14,11 +16,14 @@ Nothing missing is filled in: a visit without a CLASI has no ``clasi`` key, an u
 ...     site = uow.sites.create(study_id=study.id, code="A", name="Site A")
 ...     p = uow.patients.create(study_id=study.id, site_id=site.id, study_code="P01", sex="F")
 ...     _ = uow.visits.create(patient_id=p.id, visit_date=dt.date(2009, 2, 2), kind="baseline",
-...                           clasi=fill_absent_clasi_items({"regions": {"arms": {"erythema": 2}}}))
+...                           clasi=fill_absent_clasi_items({"regions": {"arms": {"erythema": 2}}}),
+...                           cla_iga=3, skindex={"31": 4, "32": 4, "33": 5})
 >>> with UnitOfWork(engine, read_only=True) as uow:
 ...     history = export_patient_history(uow, p.id)
 >>> history["patient_id"], history["baseline"]["clasi"]["regions"]["arms"]["erythema"]
 ('P01', 2)
+>>> history["baseline"]["cla_iga"], history["baseline"]["skindex"]
+(3, {'31': 4, '32': 4, '33': 5})
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from cletrial.errors import InputError, NotFoundError
 from cletrial.store.fields import decode_medications, table_of
-from cletrial.store.records import ClasiRecord, SledaiRecord
+from cletrial.store.records import ClasiRecord, SkindexRecord, SledaiRecord
 from cletrial.store.unit_of_work import UnitOfWork
 
 __all__ = ["HISTORY_TABLES", "assemble_history", "export_patient_history"]
@@ -94,12 +99,16 @@ def _sledai_doc(row: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in form.items() if value}
 
 
-def _visit_doc(visit: dict[str, Any], clasi: Any, sledai: Any) -> dict[str, Any]:
+def _visit_doc(visit: dict[str, Any], clasi: Any, sledai: Any, skindex: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {"date": visit["visit_date"].isoformat()}
     if clasi is not None:
         doc["clasi"] = _clasi_doc(clasi)
     if sledai is not None:
         doc["sledai"] = _sledai_doc(sledai)
+    if visit.get("cla_iga") is not None:
+        doc["cla_iga"] = visit["cla_iga"]
+    if skindex is not None:
+        doc["skindex"] = SkindexRecord.from_row(skindex).form
     medications = decode_medications(visit["medications"])
     if medications is not None:
         doc["medications"] = list(medications)
@@ -109,6 +118,9 @@ def _visit_doc(visit: dict[str, Any], clasi: Any, sledai: Any) -> dict[str, Any]
 def _iso(value: dt.date | None) -> str | None:
     return None if value is None else value.isoformat()
 
+
+#: The form tables of a visit, in the order :func:`assemble_history` takes their rows.
+_FORM_TABLES = ("clasi_assessments", "sledai_assessments", "skindex_assessments")
 
 #: The tables a history is assembled from, each with the order its rows are exported in.
 HISTORY_TABLES: dict[str, tuple[str, ...]] = {
@@ -190,7 +202,7 @@ def assemble_history(
     protocol_id: str,
     patient: dict[str, Any],
     rows: dict[str, list[dict[str, Any]]],
-    forms: tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]],
+    forms: tuple[dict[int, dict[str, Any]], ...],
 ) -> dict[str, Any]:
     """Assemble one patient's history from their rows (the single place the shape is built).
 
@@ -204,7 +216,7 @@ def assemble_history(
         Table name -> the patient's rows of every table of :data:`HISTORY_TABLES`, each in
         its export order.
     forms : tuple of dict
-        CLASI and SLEDAI-2K rows by visit id.
+        CLASI, SLEDAI-2K and (optionally) Skindex-29+3 rows by visit id.
 
     Returns
     -------
@@ -217,10 +229,12 @@ def assemble_history(
             history[name] = patient[name]
     if patient["first_dose_date"] is not None:
         history["first_dose_date"] = _iso(patient["first_dose_date"])
-    clasi, sledai = forms
+    clasi, sledai, *more = forms
+    skindex = more[0] if more else {}
     assessments = []
     for visit in rows["visits"]:
-        doc = _visit_doc(visit, clasi.get(visit["id"]), sledai.get(visit["id"]))
+        vid = visit["id"]
+        doc = _visit_doc(visit, clasi.get(vid), sledai.get(vid), skindex.get(vid))
         if visit["kind"] == "baseline":
             history["baseline"] = doc
         else:
@@ -265,5 +279,5 @@ def export_patient_history(
     rows = {name: _rows(conn, name, "patient_id", pid, *order)
             for name, order in HISTORY_TABLES.items()}  # fmt: skip
     ids = [v["id"] for v in rows["visits"]]
-    forms = (_forms(conn, "clasi_assessments", ids), _forms(conn, "sledai_assessments", ids))
+    forms = tuple(_forms(conn, name, ids) for name in _FORM_TABLES)
     return assemble_history(study["protocol_id"], patient, rows, forms)

@@ -252,13 +252,15 @@ def _write_text(text: str, handle: IO[str]) -> None:
 
 
 def _flat(kind: str, data: dict[str, list[dict[str, Any]]]) -> Iterable[dict[str, Any]]:
-    """Rows with visits' nested forms flattened into ``clasi_*``/``sledai_*`` columns."""
+    """Rows with visits' nested forms flattened into ``clasi_*``/``sledai_*``/``skindex_*``
+    columns."""
     for row in data[kind]:
         if kind != "visits":
             yield row
             continue
-        flat = {k: v for k, v in row.items() if k not in ("clasi", "sledai")}
+        flat = {k: v for k, v in row.items() if k not in ("clasi", "sledai", "skindex")}
         clasi, sledai = row.get("clasi"), row.get("sledai")
+        flat.update({f"skindex_{k}": v for k, v in (row.get("skindex") or {}).items()})
         if clasi is not None:
             for key, value in clasi.items():
                 if key == "regions":

@@ -6,7 +6,8 @@ the file name, or given explicitly); a JSON file holds any kinds at once::
     {"format": "cletrial-import", "version": 1, "study": "LEN-CLE",
      "patients": [{"patient": "P01", "site": "BCN", "sex": "F"}],
      "visits": [{"patient": "P01", "date": "2009-02-02", "kind": "baseline",
-                 "clasi": {"regions": {"arms": {"erythema": 2}}}}]}
+                 "clasi": {"regions": {"arms": {"erythema": 2}}}, "cla_iga": 3,
+                 "skindex": {"31": 4, "32": 4, "33": 5}}]}
 
 Columns (CSV headers, JSON keys) are the same in both; see :data:`KINDS` and ``docs/store.md``.
 A blank cell (or an absent or null JSON value) means "not given": it never erases stored data.
@@ -39,6 +40,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from cletrial.errors import FormError, ImportFileError, InputError
+from cletrial.instruments.skindex import SKINDEX_ITEMS
 from cletrial.store.csv_safe import decode_list_cell, restore_text
 from cletrial.store.tables_forms import CLASI_ITEM_COLUMNS, SLEDAI_ITEM_COLUMNS
 from cletrial.store.types import compute_partial_date
@@ -66,6 +68,8 @@ _CLASI_COLUMNS: Final = tuple(
     for c in CLASI_ITEM_COLUMNS
 )
 _SLEDAI_COLUMNS: Final = tuple((f"sledai_{c}", "bool") for c in SLEDAI_ITEM_COLUMNS)
+#: Skindex-29+3 responses by item number (``skindex_1`` ... ``skindex_33``, 1-5).
+_SKINDEX_COLUMNS: Final = tuple((f"skindex_{i}", "int") for i in SKINDEX_ITEMS)
 
 #: Kind -> (column, type) in file order. ``study`` may be given once for a whole JSON file.
 KINDS: Final[dict[str, tuple[tuple[str, CellType], ...]]] = {
@@ -81,7 +85,8 @@ KINDS: Final[dict[str, tuple[tuple[str, CellType], ...]]] = {
     "visits": (("study", "str"), ("patient", "str"), ("date", "date"), ("kind", "str"),
                ("label", "str"), ("medications", "list"), ("notes", "str"),
                *_CLASI_COLUMNS, ("clasi_activity", "int"), ("clasi_damage", "int"),
-               *_SLEDAI_COLUMNS, ("sledai_score", "int")),
+               *_SLEDAI_COLUMNS, ("sledai_score", "int"), ("cla_iga", "int"),
+               *_SKINDEX_COLUMNS),
     "labs": (("study", "str"), ("patient", "str"), ("date", "date"), ("test", "str"),
              ("value", "float"), ("unit", "str"), ("lln", "float"), ("ctcae_version", "str"),
              ("confirmed", "bool")),
@@ -351,6 +356,19 @@ def _flatten_form(row: ImportRow, name: str, document: Any) -> None:
     row.values.update({f"clasi_{k}": v for k, v in document.items() if k != "regions"})
 
 
+def _flatten_skindex(row: ImportRow, document: Any) -> None:
+    """Put a JSON visit's nested ``skindex`` (item number -> 1-5 or null) into the flat
+    ``skindex_<n>`` columns; a null item is not given (it never erases a stored response)."""
+    from cletrial.instruments import validate_skindex_form
+
+    try:
+        answered = validate_skindex_form(document)
+    except FormError as exc:
+        column = f"skindex.{exc.field}" if exc.field else "skindex"
+        raise row.error(column, exc.value, exc.problem) from None
+    row.values.update({f"skindex_{item}": value for item, value in answered.items()})
+
+
 def _json_row(kind: str, file: str, number: int, item: Any, study: Any) -> ImportRow:
     file = f"{file} [{kind}]"
     row = ImportRow(kind, file, number)
@@ -360,6 +378,10 @@ def _json_row(kind: str, file: str, number: int, item: Any, study: Any) -> Impor
         if kind == "visits" and name in ("clasi", "sledai"):
             if value is not None:
                 _flatten_form(row, name, value)
+            continue
+        if kind == "visits" and name == "skindex":
+            if value is not None:
+                _flatten_skindex(row, value)
             continue
         parsed = parse_cell(kind, name, value, file, number, from_json=True)
         if parsed is not None:

@@ -51,7 +51,8 @@ SPECS: Final[dict[str, _Spec]] = {
     "screenings": _Spec("screenings", {"date": "screening_date", "verdict": "verdict"}, {},
                         ("date", "verdict")),
     "visits": _Spec("visits", {"kind": "kind", "label": "label", "medications": "medications",
-                               "notes": "notes"}, {"date": "visit_date"}, ()),
+                               "notes": "notes", "cla_iga": "cla_iga"},
+                    {"date": "visit_date"}, ()),
     "labs": _Spec("labs", {"value": "value", "unit": "unit", "lln": "lln",
                            "ctcae_version": "ctcae_version", "confirmed": "value_confirmed"},
                   {"date": "sample_date", "test": "test"}, ("value", "unit")),
@@ -282,6 +283,19 @@ class _Applier:
                        k != "sledai_score"}  # fmt: skip
         if descriptors or "sledai_score" in v:
             self._sledai(row, visit_id, descriptors, v.get("sledai_score"))
+        responses = {k[8:]: x for k, x in v.items() if k.startswith("skindex_")}
+        if responses:
+            self._skindex(row, visit_id, responses)
+
+    def _skindex(self, row: ImportRow, visit_id: int, responses: dict[str, Any]) -> None:
+        """Merge the given responses into the stored Skindex-29+3 (a blank never erases)."""
+        existing = self.uow.skindex.for_visit(visit_id)
+        stored = {} if existing is None else existing.form
+        merged = {**stored, **responses}
+        if merged == stored:
+            return
+        version = None if existing is None else existing.version
+        self.uow.skindex.save(visit_id, merged, expected_version=version, reason=self.reason)
 
     def _clasi(self, row: ImportRow, visit_id: int, items: dict[str, Any],
                scores: dict[str, Any]) -> None:  # fmt: skip
@@ -379,6 +393,8 @@ def _merge_clasi(base: dict[str, Any], items: dict[str, Any]) -> dict[str, Any]:
 def _form_column(row: ImportRow, path: str) -> str:
     """File column of a form field path (``regions.arms.scale`` -> ``clasi_arms_scale``)."""
     parts = path.split(".")
+    if path == "cla_iga" or (parts[0] == "skindex" and len(parts) == 2):
+        return "_".join(parts)
     if parts[0] == "regions" and len(parts) == 3:
         return f"clasi_{parts[1]}_{parts[2]}"
     prefix = "sledai_" if f"sledai_{parts[-1]}" in row.values else "clasi_"

@@ -18,9 +18,14 @@ import json
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
-from cletrial.instruments import ClasiForm, validate_clasi_form
+from cletrial.instruments import ClasiForm, SkindexScore, compute_skindex, validate_clasi_form
 from cletrial.store.fields import decode_medications
-from cletrial.store.tables_forms import CLASI_ITEM_COLUMNS, SLEDAI_ITEM_COLUMNS, clasi_region_items
+from cletrial.store.tables_forms import (
+    CLASI_ITEM_COLUMNS,
+    SKINDEX_ITEM_COLUMNS,
+    SLEDAI_ITEM_COLUMNS,
+    clasi_region_items,
+)
 
 __all__ = [
     "CLASI_COLUMN_PATHS",
@@ -40,6 +45,7 @@ __all__ = [
     "PregnancyTestRecord",
     "ScreeningRecord",
     "SiteRecord",
+    "SkindexRecord",
     "SledaiRecord",
     "StoredRecord",
     "StudyRecord",
@@ -178,6 +184,8 @@ class VisitRecord(StoredRecord):
     signed_at: dt.datetime | None
     signed_name: str | None = None
     sign_meaning: str | None = None
+    #: The CLA-IGA grade 0-4; ``None`` = not assessed (never 0).
+    cla_iga: int | None = None
 
     @property
     def locked(self) -> bool:
@@ -187,7 +195,7 @@ class VisitRecord(StoredRecord):
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Self:
         """Build from a ``visits`` row, decoding the medications list."""
-        values = {name: row[name] for name in _field_names(cls)}
+        values = {name: row[name] for name in _field_names(cls) if name in row}
         values["medications"] = decode_medications(row["medications"])
         return cls(**values)
 
@@ -282,6 +290,37 @@ class SledaiRecord(StoredRecord):
             form = validate_sledai_form({n: bool(row[n]) for n in SLEDAI_ITEM_COLUMNS})
         return cls(id=row["id"], version=row["version"], visit_id=row["visit_id"],
                    entry=row["entry"], score=row["score"], form=form)  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SkindexRecord(StoredRecord):
+    """A Skindex-29+3 of a visit: the answered items (number -> response 1-5) and the domain
+    scores (0-100, ``None`` when too few items of the domain are answered).
+
+    >>> row = {"id": 1, "version": 1, "visit_id": 4, **dict.fromkeys(SKINDEX_ITEM_COLUMNS)}
+    >>> rec = SkindexRecord.from_row({**row, "item_31": 4, "item_32": 4, "item_33": 5})
+    >>> rec.responses, rec.score.lupus_specific, rec.score.symptoms
+    ({31: 4, 32: 4, 33: 5}, 83.33333333333333, None)
+    """
+
+    table: ClassVar[str] = "skindex_assessments"
+    visit_id: int
+    responses: dict[int, int]
+    score: SkindexScore
+
+    @property
+    def form(self) -> dict[str, int]:
+        """The answered items as a form (item number as text -> response), as entered."""
+        return {str(item): value for item, value in self.responses.items()}
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Self:
+        """Build from a ``skindex_assessments`` row, scoring the stored responses again."""
+        responses = {int(name[5:]): row[name] for name in SKINDEX_ITEM_COLUMNS
+                     if row.get(name) is not None}  # fmt: skip
+        score = compute_skindex({str(item): value for item, value in responses.items()})
+        return cls(id=row["id"], version=row["version"], visit_id=row["visit_id"],
+                   responses=responses, score=score)  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -439,10 +478,10 @@ class MedicationRecord(StoredRecord):
 _BY_TABLE: dict[str, type[StoredRecord]] = {
     cls.table: cls
     for cls in (StudyRecord, SiteRecord, UserRecord, PatientRecord, IdentityRecord,
-                ScreeningRecord, VisitRecord, ClasiRecord, SledaiRecord, LabRecord, DoseRecord,
-                AdverseEventRecord, PregnancyTestRecord, PatientEventRecord, DeviationRecord,
-                DispositionRecord, OverrideRecord, ImmunologyRecord, NerveConductionRecord,
-                MedicationRecord)
+                ScreeningRecord, VisitRecord, ClasiRecord, SledaiRecord, SkindexRecord, LabRecord,
+                DoseRecord, AdverseEventRecord, PregnancyTestRecord, PatientEventRecord,
+                DeviationRecord, DispositionRecord, OverrideRecord, ImmunologyRecord,
+                NerveConductionRecord, MedicationRecord)
 }  # fmt: skip
 
 

@@ -203,7 +203,10 @@ def load_study_source(
     }
     tables = {name: _by_patient(conn, name, sid, order) for name, order in HISTORY_TABLES.items()}
     deviations = _by_patient(conn, "protocol_deviations", sid, ("deviation_date", "category"))
-    forms = (_forms(conn, "clasi_assessments", sid), _forms(conn, "sledai_assessments", sid))
+    forms = tuple(
+        _forms(conn, name, sid)
+        for name in ("clasi_assessments", "sledai_assessments", "skindex_assessments")
+    )
     randomised = _randomised(conn, sid, unblinded)
     subjects = []
     for p in patients:  # each patient's rows are let go once its subject is built (peak memory)

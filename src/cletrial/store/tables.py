@@ -172,6 +172,8 @@ class Visit(Versioned, Base):
     #: The signature manifest: the signer's printed name and what the signature means.
     signed_name: Mapped[str | None] = mapped_column(String(200))
     sign_meaning: Mapped[str | None] = mapped_column(String(200))
+    #: The CLA-IGA grade 0-4 (:mod:`cletrial.instruments.cla_iga`); empty = not assessed.
+    cla_iga: Mapped[int | None] = mapped_column(SmallInteger)
 
 
 class Lab(Versioned, Base):

@@ -76,6 +76,7 @@ LOCKED_BY_VISIT: Final = frozenset(
     {
         "clasi_assessments",
         "sledai_assessments",
+        "skindex_assessments",
         "labs",
         "protocol_deviations",
         "doses",

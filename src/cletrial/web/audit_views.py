@@ -17,7 +17,8 @@ from cletrial.web.schemas import AuditEntryPublic
 __all__ = ["VISIT_CHILD_TABLES", "audit_entries", "visit_audit_entries"]
 
 #: Tables whose records belong to a visit (``visit_id``) and are shown in its audit history.
-VISIT_CHILD_TABLES: Final = ("clasi_assessments", "sledai_assessments", "labs")
+VISIT_CHILD_TABLES: Final = ("clasi_assessments", "sledai_assessments", "skindex_assessments",
+                              "labs")  # fmt: skip
 
 
 def audit_entries(uow: UnitOfWork, table: str, record_id: int) -> list[AuditEntryPublic]:
@@ -41,11 +42,12 @@ def audit_entries(uow: UnitOfWork, table: str, record_id: int) -> list[AuditEntr
 
 
 def visit_audit_entries(uow: UnitOfWork, visit_id: int) -> list[AuditEntryPublic]:
-    """The audit history of a visit, its CLASI, SLEDAI-2K and labs, including forms and
-    results removed since (with the reason of their removal), oldest first."""
+    """The audit history of a visit, its CLASI, SLEDAI-2K, Skindex-29+3 and labs, including
+    forms and results removed since (with the reason of their removal), oldest first."""
     records: list[tuple[str, int]] = [("visits", visit_id)]
     for table, form in (("clasi_assessments", uow.clasi.for_visit(visit_id)),
-                        ("sledai_assessments", uow.sledai.for_visit(visit_id))):  # fmt: skip
+                        ("sledai_assessments", uow.sledai.for_visit(visit_id)),
+                        ("skindex_assessments", uow.skindex.for_visit(visit_id))):  # fmt: skip
         if form is not None:
             records.append((table, form.id))
     records += [("labs", lab.id) for lab in labs_of_visit(uow, visit_id)]

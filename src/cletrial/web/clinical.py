@@ -19,6 +19,7 @@ from cletrial.store.records import (
     ClasiRecord,
     LabRecord,
     PatientRecord,
+    SkindexRecord,
     SledaiRecord,
     VisitRecord,
 )
@@ -31,6 +32,7 @@ from cletrial.web.schemas import (
     PatientCreate,
     PatientPublic,
     SignaturePublic,
+    SkindexPublic,
     SledaiPublic,
     VisitCreate,
     VisitPublic,
@@ -162,6 +164,7 @@ class SavedVisit:
     clasi: ClasiRecord | None
     sledai: SledaiRecord | None
     labs: list[LabRecord]
+    skindex: SkindexRecord | None = None
 
 
 def create_visit(uow: UnitOfWork, patient: PatientRecord, body: VisitCreate) -> SavedVisit:
@@ -169,7 +172,7 @@ def create_visit(uow: UnitOfWork, patient: PatientRecord, body: VisitCreate) -> 
 
     Returns the records as written, so the answer is built without reading them back.
     """
-    visit, clasi, sledai = uow.visits.create_with_forms(
+    visit, clasi, sledai, skindex = uow.visits.create_with_forms(
         patient_id=patient.id,
         visit_date=body.visit_date,
         kind=body.kind,
@@ -178,6 +181,8 @@ def create_visit(uow: UnitOfWork, patient: PatientRecord, body: VisitCreate) -> 
         notes=body.notes,
         clasi=body.clasi,
         sledai=body.sledai,
+        cla_iga=body.cla_iga,
+        skindex=body.skindex,
     )
     labs = _add_labs(uow, patient.id, visit.id, body.visit_date, body.labs)
     for event in body.adverse_events:
@@ -194,7 +199,7 @@ def create_visit(uow: UnitOfWork, patient: PatientRecord, body: VisitCreate) -> 
             reason="first dose recorded at the baseline visit",
             first_dose_date=body.dose.start_date or body.visit_date,
         )
-    return SavedVisit(visit, clasi, sledai, labs)
+    return SavedVisit(visit, clasi, sledai, labs, skindex)
 
 
 def _save_dose(
@@ -222,7 +227,7 @@ def _save_dose(
 
 
 def _check_removals(body: VisitUpdate) -> None:
-    for name in ("clasi", "sledai"):
+    for name in ("clasi", "sledai", "skindex"):
         if getattr(body, f"remove_{name}") and getattr(body, name) is not None:
             raise InputError(f"remove_{name}", True, f"cannot save and remove the {name} form "
                              "in one edit: send one or the other")  # fmt: skip
@@ -270,7 +275,8 @@ def update_visit(uow: UnitOfWork, visit: VisitRecord, body: VisitUpdate) -> Visi
     _check_removals(body)
     reason = body.reason
     changes = body.model_dump(
-        include={"visit_date", "kind", "label", "medications", "notes"}, exclude_unset=True
+        include={"visit_date", "kind", "label", "medications", "notes", "cla_iga"},
+        exclude_unset=True,
     )
     updated = uow.visits.update(visit.id, expected_version=body.version, reason=reason, **changes)
     if body.clasi is not None:
@@ -281,6 +287,11 @@ def update_visit(uow: UnitOfWork, visit: VisitRecord, body: VisitUpdate) -> Visi
         uow.sledai.save(visit.id, body.sledai, expected_version=body.sledai_version, reason=reason)
     elif body.remove_sledai:
         _remove_form(uow.sledai, visit.id, body.sledai_version, reason, "sledai")
+    if body.skindex is not None:
+        uow.skindex.save(visit.id, body.skindex, expected_version=body.skindex_version,
+                         reason=reason)  # fmt: skip
+    elif body.remove_skindex:
+        _remove_form(uow.skindex, visit.id, body.skindex_version, reason, "skindex")
     _remove_labs(uow, visit.id, body)
     current_labs = {(lab.test, lab.sample_date): lab for lab in labs_of_visit(uow, visit.id)}
     new_labs: list[LabCreate] = []
@@ -311,19 +322,21 @@ def update_visit(uow: UnitOfWork, visit: VisitRecord, body: VisitUpdate) -> Visi
 def visit_public(uow: UnitOfWork, visit: VisitRecord) -> VisitPublic:
     """The public shape of a stored visit with its forms and labs (read from the database)."""
     saved = SavedVisit(visit, uow.clasi.for_visit(visit.id), uow.sledai.for_visit(visit.id),
-                       labs_of_visit(uow, visit.id))  # fmt: skip
+                       labs_of_visit(uow, visit.id), uow.skindex.for_visit(visit.id))  # fmt: skip
     return compose_visit_public(saved)
 
 
 def visits_public(uow: UnitOfWork, visits: list[VisitRecord]) -> list[VisitPublic]:
     """The public shapes of many stored visits, in the order given, as :func:`visit_public`
-    builds each: their forms and labs are read in three queries (per 500 visits), however many
+    builds each: their forms and labs are read in four queries (per 500 visits), however many
     visits there are."""
     ids = [visit.id for visit in visits]
     clasi, sledai = uow.clasi.for_visits(ids), uow.sledai.for_visits(ids)
-    labs = uow.labs.for_visits(ids)
+    labs, skindex = uow.labs.for_visits(ids), uow.skindex.for_visits(ids)
     return [
-        compose_visit_public(SavedVisit(v, clasi.get(v.id), sledai.get(v.id), labs[v.id]))
+        compose_visit_public(
+            SavedVisit(v, clasi.get(v.id), sledai.get(v.id), labs[v.id], skindex.get(v.id))
+        )
         for v in visits
     ]
 
@@ -356,6 +369,11 @@ def compose_visit_public(saved: SavedVisit) -> VisitPublic:
         sledai=None if sledai is None else SledaiPublic(
             id=sledai.id, version=sledai.version, entry=sledai.entry, score=sledai.score,
             form=form_as_dict(sledai.form),
+        ),
+        cla_iga=visit.cla_iga,
+        skindex=None if saved.skindex is None else SkindexPublic(
+            id=saved.skindex.id, version=saved.skindex.version, form=saved.skindex.form,
+            scores=saved.skindex.score.as_dict(),
         ),
         labs=[LabPublic(**{f: getattr(lab, f) for f in LabPublic.model_fields}) for lab in labs],
     )  # fmt: skip

@@ -32,6 +32,7 @@ from cletrial.store.repositories.events import find_adverse_event_problems
 from cletrial.store.vocab import LAB_UNITS
 from cletrial.values import read_typed_decimal, read_typed_int
 from cletrial.vocabulary import LAB_TEST, VISIT_KIND
+from cletrial.web.forms_scores import parse_trial_scores, preview_trial_scores, trial_score_values
 
 __all__ = [
     "AE_ROWS",
@@ -39,6 +40,7 @@ __all__ = [
     "LAB_FORM_TESTS",
     "SLEDAI_FLAGS",
     "parse_visit_form",
+    "preview_trial_scores",
     "region_items",
     "visit_form_values",
 ]
@@ -306,6 +308,7 @@ def parse_visit_form(
         body["clasi"] = _clasi(p)
     if p.flag("sledai_assessed"):
         body["sledai"] = _sledai(p)
+    body.update(parse_trial_scores(data, p.errors))
     body["labs"] = _labs(p, body["visit_date"])
     body["adverse_events"] = _adverse_events(p)
     regimen = p.text("dose.regimen", 20)
@@ -314,8 +317,11 @@ def parse_visit_form(
     return body, p.errors
 
 
-def visit_form_values(visit: Any, clasi: Any, sledai: Any, labs: list[Any]) -> dict[str, Any]:
-    """Form field values of a stored visit (for the edit form).
+def visit_form_values(
+    visit: Any, clasi: Any, sledai: Any, labs: list[Any], skindex: Any = None
+) -> dict[str, Any]:
+    """Form field values of a stored visit (for the edit form), with its CLA-IGA grade and
+    Skindex-29+3 responses (:mod:`cletrial.web.forms_scores`).
 
     A new form starts with no section assessed and every cell blank.
 
@@ -323,6 +329,7 @@ def visit_form_values(visit: Any, clasi: Any, sledai: Any, labs: list[Any]) -> d
     ''
     """
     values: dict[str, Any] = {"clasi_assessed": "", "sledai_assessed": ""}
+    values.update(trial_score_values(visit, skindex))
     if visit is not None:
         values.update(
             visit_date=visit.visit_date.isoformat(), kind=visit.kind, label=visit.label or "",

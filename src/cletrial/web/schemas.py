@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
+from cletrial.instruments.cla_iga import CLA_IGA_GRADES
 from cletrial.instruments.clasi import CLASI_ACTIVITY_MAX, CLASI_DAMAGE_MAX, Severity
 from cletrial.instruments.ctcae import CtcaeVersion
+from cletrial.instruments.skindex import skindex_json_schema
 from cletrial.instruments.sledai import SLEDAI_MAX
 from cletrial.protocol.definition_model import CTCAE_TERM_OF_TEST
 from cletrial.values import CODE_MAX_LENGTH, CODE_PATTERN, problem_date, problem_text
@@ -102,6 +104,14 @@ def _ref(name: str) -> Any:
 clasi_form_field = Annotated[dict[str, Any], _ref("ClasiForm")]
 #: A SLEDAI-2K form (descriptor -> bool); schema ``SledaiForm``.
 sledai_form_field = Annotated[dict[str, Any], _ref("SledaiForm")]
+#: A Skindex-29+3 form: item number (1-33) -> response 1-5 or null (item numbers only).
+skindex_form_field = Annotated[dict[str, Any], WithJsonSchema(skindex_json_schema())]
+#: A CLA-IGA grade 0-4 (validated by :func:`cletrial.instruments.validate_cla_iga`, so a bad
+#: value is refused naming ``cla_iga`` and the value); null = not assessed.
+cla_iga_field = Annotated[
+    Any, WithJsonSchema({"anyOf": [{"type": "integer", "enum": list(CLA_IGA_GRADES)},
+                                   {"type": "null"}]})
+]  # fmt: skip
 #: Any JSON object validated by the core (screening record, patient history).
 json_object_field = Annotated[dict[str, Any], WithJsonSchema({"type": "object"})]
 
@@ -396,8 +406,19 @@ class SledaiPublic(BaseModel):
     form: dict[str, Any] | None
 
 
+class SkindexPublic(BaseModel):
+    """A stored Skindex-29+3: the answered items (item number -> 1-5) and the domain scores
+    (0-100; ``None`` when fewer than 75% of a domain's items are answered)."""
+
+    id: int
+    version: int
+    form: dict[str, int]
+    scores: dict[str, float | None]
+
+
 class VisitCreate(Request):
-    """A new visit with its forms. Omitted forms are not assessed (missing, never zero)."""
+    """A new visit with its forms. Omitted forms are not assessed (missing, never zero):
+    ``cla_iga`` is the CLA-IGA grade 0-4, ``skindex`` the Skindex-29+3 responses."""
 
     visit_date: dt.date
     kind: VisitKind = "scheduled"
@@ -406,6 +427,8 @@ class VisitCreate(Request):
     notes: Note | None = None
     clasi: clasi_form_field | None = None
     sledai: sledai_form_field | None = None
+    cla_iga: cla_iga_field = None
+    skindex: skindex_form_field | None = None
     labs: list[LabCreate] = Field(default_factory=list, max_length=50)
     adverse_events: list[AdverseEventCreate] = Field(default_factory=list, max_length=50)
     dose: DoseCreate | None = None
@@ -421,7 +444,9 @@ class VisitUpdate(Request):
     ``remove_clasi`` / ``remove_sledai`` delete the saved form (the form was not assessed: it
     becomes missing, never 0); ``remove_labs`` deletes the visit's results of those tests. Each
     removal quotes the version read (``clasi_version``, ``sledai_version``, ``lab_versions``)
-    and is audited with the ``reason``.
+    and is audited with the ``reason``. ``cla_iga`` changes the grade (null: not assessed);
+    ``skindex`` replaces the Skindex-29+3 (quote ``skindex_version``), ``remove_skindex``
+    deletes it.
     """
 
     version: int = Field(ge=1, le=2_147_483_647)
@@ -435,12 +460,16 @@ class VisitUpdate(Request):
     clasi_version: int | None = Field(default=None, ge=1, le=2_147_483_647)
     sledai: sledai_form_field | None = None
     sledai_version: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    cla_iga: cla_iga_field = None
+    skindex: skindex_form_field | None = None
+    skindex_version: int | None = Field(default=None, ge=1, le=2_147_483_647)
     labs: list[LabCreate] = Field(default_factory=list, max_length=50)
     lab_versions: dict[str, Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(
         default_factory=dict, max_length=10
     )
     remove_clasi: bool = False
     remove_sledai: bool = False
+    remove_skindex: bool = False
     remove_labs: list[AnyLabTest] = Field(default_factory=list, max_length=10)
 
 
@@ -472,6 +501,8 @@ class VisitPublic(BaseModel):
     )
     clasi: ClasiPublic | None
     sledai: SledaiPublic | None
+    cla_iga: int | None = None
+    skindex: SkindexPublic | None = None
     labs: list[LabPublic]
 
 

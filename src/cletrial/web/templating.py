@@ -156,7 +156,20 @@ def make_environment() -> jinja2.Environment:
     env.filters["date"] = _date
     env.filters["json_script"] = _tojson_safe
     env.filters["options"] = options
+    env.globals["trial_scores"] = _trial_score_choices()
     return env
+
+
+def _trial_score_choices() -> dict[str, Any]:
+    """The CLA-IGA and Skindex-29+3 choices of the visit form and page (item numbers only)."""
+    from cletrial.vocabulary import SKINDEX_DOMAIN
+    from cletrial.web.forms_scores import CLA_IGA_CHOICES, SKINDEX_CHOICES, SKINDEX_FORM_ITEMS
+
+    return {"cla_iga": [(str(v), f"{v} {text.lower()}") for v, text in CLA_IGA_CHOICES],
+            "cla_iga_labels": {v: text.lower() for v, text in CLA_IGA_CHOICES},
+            "skindex_items": SKINDEX_FORM_ITEMS,
+            "skindex": [(str(v), f"{v} {text.lower()}") for v, text in SKINDEX_CHOICES],
+            "domains": [(t.value, t.decode) for t in SKINDEX_DOMAIN.terms]}  # fmt: skip
 
 
 def page_context(request: Request) -> dict[str, Any]:

@@ -13,6 +13,7 @@ RELRDDY    relapse: days since the last dose reduction                          
 RELREG     relapse: regimen in force (AVAL its rank on the dose ladder, 0 = off)      event
 CLASI50    CLASI-50 at a named week, Y/N (only when the analysis names the week)      subject
 CLASI70    CLASI-70 at a named week, Y/N (same; see ``adrs_trial``)                    subject
+CLAIGAS    CLA-IGA success at a named week, Y/N (same; traced to the QS ``CLAIGA``)    subject
 =========  =====================================================================  ==========
 
 ``AVAL`` and ``AVALC`` map one to one within each parameter: responses are coded by their
@@ -161,13 +162,15 @@ def _visit_records(a: AdamInput) -> list[dict[str, Any]]:
                 )
             )
         response = visit_response(score, base, a.rules)
+        # a visit without a CLASI-A (e.g. only a CLA-IGA grade) is NE with no QS CLASIA source
+        source = None if math.isnan(score) else "assessments"
         out.append(
             _record(
                 a,
                 p,
                 "CLASIRSP",
                 day,
-                "assessments",
+                source,
                 seq,
                 AVAL=_code(response),
                 AVALC=response,

@@ -10,6 +10,7 @@ array          domain  date         topic
 ============== ======= ============ ==========
 baseline       QS      date         CLASIA
 assessments    QS      date         CLASIA
+assessments    QS      date         CLAIGA (array ``assessments#CLAIGA``: graded visits)
 doses          EX      date         regimen
 labs           LB      date         test
 adverse_events AE      start        term
@@ -39,6 +40,7 @@ __all__ = ["ARRAY_DOMAINS", "sequence_lookup"]
 ARRAY_DOMAINS: Final = {
     "baseline": ("QS", "date", "=CLASIA"),
     "assessments": ("QS", "date", "=CLASIA"),
+    "assessments#CLAIGA": ("QS", "date", "=CLAIGA"),
     "doses": ("EX", "date", "regimen"),
     "labs": ("LB", "date", "test"),
     "adverse_events": ("AE", "start", "term"),
@@ -49,6 +51,9 @@ ARRAY_DOMAINS: Final = {
 def _records(history: Mapping[str, Any], array: str) -> list[Any]:
     if array == "baseline":
         return [history["baseline"]] if history.get("baseline") else []
+    if array == "assessments#CLAIGA":  # index = the visit's index; None when not graded
+        return [v if v.get("cla_iga") is not None else None
+                for v in history.get("assessments") or []]  # fmt: skip
     return list(history.get(array) or [])
 
 
@@ -56,6 +61,8 @@ def _number(history: Mapping[str, Any]) -> dict[tuple[str, int], tuple[str, int]
     by_domain: dict[str, list[dict[str, Any]]] = {}
     for array, (domain, date, topic) in ARRAY_DOMAINS.items():
         for index, record in enumerate(_records(history, array)):
+            if record is None:
+                continue
             value = topic[1:] if topic.startswith("=") else record.get(topic)
             by_domain.setdefault(domain, []).append(
                 {"DTC": str(record.get(date) or ""), "TOPIC": value, "_key": (array, index)}

@@ -1,5 +1,8 @@
 """SDTM QS (CLASI items and SLEDAI-2K descriptors) and RS (CLASI response) from patient histories.
 
+QS also holds the CLA-IGA grade and the Skindex-29+3 responses and domain scores
+(:mod:`cletrial.standards.sdtm.scores_trial`, which gives their ``QSTESTCD`` scheme).
+
 QS holds one record per item of each full form, and the derived totals (``QSDRVFL`` = ``Y``).
 A form stored as published scores only (``{"activity", "damage"}``, ``{"score"}``) gives only
 its total records. A visit without a form gives no record: missing stays missing. The history
@@ -57,6 +60,7 @@ from cletrial.instruments.clasi import CLASI_REGIONS, REGION_ITEM_CHOICES, valid
 from cletrial.instruments.sledai import DRUG_EXCLUSIONS, validate_sledai_form
 from cletrial.standards.metadata import Dataset, DatasetSpec, Variable
 from cletrial.standards.sdtm.common import Provenance, SubjectRef, assign_seq, study_day
+from cletrial.standards.sdtm.scores_trial import TRIAL_SCORE_RULE, trial_score_items
 
 __all__ = ["CLASI_TESTS", "QS_SPEC", "SLEDAI_TESTS", "build_qs", "iter_forms"]
 
@@ -115,7 +119,7 @@ _TOTAL_RULE: Final = (
     "scarring/atrophy/panniculitis and scarring of the scalp; SLEDTOT: sum of the weights of "
     "the descriptors present, drug-induced cytopenias not scoring (compute_sledai). An item "
     "omitted from a full form is absent (docs/formats.md). For a form stored as published "
-    "scores only, the published total."
+    "scores only, the published total. " + TRIAL_SCORE_RULE
 )
 
 QS_SPEC: Final = DatasetSpec(
@@ -125,7 +129,8 @@ QS_SPEC: Final = DatasetSpec(
     structure="One record per questionnaire item per visit per subject",
     keys=("STUDYID", "USUBJID", "QSCAT", "QSTESTCD", "QSDTC"),
     standard="SDTMIG 3.4",
-    comment="CLASI and SLEDAI-2K; QSTESTCD scheme in cletrial.standards.sdtm.scores",
+    comment="CLASI, SLEDAI-2K, CLA-IGA and Skindex-29+3 (item numbers only); QSTESTCD scheme "
+            "in cletrial.standards.sdtm.scores and scores_trial",
     variables=(
         Variable("STUDYID", "Study Identifier", "text", role="Identifier", core="Req"),
         Variable("DOMAIN", "Domain Abbreviation", "text", role="Identifier", core="Req"),
@@ -254,6 +259,10 @@ def _visit_records(
                         "QSCAT": "SLEDAI-2K", "QSSCAT": None, "QSORRES": orres,
                         "QSSTRESC": stresc, "QSSTRESN": stresn,
                         "QSDRVFL": "Y" if derived else None})  # fmt: skip
+    for cat, code, test, orres, stresn, derived in trial_score_items(visit):
+        out.append({**record, "QSTESTCD": code, "QSTEST": test, "QSCAT": cat, "QSSCAT": None,
+                    "QSORRES": orres, "QSSTRESC": orres, "QSSTRESN": stresn,
+                    "QSDRVFL": "Y" if derived else None})  # fmt: skip
     return out
 
 

@@ -25,6 +25,7 @@ from cletrial.store.repositories.patients import (
     ScreeningRepository,
 )
 from cletrial.store.repositories.queries import QueryMessageRepository, QueryRepository
+from cletrial.store.repositories.skindex import SkindexRepository
 from cletrial.store.repositories.verification import LockRepository, SdvRepository
 from cletrial.store.repositories.visits import ClasiRepository, SledaiRepository, VisitRepository
 from cletrial.store.repositories.web_tier import LoginEventRepository
@@ -52,6 +53,7 @@ __all__ = [
     "ScreeningRepository",
     "SdvRepository",
     "SiteRepository",
+    "SkindexRepository",
     "SledaiRepository",
     "StudyRepository",
     "UserRepository",

@@ -66,6 +66,11 @@ class RepositoryAccess:
         return r.SledaiRepository(self._uow_self)
 
     @cached_property
+    def skindex(self) -> r.SkindexRepository:
+        """Skindex-29+3 forms of visits (item numbers and responses), scored by domain."""
+        return r.SkindexRepository(self._uow_self)
+
+    @cached_property
     def labs(self) -> r.LabRepository:
         """Lab results, graded by NCI CTCAE."""
         return r.LabRepository(self._uow_self)

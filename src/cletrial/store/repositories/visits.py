@@ -1,5 +1,8 @@
 """Visits with their CLASI and SLEDAI-2K forms; signing and unlocking a visit.
 
+A visit also keeps its CLA-IGA grade (``cla_iga``, 0-4, ``None`` = not assessed) and may be
+recorded with its Skindex-29+3 (:mod:`cletrial.store.repositories.skindex`).
+
 Forms are validated and scored with :mod:`cletrial.instruments` before anything is written:
 CLASI-A, CLASI-D and the activity severity with ``compute_clasi``, SLEDAI-2K with
 ``compute_sledai``. A signed visit and its forms cannot change until unlocked with a reason.
@@ -43,16 +46,23 @@ from cletrial.instruments import (
     compute_sledai,
     require_complete_clasi,
     require_complete_sledai,
+    validate_cla_iga,
 )
 from cletrial.store.fields import validate_field
-from cletrial.store.records import ClasiRecord, SledaiRecord, VisitRecord, clasi_form_to_columns
+from cletrial.store.records import (
+    ClasiRecord,
+    SkindexRecord,
+    SledaiRecord,
+    VisitRecord,
+    clasi_form_to_columns,
+)
 from cletrial.store.repositories.base import Repository
 from cletrial.store.tables_forms import CLASI_ITEM_COLUMNS, SLEDAI_ITEM_COLUMNS
 from cletrial.store.types import utc_now
 
 __all__ = [
-    "ClasiRepository", "NewVisit", "NewVisitFields", "SledaiRepository", "VisitRepository",
-    "clasi_values", "sledai_values",
+    "ClasiRepository", "FormRepository", "NewVisit", "NewVisitFields", "SledaiRepository",
+    "VisitRepository", "clasi_values", "sledai_values",
 ]  # fmt: skip
 
 
@@ -67,6 +77,8 @@ class NewVisitFields(TypedDict, total=False):
     notes: str | None
     clasi: Mapping[str, Any] | Any | None
     sledai: Mapping[str, Any] | Any | None
+    cla_iga: int | None
+    skindex: Mapping[str, Any] | None
 
 
 class NewVisit(NamedTuple):
@@ -75,6 +87,7 @@ class NewVisit(NamedTuple):
     visit: VisitRecord
     clasi: ClasiRecord | None
     sledai: SledaiRecord | None
+    skindex: SkindexRecord | None = None
 
 
 def clasi_values(form: ClasiForm) -> dict[str, Any]:
@@ -92,7 +105,7 @@ def sledai_values(form: Any) -> dict[str, Any]:
     return values
 
 
-R = TypeVar("R", ClasiRecord, SledaiRecord)
+R = TypeVar("R", ClasiRecord, SledaiRecord, SkindexRecord)
 
 
 class VisitRepository(Repository[VisitRecord]):
@@ -108,8 +121,10 @@ class VisitRepository(Repository[VisitRecord]):
         Fields (:class:`NewVisitFields`): ``patient_id`` and ``visit_date`` (required);
         ``kind`` baseline (one per patient), scheduled (default) or unscheduled; ``label``;
         ``medications`` the concomitant medications (``None``: not recorded); ``notes``;
-        ``clasi`` and ``sledai`` the forms. Forms are validated before anything is written
-        (FormError names the field). :meth:`create_with_forms` also returns the stored forms.
+        ``clasi`` and ``sledai`` the forms; ``cla_iga`` the CLA-IGA grade 0-4 and ``skindex``
+        the Skindex-29+3 (item number -> 1-5), ``None`` when not assessed. Forms are validated
+        before anything is written (FormError names the field). :meth:`create_with_forms` also
+        returns the stored forms.
         """
         return self.create_with_forms(**visit).visit
 
@@ -124,28 +139,36 @@ class VisitRepository(Repository[VisitRecord]):
         notes: str | None = None,
         clasi: Mapping[str, Any] | Any | None = None,
         sledai: Mapping[str, Any] | Any | None = None,
+        cla_iga: int | None = None,
+        skindex: Mapping[str, Any] | None = None,
     ) -> NewVisit:
         """As :meth:`create`, returning the visit and its stored forms (``None`` when not given).
 
         The visit and its forms are written together (one statement on PostgreSQL).
         """
+        from cletrial.store.repositories.skindex import SkindexRepository, skindex_values
+
         clasi_form = None if clasi is None else require_complete_clasi(clasi)
         sledai_form = None if sledai is None else require_complete_sledai(sledai)
+        grade = None if cla_iga is None else validate_cla_iga(cla_iga)
         forms: list[tuple[str, dict[str, Any]]] = []
         if clasi_form is not None:
             forms.append((ClasiRepository.table, clasi_values(clasi_form)))
         if sledai_form is not None:
             forms.append((SledaiRepository.table, sledai_values(sledai_form)))
+        if skindex is not None:
+            forms.append((SkindexRepository.table, skindex_values(skindex)))
         row, stored = self._uow.insert_with_children(self.table, {
             "patient_id": patient_id, "visit_date": visit_date, "kind": kind, "label": label,
             "medications": None if medications is None else list(medications), "notes": notes,
-            "status": "open",
+            "status": "open", "cla_iga": grade,
         }, forms, link="visit_id")  # fmt: skip
         rows = iter(stored)
         return NewVisit(
             VisitRecord.from_row(row),
             None if clasi_form is None else ClasiRecord.from_row(next(rows), form=clasi_form),
             None if sledai_form is None else SledaiRecord.from_row(next(rows), form=sledai_form),
+            None if skindex is None else SkindexRecord.from_row(next(rows)),
         )
 
     def for_patient(self, patient_id: int) -> list[VisitRecord]:
@@ -159,7 +182,10 @@ class VisitRepository(Repository[VisitRecord]):
     def update(
         self, record_id: int, *, expected_version: int, reason: str | None = None, **changes: Any
     ) -> VisitRecord:
-        """Change visit fields (date, kind, label, medications, notes); refused while signed."""
+        """Change visit fields (date, kind, label, medications, notes, the CLA-IGA grade, where
+        ``None`` means not assessed); refused while signed."""
+        if changes.get("cla_iga") is not None:
+            changes["cla_iga"] = validate_cla_iga(changes["cla_iga"])
         if "medications" in changes and changes["medications"] is not None:
             changes["medications"] = list(changes["medications"])
         return super().update(record_id, expected_version=expected_version, reason=reason,
@@ -206,7 +232,7 @@ class VisitRepository(Repository[VisitRecord]):
         return VisitRecord.from_row(row)
 
 
-class _FormRepository(Repository[R]):
+class FormRepository(Repository[R]):
     """Shared reads by visit and insert-or-update of a visit's single form record."""
 
     def _by_visit(self, visit_ids: Iterable[int]) -> dict[int, R]:
@@ -235,7 +261,7 @@ class _FormRepository(Repository[R]):
                                      system=True))  # fmt: skip
 
 
-class ClasiRepository(_FormRepository[ClasiRecord]):
+class ClasiRepository(FormRepository[ClasiRecord]):
     """The CLASI form of each visit, item by item, with CLASI-A, CLASI-D and severity."""
 
     table = "clasi_assessments"
@@ -295,7 +321,7 @@ class ClasiRepository(_FormRepository[ClasiRecord]):
         return ClasiRecord.from_row(self._save(visit_id, values, expected_version, reason))
 
 
-class SledaiRepository(_FormRepository[SledaiRecord]):
+class SledaiRepository(FormRepository[SledaiRecord]):
     """The SLEDAI-2K form of each visit, descriptor by descriptor, with its score."""
 
     table = "sledai_assessments"

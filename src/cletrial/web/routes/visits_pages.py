@@ -55,6 +55,7 @@ from cletrial.web.forms import (
     CLASI_ONCE_ITEMS,
     LAB_FORM_TESTS,
     parse_visit_form,
+    preview_trial_scores,
     region_items,
     visit_form_values,
 )
@@ -135,6 +136,7 @@ def _preview(
             preview["sledai"] = score_sledai_form(body["sledai"])
     except InputError as exc:
         preview["errors"][_field_of(exc)] = preview["summary"][_field_of(exc)] = exc.problem
+    preview.update(preview_trial_scores(body, errors))
     for lab in body.get("labs", []):
         term = LAB_CTCAE_TERMS.get(lab["test"])
         if term is None:
@@ -169,7 +171,7 @@ def _draft_history(history: dict[str, Any], body: dict[str, Any], replace: Any) 
     day = body["visit_date"].isoformat()
     draft = dict(history)
     entry: dict[str, Any] = {"date": day}
-    for key in ("clasi", "sledai", "medications"):
+    for key in ("clasi", "sledai", "medications", "cla_iga", "skindex"):
         if body.get(key) is not None:
             entry[key] = body[key]
     old_day = replace.visit_date.isoformat() if replace is not None else None
@@ -341,8 +343,8 @@ def show_visit(
 
 def _edit_values(uow: SessionDep, visit: Any) -> dict[str, Any]:
     labs = labs_of_visit(uow, visit.id)
-    return visit_form_values(visit, uow.clasi.for_visit(visit.id),
-                             uow.sledai.for_visit(visit.id), labs)  # fmt: skip
+    return visit_form_values(visit, uow.clasi.for_visit(visit.id), uow.sledai.for_visit(visit.id),
+                             labs, uow.skindex.for_visit(visit.id))  # fmt: skip
 
 
 @router.get("/visits/{visit_id}/edit", response_class=HTMLResponse)
@@ -378,13 +380,14 @@ def _update_body(body: dict[str, Any], values: dict[str, Any]) -> VisitUpdate:
     payload: dict[str, Any] = {
         "version": parse_id("version", values.get("version")),
         "reason": str(values.get("reason", "")).strip(),
-        **{k: body[k] for k in ("visit_date", "kind", "label", "medications", "notes")},
+        **{k: body.get(k) for k in ("visit_date", "kind", "label", "medications", "notes",
+                                    "cla_iga")},
         "labs": body["labs"],
         "lab_versions": {
             test: v for test in LAB_FORM_TESTS if (v := version(f"lab.{test}.version"))
         },
     }  # fmt: skip
-    for name in ("clasi", "sledai"):
+    for name in ("clasi", "sledai", "skindex"):
         stored_version = version(f"{name}_version")
         if body.get(name) is not None:
             payload.update({name: body[name], f"{name}_version": stored_version})
