@@ -53,6 +53,7 @@ from typing import Any, Final
 from cletrial.endpoints.trial import TrialEndpointRules
 from cletrial.standards.adam import build_adam
 from cletrial.standards.adam._base import NO_SDTM_RECORD
+from cletrial.standards.adam.adqs import SKINDEX_SOURCES
 from cletrial.standards.conformance import ConformanceReport, check_conformance
 from cletrial.standards.dataset_json import write_dataset_json
 from cletrial.standards.define_xml import DefineStudy, write_define_xml
@@ -132,7 +133,7 @@ def build_submission(
 
 
 #: QSTESTCD -> suffix of the history array whose source it is (see ``_build_adam``).
-_SOURCE_CODES: Final = {"CLASIA": "", "CLAIGA": "#CLAIGA"}
+_SOURCE_CODES: Final = {"CLASIA": "", "CLAIGA": "#CLAIGA", **SKINDEX_SOURCES}
 
 
 def _build_adam(
@@ -143,7 +144,8 @@ def _build_adam(
     trial: TrialEndpointRules | None = None,
 ) -> dict[str, Dataset]:
     """ADaM from the same histories; a CLASI assessment's source is its QS ``CLASIA`` record,
-    a CLA-IGA grade's (array ``assessments#CLAIGA``) its QS ``CLAIGA`` record."""
+    a CLA-IGA grade's (array ``assessments#CLAIGA``) its QS ``CLAIGA`` record, a Skindex-29+3
+    domain score's (``baseline#SKX29SYM``, ``assessments#SKX29SYM``, ...) its QS record."""
     lookup = dict(sdtm.lookup)
     for where, code in zip(qs_provenance, qs.frame["QSTESTCD"].tolist(), strict=True):
         index = 0 if where.array == "baseline" else where.index  # QS: the baseline has no index

@@ -54,6 +54,7 @@ from cletrial.protocol.history import PatientHistory
 from cletrial.standards.adam._base import AdamInput, Source
 from cletrial.standards.adam.adae import build_adae
 from cletrial.standards.adam.adlb import build_adlb
+from cletrial.standards.adam.adqs import build_adqs, has_skindex
 from cletrial.standards.adam.adrs import build_adrs
 from cletrial.standards.adam.adsl import build_adsl
 from cletrial.standards.adam.adtte import build_adtte
@@ -101,7 +102,8 @@ def build_adam(
     Returns
     -------
     dict of str to Dataset
-        ADSL, ADRS, ADTTE, ADAE and ADLB, checked.
+        ADSL, ADRS, ADTTE, ADAE and ADLB, checked; ADQS too when a subject has a
+        Skindex-29+3 domain score.
 
     Raises
     ------
@@ -110,13 +112,16 @@ def build_adam(
         the dataset's specification refuses.
     """
     a = AdamInput.build(dm, histories, source, rules)
-    return {
+    out = {
         "ADSL": build_adsl(a),
         "ADRS": build_adrs(a, trial),
         "ADTTE": build_adtte(a),
         "ADAE": build_adae(a),
         "ADLB": build_adlb(a),
     }
+    if has_skindex(a):
+        out["ADQS"] = build_adqs(a)
+    return out
 
 
 _DM_LABELS = {

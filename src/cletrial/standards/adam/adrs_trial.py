@@ -16,8 +16,7 @@ grades below baseline, :func:`cletrial.instruments.compute_cla_iga_success`), tr
 baseline grade or no graded visit in the window gives no record (``nri``: N without a source
 when the baseline grade is known).
 
-Not here yet: the Skindex-29+3 domain scores (an ADQS); QS carries them
-(:mod:`cletrial.standards.sdtm.scores_trial`).
+The Skindex-29+3 domain scores are in ADQS (:mod:`cletrial.standards.adam.adqs`).
 
 >>> from cletrial.endpoints.trial import TrialEndpointRules
 >>> trial_params(TrialEndpointRules(week=16))["CLASI50"]

@@ -11,6 +11,8 @@ array          domain  date         topic
 baseline       QS      date         CLASIA
 assessments    QS      date         CLASIA
 assessments    QS      date         CLAIGA (array ``assessments#CLAIGA``: graded visits)
+baseline,      QS      date         SKX29SYM ... (arrays ``baseline#SKX29SYM``,
+assessments                         ``assessments#SKX29SYM``, ...: visits with the domain scored)
 doses          EX      date         regimen
 labs           LB      date         test
 adverse_events AE      start        term
@@ -32,15 +34,26 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from cletrial.instruments import compute_skindex
 from cletrial.standards.sdtm.common import assign_seq
+from cletrial.standards.sdtm.scores_trial import TRIAL_SCORE_TESTS
+from cletrial.vocabulary import SKINDEX_DOMAIN
 
 __all__ = ["ARRAY_DOMAINS", "sequence_lookup"]
+
+#: QS test code of each Skindex-29+3 domain score -> the domain.
+_SKINDEX_CODES: Final = {TRIAL_SCORE_TESTS[d][1]: d for d in SKINDEX_DOMAIN.values}
 
 #: History array -> (SDTM domain, date key, topic key or fixed topic).
 ARRAY_DOMAINS: Final = {
     "baseline": ("QS", "date", "=CLASIA"),
     "assessments": ("QS", "date", "=CLASIA"),
     "assessments#CLAIGA": ("QS", "date", "=CLAIGA"),
+    **{
+        f"{array}#{code}": ("QS", "date", f"={code}")
+        for array in ("baseline", "assessments")
+        for code in _SKINDEX_CODES
+    },
     "doses": ("EX", "date", "regimen"),
     "labs": ("LB", "date", "test"),
     "adverse_events": ("AE", "start", "term"),
@@ -48,7 +61,15 @@ ARRAY_DOMAINS: Final = {
 }
 
 
+def _scored(visit: Any, code: str) -> bool:
+    form = visit.get("skindex") if isinstance(visit, Mapping) else None
+    return form is not None and compute_skindex(form).as_dict()[_SKINDEX_CODES[code]] is not None
+
+
 def _records(history: Mapping[str, Any], array: str) -> list[Any]:
+    if "#SKX" in array:  # a Skindex-29+3 domain score: the visits that have it
+        base, code = array.split("#")
+        return [v if _scored(v, code) else None for v in _records(history, base)]
     if array == "baseline":
         return [history["baseline"]] if history.get("baseline") else []
     if array == "assessments#CLAIGA":  # index = the visit's index; None when not graded
