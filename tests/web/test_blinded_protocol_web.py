@@ -8,9 +8,10 @@ import html
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.web.conftest import BASELINE, Study, make_patient
+from tests.web.conftest import BASELINE, Study, login, make_patient
 
 from cletrial.errors import InputError
+from cletrial.instruments import fill_absent_clasi_items, fill_absent_sledai_items
 from cletrial.randomisation import generate_allocation_list
 from cletrial.store import UnitOfWork
 from cletrial.store.randomisation import import_allocation_list
@@ -65,3 +66,36 @@ def test_the_recommendation_names_the_blinded_study_drug(
     page = html.unescape(client.get(f"/patients/{pid}", headers=h).text)
     assert f"5 mg every day ({PRODUCT})" in page
     assert "treatment code, not the arm" in page
+
+
+WITHDRAWAL = "lenalidomide-withdrawal-cle"
+
+
+def test_a_randomised_withdrawal_randomises_complete_responders_only(study: Study) -> None:
+    with UnitOfWork(study.engine, user="setup") as uow:
+        row = uow.get("studies", study.study_id)
+        uow.update("studies", study.study_id, {"protocol_id": WITHDRAWAL},
+                   expected_version=row["version"], reason="withdrawal template")  # fmt: skip
+        import_allocation_list(uow, study.study_id, _list(("CONT", "TAPER")),
+                               environment="production")  # fmt: skip
+    web = create_app(WebSettings(database_url=study.url, protocol=WITHDRAWAL), engine=study.engine)
+    with TestClient(web) as client:
+        h = login(client, "investigator")
+        pid = make_patient(client, h, study.site_a)
+        assert (
+            client.post(f"/api/patients/{pid}/visits", json=BASELINE, headers=h).status_code == 201
+        )
+        body = {"strata": {"subtype": "DLE"}, "reason": "complete response at week 4"}
+        early = client.post(f"/api/patients/{pid}/randomise", json=body, headers=h)
+        assert early.status_code == 422, early.text
+        assert "randomises patients in complete response" in early.text
+        assert early.json()["field"] == "course.phase" and "induction" in early.text
+        clear = {"visit_date": "2024-02-12", "kind": "scheduled",
+                 "clasi": fill_absent_clasi_items({"regions": {}}),
+                 "sledai": fill_absent_sledai_items({}),
+                 "labs": [{"test": "neutrophils", "value": 2100, "unit": "/mm3"}]}  # fmt: skip
+        visit = client.post(f"/api/patients/{pid}/visits", json=clear, headers=h)
+        assert visit.status_code == 201, visit.text
+        done = client.post(f"/api/patients/{pid}/randomise", json=body, headers=h)
+        assert done.status_code == 201, done.text
+        assert "arm" not in done.json()

@@ -261,6 +261,33 @@ def list_strata(record: AllocationListRecord) -> Strata:
     return tuple((name, tuple(levels)) for name, levels in json.loads(record.strata_json))
 
 
+def _check_in_response(uow: UnitOfWork, patient: Mapping[str, Any]) -> None:
+    """A randomised withdrawal (a bundled protocol whose ``blinding.design`` says so)
+    randomises only a patient in complete response today, as the protocol engine replays the
+    patient's course: a complete response in the current cycle and no stop."""
+    from cletrial.protocol import list_protocols, load_protocol, recommend
+    from cletrial.store.capture_rules import compute_study_today
+    from cletrial.store.history_export import export_patient_history
+
+    study = uow.get("studies", int(patient["study_id"]))
+    if study["protocol_id"] not in list_protocols():
+        return
+    protocol = load_protocol(study["protocol_id"])
+    blinding = protocol.file.blinding
+    if blinding is None or blinding.design != "randomised_withdrawal":
+        return
+    today = compute_study_today(study["time_zone"])
+    course = recommend(export_patient_history(uow, int(patient["id"])), protocol, on=today).course
+    if course.complete_response_date is None or course.stop_date is not None:
+        raise InputError(
+            "course.phase",
+            course.phase,
+            f"{protocol.id} randomises patients in complete response (CLASI-A "
+            f"<= {protocol.file.response.complete_response_max} in the current cycle, no stop): "
+            "record the visit of the response first",
+        )
+
+
 def _check_patient(uow: UnitOfWork, patient: Mapping[str, Any]) -> None:
     """Refuse a patient the enrolment gate keeps out, without consent, or randomised."""
     pid = int(patient["id"])
@@ -368,14 +395,16 @@ def randomise_patient(
     ------
     InputError
         The patient is not eligible, has withdrawn consent, ended the study or is already
-        randomised; a stratum value is missing or unknown; no list of ``environment``; the
-        stratum's slots are all used. Each names the field and the value.
+        randomised; in a randomised withdrawal, not in complete response; a stratum value is
+        missing or unknown; no list of ``environment``; the stratum's slots are all used. Each
+        names the field and the value.
     NotFoundError
         No such patient.
     """
     patient = uow.get("patients", patient_id, lock=True)  # one randomisation a patient at once
     listed = active_list(uow, int(patient["study_id"]), environment)
     _check_patient(uow, patient)
+    _check_in_response(uow, patient)
     stratum = _stratum(uow, patient, list_strata(listed), strata)
     slot = _take_slot(uow, listed.id, stratum)
     now, why = utc_now(), reason.strip() if reason and reason.strip() else None
