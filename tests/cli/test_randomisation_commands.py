@@ -10,10 +10,12 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from cletrial.cli import app
 from cletrial.store import UnitOfWork, create_engine_for
+from cletrial.store.audit import audit_log
 from cletrial.store.randomisation import randomise_patient
 
 runner = CliRunner()
@@ -169,3 +171,53 @@ def test_import_balance_and_audit(database: str, tmp_path: Path) -> None:
         input=PASSWORD,
     )
     assert code == 2 and "only a statistician" in err
+
+
+def test_unblind_is_for_the_patients_investigator_e_signed(database: str, tmp_path: Path) -> None:
+    out = tmp_path / "list.json"
+    assert _run(*GENERATE, "--environment", "production", "--out", str(out))[0] == 0
+    signed = ("--password-stdin", "--database", database)
+    assert _run("randomisation", "import", str(out), "--environment", "production",
+                "--user", "sara", *signed, input=PASSWORD)[0] == 0  # fmt: skip
+    add = ("user", "add", "dr.site1", "--role", "investigator", "--site", "01", "--study",
+           "LEN2", "--password-stdin", "--user", "admin", "--database", database)  # fmt: skip
+    assert _run(*add, input=PASSWORD * 2)[0] == 0
+    engine = create_engine_for(database)
+    with UnitOfWork(engine, user="dr.site1") as uow:
+        site = next(s for s in uow.sites.list() if s.code == "01")
+        patient = uow.patients.create(study_id=site.study_id, site_id=site.id, study_code="P1")
+        uow.screenings.save(
+            patient.id, screening_date=dt.date(2024, 1, 10), record={}, verdict="eligible"
+        )
+        randomise_patient(
+            uow, patient.id, {"subtype": "SCLE", "site": "01"}, environment="production",
+            reason="consented",
+        )  # fmt: skip
+    engine.dispose()
+    why = ("--reason", "suspected anaphylaxis: the treatment must be known")
+    unblind = ("randomisation", "unblind", "P1", *why, "--user")
+    code, _, err = _run(*unblind, "sara", *signed, input=PASSWORD)
+    assert code == 2 and "only an investigator may unblind" in err  # the statistician may not
+    code, _, err = _run(*unblind, "dr.ruiz", *signed, input=PASSWORD)  # no site of P1
+    assert code == 2 and "works at no site of patient P1" in err
+    code, _, err = _run(*unblind, "dr.site1", *signed, input="wrong\n")
+    assert code == 2 and "password not recognised" in err
+    short = ("randomisation", "unblind", "P1", "--reason", "urgent", "--user", "dr.site1")
+    code, _, err = _run(*short, *signed, input=PASSWORD)
+    assert code == 2 and "at least 10 characters" in err
+    code, text, err = _run(*unblind, "dr.site1", *signed, "--json", input=PASSWORD)
+    assert code == 0, err
+    arm = json.loads(text)["arm"]
+    assert arm in ("lenalidomide", "placebo") and json.loads(text)["unblinded_by"] == "dr.site1"
+    engine = create_engine_for(database)
+    with UnitOfWork(engine, read_only=True) as uow:
+        assert uow.find("unblindings", patient_id=patient.id)["signed_name"]
+        audited = (
+            uow.connection.execute(
+                select(audit_log.c.new_value).where(audit_log.c.table_name == "unblindings")
+            )
+            .scalars()
+            .all()
+        )
+    engine.dispose()
+    assert audited and not any(arm == v for v in audited)  # the arm is not copied

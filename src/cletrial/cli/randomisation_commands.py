@@ -143,10 +143,17 @@ def generate(
     )
 
 
-def _signed(user: str | None, database: str | None, password_stdin: bool, what: str) -> str:
-    """Check the user's password and unblinded role; return the user name."""
+def _account(
+    user: str | None,
+    database: str | None,
+    password_stdin: bool,
+    what: str,
+    roles: Any,
+    why: str = "",
+) -> Any:
+    """Check the user's password (their e-signature) and that their role is one of ``roles``;
+    return the account."""
     from cletrial.store import UnitOfWork, verify_password
-    from cletrial.store.randomisation import UNBLINDED_ROLES
 
     actor = _actor(user)
     password = (
@@ -158,9 +165,20 @@ def _signed(user: str | None, database: str | None, password_stdin: bool, what: 
         account = verify_password(uow, actor, password)
     if account is None:
         fail(f"{actor}: password not recognised; {what} needs your own password")
-    if account.role not in UNBLINDED_ROLES:
-        fail(f"{actor} is a {account.role}: only a statistician may {what} (the list is sealed)")
-    return actor
+    if account.role not in roles:
+        allowed = " or ".join(sorted(roles))
+        an = "an" if allowed[0] in "aeiou" else "a"
+        fail(f"{actor} is a {account.role}: only {an} {allowed} may {what}{why}")
+    return account
+
+
+def _signed(user: str | None, database: str | None, password_stdin: bool, what: str) -> str:
+    """Check the user's password and unblinded role; return the user name."""
+    from cletrial.store.randomisation import UNBLINDED_ROLES
+
+    account = _account(user, database, password_stdin, what, UNBLINDED_ROLES,
+                       " (the list is sealed)")  # fmt: skip
+    return str(account.username)
 
 
 def _study_id(uow: Any, code: str | None) -> int:
@@ -310,6 +328,48 @@ def audit_listing(
             f"{row['reason'] or '-'} [audit {', '.join(map(str, row['audit_rows']))}]"
         )
     typer.echo(f"{len(rows)} randomisation(s)")
+
+
+@randomisation_app.command("unblind")
+def unblind(
+    patient: Annotated[str, typer.Argument(help="The patient's study code.")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why the treatment must be known (10+ characters).")
+    ],
+    study: StudyOption = None,
+    user: UserOption = None,
+    database: DatabaseOption = None,
+    password_stdin: PasswordStdin = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Emergency unblinding of one randomised patient: investigators of the patient's site,
+    e-signed (the password re-entered). Prints the arm; records who, when and why (audited,
+    listed to the monitors without the arm). Every unblinding is recorded, a repeat too.
+
+    Example: cletrial randomisation unblind A-001 --reason "suspected anaphylaxis" --user dr.ruiz
+    """
+    from cletrial.store import UnitOfWork
+    from cletrial.store.unblinding import UNBLINDING_ROLES, unblind_patient
+
+    account = _account(user, database, password_stdin, "unblind a patient", UNBLINDING_ROLES)
+    with UnitOfWork(_engine(database), user=account.username, reason=reason) as uow:
+        study_id = _study_id(uow, study)
+        found = uow.find("patients", study_id=study_id, study_code=patient)
+        if found is None:
+            fail(f"{patient}: no patient with that study code in the study")
+        if found["site_id"] not in account.site_ids:
+            fail(f"{account.username} works at no site of patient {patient}: only an "
+                 "investigator of the patient's site may unblind them")  # fmt: skip
+        record, arm = _guard(unblind_patient, uow, int(found["id"]), role=account.role,
+                             signed_name=account.display_name, reason=reason)  # fmt: skip
+    if as_json:
+        when = record.unblinded_at.isoformat()
+        _print_json({"patient": patient, "arm": arm, "unblinded_by": record.unblinded_by,
+                     "unblinded_at": when, "reason": record.reason})  # fmt: skip
+        return
+    when = f"{record.unblinded_at:%Y-%m-%d %H:%M} UTC"
+    typer.echo(f"patient {patient}: arm {arm}\nunblinding recorded by {record.unblinded_by} at "
+               f"{when}; the monitors see it, not the arm")  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
