@@ -1,6 +1,6 @@
 """Emergency unblinding through the API and the pages, and the scan: after a patient is
-randomised and unblinded, no GET route of the application nor the CLI export shows the arm to
-any role; only the unblinding answer does (which proves the scan finds an arm when shown)."""
+randomised and unblinded, no GET route of the application nor the CLI export (JSON, CSV, ODM)
+shows the arm to any role; only the unblinding answer does (which proves the scan finds an arm when shown)."""
 
 from __future__ import annotations
 
@@ -145,7 +145,9 @@ def test_no_get_route_nor_export_shows_the_arm_to_any_role(
             assert not any(_shows_an_arm(v) for v in response.headers.values()), (role, url)
             answered += response.status_code == 200
     assert answered > 3 * len(urls)  # most routes answered, not only refused
-    for fmt, out in (("json", tmp_path / "all.json"), ("csv", tmp_path / "csv")):
+    exports = (("json", tmp_path / "all.json"), ("csv", tmp_path / "csv"),
+               ("odm", tmp_path / "study.xml"))  # fmt: skip
+    for fmt, out in exports:
         result = CliRunner().invoke(cli_app, ["export", "--database", study.url,
                                               "--format", fmt, "--out", str(out)])  # fmt: skip
         assert result.exit_code == 0, result.output
