@@ -213,3 +213,24 @@ def test_no_arm_ever_dispenses_above_the_maximum_nor_off_the_ladder(
         assert step == rec
     else:  # never below the kept dose unless safety says so; a higher dose is followed
         assert step == min(rec, protocol.regimen_index[kept])
+
+
+def test_the_command_line_shows_the_masking(tmp_path: Any) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from cletrial.cli import app
+
+    path = tmp_path / "h.json"
+    path.write_text(json.dumps({**HISTORY, "protocol": "lenalidomide-vs-placebo-cle"}))
+    result = CliRunner().invoke(app, ["recommend", str(path), "--protocol",
+                                      "lenalidomide-vs-placebo-cle", "--on", "2009-03-02"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "(5_alternate, study drug (lenalidomide or matching placebo))" in result.output
+    assert "Blinding: double-blind trial" in result.output
+    single = tmp_path / "p.json"
+    single.write_text(json.dumps(HISTORY))
+    plain = CliRunner().invoke(app, ["recommend", str(single), "--on", "2009-03-02"])
+    assert plain.exit_code == 0, plain.output
+    assert "(5_alternate)" in plain.output and "Blinding" not in plain.output

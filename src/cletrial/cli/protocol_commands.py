@@ -82,8 +82,9 @@ def eligibility(
 
 
 def _print_recommendation(rec: Any) -> None:
+    product = f", {rec.blinding.product}" if rec.blinding is not None else ""
     if rec.regimen is not None:
-        regimen = f"{rec.regimen.schedule} ({rec.regimen.id})"
+        regimen = f"{rec.regimen.schedule} ({rec.regimen.id}{product})"
     else:  # undetermined, or no dose at all (do_not_start, end of treatment)
         regimen = "undetermined" if rec.action == "undetermined" else "no dose"
     typer.echo(
@@ -91,7 +92,9 @@ def _print_recommendation(rec: Any) -> None:
         f"v{rec.protocol_version}); decision support, a clinician decides"
     )
     typer.echo(f"Action:   {rec.action.upper()} -> {regimen}")
-    typer.echo(f"Current:  {rec.current_regimen.schedule} ({rec.current_regimen.id})")
+    typer.echo(f"Current:  {rec.current_regimen.schedule} ({rec.current_regimen.id}{product})")
+    if rec.blinding is not None:
+        typer.echo(f"Blinding: {rec.blinding.text}")
     if rec.disposition:
         flag = " (physician decision)" if rec.requires_physician_decision else ""
         typer.echo(f"Disposition: {rec.disposition}{flag}")
