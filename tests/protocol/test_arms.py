@@ -224,8 +224,8 @@ def test_the_command_line_shows_the_masking(tmp_path: Any) -> None:
 
     path = tmp_path / "h.json"
     path.write_text(json.dumps({**HISTORY, "protocol": "lenalidomide-vs-placebo-cle"}))
-    result = CliRunner().invoke(app, ["recommend", str(path), "--protocol",
-                                      "lenalidomide-vs-placebo-cle", "--on", "2009-03-02"])  # fmt: skip
+    masked = ["--protocol", "lenalidomide-vs-placebo-cle", "--on", "2009-03-02"]
+    result = CliRunner().invoke(app, ["recommend", str(path), *masked])
     assert result.exit_code == 0, result.output
     assert "(5_alternate, study drug (lenalidomide or matching placebo))" in result.output
     assert "Blinding: double-blind trial" in result.output

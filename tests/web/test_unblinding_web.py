@@ -1,6 +1,7 @@
 """Emergency unblinding through the API and the pages, and the scan: after a patient is
 randomised and unblinded, no GET route of the application nor the CLI export (JSON, CSV, ODM)
-shows the arm to any role; only the unblinding answer does (which proves the scan finds an arm when shown)."""
+shows the arm to any role; only the unblinding answer does (which proves the scan finds an arm
+when shown)."""
 
 from __future__ import annotations
 
