@@ -45,6 +45,7 @@ import dataclasses
 import datetime as dt
 import json
 from collections.abc import Mapping
+from functools import cache
 from typing import Any, ClassVar, Final
 
 from sqlalchemy import func, select
@@ -123,13 +124,22 @@ def _environment(environment: str) -> str:
     return environment
 
 
-def _check_arms(protocol_id: str, allocation: AllocationList) -> None:
-    """Refuse a list whose arms are not those of the study's (bundled) randomised protocol."""
+@cache
+def _bundled(protocol_id: str) -> Any:
+    """The bundled protocol definition ``protocol_id``, loaded once per process (the bundled
+    files do not change while it runs); ``None`` for a protocol given by path, whose arms
+    cannot be read here."""
     from cletrial.protocol import list_protocols, load_protocol
 
-    if protocol_id not in list_protocols():
-        return  # a protocol given by path: its arms cannot be read here
-    arms = sorted(a.id for a in load_protocol(protocol_id).file.arms)
+    return load_protocol(protocol_id) if protocol_id in list_protocols() else None
+
+
+def _check_arms(protocol_id: str, allocation: AllocationList) -> None:
+    """Refuse a list whose arms are not those of the study's (bundled) randomised protocol."""
+    protocol = _bundled(protocol_id)
+    if protocol is None:
+        return
+    arms = sorted(a.id for a in protocol.file.arms)
     given = sorted(a.id for a in allocation.arms)
     if arms and given != arms:
         problem = f"must be the arms of the study's protocol {protocol_id}: {', '.join(arms)}"
@@ -265,15 +275,13 @@ def _check_in_response(uow: UnitOfWork, patient: Mapping[str, Any]) -> None:
     """A randomised withdrawal (a bundled protocol whose ``blinding.design`` says so)
     randomises only a patient in complete response today, as the protocol engine replays the
     patient's course: a complete response in the current cycle and no stop."""
-    from cletrial.protocol import list_protocols, load_protocol, recommend
+    from cletrial.protocol import recommend
     from cletrial.store.capture_rules import compute_study_today
     from cletrial.store.history_export import export_patient_history
 
     study = uow.get("studies", int(patient["study_id"]))
-    if study["protocol_id"] not in list_protocols():
-        return
-    protocol = load_protocol(study["protocol_id"])
-    blinding = protocol.file.blinding
+    protocol = _bundled(str(study["protocol_id"]))
+    blinding = None if protocol is None else protocol.file.blinding
     if blinding is None or blinding.design != "randomised_withdrawal":
         return
     today = compute_study_today(study["time_zone"])

@@ -47,11 +47,10 @@ class StudyReport:
 
     def arm_totals(self) -> dict[str, int]:
         """Patients by arm over the strata shown (empty for a blinded reader)."""
-        totals = dict.fromkeys(self.arms, 0)
-        for line in self.balance:
-            for arm, count in (line.by_arm or {}).items():
-                totals[arm] = totals.get(arm, 0) + count
-        return totals if any(line.by_arm is not None for line in self.balance) else {}
+        if not any(line.by_arm is not None for line in self.balance):
+            return {}
+        return {arm: sum((line.by_arm or {}).get(arm, 0) for line in self.balance)
+                for arm in self.arms}  # fmt: skip
 
 
 def site_of_stratum(stratum: str) -> str | None:
@@ -64,7 +63,12 @@ def site_of_stratum(stratum: str) -> str | None:
 
 
 def randomisation_reports(
-    uow: UnitOfWork, site_ids: Iterable[int], *, environment: str, role: str
+    uow: UnitOfWork,
+    site_ids: Iterable[int],
+    *,
+    environment: str,
+    role: str,
+    listing: bool = True,
 ) -> list[StudyReport]:
     """The reports of every study the sites ``site_ids`` take part in, by study code.
 
@@ -78,6 +82,8 @@ def randomisation_reports(
         Which list.
     role : str
         The reader's role: arms are shown to an unblinded role only.
+    listing : bool
+        Read the allocation audit listing too (``False``: the balance only, listing empty).
     """
     sites = [s for s in uow.sites.list() if s.id in set(site_ids)]
     codes: dict[int, set[str]] = {}
@@ -90,12 +96,16 @@ def randomisation_reports(
         mine = codes[study.id]
         try:
             lines = balance(uow, study.id, environment=environment, role=role)
-            listing = allocation_listing(uow, study.id, environment=environment, role=role)
+            listed = (
+                allocation_listing(uow, study.id, environment=environment, role=role)
+                if listing
+                else []
+            )
         except InputError as exc:
             out.append(StudyReport(study.code, study.title, environment, (), (), (), str(exc)))
             continue
         shown = tuple(x for x in lines if site_of_stratum(x.stratum) in (None, *mine))
         arms = tuple(next((tuple(x.by_arm) for x in lines if x.by_arm is not None), ()))
-        listed = tuple(x for x in listing if x.site_code in mine)
-        out.append(StudyReport(study.code, study.title, environment, shown, listed, arms, ""))
+        mine_listed = tuple(x for x in listed if x.site_code in mine)
+        out.append(StudyReport(study.code, study.title, environment, shown, mine_listed, arms, ""))
     return out

@@ -231,7 +231,9 @@ def get_balance(
     user: Auditor, uow: SessionDep, environment: Environment = "production"
 ) -> list[BalancePublic]:
     """Slots and patients randomised by stratum, for each study with a list."""
-    reports = randomisation_reports(uow, user.site_ids, environment=environment, role="blinded")
+    reports = randomisation_reports(
+        uow, user.site_ids, environment=environment, role="blinded", listing=False
+    )
     return [
         BalancePublic(
             study_code=r.study_code,
