@@ -4,6 +4,7 @@ grade is refused on its field and nothing is saved. Screenshots go to test-artif
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -79,3 +80,54 @@ def test_a_tampered_grade_is_refused_on_its_field_and_nothing_is_saved(
     expect(page.locator("#err-cla_iga")).to_contain_text('"9" is not allowed')
     shot(page, "22-trial-scores-refused")
     assert _visit_count(live_server) == before
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_a_monitor_queries_an_item_the_site_corrects_it_and_the_form_is_verified(
+    page: Any, live_server: LiveServer, width: int
+) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    _open_visit_form(page, live_server)
+    day = dt.date.today() - dt.timedelta(days=2 if width == 390 else 4)
+    page.locator("#f-visit_date").fill(day.isoformat())
+    for item in SYMPTOMS:
+        page.get_by_label(f"Item {item}", exact=True).select_option("3")
+    page.get_by_role("button", name="Save visit").click()
+    page.wait_for_url(re.compile(r"/visits/\d+\?saved=1"))
+    visit_url = str(page.url).split("?")[0]
+    expect(page.locator('#skindex [data-domain="symptoms"]')).to_have_text("50.0")
+
+    page.context.clear_cookies()
+    log_in(page, live_server, "monitor")
+    page.goto(visit_url)
+    page.locator("#skindex-items summary").click()
+    page.locator("a[data-raise$='-item_7']").click()
+    expect(page.locator("#raise-current")).to_have_text("3")
+    page.get_by_label("Your question to the site").fill("Item 7: the patient's sheet says 5.")
+    page.get_by_role("button", name="Raise the query").click()
+    page.wait_for_url(re.compile(r"/visits/\d+\?raised=\d+"))
+    number = int(str(page.url).split("raised=")[1])
+    flag = page.locator("[data-flag$='-item_7']")
+    expect(flag).to_be_visible()  # the items open by themselves while a query is active
+    shot(page, f"25-skindex-item-query-{width}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+    page.context.clear_cookies()
+    log_in(page, live_server, "investigator")
+    page.goto(f"{live_server.url}/queries/{number}")
+    page.get_by_label(re.compile("Corrected value of item 7")).fill("6")
+    page.get_by_label("Your message").fill("Corrected from the patient's sheet")
+    page.get_by_role("button", name="Answer").click()
+    expect(page.locator("#err-correction")).to_contain_text("must be 1, 2, 3, 4 or 5")
+    page.get_by_label(re.compile("Corrected value of item 7")).fill("5")
+    page.get_by_role("button", name="Answer").click()
+    expect(page.get_by_role("status")).to_contain_text("the query is now answered")
+    page.goto(visit_url)
+    expect(page.locator('#skindex [data-domain="symptoms"]')).to_have_text("57.1")
+
+    page.context.clear_cookies()
+    log_in(page, live_server, "monitor")
+    page.goto(visit_url)
+    page.get_by_role("button", name="Mark Skindex-29+3 verified").click()
+    expect(page.locator("[data-verified^='skindex_assessments-']")).to_be_visible()
+    shot(page, f"26-skindex-verified-{width}")

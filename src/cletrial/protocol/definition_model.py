@@ -429,6 +429,7 @@ SdvForm = Literal[
     "visits",
     "clasi_assessments",
     "sledai_assessments",
+    "skindex_assessments",
     "labs",
     "doses",
     "adverse_events",

@@ -32,6 +32,7 @@ __all__ = [
     "CLASI_FORM_ITEMS",
     "CLASI_ITEM_COLUMNS",
     "CLASI_REGION_ITEMS",
+    "FORM_ITEM_COLUMNS",
     "SKINDEX_DOMAIN_COLUMNS",
     "SKINDEX_ITEM_COLUMNS",
     "SLEDAI_ITEM_COLUMNS",
@@ -78,6 +79,14 @@ SKINDEX_ITEM_COLUMNS: Final = tuple(f"item_{i}" for i in SKINDEX_ITEMS)
 
 #: Skindex-29+3 domain score columns (0-100), in :data:`~cletrial.vocabulary.SKINDEX_DOMAIN` order.
 SKINDEX_DOMAIN_COLUMNS: Final = tuple(SKINDEX_DOMAIN.values)
+
+#: The item columns of each form of a visit (:data:`BY_VISIT`): what is entered; the rest of
+#: the form (scores, domains) is computed from them.
+FORM_ITEM_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
+    "clasi_assessments": CLASI_ITEM_COLUMNS,
+    "sledai_assessments": SLEDAI_ITEM_COLUMNS,
+    "skindex_assessments": SKINDEX_ITEM_COLUMNS,
+}
 
 
 class ClasiAssessment(Versioned, Base):

@@ -25,7 +25,7 @@ from cletrial.errors import InputError, NotFoundError
 from cletrial.instruments import CLASI_REGIONS
 from cletrial.store.fields import field_specs, table_of
 from cletrial.store.records_monitoring import QueryRecord
-from cletrial.store.tables_forms import CLASI_ITEM_COLUMNS, SLEDAI_ITEM_COLUMNS
+from cletrial.store.tables_forms import BY_VISIT, FORM_ITEM_COLUMNS
 from cletrial.store.unit_of_work import UnitOfWork
 from cletrial.values import read_typed_decimal, read_typed_int
 from cletrial.web.schemas import AuditEntryPublic
@@ -51,14 +51,14 @@ ACTIVE_STATUSES: Final = ("new", "open", "answered")
 #: Words for each form (store table) a query or a verification mark may point at.
 FORM_TITLES: Final = {
     "patients": "Patient record", "screenings": "Screening", "visits": "Visit",
-    "clasi_assessments": "CLASI", "sledai_assessments": "SLEDAI-2K", "labs": "Lab result",
+    "clasi_assessments": "CLASI", "sledai_assessments": "SLEDAI-2K",
+    "skindex_assessments": "Skindex-29+3", "labs": "Lab result",
     "doses": "Dose", "adverse_events": "Adverse event", "pregnancy_tests": "Pregnancy test",
     "concomitant_medications": "Concomitant medication", "dispositions": "Disposition",
     "immunology_results": "Immunology result",
     "nerve_conduction_studies": "Nerve conduction study",
 }  # fmt: skip
 
-_VISIT_FORMS: Final = frozenset({"clasi_assessments", "sledai_assessments"})
 _FIELD_WORDS: Final = {"std_value": "value in the standard unit", "lln": "lower limit of normal",
                        "value_confirmed": "value confirmed"}  # fmt: skip
 
@@ -90,6 +90,8 @@ def field_title(table: str | None, name: str | None) -> str:
         return _FIELD_WORDS[name]
     if table == "sledai_assessments":
         return label(name)
+    if table == "skindex_assessments" and name.startswith("item_"):
+        return f"item {name[5:]}"  # item numbers only: the questionnaire's text is copyrighted
     return name.replace("_", " ")
 
 
@@ -114,7 +116,7 @@ class QueryTarget:
 
 def _record_link(patient_id: int, table: str, row: dict[str, Any]) -> tuple[str, str]:
     visit_id = row.get("id") if table == "visits" else row.get("visit_id")
-    if table in _VISIT_FORMS or (visit_id is not None and table != "visits"):
+    if table in BY_VISIT or (visit_id is not None and table != "visits"):
         return f"/visits/{visit_id}", "the visit"
     if table == "visits":
         return f"/visits/{row['id']}", f"the visit of {row['visit_date']}"
@@ -125,11 +127,10 @@ def _correctable(table: str, name: str, row: dict[str, Any]) -> tuple[str | None
     spec = field_specs(table).get(name)
     if spec is None:
         return None, ""
-    if table in _VISIT_FORMS:
-        items = CLASI_ITEM_COLUMNS if table == "clasi_assessments" else SLEDAI_ITEM_COLUMNS
-        if name not in items:
+    if table in BY_VISIT:
+        if name not in FORM_ITEM_COLUMNS[table]:
             return None, "This score is computed from the items: correct the items instead."
-        if row.get("entry") != "items":
+        if row.get("entry", "items") != "items":
             return None, ("This form was recorded as scores only, not item by item: correct it "
                           "by editing the visit.")  # fmt: skip
     elif not spec.editable:

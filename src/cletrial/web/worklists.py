@@ -34,6 +34,7 @@ from cletrial.store.capture_rules import compute_study_today
 from cletrial.store.fields import table_of
 from cletrial.store.records import PatientRecord
 from cletrial.store.repositories.verification import SDV_FORMS, SdvPlan
+from cletrial.store.tables_forms import BY_VISIT
 from cletrial.web.accounts import WebUser
 from cletrial.web.monitoring_views import ACTIVE_STATUSES, field_title, form_title
 from cletrial.web.schemas_monitoring import WorklistItemPublic
@@ -272,7 +273,7 @@ def compute_unverified_forms(
     out: list[dict[str, Any]] = []
     for table in SDV_FORMS:
         t = table_of(table)
-        by_visit = table in ("clasi_assessments", "sledai_assessments")
+        by_visit = table in BY_VISIT
         owner = visits.c.patient_id if by_visit else t.c.patient_id
         date = visits.c.visit_date if by_visit else t.c[_DATE_COLUMNS[table]]
         source = t.join(visits, visits.c.id == t.c.visit_id) if by_visit else t

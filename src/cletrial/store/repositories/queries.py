@@ -50,7 +50,12 @@ from cletrial.store.fields import encode_value, field_specs, table_of
 from cletrial.store.records import clasi_columns_to_form
 from cletrial.store.records_monitoring import QueryMessageRecord, QueryRecord
 from cletrial.store.repositories.base import PatientRecords, Repository
-from cletrial.store.tables_forms import BY_VISIT, CLASI_ITEM_COLUMNS, SLEDAI_ITEM_COLUMNS
+from cletrial.store.tables_forms import (
+    BY_VISIT,
+    FORM_ITEM_COLUMNS,
+    SKINDEX_ITEM_COLUMNS,
+    SLEDAI_ITEM_COLUMNS,
+)
 from cletrial.store.types import utc_now
 from cletrial.store.vocab import QUERY_STATUSES
 
@@ -238,7 +243,7 @@ class QueryRepository(PatientRecords[QueryRecord]):
             raise InputError("query_messages.correction", unknown[0], f"is not a field of {table}")
         expected = int(current["version"])
         uow = self._uow
-        if table in ("clasi_assessments", "sledai_assessments"):
+        if table in BY_VISIT:
             self._correct_form(table, current, changes, reason)
         elif table in ("labs", "doses", "adverse_events"):
             getattr(uow, table).update(record_id, expected_version=expected, reason=reason,
@@ -251,9 +256,9 @@ class QueryRepository(PatientRecords[QueryRecord]):
     def _correct_form(
         self, table: str, current: dict[str, Any], changes: Mapping[str, Any], reason: str
     ) -> None:
-        items = CLASI_ITEM_COLUMNS if table == "clasi_assessments" else SLEDAI_ITEM_COLUMNS
+        items = FORM_ITEM_COLUMNS[table]
         outside = [name for name in changes if name not in items]
-        if outside or current["entry"] not in ("items",):
+        if outside or current.get("entry", "items") != "items":
             raise InputError("query_messages.correction", outside[0] if outside else table,
                              "only the items of a form recorded item by item can be corrected "
                              "here; edit the visit instead")  # fmt: skip
@@ -262,6 +267,9 @@ class QueryRepository(PatientRecords[QueryRecord]):
         if table == "clasi_assessments":
             self._uow.clasi.save(visit, clasi_columns_to_form(merged), expected_version=version,
                                  reason=reason)  # fmt: skip
+        elif table == "skindex_assessments":  # the domains are scored again from the items
+            form = {name[5:]: merged[name] for name in SKINDEX_ITEM_COLUMNS}
+            self._uow.skindex.save(visit, form, expected_version=version, reason=reason)
         else:
             form = {name: bool(merged[name]) for name in SLEDAI_ITEM_COLUMNS}
             self._uow.sledai.save(visit, form, expected_version=version, reason=reason)

@@ -44,6 +44,7 @@ from typing import Any, Final, Literal
 from sqlalchemy import select, text
 
 from cletrial.errors import InputError
+from cletrial.protocol.definition_model import SDV_FORMS
 from cletrial.store.engine import is_sqlite
 from cletrial.store.fields import field_specs, table_of
 from cletrial.store.records_monitoring import LockEventRecord, SdvMarkRecord
@@ -55,12 +56,6 @@ from cletrial.store.types import utc_now
 
 __all__ = ["LOCK_TRANSITIONS", "SDV_FORMS", "LockRepository", "SdvPlan", "SdvRepository"]
 
-#: The forms a monitor verifies against the source (the store's tables).
-SDV_FORMS: Final = (
-    "screenings", "visits", "clasi_assessments", "sledai_assessments", "labs", "doses",
-    "adverse_events", "pregnancy_tests", "concomitant_medications", "dispositions",
-    "immunology_results", "nerve_conduction_studies",
-)  # fmt: skip
 
 #: Lock action -> (states it may follow, state after).
 LOCK_TRANSITIONS: Final[dict[str, tuple[tuple[str, ...], str]]] = {

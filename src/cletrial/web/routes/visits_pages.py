@@ -309,6 +309,7 @@ def _view_context(
     records = {"visits": [visit.id], "labs": [lab.id for lab in public.labs],
                "clasi_assessments": [public.clasi.id] if public.clasi else [],
                "sledai_assessments": [public.sledai.id] if public.sledai else [],
+               "skindex_assessments": [public.skindex.id] if public.skindex else [],
                "doses": [d.id for d in doses],
                "adverse_events": [a.id for a in events]}  # fmt: skip
     protocol = None
