@@ -23,6 +23,7 @@ from cletrial.protocol.definition_model import (
     RuleSetting,
     StopEvent,
 )
+from cletrial.protocol.definition_trial import find_summary_problem
 from cletrial.protocol.rules import ENGINE_RULES, is_switchable
 
 __all__ = [
@@ -282,3 +283,6 @@ def check_trial(file: ProtocolFile, origin: str) -> None:
     if trial.max_age_years is not None and trial.max_age_years < minimum:
         raise fail(origin, "trial.max_age_years", trial.max_age_years,
                    f"must not be below eligibility.min_age_years ({minimum})")  # fmt: skip
+    problem = find_summary_problem(trial)
+    if problem is not None:
+        raise fail(origin, *problem)

@@ -1,14 +1,18 @@
 """The ``trial`` section of a protocol definition: what the SDTM trial design datasets say.
 
 The section is optional. When present it declares the trial's summary (title, phase, indication,
-design, sponsor, registry id, planned number of subjects and length of follow-up: SDTM TS) and
-its arms as sequences of elements (TA, TE). The visits (TV) and the eligibility criteria (TI)
+design, sponsor, registry id, planned number of subjects and length of follow-up, objectives and
+outcome measures, stopping rules, background and comparative treatments, the drug's route,
+pharmacological class and UNII, the study's end and data cutoff: SDTM TS) and its arms as
+sequences of elements (TA, TE). The visits (TV) and the eligibility criteria (TI)
 come from the definition's ``monitoring`` and ``eligibility`` sections, not from here. Coded
 fields take the stored values of the trial codelists (:mod:`cletrial.vocabulary.trial`).
 
 Loading checks what the schema cannot (``definition_checks.check_trial``): element and arm
 codes are unique, every element an arm names is declared, the maximum age is not below the
-eligibility's minimum. Errors name the field path and the value.
+eligibility's minimum, an add-on trial names its current treatments, a controlled trial its
+comparator (and an uncontrolled one none), a trial of patients its diagnosis group, and the
+study does not end or cut its data before it starts. Errors name the field path and the value.
 
 >>> from cletrial.protocol import load_protocol
 >>> trial = load_protocol().file.trial
@@ -18,7 +22,7 @@ eligibility's minimum. Errors name the field path and the value.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from msgspec import Meta, Struct
 
@@ -28,6 +32,7 @@ from cletrial.vocabulary.types import (
     Epoch,
     InterventionModel,
     InterventionType,
+    Route,
     SexPopulation,
     StudyType,
     TrialBlinding,
@@ -36,7 +41,7 @@ from cletrial.vocabulary.types import (
     TrialType,
 )
 
-__all__ = ["ArmElement", "Trial", "TrialArm", "TrialElement"]
+__all__ = ["ArmElement", "DataCutoff", "Trial", "TrialArm", "TrialElement", "find_summary_problem"]
 
 #: Text of an SDTM value: at most 200 characters (SAS transport), no control characters.
 SdtmText = Annotated[str, Meta(min_length=1, max_length=200, pattern=TEXT_PATTERN)]
@@ -49,6 +54,10 @@ Weeks = Annotated[int, Meta(ge=1, le=520)]
 Country = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
 #: ISO 8601 date, possibly partial (``2009-01``).
 PartialDate = Annotated[str, Meta(pattern=r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")]
+#: FDA Unique Ingredient Identifier: 10 characters, digits and capital letters.
+Unii = Annotated[str, Meta(pattern=r"^[0-9A-Z]{10}$")]
+#: Texts of one TS parameter (one record each, TSSEQ 1, 2, ...).
+Texts = Annotated[list[SdtmText], Meta(max_length=20)]
 
 
 class _Model(Struct, forbid_unknown_fields=True, frozen=True):
@@ -82,6 +91,13 @@ class TrialArm(_Model, frozen=True):
     elements: Annotated[list[ArmElement], Meta(min_length=1)]
 
 
+class DataCutoff(_Model, frozen=True):
+    """The data cutoff of the package (TS ``DCUTDTC``, ``DCUTDESC``)."""
+
+    date: PartialDate
+    description: SdtmText
+
+
 class Trial(_Model, frozen=True):
     """The trial's summary and design (SDTM TS, TA, TE)."""
 
@@ -109,4 +125,53 @@ class Trial(_Model, frozen=True):
     primary_objective: SdtmText
     elements: Annotated[list[TrialElement], Meta(min_length=1)]
     arms: Annotated[list[TrialArm], Meta(min_length=1)]
+    primary_outcomes: Annotated[list[SdtmText], Meta(min_length=1, max_length=20)]
+    stopping_rules: Annotated[list[SdtmText], Meta(min_length=1, max_length=20)]
+    route: Route
+    pharmacological_class: SdtmText
+    extension_trial: bool
     max_age_years: Annotated[int, Meta(ge=0, le=120)] | None = None
+    secondary_objectives: Texts = []
+    secondary_outcomes: Texts = []
+    current_treatments: Texts = []
+    comparator: SdtmText | None = None
+    diagnosis_group: SdtmText | None = None
+    drug_unii: Unii | None = None
+    end: PartialDate | None = None
+    data_cutoff: DataCutoff | None = None
+
+
+def find_summary_problem(trial: Trial) -> tuple[str, Any, str] | None:
+    """The first disagreement of the trial's summary with its design, as ``(field path, value,
+    problem)``, or ``None``; the loader raises it naming the file
+    (``definition_checks.check_trial``).
+
+    An add-on trial names its current treatments; a controlled trial names its comparator and
+    an uncontrolled one has none; a trial of patients names their diagnosis group; the study
+    neither ends nor cuts its data before it starts.
+
+    >>> from cletrial.protocol import load_protocol
+    >>> import msgspec
+    >>> trial = load_protocol().file.trial
+    >>> find_summary_problem(trial) is None
+    True
+    >>> find_summary_problem(msgspec.structs.replace(trial, comparator="PLACEBO"))
+    ('trial.comparator', 'PLACEBO', 'must be null: the trial has no control (control is none)')
+    """
+    if trial.add_on and not trial.current_treatments:
+        problem = "must name the treatments the study drug is added on to (add_on is true)"
+        return ("trial.current_treatments", trial.current_treatments, problem)
+    if trial.control == "none" and trial.comparator is not None:
+        return ("trial.comparator", trial.comparator,
+                "must be null: the trial has no control (control is none)")  # fmt: skip
+    if trial.control != "none" and trial.comparator is None:
+        return ("trial.comparator", None,
+                f"must name the comparative treatment (control is {trial.control})")  # fmt: skip
+    if not trial.healthy_subjects and trial.diagnosis_group is None:
+        return ("trial.diagnosis_group", None,
+                "must name the subjects' diagnosis (healthy_subjects is false)")  # fmt: skip
+    cutoff = trial.data_cutoff.date if trial.data_cutoff else None
+    for where, value in (("trial.end", trial.end), ("trial.data_cutoff.date", cutoff)):
+        if value is not None and trial.start is not None and value < trial.start[: len(value)]:
+            return (where, value, f"must not be before trial.start ({trial.start})")
+    return None

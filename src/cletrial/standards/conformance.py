@@ -34,6 +34,9 @@ TD03    Every IE ``IETESTCD`` is a criterion of TI (section 7.4.1).
 TD04    Every TA ``ETCD`` is an element of TE (section 7.2.2).
 TD05    TS: a coded parameter's ``TSVAL`` is a term of its codelist, a value or its null
         flavor is given, ``TSPARM`` is the parameter's name (section 7.6.1).
+TD06    TS holds every parameter of :data:`FDA_TS_PARAMETERS`, the trial summary parameters
+        the FDA's Study Data Technical Conformance Guide asks for (a value, or a null flavor
+        saying why there is none).
 ======  =====================================================================================
 
 >>> import pandas as pd
@@ -65,7 +68,7 @@ from cletrial.standards.metadata import Dataset
 from cletrial.vocabulary import CODELISTS, TS_PARAMETER
 from cletrial.vocabulary.trial import TS_VALUE_CODELIST
 
-__all__ = ["ConformanceReport", "Finding", "check_conformance"]
+__all__ = ["FDA_TS_PARAMETERS", "ConformanceReport", "Finding", "check_conformance"]
 
 #: Rule id -> what it checks (the module table), for the report.
 RULES: Final[dict[str, str]] = {
@@ -86,7 +89,18 @@ RULES: Final[dict[str, str]] = {
     "TD03": "every IE IETESTCD is a criterion of TI",
     "TD04": "every TA ETCD is an element of TE",
     "TD05": "TS values are terms of their parameter's codelist, or have a null flavor",
+    "TD06": "TS holds every trial summary parameter the FDA asks for",
 }
+#: TS parameters the FDA's Study Data Technical Conformance Guide asks for in every study with
+#: a TS dataset (parameters it asks for only in some designs, as OBJSEC or OUTMSSEC, are not
+#: listed; a parameter that does not apply is present with TSVALNF ``NA``).
+FDA_TS_PARAMETERS: Final = (
+    "ACTSUB", "ADAPT", "ADDON", "AGEMAX", "AGEMIN", "COMPTRT", "CURTRT", "DCUTDESC", "DCUTDTC",
+    "DOSE", "DOSFRQ", "DOSU", "EXTTIND", "FCNTRY", "HLTSUBJI", "INDIC", "INTMODEL", "INTTYPE",
+    "LENGTH", "NARMS", "OBJPRIM", "OUTMSPRI", "PCLAS", "PLANSUB", "RANDOM", "REGID", "ROUTE",
+    "SDTIGVER", "SDTMVER", "SENDTC", "SEXPOP", "SPONSOR", "SSTDTC", "STOPRULE", "STYPE",
+    "TBLIND", "TCNTRL", "TDIGRP", "TINDTP", "TITLE", "TPHASE", "TRT", "TTYPE",
+)  # fmt: skip
 #: ``(rule, dataset, variable, target dataset, target variable)``: each value of the variable
 #: must be a value of the target's (checked when both datasets are in the package).
 _REFERENCES: Final = (
@@ -326,6 +340,12 @@ def _check_trial_summary(ds: Dataset) -> Iterator[Finding]:
         if code in TS_PARAMETER.values and name != TS_PARAMETER.decode(code):
             yield Finding("TD05", "error", "TS", "TSPARM", row, _show(name),
                           f"TSPARM of {code} is {TS_PARAMETER.decode(code)!r}")  # fmt: skip
+    present = set(f["TSPARMCD"].dropna())
+    for code in FDA_TS_PARAMETERS:
+        if code not in present:
+            yield Finding("TD06", "error", "TS", "TSPARMCD", None, code,
+                          f"TS has no {code} record ({TS_PARAMETER.decode(code)}), which the "
+                          "FDA asks for: give its value or a null flavor")  # fmt: skip
 
 
 def _dataset_findings(

@@ -97,7 +97,7 @@ __all__ = [
 ]
 
 #: Version of this vocabulary (date of the last change of a term).
-VOCABULARY_VERSION: Final = "2026-12-04.2"
+VOCABULARY_VERSION: Final = "2026-12-07.1"
 
 SEX: Final = Codelist(
     "SEX",
@@ -178,21 +178,26 @@ DISPOSITION_REASON: Final = Codelist(
 
 #: Dose frequency (EXDOSFRQ) of a regimen, by its ``administrations_per_week`` written with
 #: ``format(value, "g")`` (``"7"``, ``"3.5"``, ...).
+#: NCI codes: the codelist (C71113) and ``QD`` (C25473) as in pharmaverse/sdtm.oak
+#: ``inst/raw_data/sdtm_ct.csv``; the other terms' codes were not checked and are ``None``.
 DOSE_FREQUENCY: Final = Codelist(
     "FREQ",
     "Frequency",
     (
-        Term("7", "QD", "Daily"),
+        Term("7", "QD", "Daily", "C25473"),
         Term("3.5", "QOD", "Every other day"),
         Term("3", "TIW", "Three times per week"),
         Term("2", "BIW", "Twice per week"),
         Term("1", "QW", "Once a week"),
     ),
+    nci_code="C71113",
     extensible=True,
 )
 
-#: Route of administration (EXROUTE).
-ROUTE: Final = Codelist("ROUTE", "Route of Administration", (Term("oral", "ORAL", "Oral"),),
+#: Route of administration (EXROUTE, TS ``ROUTE``). NCI codes C66729 and ``ORAL`` C38288 as in
+#: pharmaverse/sdtm.oak ``inst/raw_data/sdtm_ct.csv`` and SDTMIG 3.4 TS example 4.
+ROUTE: Final = Codelist("ROUTE", "Route of Administration",
+                        (Term("oral", "ORAL", "Oral", "C38288"),), nci_code="C66729",
                         extensible=True)  # fmt: skip
 
 #: Patient events of a history (``events[].type``) and the disposition term each implies.

@@ -2,8 +2,9 @@
 reference range indicator and disposition category.
 
 NCI codes are given only for codelists whose code is certain (``UNIT`` C71620, ``AGEU``
-C66781); the others are ``None`` rather than guessed. Units: the stored spelling of each lab
-unit (``cletrial.instruments.analytes``) maps to its CDISC spelling (``x10^9/L`` -> ``10^9/L``).
+C66781) and for the unit ``mg`` (C28253); the others are ``None`` rather than guessed. Units:
+the stored spelling of each lab unit (``cletrial.instruments.analytes``) maps to its CDISC
+spelling (``x10^9/L`` -> ``10^9/L``).
 
 >>> UNIT.submission("x10^9/L"), UNIT.submission("IU/ml"), UNIT.submission("mg")
 ('10^9/L', 'IU/mL', 'mg')
@@ -29,6 +30,9 @@ __all__ = [
 
 #: Stored unit spelling -> CDISC UNIT submission value (where the two differ).
 _UNIT_SPELLING: Final = {"x10^9/L": "10^9/L", "IU/ml": "IU/mL"}
+#: NCI codes of the units whose code was checked: ``mg`` C28253 (pharmaverse/sdtm.oak
+#: ``inst/raw_data/sdtm_ct.csv``; SDTMIG 3.4 TS example 4); the others are ``None``.
+_UNIT_CODE: Final = {"mg": "C28253"}
 _UNITS: Final = (
     "10^9/L", "x10^9/L", "10^3/uL", "/mm3", "/uL", "g/dL", "g/L", "mmol/L", "IU/mL", "IU/ml",
     "mg/dL", "mg",
@@ -40,7 +44,7 @@ UNIT: Final = Codelist(
     tuple(
         Term(u, _UNIT_SPELLING[u], f"{_UNIT_SPELLING[u]} (written {u})")
         if u in _UNIT_SPELLING
-        else Term(u, u, u)
+        else Term(u, u, u, _UNIT_CODE.get(u))
         for u in _UNITS
     ),
     nci_code="C71620",

@@ -8,7 +8,11 @@ parameter code (``TSPARMCD``) to its name (``TSPARM``, the decode) and
 parameter not listed there takes free text, a number or an ISO 8601 value).
 
 NCI Thesaurus codes are given for the codelists; for terms only where the code was checked
-(``PHASE II TRIAL`` C15601), the others are ``None`` rather than guessed.
+(``PHASE II TRIAL`` C15601, and the terms used by SDTMIG 3.4's TS examples 1 and 4, section
+7.6.1: ``BOTH`` C49636, ``OPEN LABEL`` C49659, ``DOUBLE BLIND`` C15228, ``NONE`` C41132,
+``PLACEBO`` C49648, ``TREATMENT`` C49656, ``PREVENTION`` C49657, ``EFFICACY`` C49666,
+``SAFETY`` C49667, ``SINGLE GROUP`` C82640, ``PARALLEL`` C82639, ``INTERVENTIONAL`` C98388,
+``DRUG`` C1909); the others are ``None`` rather than guessed.
 
 >>> TRIAL_PHASE.submission("phase_2")
 'PHASE II TRIAL'
@@ -51,10 +55,19 @@ TS_PARAMETER: Final = Codelist(
     "TSPARMCD",
     "Trial Summary Parameter Test Code",
     _same(
+        ("ACTSUB", "Actual Number of Subjects"),
         ("ADAPT", "Adaptive Design"),
         ("ADDON", "Added on to Existing Treatments"),
         ("AGEMAX", "Planned Maximum Age of Subjects"),
         ("AGEMIN", "Planned Minimum Age of Subjects"),
+        ("COMPTRT", "Comparative Treatment Name"),
+        ("CURTRT", "Current Therapy or Treatment"),
+        ("DCUTDESC", "Data Cutoff Description"),
+        ("DCUTDTC", "Data Cutoff Date"),
+        ("DOSE", "Dose per Administration"),
+        ("DOSFRQ", "Dosing Frequency"),
+        ("DOSU", "Dose Units"),
+        ("EXTTIND", "Extension Trial Indicator"),
         ("FCNTRY", "Planned Country of Investigational Sites"),
         ("HLTSUBJI", "Healthy Subject Indicator"),
         ("INDIC", "Trial Disease/Condition Indication"),
@@ -63,17 +76,25 @@ TS_PARAMETER: Final = Codelist(
         ("LENGTH", "Trial Length"),
         ("NARMS", "Planned Number of Arms"),
         ("OBJPRIM", "Trial Primary Objective"),
+        ("OBJSEC", "Trial Secondary Objective"),
+        ("OUTMSPRI", "Primary Outcome Measure"),
+        ("OUTMSSEC", "Secondary Outcome Measure"),
+        ("PCLAS", "Pharmacologic Class"),
         ("PLANSUB", "Planned Number of Subjects"),
         ("RANDOM", "Trial is Randomized"),
         ("REGID", "Registry Identifier"),
+        ("ROUTE", "Route of Administration"),
         ("SDTIGVER", "SDTM IG Version"),
         ("SDTMVER", "SDTM Version"),
+        ("SENDTC", "Study End Date"),
         ("SEXPOP", "Sex of Participants"),
         ("SPONSOR", "Clinical Study Sponsor"),
         ("SSTDTC", "Study Start Date"),
         ("STYPE", "Study Type"),
+        ("STOPRULE", "Study Stop Rules"),
         ("TBLIND", "Trial Blinding Schema"),
         ("TCNTRL", "Control Type"),
+        ("TDIGRP", "Diagnosis Group"),
         ("TINDTP", "Trial Intent Type"),
         ("TITLE", "Trial Title"),
         ("TPHASE", "Trial Phase Classification"),
@@ -101,8 +122,8 @@ TRIAL_INDICATION_TYPE: Final = Codelist(
     "TINDTP",
     "Trial Indication Type Response",
     (
-        Term("treatment", "TREATMENT", "Treatment"),
-        Term("prevention", "PREVENTION", "Prevention"),
+        Term("treatment", "TREATMENT", "Treatment", "C49656"),
+        Term("prevention", "PREVENTION", "Prevention", "C49657"),
         Term("diagnosis", "DIAGNOSIS", "Diagnosis"),
     ),
     nci_code="C66736",
@@ -112,8 +133,8 @@ TRIAL_TYPE: Final = Codelist(
     "TTYPE",
     "Trial Type Response",
     (
-        Term("efficacy", "EFFICACY", "Efficacy"),
-        Term("safety", "SAFETY", "Safety"),
+        Term("efficacy", "EFFICACY", "Efficacy", "C49666"),
+        Term("safety", "SAFETY", "Safety", "C49667"),
         Term("pharmacokinetic", "PHARMACOKINETIC", "Pharmacokinetic"),
         Term("pharmacodynamic", "PHARMACODYNAMIC", "Pharmacodynamic"),
     ),
@@ -124,9 +145,9 @@ TRIAL_BLINDING: Final = Codelist(
     "TBLIND",
     "Trial Blinding Schema Response",
     (
-        Term("open_label", "OPEN LABEL", "Open label"),
+        Term("open_label", "OPEN LABEL", "Open label", "C49659"),
         Term("single_blind", "SINGLE BLIND", "Single blind"),
-        Term("double_blind", "DOUBLE BLIND", "Double blind"),
+        Term("double_blind", "DOUBLE BLIND", "Double blind", "C15228"),
     ),
     nci_code="C66735",
 )
@@ -134,8 +155,8 @@ CONTROL_TYPE: Final = Codelist(
     "TCNTRL",
     "Control Type Response",
     (
-        Term("none", "NONE", "No control"),
-        Term("placebo", "PLACEBO", "Placebo"),
+        Term("none", "NONE", "No control", "C41132"),
+        Term("placebo", "PLACEBO", "Placebo", "C49648"),
         Term("active", "ACTIVE", "Active"),
         Term("dose_response", "DOSE RESPONSE", "Dose response"),
     ),
@@ -146,7 +167,7 @@ SEX_POPULATION: Final = Codelist(
     "SEXPOP",
     "Sex of Participants",
     (
-        Term("both", "BOTH", "Both"),
+        Term("both", "BOTH", "Both", "C49636"),
         Term("female", "F", "Female"),
         Term("male", "M", "Male"),
     ),
@@ -156,7 +177,7 @@ STUDY_TYPE: Final = Codelist(
     "STYPE",
     "Study Type Response",
     (
-        Term("interventional", "INTERVENTIONAL", "Interventional"),
+        Term("interventional", "INTERVENTIONAL", "Interventional", "C98388"),
         Term("observational", "OBSERVATIONAL", "Observational"),
     ),
     nci_code="C99077",
@@ -166,8 +187,8 @@ INTERVENTION_MODEL: Final = Codelist(
     "INTMODEL",
     "Intervention Model Response",
     (
-        Term("single_group", "SINGLE GROUP", "Single group"),
-        Term("parallel", "PARALLEL", "Parallel"),
+        Term("single_group", "SINGLE GROUP", "Single group", "C82640"),
+        Term("parallel", "PARALLEL", "Parallel", "C82639"),
         Term("crossover", "CROSS-OVER", "Cross-over"),
     ),
     nci_code="C99076",
@@ -176,7 +197,7 @@ INTERVENTION_MODEL: Final = Codelist(
 INTERVENTION_TYPE: Final = Codelist(
     "INTTYPE",
     "Intervention Type Response",
-    (Term("drug", "DRUG", "Drug"), Term("biological", "BIOLOGIC", "Biologic")),
+    (Term("drug", "DRUG", "Drug", "C1909"), Term("biological", "BIOLOGIC", "Biologic")),
     nci_code="C99078",
     extensible=True,
 )
@@ -211,8 +232,12 @@ CRITERION_CATEGORY: Final = Codelist(
 TS_VALUE_CODELIST: Final[dict[str, str]] = {
     "ADAPT": "NY",
     "ADDON": "NY",
+    "EXTTIND": "NY",
     "HLTSUBJI": "NY",
     "RANDOM": "NY",
+    "DOSFRQ": "FREQ",
+    "DOSU": "UNIT",
+    "ROUTE": "ROUTE",
     "INTMODEL": "INTMODEL",
     "INTTYPE": "INTTYPE",
     "SEXPOP": "SEXPOP",

@@ -35,6 +35,7 @@ from cletrial.vocabulary import (
     NERVE_CONDUCTION_RESULT,
     PREGNANCY_METHOD,
     PREGNANCY_RESULT,
+    ROUTE,
     SCREENING_VERDICT,
     SEX,
     SEX_POPULATION,
@@ -65,6 +66,7 @@ __all__ = [
     "NerveConductionResult",
     "PregnancyMethod",
     "PregnancyResult",
+    "Route",
     "SeriousCriterion",
     "Sex",
     "SexPopulation",
@@ -95,6 +97,7 @@ if TYPE_CHECKING:
     NerveConductionResult = str
     PregnancyMethod = str
     PregnancyResult = str
+    Route = str
     SeriousCriterion = str
     Sex = str
     Verdict = str
@@ -123,6 +126,7 @@ else:
     NerveConductionResult = Literal[NERVE_CONDUCTION_RESULT.values]
     PregnancyMethod = Literal[PREGNANCY_METHOD.values]
     PregnancyResult = Literal[PREGNANCY_RESULT.values]
+    Route = Literal[ROUTE.values]
     SeriousCriterion = Literal[AE_SERIOUS_CRITERION.values]
     Sex = Literal[SEX.values]
     Verdict = Literal[SCREENING_VERDICT.values]

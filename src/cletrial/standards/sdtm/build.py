@@ -39,7 +39,7 @@ from cletrial.standards.sdtm.source import StudySource
 from cletrial.standards.sdtm.supp import build_supp, supp_dm, supp_lb
 from cletrial.standards.sdtm.trial_criteria import build_ti
 from cletrial.standards.sdtm.trial_design import build_ta, build_te, build_tv
-from cletrial.standards.sdtm.trial_summary import build_ts
+from cletrial.standards.sdtm.trial_summary import StudyFacts, build_ts, compute_actual_subjects
 from cletrial.standards.sdtm.visits import build_sv
 
 __all__ = ["SdtmPackage", "build_sdtm", "build_trial_design"]
@@ -76,9 +76,12 @@ def _lookup(provenance: list[Provenance]) -> dict[Key, tuple[str, int]]:
             for p in provenance if p.array is not None and p.index is not None}  # fmt: skip
 
 
-def build_trial_design(studyid: str, protocol: ProtocolFile) -> dict[str, Dataset]:
+def build_trial_design(
+    studyid: str, protocol: ProtocolFile, facts: StudyFacts | None = None
+) -> dict[str, Dataset]:
     """The trial design datasets of ``protocol``: TV and TI always, TE, TA and TS when the
-    protocol definition has a ``trial`` section.
+    protocol definition has a ``trial`` section. ``facts`` are TS's values from the study data
+    (``ACTSUB``, the data cutoff); without them TS says they are unknown.
 
     >>> from cletrial.protocol import load_protocol
     >>> sorted(build_trial_design("S", load_protocol("thalidomide-cle-example").file))
@@ -87,7 +90,7 @@ def build_trial_design(studyid: str, protocol: ProtocolFile) -> dict[str, Datase
     datasets = {"TV": build_tv(studyid, protocol), "TI": build_ti(studyid, protocol)}
     if protocol.trial is not None:
         datasets |= {"TE": build_te(studyid, protocol), "TA": build_ta(studyid, protocol),
-                     "TS": build_ts(studyid, protocol)}  # fmt: skip
+                     "TS": build_ts(studyid, protocol, facts)}  # fmt: skip
     return datasets
 
 
@@ -117,5 +120,6 @@ def build_sdtm(source: StudySource) -> SdtmPackage:
     lookup = _lookup(provenance)
     datasets["SUPPDM"] = build_supp("DM", supp_dm(subjects, synthetic=source.synthetic))
     datasets["SUPPLB"] = build_supp("LB", supp_lb(subjects, lookup))
-    datasets.update(build_trial_design(source.study_code, source.protocol))
+    facts = StudyFacts(actual_subjects=compute_actual_subjects(datasets["DM"]))
+    datasets.update(build_trial_design(source.study_code, source.protocol, facts))
     return SdtmPackage(datasets, tuple(provenance), lookup, numbers)

@@ -1,11 +1,19 @@
-"""SDTM TS (trial summary), from the protocol definition's ``trial`` section.
+"""SDTM TS (trial summary), from the protocol definition's ``trial`` section and the study data.
 
 One record per parameter value (``TSSEQ`` numbers the values of one parameter from 1: two trial
 types are ``TTYPE`` 1 and 2). Coded values are the submission values of their codelist
 (:data:`cletrial.vocabulary.trial.TS_VALUE_CODELIST`), with the NCI code in ``TSVALCD`` where
 the vocabulary has one (``TSVCDREF`` ``CDISC CT``). Ages and lengths are ISO 8601 durations
 (``AGEMIN`` ``P18Y`` from ``eligibility.min_age_years``; no maximum age is ``TSVALNF`` ``PINF``);
-``TRT`` is the protocol's drug; ``SDTMVER``/``SDTIGVER`` the versions the package follows.
+``TRT`` is the protocol's drug (``TSVALCD`` its UNII when the trial section gives one);
+``DOSE``/``DOSU``/``DOSFRQ`` the starting regimen of the dose ladder (``dosing.start_regimen``);
+``SDTMVER``/``SDTIGVER`` the versions the package follows.
+
+From the study data (:class:`StudyFacts`): ``ACTSUB``, the subjects of DM who were enrolled,
+that is assigned to an arm (``ARMCD`` given: screen failures and subjects screened but never
+randomised are not counted, subjects assigned but never treated are), and the data cutoff when
+the caller knows it. What is not known has its null flavor: ``UNK`` (``ACTSUB`` without study
+data, an unpublished end date or data cutoff), ``NA`` (no comparator, no current treatment).
 
 >>> from cletrial.protocol import load_protocol
 >>> ts = build_ts("S", load_protocol().file).frame.set_index("TSPARMCD")
@@ -13,6 +21,13 @@ the vocabulary has one (``TSVCDREF`` ``CDISC CT``). Ages and lengths are ISO 860
 ('NCT01408199', 'PHASE II TRIAL', 'P18Y')
 >>> ts.loc["AGEMAX", ["TSVAL", "TSVALNF"]].tolist()
 [None, 'PINF']
+>>> ts.loc[["DOSE", "DOSU", "DOSFRQ", "ROUTE"], "TSVAL"].tolist()
+['5', 'mg', 'QD', 'ORAL']
+>>> ts.loc["ACTSUB", ["TSVAL", "TSVALNF"]].tolist()
+[None, 'UNK']
+>>> build_ts("S", load_protocol().file, StudyFacts(actual_subjects=15)).frame.set_index(
+...     "TSPARMCD").loc["ACTSUB", "TSVAL"]
+'15'
 """
 
 from __future__ import annotations
@@ -22,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cletrial.protocol.definition_model import ProtocolFile
+from cletrial.protocol.definition_trial import DataCutoff, Trial
 from cletrial.standards.metadata import (
     CT_VERSION,
     SDTM_VERSION,
@@ -34,7 +50,14 @@ from cletrial.standards.sdtm.trial_design import compute_duration, require_trial
 from cletrial.vocabulary import CODELISTS, TS_PARAMETER
 from cletrial.vocabulary.trial import TS_VALUE_CODELIST
 
-__all__ = ["TS_SPEC", "TsValue", "build_ts", "trial_parameters"]
+__all__ = [
+    "TS_SPEC",
+    "StudyFacts",
+    "TsValue",
+    "build_ts",
+    "compute_actual_subjects",
+    "trial_parameters",
+]
 
 _TS_SPEC = domain_spec(
     "TS", "Trial Summary", "TRIAL DESIGN", "One record per trial summary parameter value",
@@ -79,8 +102,48 @@ class TsValue:
     version: str | None = None
 
 
+@dataclass(frozen=True)
+class StudyFacts:
+    """What TS says of the study's data rather than of its protocol.
+
+    Parameters
+    ----------
+    actual_subjects : int, optional
+        ``ACTSUB``: the subjects enrolled (:func:`compute_actual_subjects`); ``None`` when TS
+        is built from the protocol alone (``TSVALNF`` ``UNK``).
+    data_cutoff : DataCutoff, optional
+        ``DCUTDTC``/``DCUTDESC`` of this package; when ``None``, the trial section's
+        ``data_cutoff`` (else ``UNK``).
+    """
+
+    actual_subjects: int | None = None
+    data_cutoff: DataCutoff | None = None
+
+
+def compute_actual_subjects(dm: Dataset) -> int:
+    """``ACTSUB``: the subjects of DM assigned to an arm (``ARMCD`` given).
+
+    Screen failures and subjects screened but not randomised (``ARMNRS`` ``SCREEN FAILURE``,
+    ``NOT ASSIGNED``) were never enrolled; a subject assigned but not treated was.
+
+    >>> import pandas as pd
+    >>> from cletrial.standards.sdtm.dm import DM_SPEC
+    >>> dm = Dataset(DM_SPEC, pd.DataFrame({"ARMCD": ["LENA", None, "LENA"]}))
+    >>> compute_actual_subjects(dm)
+    2
+    """
+    return int(dm.frame["ARMCD"].notna().sum())
+
+
 def _text(value: str) -> TsValue:
     return TsValue(value)
+
+
+def _texts(values: list[str], none: str | None = None) -> list[TsValue]:
+    """One value per text; none at all is ``none``'s null flavor (or no record)."""
+    if values:
+        return [TsValue(v) for v in values]
+    return [] if none is None else [TsValue(None, null_flavor=none)]
 
 
 def _coded(parameter: str, stored: str) -> TsValue:
@@ -99,7 +162,73 @@ def _iso(value: str | None) -> TsValue:
     return TsValue(value, reference="ISO 8601") if value else TsValue(None, null_flavor="PINF")
 
 
-def trial_parameters(protocol: ProtocolFile) -> list[tuple[str, TsValue]]:
+def _date(value: str | None) -> TsValue:
+    return TsValue(value, reference="ISO 8601") if value else TsValue(None, null_flavor="UNK")
+
+
+def _design(t: Trial, protocol: ProtocolFile) -> list[tuple[str, TsValue]]:
+    """Title, phase, indication and the design parameters."""
+    max_age = None if t.max_age_years is None else f"P{t.max_age_years}Y"
+    return [
+        ("TITLE", _text(t.title)), ("TPHASE", _coded("TPHASE", t.phase)),
+        ("INDIC", _text(t.indication)), ("TINDTP", _coded("TINDTP", t.indication_type)),
+        ("TDIGRP", _text(t.diagnosis_group) if t.diagnosis_group
+         else TsValue(None, null_flavor="NA")),
+        *(("TTYPE", _coded("TTYPE", kind)) for kind in t.trial_types),
+        ("STYPE", _coded("STYPE", t.study_type)),
+        ("INTMODEL", _coded("INTMODEL", t.intervention_model)),
+        ("INTTYPE", _coded("INTTYPE", t.intervention_type)),
+        ("TBLIND", _coded("TBLIND", t.blinding)), ("TCNTRL", _coded("TCNTRL", t.control)),
+        ("RANDOM", _flag("RANDOM", t.randomised)), ("ADDON", _flag("ADDON", t.add_on)),
+        ("ADAPT", _flag("ADAPT", t.adaptive)), ("HLTSUBJI", _flag("HLTSUBJI", t.healthy_subjects)),
+        ("EXTTIND", _flag("EXTTIND", t.extension_trial)),
+        ("SEXPOP", _coded("SEXPOP", t.sex_population)),
+        ("AGEMIN", _iso(f"P{protocol.eligibility.min_age_years}Y")), ("AGEMAX", _iso(max_age)),
+        ("PLANSUB", _text(str(t.planned_subjects))), ("NARMS", _text(str(len(t.arms)))),
+        ("LENGTH", _iso(compute_duration(t.planned_weeks))),
+        *(("STOPRULE", v) for v in _texts(t.stopping_rules)),
+    ]  # fmt: skip
+
+
+def _treatments(t: Trial, protocol: ProtocolFile) -> list[tuple[str, TsValue]]:
+    """The investigational drug, its starting dose, and the current and comparative
+    treatments."""
+    start = next(r for r in protocol.regimens if r.id == protocol.dosing.start_regimen)
+    trt = (TsValue(protocol.drug.upper(), code=t.drug_unii, reference="UNII") if t.drug_unii
+           else _text(protocol.drug.upper()))  # fmt: skip
+    return [
+        ("TRT", trt), ("PCLAS", _text(t.pharmacological_class)),
+        ("DOSE", _text(format(start.dose_mg, "g"))), ("DOSU", _coded("DOSU", "mg")),
+        ("DOSFRQ", _coded("DOSFRQ", format(start.administrations_per_week, "g"))),
+        ("ROUTE", _coded("ROUTE", t.route)),
+        *(("CURTRT", v) for v in _texts(t.current_treatments, "NA")),
+        ("COMPTRT", _text(t.comparator) if t.comparator else TsValue(None, null_flavor="NA")),
+    ]  # fmt: skip
+
+
+def _study(t: Trial, facts: StudyFacts) -> list[tuple[str, TsValue]]:
+    """Registry, sponsor, countries, dates, subjects, objectives and outcome measures."""
+    cutoff = facts.data_cutoff or t.data_cutoff
+    actual = facts.actual_subjects
+    return [
+        ("REGID", TsValue(t.registry_id, code=t.registry_id, reference="ClinicalTrials.gov")
+         if t.registry_id else TsValue(None, null_flavor="UNK")),
+        ("SPONSOR", _text(t.sponsor)),
+        *(("FCNTRY", TsValue(c, reference="ISO 3166-1 alpha-3")) for c in t.countries),
+        ("SSTDTC", _date(t.start)), ("SENDTC", _date(t.end)),
+        ("DCUTDTC", _date(cutoff.date if cutoff else None)),
+        ("DCUTDESC", _text(cutoff.description) if cutoff else TsValue(None, null_flavor="UNK")),
+        ("ACTSUB", TsValue(None, null_flavor="UNK") if actual is None else _text(str(actual))),
+        ("OBJPRIM", _text(t.primary_objective)),
+        *(("OBJSEC", v) for v in _texts(t.secondary_objectives)),
+        *(("OUTMSPRI", v) for v in _texts(t.primary_outcomes)),
+        *(("OUTMSSEC", v) for v in _texts(t.secondary_outcomes)),
+    ]  # fmt: skip
+
+
+def trial_parameters(
+    protocol: ProtocolFile, facts: StudyFacts | None = None
+) -> list[tuple[str, TsValue]]:
     """``(TSPARMCD, value)`` of every parameter TS carries for ``protocol``, in TS order.
 
     Raises
@@ -112,38 +241,16 @@ def trial_parameters(protocol: ProtocolFile) -> list[tuple[str, TsValue]]:
     '15'
     """
     t = require_trial(protocol)
-    max_age = None if t.max_age_years is None else f"P{t.max_age_years}Y"
-    out: list[tuple[str, TsValue]] = [
-        ("TITLE", _text(t.title)), ("TPHASE", _coded("TPHASE", t.phase)),
-        ("INDIC", _text(t.indication)), ("TINDTP", _coded("TINDTP", t.indication_type)),
-        *(("TTYPE", _coded("TTYPE", kind)) for kind in t.trial_types),
-        ("STYPE", _coded("STYPE", t.study_type)),
-        ("INTMODEL", _coded("INTMODEL", t.intervention_model)),
-        ("INTTYPE", _coded("INTTYPE", t.intervention_type)),
-        ("TBLIND", _coded("TBLIND", t.blinding)), ("TCNTRL", _coded("TCNTRL", t.control)),
-        ("RANDOM", _flag("RANDOM", t.randomised)), ("ADDON", _flag("ADDON", t.add_on)),
-        ("ADAPT", _flag("ADAPT", t.adaptive)), ("HLTSUBJI", _flag("HLTSUBJI", t.healthy_subjects)),
-        ("SEXPOP", _coded("SEXPOP", t.sex_population)),
-        ("AGEMIN", _iso(f"P{protocol.eligibility.min_age_years}Y")), ("AGEMAX", _iso(max_age)),
-        ("PLANSUB", _text(str(t.planned_subjects))), ("NARMS", _text(str(len(t.arms)))),
-        ("LENGTH", _iso(compute_duration(t.planned_weeks))),
-        ("REGID", TsValue(t.registry_id, code=t.registry_id, reference="ClinicalTrials.gov")
-         if t.registry_id else TsValue(None, null_flavor="UNK")),
-        ("SPONSOR", _text(t.sponsor)),
-        *(("FCNTRY", TsValue(c, reference="ISO 3166-1 alpha-3")) for c in t.countries),
-        ("SSTDTC", _iso(t.start) if t.start else TsValue(None, null_flavor="UNK")),
-        ("OBJPRIM", _text(t.primary_objective)),
-        ("TRT", _text(protocol.drug.upper())),
-        ("SDTMVER", _text(SDTM_VERSION)), ("SDTIGVER", _text(SDTMIG_VERSION)),
-    ]  # fmt: skip
-    return out
+    versions = [("SDTMVER", _text(SDTM_VERSION)), ("SDTIGVER", _text(SDTMIG_VERSION))]
+    return [*_design(t, protocol), *_treatments(t, protocol), *_study(t, facts or StudyFacts()),
+            *versions]  # fmt: skip
 
 
-def build_ts(studyid: str, protocol: ProtocolFile) -> Dataset:
+def build_ts(studyid: str, protocol: ProtocolFile, facts: StudyFacts | None = None) -> Dataset:
     """TS: one record per value of :func:`trial_parameters`."""
     rows: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
-    for code, v in trial_parameters(protocol):
+    for code, v in trial_parameters(protocol, facts):
         seen[code] = seen.get(code, 0) + 1
         rows.append({"STUDYID": studyid, "DOMAIN": "TS", "TSSEQ": seen[code], "TSPARMCD": code,
                      "TSPARM": TS_PARAMETER.decode(code), "TSVAL": v.value,
