@@ -6,10 +6,13 @@ that each build the application from ``CLETRIAL_*`` variables (as ``cletrial ser
 sessions and the login throttle are in the database). The server's CPU is summed over all its
 processes (``/proc/<pid>/stat`` of the server and its descendants; the database server's own
 processes are not counted). The clients run in this process (a separate process from the
-server): 50 asyncio clients (httpx) each log in as their own user (the login throttle reserves
+server): 50 asyncio clients, each on its own keep-alive HTTP/1.1 connection (``_http.py``, a lean
+client: httpx took about 1 ms of client CPU per save from the 2 cores the server also runs on),
+each log in as their own user (the login throttle reserves
 a password check per user name before hashing, so 50 simultaneous logins of one name would lock
-it), screen their own patient, then save visits
-(``POST /api/patients/{id}/visits`` with a complete CLASI form (every item entered, as the store
+it) and screen their own patient, all before the clock starts (argon2 logins are slow by
+design and are not saves); then they save visits for a warm-up (``--warmup``, 2 s) and the
+measured window (``POST /api/patients/{id}/visits`` with a complete CLASI form (every item entered, as the store
 requires), a complete SLEDAI-2K form and two lab values,
 each graded by CTCAE and audited; every save is one durable transaction: SQLite WAL with
 ``synchronous=FULL``, PostgreSQL with ``synchronous_commit=on``) as fast as the server answers,
@@ -80,6 +83,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
 import os
 import pstats
 import signal
@@ -94,6 +98,7 @@ from typing import Any
 
 import httpx
 from _disk import fsync_latency  # benchmarks/ is on sys.path when run as a script
+from _http import Connection
 
 from cletrial.instruments import SLEDAI_WEIGHTS
 from cletrial.instruments.complete_forms import CLASI_ITEM_PATHS
@@ -191,6 +196,7 @@ class Run:
     """Shared state of one run: latencies of measured saves, errors, the measuring window."""
 
     def __init__(self, measure_from: float, stop_at: float, clients: int, rate: float) -> None:
+        self.began = measure_from  # when the clients start saving (the warm-up begins)
         self.measure_from = measure_from
         self.stop_at = stop_at
         self.clients = clients
@@ -202,46 +208,60 @@ class Run:
         self.processes = 0  # server processes whose CPU is summed (supervisor, workers, ...)
 
 
-async def _client(base: str, site_id: int, number: int, run: Run) -> None:
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
-        login = await http.post(
-            "/api/auth/login", json={"username": f"bench{number}", "password": PASSWORD}
-        )
-        if login.status_code != 200:
-            raise SystemExit(
-                f"client {number}: login answered {login.status_code} {login.text[:300]}"
-            )
-        headers = {"Authorization": f"Bearer {login.json()['token']}"}
-        patient = await http.post("/api/patients", headers=headers, json={
-            "site_id": site_id, "study_code": f"B-{number:03d}", "screening_date": "2020-01-01",
-            "screening": {"screening_date": "2020-01-01"}})  # fmt: skip
-        patient_id = patient.json()["id"]
-        day = dt.date(2020, 1, 6)
-        kind = "baseline"
-        interval = run.clients / run.rate if run.rate else 0.0
-        # Paced clients start 1 s before the measured window (their warm-up), spread evenly.
-        due = run.measure_from - 1.0 + interval * number / run.clients
-        while time.perf_counter() < run.stop_at:
-            if interval:  # paced: send at the due time; latency counts from it (queueing too)
-                await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            body = {"visit_date": day.isoformat(), "kind": kind, "clasi": CLASI,
-                    "sledai": SLEDAI,
-                    "labs": [{"test": "neutrophils", "value": 2.1, "unit": "10^9/L"},
-                             {"test": "platelets", "value": 180, "unit": "10^9/L"}]}  # fmt: skip
-            start = due if interval else time.perf_counter()  # due <= the time actually sent
-            response = await http.post(f"/api/patients/{patient_id}/visits", json=body,
-                                       headers=headers)  # fmt: skip
-            end = time.perf_counter()
-            due += interval
-            if response.status_code != 201:
-                run.errors.append(f"{response.status_code} {response.text[:200]}")
-            else:
-                run.saved += 1
-                if start >= run.measure_from and end <= run.stop_at:
-                    run.latencies.append(end - start)
-            day += dt.timedelta(days=1)
-            kind = "scheduled"
+class Client:
+    """One simulated site user: its connection, its session token and its own patient."""
+
+    def __init__(self, http: Connection, number: int, token: str, patient_id: int) -> None:
+        self.http = http
+        self.number = number
+        self.headers = {"authorization": f"Bearer {token}"}
+        self.patient_id = patient_id
+
+
+async def _prepare(host: str, port: int, site_id: int, number: int) -> Client:
+    """Log in as ``bench<number>`` (argon2: slow, so before the clock runs) and screen a patient."""
+    http = await Connection.open(host, port)
+    status, text = await http.request(
+        "POST", "/api/auth/login", {"username": f"bench{number}", "password": PASSWORD}
+    )
+    if status != 200:
+        raise SystemExit(f"client {number}: login answered {status} {text[:300]!r}")
+    token = json.loads(text)["token"]
+    status, text = await http.request("POST", "/api/patients", {
+        "site_id": site_id, "study_code": f"B-{number:03d}", "screening_date": "2020-01-01",
+        "screening": {"screening_date": "2020-01-01"}},
+        {"authorization": f"Bearer {token}"})  # fmt: skip
+    if status != 201:
+        raise SystemExit(f"client {number}: screening answered {status} {text[:300]!r}")
+    return Client(http, number, token, int(json.loads(text)["id"]))
+
+
+async def _client(client: Client, run: Run) -> None:
+    """Save visits of the client's patient until the run ends (paced or back to back)."""
+    day = dt.date(2020, 1, 6)
+    kind = "baseline"
+    interval = run.clients / run.rate if run.rate else 0.0
+    # Paced clients start with the warm-up, before the measured window, spread evenly.
+    due = run.began + interval * client.number / run.clients
+    path = f"/api/patients/{client.patient_id}/visits"
+    while time.perf_counter() < run.stop_at:
+        if interval:  # paced: send at the due time; latency counts from it (queueing too)
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        body = {"visit_date": day.isoformat(), "kind": kind, "clasi": CLASI, "sledai": SLEDAI,
+                "labs": [{"test": "neutrophils", "value": 2.1, "unit": "10^9/L"},
+                         {"test": "platelets", "value": 180, "unit": "10^9/L"}]}  # fmt: skip
+        start = due if interval else time.perf_counter()  # due <= the time actually sent
+        status, text = await client.http.request("POST", path, body, client.headers)
+        end = time.perf_counter()
+        due += interval
+        if status != 201:
+            run.errors.append(f"{status} {text[:200]!r}")
+        else:
+            run.saved += 1
+            if start >= run.measure_from and end <= run.stop_at:
+                run.latencies.append(end - start)
+        day += dt.timedelta(days=1)
+        kind = "scheduled"
 
 
 def _stat(pid: int) -> list[str]:
@@ -292,14 +312,22 @@ async def _cpu_meter(server_pid: int, run: Run, profile: bool) -> None:
 
 
 async def _run(
-    base: str, site_id: int, clients: int, seconds: float, warmup: float, server_pid: int,
+    port: int, site_id: int, clients: int, seconds: float, warmup: float, server_pid: int,
     rate: float, profile: bool = False,
 ) -> Run:  # fmt: skip
-    """Clients log in (argon2, slow) and save during ``warmup`` s; then ``seconds`` are measured."""
+    """Every client logs in (argon2, slow) and screens its patient; then they save for
+    ``warmup`` s, and ``seconds`` are measured."""
+    ready = await asyncio.gather(*[_prepare("127.0.0.1", port, site_id, i)
+                                   for i in range(clients)])  # fmt: skip
     now = time.perf_counter()
     run = Run(now + warmup, now + warmup + seconds, clients, rate)
-    await asyncio.gather(_cpu_meter(server_pid, run, profile),
-                         *[_client(base, site_id, i, run) for i in range(clients)])  # fmt: skip
+    run.began = now
+    try:
+        await asyncio.gather(_cpu_meter(server_pid, run, profile),
+                             *[_client(client, run) for client in ready])  # fmt: skip
+    finally:
+        for client in ready:
+            client.http.close()
     return run
 
 
@@ -354,7 +382,7 @@ def bench(
             except httpx.HTTPError:
                 time.sleep(0.05)
         run = asyncio.run(
-            _run(base, site_id, clients, seconds, warmup, server.pid, rate, bool(profile))
+            _run(port, site_id, clients, seconds, warmup, server.pid, rate, bool(profile))
         )
     finally:
         if profile:  # the profile is written on SIGUSR2; wait for the file before stopping
@@ -416,8 +444,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0, help="measured duration")
-    parser.add_argument("--warmup", type=float, default=0.0,
-                        help="seconds before measuring (default: 2 + 0.15 per client, for logins)")  # fmt: skip
+    parser.add_argument("--warmup", type=float, default=2.0,
+                        help="seconds of saves before measuring, once every client has logged "
+                        "in and screened its patient (default 2)")  # fmt: skip
     parser.add_argument("--rate", default="330,0",
                         help="comma-separated offered loads in saves/s of all clients together "
                         "(0: back to back, the saturation throughput; default: 10%% above the "
@@ -431,7 +460,7 @@ def main() -> None:
                         help="write the server's cProfile (pstats) of each measured window to "
                         "PREFIX-<database>-<rate>.pstats and print its top (all threads)")  # fmt: skip
     args = parser.parse_args()
-    warmup = args.warmup or 2 + 0.15 * args.clients
+    warmup = args.warmup
     rates = [float(r) for r in args.rate.split(",")]
     workers = [int(w) for w in args.workers.split(",")]
     if args.profile and max(workers) > 1:
