@@ -26,7 +26,7 @@ from cletrial.protocol import eligibility, history, history_model, screening
 from cletrial.store import fields, vocab
 from cletrial.vocabulary.table import markdown_table
 from cletrial.vocabulary.types import HISTORY_EVENT_TYPES
-from cletrial.web import demo, forms, schemas, schemas_enrolment
+from cletrial.web import demo, forms, schemas, schemas_clinical, schemas_enrolment
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "cletrial"
@@ -55,7 +55,7 @@ def _model(cls: type[pydantic.BaseModel], name: str) -> tuple[Any, ...]:
     return _values(cls.model_fields[name].annotation)
 
 
-HM, WS, WE = history_model, schemas, schemas_enrolment
+HM, WS, WE = history_model, schemas_clinical, schemas_enrolment
 #: (structure, field, codelist) of the history and protocol types.
 HISTORY_TYPES: list[tuple[type[msgspec.Struct], str, v.Codelist]] = [
     (HM.AdverseEventDoc, "causality", v.AE_CAUSALITY),

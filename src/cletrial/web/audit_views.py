@@ -12,7 +12,7 @@ from typing import Final
 from cletrial.store import UnitOfWork
 from cletrial.store.audit import audit_history, removed_records
 from cletrial.web.clinical import labs_of_visit
-from cletrial.web.schemas import AuditEntryPublic
+from cletrial.web.schemas_clinical import AuditEntryPublic
 
 __all__ = ["VISIT_CHILD_TABLES", "audit_entries", "visit_audit_entries"]
 

@@ -25,7 +25,7 @@ from cletrial.store.records import (
 )
 from cletrial.store.unit_of_work import UnitOfWork
 from cletrial.web.accounts import WebUser
-from cletrial.web.schemas import (
+from cletrial.web.schemas_clinical import (
     ClasiPublic,
     LabCreate,
     LabPublic,

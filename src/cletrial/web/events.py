@@ -40,7 +40,7 @@ from cletrial.store.unit_of_work import UnitOfWork
 from cletrial.web.accounts import WebUser
 from cletrial.web.audit_views import audit_entries
 from cletrial.web.clinical import patient_in_scope
-from cletrial.web.schemas import AuditEntryPublic
+from cletrial.web.schemas_clinical import AuditEntryPublic
 
 __all__ = [
     "ADVERSE_EVENT",

@@ -2,8 +2,8 @@
 
 Field names are flat and dotted (``clasi.arms.erythema``, ``lab.neutrophils.value``,
 ``ae-0.grade``) so each error is shown next to its field. The result is the same body the REST
-API takes (:class:`~cletrial.web.schemas.VisitCreate`), so a page save and an API save store
-exactly the same thing, and the live preview shows what a save would store.
+API takes (:class:`~cletrial.web.schemas_clinical.VisitCreate`), so a page save and an API save
+store exactly the same thing, and the live preview shows what a save would store.
 
 A section counts only when ticked as assessed and every item is entered: a blank is missing,
 never 0, and each blank cell is named.

@@ -28,7 +28,7 @@ from cletrial.store.records_monitoring import QueryRecord
 from cletrial.store.tables_forms import BY_VISIT, FORM_ITEM_COLUMNS
 from cletrial.store.unit_of_work import UnitOfWork
 from cletrial.values import read_typed_decimal, read_typed_int
-from cletrial.web.schemas import AuditEntryPublic
+from cletrial.web.schemas_clinical import AuditEntryPublic
 from cletrial.web.templating import label, shown
 
 __all__ = [

@@ -23,7 +23,8 @@ from cletrial.vocabulary.types import (
     PregnancyMethod,
     PregnancyResult,
 )
-from cletrial.web.schemas import Note, Request
+from cletrial.web.schemas import Request
+from cletrial.web.schemas_clinical import Note
 
 __all__ = [
     "DeviationPublic",

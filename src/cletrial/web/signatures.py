@@ -13,7 +13,7 @@ from cletrial.web.accounts import WebUser, throttled_check
 from cletrial.web.clinical import visit_in_scope, visit_public
 from cletrial.web.deps import write_uow
 from cletrial.web.handlers import SignatureRefusedError, is_api
-from cletrial.web.schemas import SignRequest, VisitPublic
+from cletrial.web.schemas_clinical import SignRequest, VisitPublic
 
 __all__ = ["check_signature_password", "sign_visit"]
 

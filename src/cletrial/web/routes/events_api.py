@@ -36,7 +36,7 @@ from cletrial.web.events import (
     update_record,
 )
 from cletrial.web.routes._common import RecordId, errors
-from cletrial.web.schemas import (
+from cletrial.web.schemas_clinical import (
     AdverseEventPublic,
     AdverseEventUpdate,
     AuditEntryPublic,

@@ -29,7 +29,7 @@ from cletrial.web.deps import (
 )
 from cletrial.web.events import as_public
 from cletrial.web.routes._common import RecordId, errors
-from cletrial.web.schemas import (
+from cletrial.web.schemas_clinical import (
     AdverseEventCreate,
     AdverseEventPublic,
     AuditEntryPublic,

@@ -30,7 +30,7 @@ from cletrial.web.monitoring import sdv_plan
 from cletrial.web.monitoring_views import ACTIVE_STATUSES, field_title, form_title
 from cletrial.web.regimens import regimen_choices
 from cletrial.web.routes._common import RecordId
-from cletrial.web.schemas import PatientCreate
+from cletrial.web.schemas_clinical import PatientCreate
 from cletrial.web.timeline import build_timeline_svg, timeline_points
 from cletrial.web.worklists import (
     compute_due_items,

@@ -41,8 +41,8 @@ from cletrial.web.clinical import patient_in_scope
 from cletrial.web.deps import Auditor, Randomiser, SessionDep, Unblinder, Viewer, write_uow
 from cletrial.web.randomisation_views import randomisation_reports
 from cletrial.web.routes._common import RecordId, errors
-from cletrial.web.schemas import Note
 from cletrial.web.schemas import Request as RequestBody
+from cletrial.web.schemas_clinical import Note
 from cletrial.web.signatures import check_signature_password
 
 __all__ = [

@@ -31,7 +31,7 @@ from cletrial.web.deps import (
     write_uow,
 )
 from cletrial.web.routes._common import RecordId, errors, json_response
-from cletrial.web.schemas import (
+from cletrial.web.schemas_clinical import (
     AuditEntryPublic,
     SignRequest,
     UnlockRequest,

@@ -64,7 +64,7 @@ from cletrial.web.lock_banner import lock_refusal
 from cletrial.web.monitoring_views import sdv_audit_entries, visit_annotations
 from cletrial.web.regimens import regimen_choices
 from cletrial.web.routes._common import RecordId, parse_id, parse_optional_id
-from cletrial.web.schemas import SignRequest, VisitCreate, VisitUpdate
+from cletrial.web.schemas_clinical import SignRequest, VisitCreate, VisitUpdate
 from cletrial.web.scores import score_clasi_form, score_sledai_form
 from cletrial.web.signatures import sign_visit
 
