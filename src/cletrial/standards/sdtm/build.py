@@ -1,4 +1,4 @@
-"""Build the SDTM domains of a study: DM, EX, CM, AE, DS, DV, MH, LB, SV, RS, SUPPDM, SUPPLB,
+"""Build the SDTM domains of a study: DM, EX, CM, AE, DS, DV, MH, IE, LB, SV, RS, SUPPDM, SUPPLB,
 and the trial design domains TV, TI (from the protocol's schedule and eligibility) and TE, TA,
 TS (from its ``trial`` section, when it has one: :mod:`cletrial.protocol.definition_trial`).
 
@@ -14,8 +14,8 @@ by the caller.
 >>> p = load_protocol().file
 >>> pkg = build_sdtm(StudySource("S", "T", p.id, p.version, p, subjects=(s,)))
 >>> sorted(pkg.datasets)
-['AE', 'CM', 'DM', 'DS', 'DV', 'EX', 'LB', 'MH', 'RS', 'SUPPDM', 'SUPPLB', 'SV', 'TA', 'TE', 'TI',
- 'TS', 'TV']
+['AE', 'CM', 'DM', 'DS', 'DV', 'EX', 'IE', 'LB', 'MH', 'RS', 'SUPPDM', 'SUPPLB', 'SV', 'TA', 'TE',
+ 'TI', 'TS', 'TV']
 >>> pkg.record("S-A-P1", "doses", 0)
 ('EX', 1)
 """
@@ -30,6 +30,7 @@ from cletrial.protocol.definition_model import ProtocolFile
 from cletrial.standards.metadata import Dataset
 from cletrial.standards.sdtm.common import Provenance
 from cletrial.standards.sdtm.dm import build_dm
+from cletrial.standards.sdtm.eligibility import build_ie
 from cletrial.standards.sdtm.events import build_ae, build_ds, build_dv
 from cletrial.standards.sdtm.interventions import build_cm, build_ex
 from cletrial.standards.sdtm.labs import build_lb
@@ -113,6 +114,7 @@ def build_sdtm(source: StudySource) -> SdtmPackage:
         "DS": build_ds(subjects, provenance),
         "DV": build_dv(subjects, provenance),
         "MH": build_mh(subjects, provenance),
+        "IE": build_ie(subjects, source.protocol),
         "LB": build_lb(subjects, source.protocol.safety.ctcae_version, numbers, provenance),
         "SV": sv,
         "RS": build_rs(subjects, source.protocol, numbers, provenance),
