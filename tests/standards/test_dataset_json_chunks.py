@@ -48,3 +48,12 @@ def test_columns_all_missing_or_none_missing(tmp_path: Path) -> None:
     back = read_dataset_json(path)
     assert back["WEIGHTBL"].isna().all() and back["TRTSDT"].isna().all()
     assert back["SAFFL"].tolist() == ["Y"] * len(frame)
+
+
+def test_a_numpy_nan_in_a_text_column_is_null(tmp_path: Path) -> None:
+    base = dm()
+    frame = base.frame.copy()
+    frame.at[0, "SITENM"] = np.float64("nan")
+    path = tmp_path / "dm.json"
+    _write(Dataset(base.spec, frame), path)
+    assert read_dataset_json(path)["SITENM"].tolist() == [None, "Charité", None]
