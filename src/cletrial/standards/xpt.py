@@ -152,10 +152,13 @@ def _layout(dataset: Dataset) -> list[Layout]:
 
 
 def _replace_observations(dataset: Dataset, out: BinaryIO) -> None:
-    """Replace the one observation pyreadstat wrote at the end of ``out`` by all of them."""
+    """Replace the one observation pyreadstat wrote at the end of ``out`` by all of them.
+
+    The headers end with a whole record; the observation after them is padded to one.
+    """
     layout = _layout(dataset)
     row_length = sum(place.width for place in layout)
-    header = out.seek(0, 2) - -(-row_length // _RECORD) * _RECORD
+    header = out.seek(0, 2) - math.ceil(row_length / _RECORD) * _RECORD
     out.seek(header)
     first = out.read(row_length)
     out.seek(header)
