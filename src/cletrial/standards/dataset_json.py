@@ -48,7 +48,9 @@ _DATA_TYPE: Final = {
     "text": "string", "integer": "integer", "float": "double", "iso8601": "date",
     "sas_date": "date",
 }  # fmt: skip
-_CHUNK: Final = 20_000
+#: Rows encoded at once: few enough that a chunk's values stay in the CPU cache while they are
+#: listed, made into rows and encoded (20,000 rows took half as long again at 10,000 patients).
+_CHUNK: Final = 4_000
 
 
 def _stamp(when: dt.datetime) -> str:
