@@ -57,9 +57,15 @@ def test_missing_numbers_and_texts(tmp_path: Path) -> None:
     assert text_cells(texts, 5).tobytes() == _observations(data, len(texts), 5)
 
 
-def test_a_text_over_its_width_is_refused() -> None:
-    with pytest.raises(StandardsError, match="'abcdef' has 6 bytes, over its variable's width"):
-        text_cells(np.array(["abcdef"], dtype=object), 5)
+@pytest.mark.parametrize(("text", "size"), [("abcdef", 6), ("ééé", 6)])
+def test_a_text_over_its_width_is_refused(text: str, size: int) -> None:
+    with pytest.raises(StandardsError, match=f"'{text}' has {size} bytes, over its variable's"):
+        text_cells(np.array(["a", text], dtype=object), 5)
+
+
+def test_a_nul_ends_a_text_even_past_the_width() -> None:
+    texts = np.array(["ab\x00cdefgh", "é\x00"], dtype=object)
+    assert text_cells(texts, 5).tobytes() == b"ab   \xc3\xa9   "
 
 
 def _normalised(data: bytes) -> bytes:
