@@ -43,7 +43,9 @@ SAS_EPOCH: Final = dt.date(1960, 1, 1).toordinal()
 
 _FRACTION: Final = (1 << 52) - 1
 _HIDDEN_BIT: Final = 1 << 52
-_MISSING: Final = 0x2E << 56  # "." then seven zero bytes
+#: Bits of an IBM double below its first byte (sign and exponent): the 56-bit fraction.
+_FIRST_BYTE: Final = 7 * 8
+_MISSING: Final = 0x2E << _FIRST_BYTE  # "." then seven zero bytes
 _LARGEST: Final = (1 << 63) - 1  # exponent 0x7F, fraction all ones; the sign is or-ed in
 _BLANK: Final = 0x20
 
@@ -71,7 +73,7 @@ def ibm_doubles(values: np.ndarray) -> np.ndarray:
     # A power of 16 from a power of 2: the exponent's two low bits shift the fraction left.
     shift = (exponent & 3).astype(np.uint64)
     hex_exponent = np.clip((exponent >> 2) + 65, 0, 127).astype(np.uint64)
-    words = sign | (hex_exponent << np.uint64(56)) | (fraction << shift)
+    words = sign | (hex_exponent << np.uint64(_FIRST_BYTE)) | (fraction << shift)
     words = np.where(exponent < -260, np.uint64(0), words)
     words = np.where(exponent > 248, sign | np.uint64(_LARGEST), words)
     words = np.where(np.isnan(numbers), np.uint64(_MISSING), words)
