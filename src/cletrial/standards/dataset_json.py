@@ -24,7 +24,9 @@ text in the file, a SAS date number once imported). Missing values are ``null``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,7 +48,9 @@ _DATA_TYPE: Final = {
     "text": "string", "integer": "integer", "float": "double", "iso8601": "date",
     "sas_date": "date",
 }  # fmt: skip
-_CHUNK: Final = 20_000
+#: Rows encoded at once: few enough that a chunk's values stay in the CPU cache while they are
+#: listed, made into rows and encoded (20,000 rows took half as long again at 10,000 patients).
+_CHUNK: Final = 4_000
 
 
 def _stamp(when: dt.datetime) -> str:
@@ -69,31 +73,67 @@ def _column(dataset: Dataset, var: Variable) -> dict[str, Any]:
     return column
 
 
-def _values(var: Variable, values: pd.Series) -> list[Any]:
-    """A column as JSON values: ``None`` for missing, integers, floats, ISO dates, texts
-    (converted column by column in NumPy, not value by value)."""
-    present = values.notna().to_numpy()
-    if var.type in ("integer", "float"):
-        numbers = pd.to_numeric(values, errors="raise").to_numpy(dtype="float64")
-        if var.type == "integer":
-            shown = np.where(present, numbers, 0).astype(np.int64).astype(object)
-        else:
-            shown = numbers.astype(object)
-    else:
-        shown = values.to_numpy(dtype=object).copy()
-    shown[~present] = None
-    if var.type == "sas_date":
-        return [None if v is None else v.isoformat() for v in shown.tolist()]
-    return list(shown.tolist())
+def _missing_as_null(value: object) -> None:
+    """msgspec's hook for a type it does not encode: a NumPy ``NaN`` (a missing text) is
+    ``null``, anything else is refused."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    raise TypeError(f"cannot encode {value!r} ({type(value).__name__}) in Dataset-JSON")
+
+
+_ENCODER: Final = msgspec.json.Encoder(enc_hook=_missing_as_null)
+
+
+def _values(var: Variable, values: np.ndarray) -> list[Any]:
+    """Part of a column (its NumPy array) as values msgspec encodes: missing as ``None`` or
+    ``NaN`` (both encoded as ``null``), integers, floats, ISO dates, texts (converted in NumPy,
+    not value by value).
+
+    >>> import datetime as dt
+    >>> _values(Variable("AGE", "Age", "integer"), np.array([41.0, np.nan]))
+    [41, None]
+    >>> _values(Variable("ADT", "Date", "sas_date"), np.array([dt.date(2024, 1, 5), None]))
+    ['2024-01-05', None]
+    >>> _ENCODER.encode(_values(Variable("WEIGHTBL", "Weight", "float"), np.array([61.5, np.nan])))
+    b'[61.5,null]'
+    """
+    if var.type == "sas_date":  # each distinct date written once
+        codes, days = pd.factorize(values)
+        table = np.array([*(d.isoformat() for d in days.tolist()), None], dtype=object)
+        return list(table[codes].tolist())
+    if var.type == "integer":
+        numbers = pd.to_numeric(values, errors="raise").astype(np.float64)
+        absent = np.isnan(numbers)
+        shown = np.where(absent, 0, numbers).astype(np.int64).astype(object)
+        shown[absent] = None
+        return list(shown.tolist())
+    if var.type == "float":
+        return list(pd.to_numeric(values, errors="raise").astype(np.float64).tolist())
+    return list(values.tolist())
+
+
+@contextlib.contextmanager
+def _collection_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused: the row tuples made here hold no cycles, and
+    collecting while millions are made (each full collection walking every object alive, a
+    study's histories too) took a third of the time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _rows(dataset: Dataset) -> Iterator[bytes]:
     """The rows, encoded in chunks, each a comma-separated run of JSON arrays."""
-    frame = dataset.frame
-    for start in range(0, len(frame), _CHUNK):
-        part = frame.iloc[start : start + _CHUNK]
-        columns = [_values(v, part[v.name]) for v in dataset.spec.variables]
-        yield msgspec.json.encode(list(zip(*columns, strict=True)))[1:-1]
+    columns = [(v, dataset.frame[v.name].to_numpy()) for v in dataset.spec.variables]
+    for start in range(0, len(dataset.frame), _CHUNK):
+        with _collection_paused():
+            parts = [_values(v, values[start : start + _CHUNK]) for v, values in columns]
+            chunk = _ENCODER.encode(list(zip(*parts, strict=True)))[1:-1]
+        yield chunk
 
 
 def write_dataset_json(

@@ -1,5 +1,5 @@
 """Define-XML 2.1 for a set of SDTM or ADaM datasets, built with odmlib and checked before it
-is written: against the Define-XML 2.1 XSD odmlib ships (xmlschema) and structurally (every
+is written: against the Define-XML 2.1 XSD odmlib ships (lxml) and structurally (every
 reference resolves, OIDs unique; :mod:`cletrial.standards.define_check`).
 
 From each :class:`~cletrial.standards.metadata.DatasetSpec`: an ``ItemGroupDef`` (class,

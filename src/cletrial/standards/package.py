@@ -25,6 +25,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -63,13 +64,28 @@ def _relative(path: str) -> PurePosixPath:
     return rel
 
 
-def _entries(root: Path, files: Sequence[PackageFile]) -> list[dict[str, Any]]:
+def _write_files(root: Path, files: Sequence[PackageFile]) -> dict[str, str]:
+    """Write each file into ``root``; return each path's SHA-256, computed in a thread from
+    the bytes on disk while the next file is written (hashlib and reading let go of the GIL)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="package-sha256") as hashing:
+        digests = {}
+        for f in files:
+            target = root / _relative(f.path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            f.write(target)
+            digests[f.path] = hashing.submit(_sha256, target)
+        return {path: digest.result() for path, digest in digests.items()}
+
+
+def _entries(
+    root: Path, files: Sequence[PackageFile], digests: dict[str, str]
+) -> list[dict[str, Any]]:
     entries = []
     for f in sorted(files, key=lambda f: f.path):
         target = root / _relative(f.path)
         entries.append({
             "path": f.path, "dataset": f.dataset, "rows": f.rows,
-            "bytes": target.stat().st_size, "sha256": _sha256(target),
+            "bytes": target.stat().st_size, "sha256": digests[f.path],
         })  # fmt: skip
     return entries
 
@@ -108,11 +124,8 @@ def write_package(
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
-        for f in files:
-            target = work / _relative(f.path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            f.write(target)
-        manifest = {"about": dict(about or {}), "files": _entries(work, files)}
+        digests = _write_files(work, files)
+        manifest = {"about": dict(about or {}), "files": _entries(work, files, digests)}
         text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         (work / MANIFEST).write_text(text, encoding="utf-8")
         if out.exists():

@@ -5,6 +5,12 @@ characters, labels of at most 40, text values of at most 200 bytes or the declar
 each value of its variable's type) and refuses with :class:`~cletrial.errors.StandardsError`
 rather than truncating; nothing is written then. The file is written atomically.
 
+pyreadstat writes the headers (library, member, variables) of a frame holding the first row;
+the observations are then encoded a chunk at a time with NumPy
+(:mod:`cletrial.standards.xpt_observations`), in place of pyreadstat's, which it writes value
+by value through Python. The first row as encoded is checked against the row pyreadstat
+wrote, and the bytes are those pyreadstat writes for the whole frame.
+
 How each type is stored: ``text`` and ``iso8601`` as character variables whose width is the
 declared length (pyreadstat sizes a column by its longest value, so the first value is padded
 with blanks to the declared length; SAS and readstat strip trailing blanks); ``integer`` and
@@ -31,7 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Final
 
 import pandas as pd
 import pyreadstat
@@ -39,6 +45,7 @@ import pyreadstat
 from cletrial.errors import StandardsError
 from cletrial.files import replace_atomically
 from cletrial.standards.metadata import Dataset
+from cletrial.standards.xpt_observations import SAS_EPOCH, Layout, observation_chunks
 
 __all__ = ["read_xpt", "write_xpt"]
 
@@ -55,8 +62,10 @@ def _checked(dataset: Dataset, path: Path) -> Dataset:
         raise StandardsError(f"{exc}; {path.name}: {_ADVICE}") from None
 
 
-def transport_frame(dataset: Dataset) -> pd.DataFrame:
+def transport_frame(dataset: Dataset, rows: int | None = None) -> pd.DataFrame:
     """The frame pyreadstat writes: text padded to its declared width, numbers as floats.
+
+    Only the first ``rows`` rows when given (the width is still the whole dataset's).
 
     >>> import pandas as pd
     >>> from cletrial.standards.metadata import Dataset, DatasetSpec, Variable
@@ -65,9 +74,10 @@ def transport_frame(dataset: Dataset) -> pd.DataFrame:
     >>> transport_frame(Dataset(spec, pd.DataFrame({"SEX": [None, "F"]})))["SEX"].tolist()
     ['  ', 'F']
     """
+    frame = dataset.frame if rows is None else dataset.frame.iloc[:rows]
     columns: dict[str, Any] = {}
     for var in dataset.spec.variables:
-        values = dataset.frame[var.name]
+        values = frame[var.name]
         absent = values.isna().to_numpy()
         if var.type in ("text", "iso8601"):
             shown = values.to_numpy(dtype=object).copy()
@@ -78,12 +88,12 @@ def transport_frame(dataset: Dataset) -> pd.DataFrame:
                 texts[0] += " " * (width - len(texts[0].encode("utf-8")))
             columns[var.name] = pd.Series(texts, dtype=object)
         elif var.type == "sas_date":  # numeric days since 1960-01-01, even when all missing
-            days = [math.nan if gone else float((_date(v) or v).toordinal() - _SAS_EPOCH)
+            days = [math.nan if gone else float((_date(v) or v).toordinal() - SAS_EPOCH)
                     for v, gone in zip(values.tolist(), absent.tolist(), strict=True)]  # fmt: skip
             columns[var.name] = pd.Series(days, dtype="float64")
         else:
             columns[var.name] = pd.to_numeric(values, errors="raise").astype("float64")
-    return pd.DataFrame(columns, index=range(len(dataset.frame)))
+    return pd.DataFrame(columns, index=range(len(frame)))
 
 
 def write_xpt(dataset: Dataset, path: Path | str, *, checked: bool = False) -> Path:
@@ -113,21 +123,56 @@ def write_xpt(dataset: Dataset, path: Path | str, *, checked: bool = False) -> P
     """
     path = Path(path)
     spec = (dataset if checked else _checked(dataset, path)).spec
-    frame = transport_frame(dataset)
     formats = {v.name: "DATE9." for v in spec.variables if v.type == "sas_date"}
 
     def write(temporary: Path) -> None:
         pyreadstat.write_xport(
-            frame, str(temporary), file_label=spec.label,
+            transport_frame(dataset, rows=1), str(temporary), file_label=spec.label,
             column_labels=[v.label for v in spec.variables], table_name=spec.name,
             file_format_version=5, variable_format=formats,
         )  # fmt: skip
+        if len(dataset.frame):
+            with temporary.open("r+b") as out:
+                _replace_observations(dataset, out)
 
     return replace_atomically(path, write)
 
 
-#: Day 0 of SAS dates (1960-01-01) as a proleptic Gregorian ordinal.
-_SAS_EPOCH = dt.date(1960, 1, 1).toordinal()
+#: Bytes of a SAS transport record; the observations end with blanks to a whole record.
+_RECORD: Final = 80
+
+
+def _layout(dataset: Dataset) -> list[Layout]:
+    layout, offset = [], 0
+    for var in dataset.spec.variables:
+        width = dataset.text_length(var.name) if var.type in ("text", "iso8601") else 8
+        layout.append(Layout(var, offset, width))
+        offset += width
+    return layout
+
+
+def _replace_observations(dataset: Dataset, out: BinaryIO) -> None:
+    """Replace the one observation pyreadstat wrote at the end of ``out`` by all of them.
+
+    The headers end with a whole record; the observation after them is padded to one.
+    """
+    layout = _layout(dataset)
+    row_length = sum(place.width for place in layout)
+    header = out.seek(0, 2) - math.ceil(row_length / _RECORD) * _RECORD
+    out.seek(header)
+    first = out.read(row_length)
+    out.seek(header)
+    out.truncate()
+    written = 0
+    for chunk in observation_chunks(dataset, layout):
+        if not written and chunk[0].tobytes() != first:
+            raise StandardsError(
+                f"{dataset.name}: the first observation encoded differs from pyreadstat's; "
+                "nothing was written (report this: the installed pyreadstat writes another way)"
+            )
+        out.write(chunk.tobytes())
+        written += chunk.size
+    out.write(b" " * (-written % _RECORD))
 
 
 def _date(value: object) -> dt.date | None:
