@@ -24,23 +24,33 @@ and CTCAE grade, and the qualitative immunology panel (``immunology``).
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
+from itertools import repeat
 from typing import Any
+
+import numpy as np
 
 from cletrial.instruments.analytes import ANALYTES, unit_factor
 from cletrial.instruments.ctcae import grade_lab
+from cletrial.standards._columns import (
+    day_numbers,
+    map_distinct,
+    seq_within,
+    sort_order,
+    study_days,
+    transpose,
+)
 from cletrial.standards.metadata import Dataset
 from cletrial.standards.sdtm._frame import (
     STUDYID,
     USUBJID,
     VISIT,
     VISITNUM,
-    collect,
+    columns_to_dataset,
     domain_spec,
-    to_dataset,
     var,
 )
-from cletrial.standards.sdtm.common import Provenance, assign_seq, iso, study_day
+from cletrial.standards.sdtm.common import Provenance
 from cletrial.standards.sdtm.source import LabDetail, SubjectSource
 from cletrial.vocabulary import IMMUNOLOGY_RESULT, IMMUNOLOGY_TEST, LAB_TEST
 from cletrial.vocabulary.submission import UNIT
@@ -197,54 +207,110 @@ def _test_columns(test: str, unit: str) -> dict[str, Any]:
     return columns
 
 
-def _quantitative(lab: dict[str, Any], version: str) -> dict[str, Any]:
-    test, value, unit, lln = lab["test"], lab["value"], lab["unit"], lab.get("lln")
+def _quantitative(test: str, value: float, unit: str, lln: float | None,
+                 version: str) -> tuple[Any, ...]:  # fmt: skip
+    """``LBORRES``, ``LBORNRLO``, ``LBSTRESC``, ``LBSTRESN``, ``LBNRIND``, ``LBTOXGR``."""
     std = round(value * _factor(test, unit), 10)
-    row: dict[str, Any] = {
-        **_test_columns(test, unit), "LBORRES": f"{value:g}",
-        "LBORNRLO": None if lln is None else f"{lln:g}", "LBSTRESC": f"{std:g}",
-        "LBSTRESN": std, "LBNRIND": "LOW" if lln is not None and value < lln else None,
-    }  # fmt: skip
     term = ANALYTES[test].ctcae_term
-    if term:
-        row["LBTOXGR"] = str(_grade(term, value, unit, lln, version))
-    return row
+    return (f"{value:g}", None if lln is None else f"{lln:g}", f"{std:g}", std,
+            "LOW" if lln is not None and value < lln else None,
+            str(_grade(term, value, unit, lln, version)) if term else None)  # fmt: skip
 
 
-def _qualitative(item: dict[str, Any]) -> dict[str, Any]:
-    result = IMMUNOLOGY_RESULT.submission(item["result"])
-    return {"LBTESTCD": IMMUNOLOGY_TEST.submission(item["test"]),
-            "LBTEST": IMMUNOLOGY_TEST.decode(item["test"]), "LBCAT": "IMMUNOLOGY",
-            "LBORRES": result, "LBSTRESC": result}  # fmt: skip
+def _qualitative(test: str, result: str) -> dict[str, Any]:
+    submitted = IMMUNOLOGY_RESULT.submission(result)
+    return {"LBTESTCD": IMMUNOLOGY_TEST.submission(test), "LBTEST": IMMUNOLOGY_TEST.decode(test),
+            "LBCAT": "IMMUNOLOGY", "LBORRES": submitted, "LBSTRESC": submitted}  # fmt: skip
 
 
-def _subject_rows(s: SubjectSource, version: str,
-                  numbers: dict[dt.date, tuple[float, str]]) -> list[dict[str, Any]]:  # fmt: skip
-    base = {"STUDYID": s.ref.studyid, "DOMAIN": "LB", "USUBJID": s.usubjid}
-    labs = s.history.get("labs") or []
-    details = s.labs or tuple(LabDetail() for _ in labs)
+@cache
+def _date(text: str) -> str:
+    return dt.date.fromisoformat(text).isoformat()
+
+
+def _ordinal(text: str) -> int:
+    return dt.date.fromisoformat(text).toordinal()
+
+
+#: The columns of a quantitative result, in the order :func:`_quantitative` gives them.
+_RESULT = ("LBORRES", "LBORNRLO", "LBSTRESC", "LBSTRESN", "LBNRIND", "LBTOXGR")
+#: The columns of a result that depend only on its test (and unit).
+_TEST = ("LBTESTCD", "LBTEST", "LBCAT", "LBORRESU", "LBSTRESU", "LBTOX")
+
+
+def _lab_rows(subjects: list[SubjectSource], visit_numbers: VisitNumbers) -> list[tuple[Any, ...]]:
+    """One tuple a quantitative result: subject position, index in ``labs``, date, test, value,
+    unit, LLN and the ``(VISITNUM, VISIT)`` of its visit (``None`` if none)."""
     rows = []
-    for i, (lab, detail) in enumerate(zip(labs, details, strict=True)):
-        date = dt.date.fromisoformat(lab["date"])
-        visit = numbers.get(detail.visit_date) if detail.visit_date else None
-        rows.append({**base, **_quantitative(lab, version), "LBDTC": iso(date),
-                     "LBDY": study_day(date, s.ref.rfstdtc),
-                     "VISITNUM": visit[0] if visit else None,
-                     "VISIT": visit[1] if visit else None, "_src": ("labs", i)})  # fmt: skip
-    for i, item in enumerate(s.history.get("immunology") or []):
-        date = dt.date.fromisoformat(item["date"])
-        rows.append({**base, **_qualitative(item), "LBDTC": iso(date),
-                     "LBDY": study_day(date, s.ref.rfstdtc),
-                     "_src": ("immunology", i)})  # fmt: skip
+    for k, s in enumerate(subjects):
+        labs = s.history.get("labs") or []
+        details = s.labs or tuple(LabDetail() for _ in labs)
+        numbers = visit_numbers.get(s.usubjid, {})
+        rows.extend((k, i, lab["date"], lab["test"], lab["value"], lab["unit"], lab.get("lln"),
+                     numbers.get(d.visit_date) if d.visit_date else None)
+                    for i, (lab, d) in enumerate(zip(labs, details, strict=True)))  # fmt: skip
     return rows
+
+
+def _immunology_rows(subjects: list[SubjectSource]) -> list[tuple[Any, ...]]:
+    """One tuple an immunology result: subject position, row index (after the subject's labs),
+    index in ``immunology``, date, test and result."""
+    return [(k, len(s.history.get("labs") or []) + j, j, item["date"], item["test"],
+             item["result"])
+            for k, s in enumerate(subjects)
+            for j, item in enumerate(s.history.get("immunology") or [])]  # fmt: skip
+
+
+def _columns(subjects: list[SubjectSource], version: str,
+             visit_numbers: VisitNumbers) -> dict[str, list[Any]]:  # fmt: skip
+    """Every LB column but ``LBSEQ`` and the identifiers, in source order (each subject's labs,
+    then every subject's immunology), with the subject (``_k``), the position among the
+    subject's rows (``_row``) and the source array and index (``_array``, ``_index``)."""
+    labs, immunology = _lab_rows(subjects, visit_numbers), _immunology_rows(subjects)
+    k, i, date, test, value, unit, lln, visit = transpose(labs, 8)
+    cols: dict[str, list[Any]] = {"_k": k, "_row": list(i), "_index": i,
+                                  "_array": ["labs"] * len(labs)}  # fmt: skip
+    quantitative = map_distinct(partial(_quantitative, version=version), test, value, unit, lln)
+    cols.update(zip(_RESULT, transpose(quantitative, len(_RESULT)), strict=True))
+    tested = map_distinct(_test_columns, test, unit)
+    for name in _TEST:
+        cols[name] = [t.get(name) for t in tested]
+    cols["VISITNUM"] = [None if v is None else v[0] for v in visit]
+    cols["VISIT"] = [None if v is None else v[1] for v in visit]
+    cols["LBDTC"] = map_distinct(_date, date)
+    qualitative = map_distinct(_qualitative, [r[4] for r in immunology],
+                               [r[5] for r in immunology])  # fmt: skip
+    extra = {"_k": [r[0] for r in immunology], "_row": [r[1] for r in immunology],
+             "_index": [r[2] for r in immunology], "_array": ["immunology"] * len(immunology),
+             "LBDTC": map_distinct(_date, [r[3] for r in immunology])}  # fmt: skip
+    for name, column in cols.items():
+        column.extend(extra[name] if name in extra else [q.get(name) for q in qualitative])
+    return cols
 
 
 def build_lb(subjects: list[SubjectSource], ctcae_version: str, visit_numbers: VisitNumbers,
              provenance: list[Provenance]) -> Dataset:  # fmt: skip
     """LB of every subject; ``visit_numbers`` as :func:`~cletrial.standards.sdtm.visits.build_sv`
-    returns them."""
-    records: list[dict[str, Any]] = []
-    for s in subjects:
-        rows = _subject_rows(s, ctcae_version, visit_numbers.get(s.usubjid, {}))
-        collect(assign_seq(rows, "LB", date="LBDTC", topic="LBTESTCD"), "LB", records, provenance)
-    return to_dataset(LB_SPEC, records)
+    returns them.
+
+    A subject's records are numbered (``LBSEQ``) by date, then test, then source order (as
+    :func:`~cletrial.standards.sdtm.common.assign_seq` numbers them).
+    """
+    cols = _columns(subjects, ctcae_version, visit_numbers)
+    order = sort_order(cols["_k"], cols["LBDTC"], cols["LBTESTCD"], cols["_row"])
+    sorted_cols = {name: np.asarray(column, dtype=object)[order] for name, column in cols.items()}
+    k = sorted_cols.pop("_k").astype(np.int64)
+    seq = seq_within(k).tolist()
+    usubjid = np.asarray([s.usubjid for s in subjects], dtype=object)[k]
+    rfstdtc = [None if s.ref.rfstdtc is None else s.ref.rfstdtc.toordinal() for s in subjects]
+    ordinals = map_distinct(_ordinal, sorted_cols["LBDTC"])
+    days = day_numbers(ordinals, np.asarray(rfstdtc, dtype="float64")[k] if len(k) else [])
+    provenance.extend(map(Provenance, repeat("LB"), usubjid.tolist(), seq,
+                          sorted_cols.pop("_array").tolist(),
+                          sorted_cols.pop("_index").tolist()))  # fmt: skip
+    sorted_cols.pop("_row")
+    studyid = np.asarray([s.ref.studyid for s in subjects], dtype=object)[k]
+    return columns_to_dataset(LB_SPEC, {
+        **sorted_cols, "STUDYID": studyid, "DOMAIN": np.full(len(k), "LB", dtype=object),
+        "USUBJID": usubjid, "LBSEQ": seq, "LBDY": study_days(days),
+    })  # fmt: skip

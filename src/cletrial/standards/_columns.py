@@ -1,0 +1,100 @@
+"""Column helpers of the dataset builders: a function computed once per distinct value, the
+order of sort keys, numbering within groups and study days, on whole columns at once.
+
+A study's columns hold few distinct values (tests, units, dates, results), so a builder that
+maps each value with the same function the single-record code calls (:func:`map_distinct`)
+gives the same values as that code, at the cost of one call per distinct value.
+
+>>> map_distinct(lambda t, u: f"{t} in {u}", ["hb", "hb", "plt"], ["g/dL", "g/dL", "/mm3"])
+['hb in g/dL', 'hb in g/dL', 'plt in /mm3']
+>>> sort_order([0, 0, 1], ["2009-03-02", "2009-01-05", "2009-01-01"]).tolist()
+[1, 0, 2]
+>>> seq_within([0, 0, 1, 1, 1]).tolist()
+[1, 2, 1, 2, 3]
+>>> day_numbers([735000, 735010, None], [735005, None, 735005]).tolist()
+[-5.0, nan, nan]
+>>> study_days(np.array([-5.0, 0.0, 3.0, np.nan])).tolist()
+[-5.0, 1.0, 4.0, nan]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["codes", "day_numbers", "map_distinct", "seq_within", "sort_order", "study_days",
+           "transpose"]  # fmt: skip
+
+_UNSEEN = object()
+
+
+def map_distinct(func: Callable[..., Any], *columns: Iterable[Any]) -> list[Any]:
+    """``[func(*row) for row in zip(*columns)]``, calling ``func`` once per distinct row.
+
+    Rows are told apart as dict keys are (``1`` and ``1.0`` are one row), so ``func`` must give
+    the same answer for equal arguments.
+    """
+    memo: dict[Any, Any] = {}
+    out = []
+    append, get = out.append, memo.get
+    for key in zip(*columns, strict=True):
+        value = get(key, _UNSEEN)
+        if value is _UNSEEN:
+            value = memo[key] = func(*key)
+        append(value)
+    return out
+
+
+def transpose(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """The ``width`` columns of ``rows`` (each a sequence of ``width`` values) as lists.
+
+    >>> transpose([(1, "a"), (2, "b")], 2), transpose([], 2)
+    ([[1, 2], ['a', 'b']], [[], []])
+    """
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def codes(values: Sequence[Any]) -> np.ndarray:
+    """Integer codes of ``values`` in their sorted order (equal values, equal codes)."""
+    found, _uniques = pd.factorize(np.asarray(values, dtype=object), sort=True)
+    return found
+
+
+def sort_order(*keys: Sequence[Any]) -> np.ndarray:
+    """The stable sort of rows by ``keys`` (the first the most significant), as positions.
+
+    Numeric keys sort as numbers; any other key sorts by its values' own order.
+    """
+    prepared = []
+    for key in keys:
+        array = np.asarray(key)
+        prepared.append(array if array.dtype.kind in "biuf" else codes(key))
+    return np.lexsort(prepared[::-1]) if prepared else np.arange(0)
+
+
+def seq_within(groups: Sequence[Any] | np.ndarray) -> np.ndarray:
+    """1, 2, ... within each run of equal consecutive ``groups`` (integer codes)."""
+    array = np.asarray(groups)
+    if len(array) == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, array[1:] != array[:-1]])
+    lengths = np.diff(np.r_[starts, len(array)])
+    return np.arange(len(array)) - np.repeat(starts, lengths) + 1
+
+
+def day_numbers(ordinals: Sequence[int | None], origins: Sequence[int | None]) -> np.ndarray:
+    """``ordinal - origin`` (days, as floats), NaN where either is missing."""
+    a = np.asarray(ordinals, dtype="float64")
+    b = np.asarray(origins, dtype="float64")
+    return a - b
+
+
+def study_days(days: np.ndarray) -> np.ndarray:
+    """Study days of day differences from the reference start: day 1 is the reference, no day
+    0 (NaN stays NaN)."""
+    return np.where(days >= 0, days + 1, days)
