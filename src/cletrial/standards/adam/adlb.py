@@ -13,13 +13,23 @@ post-baseline record of the worst (highest) grade, the first on a tie, and ``SHI
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Final
+
+import numpy as np
 
 from cletrial.endpoints.rule_texts import rule_texts
 from cletrial.instruments.analytes import ANALYTES, to_canonical
 from cletrial.instruments.ctcae import grade_lab
-from cletrial.standards.adam._base import AdamInput, study_day, value_variable
-from cletrial.standards.adam._bds import bds_spec, finish
+from cletrial.standards._columns import (
+    day_numbers,
+    map_distinct,
+    sort_order,
+    study_days,
+    transpose,
+)
+from cletrial.standards.adam._base import AdamInput, value_variable
+from cletrial.standards.adam._bds import bds_spec, finish_columns
 from cletrial.standards.metadata import Dataset, DatasetSpec
 from cletrial.vocabulary import LAB_TEST
 
@@ -57,51 +67,74 @@ def _grade(test: str, value: float, unit: str, lln: float | None) -> str | None:
     return None if term is None else str(grade_lab(term, value, unit, lln=lln).grade)
 
 
-def _patient(a: AdamInput, p: int) -> list[dict[str, Any]]:
-    origin, out = a.origins[p], []
-    for i, lab in enumerate(a.histories[p].labs):
-        day = None if origin is None else (lab.date - origin).days
-        dom, seq = a.sdtm(p, "labs", i + 1)
-        out.append(
-            {
-                "p": p,
-                "day": day,
-                "test": lab.test,
-                "PARAMCD": LAB_TEST.submission(lab.test),
-                "AVAL": to_canonical(lab.test, lab.value, lab.unit),
-                "ATOXGR": _grade(lab.test, lab.value, lab.unit, lab.lln),
-                "ADT": lab.date,
-                "ADY": study_day(day, a.treated[p]),
-                "SRCDOM": dom,
-                "SRCVAR": None if dom is None else value_variable(dom),
-                "SRCSEQ": seq,
-            }
-        )
-    window = a.rules.lab_baseline_window_days
-    by_param: dict[str, list[dict[str, Any]]] = {}
-    for r in out:
-        by_param.setdefault(str(r["PARAMCD"]), []).append(r)
-    for records in by_param.values():
-        before = [
-            r for r in records if a.treated[p] and r["day"] is not None and -window <= r["day"] <= 0
-        ]
-        base = before[-1] if before else None
-        if base is not None:
-            base["ABLFL"] = "Y"
-        post = [r for r in records if a.treated[p] and r["day"] is not None and r["day"] > 0]
-        for r in [*([base] if base else []), *post]:
-            r["ANL01FL"] = "Y"
-        for r in records:
-            r["BASE"] = None if base is None else base["AVAL"]
-            r["BTOXGR"] = None if base is None else base["ATOXGR"]
-            if r in post and base is not None:
-                r["CHG"] = r["AVAL"] - base["AVAL"]
-        graded = [r for r in post if r["ATOXGR"] is not None]
-        if graded:
-            worst = max(graded, key=lambda r: int(r["ATOXGR"]))
-            worst["WORSTFL"] = "Y"
-            worst["SHIFT1"] = f"{worst['BTOXGR'] or 'MISSING'} to {worst['ATOXGR']}"
-    return out
+def _source_variable(domain: str | None) -> str | None:
+    return None if domain is None else value_variable(domain)
+
+
+def _labs(a: AdamInput) -> dict[str, Any]:
+    """Every lab record, by patient then history order: the patient ``p``, the engine ``day``
+    (NaN when the patient has no origin), the value's columns and its SDTM source."""
+    rows = [(p, i, lab.test, lab.value, lab.unit, lab.lln, lab.date)
+            for p, h in enumerate(a.histories) for i, lab in enumerate(h.labs)]  # fmt: skip
+    p, i, test, value, unit, lln, date = transpose(rows, 7)
+    origins = [np.nan if o is None else o.toordinal() for o in a.origins]
+    day = day_numbers(map_distinct(dt.date.toordinal, date), np.asarray(origins)[p])
+    treated = np.asarray(a.treated, dtype=bool)[p]
+    sources = [a.sdtm(pp, "labs", ii + 1) for pp, ii in zip(p, i, strict=True)]
+    dom, seq = transpose(sources, 2)
+    return {
+        "p": p,
+        "day": day,
+        "treated": treated,
+        "PARAMCD": map_distinct(LAB_TEST.submission, test),
+        "AVAL": np.asarray(map_distinct(to_canonical, test, value, unit), dtype="float64"),
+        "ATOXGR": np.asarray(map_distinct(_grade, test, value, unit, lln), dtype=object),
+        "ADT": date,
+        "ADY": np.where(treated, study_days(day), np.nan),
+        "SRCDOM": dom,
+        "SRCVAR": map_distinct(_source_variable, dom),
+        "SRCSEQ": seq,
+    }
+
+
+def _flags(cols: dict[str, Any], window: int) -> None:
+    """Add the baseline (ABLFL, BASE, BTOXGR, CHG), ANL01FL and the worst grade (WORSTFL,
+    SHIFT1) of each patient's parameter (module docstring) to the columns of :func:`_labs`."""
+    n = len(cols["p"])
+    group = sort_order(cols["p"], cols["PARAMCD"]) if n else np.zeros(0, dtype=np.int64)
+    codes = np.empty(n, dtype=np.int64)
+    codes[group] = np.cumsum(np.r_[True, _changes(cols, group)]) - 1 if n else []
+    day, treated = cols["day"], cols["treated"]
+    with np.errstate(invalid="ignore"):
+        before = treated & (day >= -window) & (day <= 0)
+        post = treated & (day > 0)
+    base_of = np.full(int(codes.max()) + 1 if n else 0, -1)
+    np.maximum.at(base_of, codes[before], np.flatnonzero(before))
+    base = base_of[codes] if n else np.zeros(0, dtype=np.int64)
+    has_base = base >= 0
+    is_base = base == np.arange(n)
+    cols["ABLFL"] = np.where(is_base, "Y", None)
+    cols["ANL01FL"] = np.where(is_base | post, "Y", None)
+    cols["BASE"] = np.where(has_base, cols["AVAL"][base], np.nan)
+    cols["BTOXGR"] = np.where(has_base, cols["ATOXGR"][base], None)
+    cols["CHG"] = np.where(post & has_base, cols["AVAL"] - cols["BASE"], np.nan)
+    graded = np.flatnonzero(post & (cols["ATOXGR"] != None))  # noqa: E711 (element-wise)
+    grades = np.asarray([int(g) for g in cols["ATOXGR"][graded]], dtype=np.int64)
+    ranked = graded[np.lexsort((graded, -grades, codes[graded]))]
+    worst = ranked[np.r_[True, codes[ranked][1:] != codes[ranked][:-1]]] if len(ranked) else ranked
+    cols["WORSTFL"] = np.full(n, None, dtype=object)
+    cols["WORSTFL"][worst] = "Y"
+    cols["SHIFT1"] = np.full(n, None, dtype=object)
+    cols["SHIFT1"][worst] = [f"{b or 'MISSING'} to {g}"
+                             for b, g in zip(cols["BTOXGR"][worst], cols["ATOXGR"][worst],
+                                             strict=True)]  # fmt: skip
+
+
+def _changes(cols: dict[str, Any], group: np.ndarray) -> np.ndarray:
+    """Whether each row of the ``group`` order starts a new (patient, parameter)."""
+    p = np.asarray(cols["p"])[group]
+    paramcd = np.asarray(cols["PARAMCD"], dtype=object)[group]
+    return (p[1:] != p[:-1]) | (paramcd[1:] != paramcd[:-1])
 
 
 def adlb_spec(a: AdamInput) -> DatasetSpec:
@@ -165,5 +198,6 @@ def build_adlb(a: AdamInput) -> Dataset:
     >>> adlb[["PARAMCD", "AVAL", "ATOXGR", "ABLFL", "SHIFT1"]].values.tolist()
     [['NEUT', 2.1, '0', 'Y', None], ['NEUT', 1.19, '2', None, '0 to 2']]
     """
-    records = [r for p in range(len(a.histories)) for r in _patient(a, p)]
-    return finish(a, adlb_spec(a), records, PARAMS)
+    cols = _labs(a)
+    _flags(cols, a.rules.lab_baseline_window_days)
+    return finish_columns(a, adlb_spec(a), cols, PARAMS)
