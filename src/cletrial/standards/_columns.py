@@ -54,9 +54,7 @@ def transpose(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
     >>> transpose([(1, "a"), (2, "b")], 2), transpose([], 2)
     ([[1, 2], ['a', 'b']], [[], []])
     """
-    if not rows:
-        return [[] for _ in range(width)]
-    return [list(column) for column in zip(*rows, strict=True)]
+    return [[row[j] for row in rows] for j in range(width)]  # no object a row: less GC
 
 
 def codes(values: Sequence[Any]) -> np.ndarray:

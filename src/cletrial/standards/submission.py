@@ -50,6 +50,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
+from cletrial.collector import heap_frozen
 from cletrial.endpoints.trial import TrialEndpointRules
 from cletrial.standards.adam import build_adam
 from cletrial.standards.adam._base import NO_SDTM_RECORD
@@ -113,22 +114,24 @@ def build_submission(
         The trial endpoints' week: ADRS then holds the CLASI-50/70 and CLA-IGA success
         records (:mod:`cletrial.standards.adam.adrs_trial`), traced to QS.
     """
-    sdtm = build_sdtm(source)
-    datasets = dict(sdtm.datasets)
-    datasets["QS"], qs_provenance = build_qs(((s.ref, s.history) for s in source.subjects),
-                                             sdtm.visits)  # fmt: skip
-    adam = _build_adam(source, sdtm, datasets["QS"], qs_provenance, trial)
-    if deidentify:  # in one call: the same new codes (from DM) and date shifts in SDTM and ADaM
-        both = deidentify_datasets({**datasets, **adam}, key=key)
-        datasets = {n: both[n].check() for n in datasets}
-        adam = {n: both[n].check() for n in adam}
+    with heap_frozen():  # the loaded study is not scanned by the collector again and again
+        sdtm = build_sdtm(source)
+        datasets = dict(sdtm.datasets)
+        datasets["QS"], qs_provenance = build_qs(((s.ref, s.history) for s in source.subjects),
+                                                 sdtm.visits)  # fmt: skip
+        adam = _build_adam(source, sdtm, datasets["QS"], qs_provenance, trial)
+        del sdtm, qs_provenance  # the record lookup is not needed any more
+        if deidentify:  # in one call: the same new codes (from DM) and date shifts everywhere
+            both = deidentify_datasets({**datasets, **adam}, key=key)
+            datasets = {n: both[n].check() for n in datasets}
+            adam = {n: both[n].check() for n in adam}
+        report = check_conformance({**datasets, **adam})
     study = DefineStudy(
         oid=f"ST.{source.study_code}",
         name=source.study_code,
         description=source.title,
         protocol=f"{source.protocol_id} {source.protocol_version}",
     )
-    report = check_conformance({**datasets, **adam})
     return Submission(study, datasets, report, deidentify, adam)
 
 

@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 
+from cletrial.collector import collector_paused
 from cletrial.errors import NotFoundError
 from cletrial.protocol import load_protocol
 from cletrial.standards.sdtm.common import SubjectRef
@@ -176,7 +177,11 @@ def load_study_source(
     NotFoundError
         No study has that code.
     """
-    conn = _connection(source)
+    with collector_paused():  # rows, dicts and lists only: no reference cycles to collect
+        return _load(_connection(source), study_code, synthetic=synthetic, unblinded=unblinded)
+
+
+def _load(conn: Connection, study_code: str, *, synthetic: bool, unblinded: bool) -> StudySource:
     studies = table_of("studies")
     found = conn.execute(select(studies).where(studies.c.code == study_code)).mappings().first()
     if found is None:

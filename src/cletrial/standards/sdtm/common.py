@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["Provenance", "SubjectRef", "assign_seq", "iso", "study_day"]
 
@@ -60,10 +60,11 @@ class SubjectRef:
         return f"{self.studyid}-{self.siteid}-{self.subjid}"
 
 
-@dataclass(frozen=True)
-class Provenance:
+class Provenance(NamedTuple):
     """Where an SDTM record came from: the patient history's array and 0-based index (``None``
-    for records from outside the history: screening, deviations, the protocol definition)."""
+    for records from outside the history: screening, deviations, the protocol definition).
+
+    A named tuple (a package holds one a record: small and quick to make)."""
 
     domain: str
     usubjid: str

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from cletrial.errors import StandardsError
 from cletrial.instruments.analytes import ANALYTES, unit_factor
 from cletrial.instruments.ctcae import grade_lab
 from cletrial.standards._columns import (
@@ -238,18 +239,27 @@ _RESULT = ("LBORRES", "LBORNRLO", "LBSTRESC", "LBSTRESN", "LBNRIND", "LBTOXGR")
 _TEST = ("LBTESTCD", "LBTEST", "LBCAT", "LBORRESU", "LBSTRESU", "LBTOX")
 
 
-def _lab_rows(subjects: list[SubjectSource], visit_numbers: VisitNumbers) -> list[tuple[Any, ...]]:
-    """One tuple a quantitative result: subject position, index in ``labs``, date, test, value,
-    unit, LLN and the ``(VISITNUM, VISIT)`` of its visit (``None`` if none)."""
-    rows = []
-    for k, s in enumerate(subjects):
+def _lab_columns(subjects: list[SubjectSource],
+                 visit_numbers: VisitNumbers) -> list[list[Any]]:  # fmt: skip
+    """The quantitative results as columns: subject position, index in ``labs``, date, test,
+    value, unit, LLN and the ``(VISITNUM, VISIT)`` of the visit (``None`` if none)."""
+    columns: list[list[Any]] = [[] for _ in range(8)]
+    k, i, date, test, value, unit, lln, visit = columns
+    for n, s in enumerate(subjects):
         labs = s.history.get("labs") or []
         details = s.labs or tuple(LabDetail() for _ in labs)
+        if len(details) != len(labs):
+            raise StandardsError(f"{s.usubjid}: {len(details)} lab details for {len(labs)} labs")
         numbers = visit_numbers.get(s.usubjid, {})
-        rows.extend((k, i, lab["date"], lab["test"], lab["value"], lab["unit"], lab.get("lln"),
-                     numbers.get(d.visit_date) if d.visit_date else None)
-                    for i, (lab, d) in enumerate(zip(labs, details, strict=True)))  # fmt: skip
-    return rows
+        k.extend(repeat(n, len(labs)))
+        i.extend(range(len(labs)))
+        date.extend([lab["date"] for lab in labs])
+        test.extend([lab["test"] for lab in labs])
+        value.extend([lab["value"] for lab in labs])
+        unit.extend([lab["unit"] for lab in labs])
+        lln.extend([lab.get("lln") for lab in labs])
+        visit.extend([numbers.get(d.visit_date) if d.visit_date else None for d in details])
+    return columns
 
 
 def _immunology_rows(subjects: list[SubjectSource]) -> list[tuple[Any, ...]]:
@@ -266,10 +276,10 @@ def _columns(subjects: list[SubjectSource], version: str,
     """Every LB column but ``LBSEQ`` and the identifiers, in source order (each subject's labs,
     then every subject's immunology), with the subject (``_k``), the position among the
     subject's rows (``_row``) and the source array and index (``_array``, ``_index``)."""
-    labs, immunology = _lab_rows(subjects, visit_numbers), _immunology_rows(subjects)
-    k, i, date, test, value, unit, lln, visit = transpose(labs, 8)
+    immunology = _immunology_rows(subjects)
+    k, i, date, test, value, unit, lln, visit = _lab_columns(subjects, visit_numbers)
     cols: dict[str, list[Any]] = {"_k": k, "_row": list(i), "_index": i,
-                                  "_array": ["labs"] * len(labs)}  # fmt: skip
+                                  "_array": ["labs"] * len(k)}  # fmt: skip
     quantitative = map_distinct(partial(_quantitative, version=version), test, value, unit, lln)
     cols.update(zip(_RESULT, transpose(quantitative, len(_RESULT)), strict=True))
     tested = map_distinct(_test_columns, test, unit)
