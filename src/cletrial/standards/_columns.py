@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["codes", "day_numbers", "map_distinct", "seq_within", "sort_order", "study_days",
-           "transpose"]  # fmt: skip
+__all__ = ["codes", "day_numbers", "map_columns", "map_distinct", "map_values", "objects",
+           "seq_within", "sort_order", "study_days", "transpose"]  # fmt: skip
 
 _UNSEEN = object()
 
@@ -46,6 +46,47 @@ def map_distinct(func: Callable[..., Any], *columns: Iterable[Any]) -> list[Any]
             value = memo[key] = func(*key)
         append(value)
     return out
+
+
+def objects(values: Iterable[Any]) -> np.ndarray:
+    """A 1-d object array of ``values`` (tuples stay elements, not rows).
+
+    >>> objects([("a", 1), None]).shape
+    (2,)
+    """
+    items = list(values)
+    array = np.empty(len(items), dtype=object)
+    array[:] = items
+    return array
+
+
+def map_columns(func: Callable[..., Any], *columns: Sequence[Any],
+                width: int | None = None) -> Any:  # fmt: skip
+    """As :func:`map_distinct`, as an object array; with ``width``, ``func`` gives a tuple of
+    ``width`` values and the answer is one object array each.
+
+    >>> [a.tolist() for a in map_columns(lambda x: (x, -x), [1, 2, 1], width=2)]
+    [[1, 2, 1], [-1, -2, -1]]
+    """
+    memo: dict[Any, int] = {}
+    codes = np.fromiter((memo.setdefault(key, len(memo)) for key in zip(*columns, strict=True)),
+                        dtype=np.int64, count=len(columns[0]))  # fmt: skip
+    results = [func(*key) for key in memo]
+    if width is None:
+        return objects(results)[codes]
+    return [objects([r[j] for r in results])[codes] for j in range(width)]
+
+
+def map_values(func: Callable[[Any], Any], column: Sequence[Any], missing: Any) -> np.ndarray:
+    """``func`` of each value of one column (called once per distinct value), ``missing`` for
+    a missing one (``None``, NaN), as an object array.
+
+    >>> map_values(len, ["ab", None, "abc", "ab"], missing=0).tolist()
+    [2, 0, 3, 2]
+    """
+    found, uniques = pd.factorize(objects(column) if isinstance(column, list) else column)
+    answers = objects([*(func(u) for u in uniques.tolist()), missing])
+    return answers[found]  # code -1 (missing) takes the last answer
 
 
 def transpose(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:

@@ -65,7 +65,7 @@ import numpy as np
 import pandas as pd
 
 from cletrial.errors import StandardsError
-from cletrial.standards._columns import map_distinct, study_days
+from cletrial.standards._columns import map_values, study_days
 from cletrial.standards.metadata import Dataset
 from cletrial.vocabulary import CODELISTS, TS_PARAMETER
 from cletrial.vocabulary.trial import TS_VALUE_CODELIST
@@ -238,6 +238,10 @@ def _ordinal(value: Any) -> float:
     return float(dt.date.fromisoformat(value[:10]).toordinal())
 
 
+def _ordinals(column: pd.Series) -> np.ndarray:
+    return map_values(_ordinal, column, missing=np.nan).astype("float64")
+
+
 def _check_study_days(ds: Dataset, rfstdtc: Mapping[str, Any]) -> Iterator[Finding]:
     prefix = ds.name
     pairs = [(f"{prefix}DY", f"{prefix}DTC"), (f"{prefix}STDY", f"{prefix}STDTC"),
@@ -249,9 +253,7 @@ def _check_study_days(ds: Dataset, rfstdtc: Mapping[str, Any]) -> Iterator[Findi
         known = ds.frame["USUBJID"].isin(set(rfstdtc)).to_numpy()  # unknown subjects are SD04's
         refs = ds.frame["USUBJID"].map(rfstdtc)
         # _study_day of each row, by array operations on the day numbers of each distinct date
-        days = np.asarray(map_distinct(_ordinal, ds.frame[dtc])) - np.asarray(
-            map_distinct(_ordinal, refs)
-        )
+        days = _ordinals(ds.frame[dtc]) - _ordinals(refs)
         expected = study_days(days)
         given = pd.to_numeric(ds.frame[dy], errors="coerce").to_numpy(dtype="float64")
         missing = np.isnan(expected)

@@ -25,7 +25,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Select, Table, bindparam, select
@@ -103,11 +103,17 @@ def _age(birth: dt.date | None, on: dt.date | None, record: dict[str, Any]) -> i
     return age if isinstance(age, int) else None
 
 
+@lru_cache(maxsize=1 << 12)
+def _lab_detail(visit_date: dt.date | None, confirmed: bool | None) -> LabDetail:
+    """One (frozen) LabDetail for equal details: most labs are not linked to a visit."""
+    return LabDetail(visit_date, confirmed)
+
+
 def _details(rows: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     visit_dates = {v["id"]: v["visit_date"] for v in rows["visits"]}
     return {
         "visits": tuple(VisitRef(v["visit_date"], v["kind"], v["label"]) for v in rows["visits"]),
-        "labs": tuple(LabDetail(visit_dates.get(r["visit_id"]), r["value_confirmed"])
+        "labs": tuple(_lab_detail(visit_dates.get(r["visit_id"]), r["value_confirmed"])
                       for r in rows["labs"]),
         "adverse_events": tuple(AeDetail(r["serious_criterion"], r["outcome"])
                                 for r in rows["adverse_events"]),

@@ -23,7 +23,8 @@ from cletrial.instruments.analytes import ANALYTES, to_canonical
 from cletrial.instruments.ctcae import grade_lab
 from cletrial.standards._columns import (
     day_numbers,
-    map_distinct,
+    map_columns,
+    map_values,
     sort_order,
     study_days,
     transpose,
@@ -67,10 +68,6 @@ def _grade(test: str, value: float, unit: str, lln: float | None) -> str | None:
     return None if term is None else str(grade_lab(term, value, unit, lln=lln).grade)
 
 
-def _source_variable(domain: str | None) -> str | None:
-    return None if domain is None else value_variable(domain)
-
-
 def _labs(a: AdamInput) -> dict[str, Any]:
     """Every lab record, by patient then history order: the patient ``p``, the engine ``day``
     (NaN when the patient has no origin), the value's columns and its SDTM source."""
@@ -78,7 +75,7 @@ def _labs(a: AdamInput) -> dict[str, Any]:
             for p, h in enumerate(a.histories) for i, lab in enumerate(h.labs)]  # fmt: skip
     p, i, test, value, unit, lln, date = transpose(rows, 7)
     origins = [np.nan if o is None else o.toordinal() for o in a.origins]
-    day = day_numbers(map_distinct(dt.date.toordinal, date), np.asarray(origins)[p])
+    day = day_numbers(map_values(dt.date.toordinal, date, None), np.asarray(origins)[p])
     treated = np.asarray(a.treated, dtype=bool)[p]
     sources = [a.sdtm(pp, "labs", ii + 1) for pp, ii in zip(p, i, strict=True)]
     dom, seq = transpose(sources, 2)
@@ -86,13 +83,13 @@ def _labs(a: AdamInput) -> dict[str, Any]:
         "p": p,
         "day": day,
         "treated": treated,
-        "PARAMCD": map_distinct(LAB_TEST.submission, test),
-        "AVAL": np.asarray(map_distinct(to_canonical, test, value, unit), dtype="float64"),
-        "ATOXGR": np.asarray(map_distinct(_grade, test, value, unit, lln), dtype=object),
+        "PARAMCD": map_values(LAB_TEST.submission, test, None),
+        "AVAL": map_columns(to_canonical, test, value, unit).astype("float64"),
+        "ATOXGR": map_columns(_grade, test, value, unit, lln),
         "ADT": date,
         "ADY": np.where(treated, study_days(day), np.nan),
         "SRCDOM": dom,
-        "SRCVAR": map_distinct(_source_variable, dom),
+        "SRCVAR": map_values(value_variable, dom, None),
         "SRCSEQ": seq,
     }
 

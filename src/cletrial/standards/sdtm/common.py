@@ -26,11 +26,12 @@ Conventions (SDTMIG 3.4):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any, NamedTuple
 
-__all__ = ["Provenance", "SubjectRef", "assign_seq", "iso", "study_day"]
+__all__ = ["Provenance", "SubjectRef", "assign_seq", "iso", "provenances", "study_day"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,22 @@ class Provenance(NamedTuple):
     seq: int
     array: str | None
     index: int | None
+
+
+def provenances(
+    domain: str,
+    usubjids: Iterable[str],
+    seqs: Iterable[int],
+    arrays: Iterable[str | None],
+    indexes: Iterable[int | None],
+) -> Iterator[Provenance]:
+    """The :class:`Provenance` of each record of ``domain`` (made in C, a million a second).
+
+    >>> list(provenances("LB", ["S-1"], [1], ["labs"], [0]))
+    [Provenance(domain='LB', usubjid='S-1', seq=1, array='labs', index=0)]
+    """
+    rows = zip(repeat(domain), usubjids, seqs, arrays, indexes)
+    return map(tuple.__new__, repeat(Provenance), rows)  # what Provenance._make does
 
 
 def iso(value: dt.date | None) -> str | None:

@@ -35,11 +35,11 @@ from cletrial.instruments.analytes import ANALYTES, unit_factor
 from cletrial.instruments.ctcae import grade_lab
 from cletrial.standards._columns import (
     day_numbers,
+    map_columns,
     map_distinct,
     seq_within,
     sort_order,
     study_days,
-    transpose,
 )
 from cletrial.standards.metadata import Dataset
 from cletrial.standards.sdtm._frame import (
@@ -51,7 +51,7 @@ from cletrial.standards.sdtm._frame import (
     domain_spec,
     var,
 )
-from cletrial.standards.sdtm.common import Provenance
+from cletrial.standards.sdtm.common import Provenance, provenances
 from cletrial.standards.sdtm.source import LabDetail, SubjectSource
 from cletrial.vocabulary import IMMUNOLOGY_RESULT, IMMUNOLOGY_TEST, LAB_TEST
 from cletrial.vocabulary.submission import UNIT
@@ -271,30 +271,39 @@ def _immunology_rows(subjects: list[SubjectSource]) -> list[tuple[Any, ...]]:
             for j, item in enumerate(s.history.get("immunology") or [])]  # fmt: skip
 
 
+def _lab_values(test: str, value: float, unit: str, lln: float | None,
+                version: str) -> tuple[Any, ...]:  # fmt: skip
+    """The :data:`_TEST` then :data:`_RESULT` columns of a quantitative result."""
+    tested = _test_columns(test, unit)
+    return (*(tested.get(name) for name in _TEST), *_quantitative(test, value, unit, lln, version))
+
+
 def _columns(subjects: list[SubjectSource], version: str,
-             visit_numbers: VisitNumbers) -> dict[str, list[Any]]:  # fmt: skip
+             visit_numbers: VisitNumbers) -> dict[str, np.ndarray]:  # fmt: skip
     """Every LB column but ``LBSEQ`` and the identifiers, in source order (each subject's labs,
     then every subject's immunology), with the subject (``_k``), the position among the
     subject's rows (``_row``) and the source array and index (``_array``, ``_index``)."""
-    immunology = _immunology_rows(subjects)
     k, i, date, test, value, unit, lln, visit = _lab_columns(subjects, visit_numbers)
-    cols: dict[str, list[Any]] = {"_k": k, "_row": list(i), "_index": i,
-                                  "_array": ["labs"] * len(k)}  # fmt: skip
-    quantitative = map_distinct(partial(_quantitative, version=version), test, value, unit, lln)
-    cols.update(zip(_RESULT, transpose(quantitative, len(_RESULT)), strict=True))
-    tested = map_distinct(_test_columns, test, unit)
-    for name in _TEST:
-        cols[name] = [t.get(name) for t in tested]
-    cols["VISITNUM"] = [None if v is None else v[0] for v in visit]
-    cols["VISIT"] = [None if v is None else v[1] for v in visit]
-    cols["LBDTC"] = map_distinct(_date, date)
-    qualitative = map_distinct(_qualitative, [r[4] for r in immunology],
-                               [r[5] for r in immunology])  # fmt: skip
+    cols = {"_k": np.asarray(k, dtype=np.int64), "_row": np.asarray(i, dtype=np.int64),
+            "_array": np.full(len(k), "labs", dtype=object)}  # fmt: skip
+    cols["_index"] = cols["_row"]
+    found = map_columns(partial(_lab_values, version=version), test, value, unit, lln,
+                        width=len(_TEST) + len(_RESULT))  # fmt: skip
+    cols.update(zip((*_TEST, *_RESULT), found, strict=True))
+    cols["VISITNUM"], cols["VISIT"] = map_columns(
+        lambda v: (None, None) if v is None else v, visit, width=2
+    )
+    cols["LBDTC"] = map_columns(_date, date)
+    immunology = _immunology_rows(subjects)
+    if not immunology:
+        return cols
+    qualitative = [_qualitative(r[4], r[5]) for r in immunology]
     extra = {"_k": [r[0] for r in immunology], "_row": [r[1] for r in immunology],
              "_index": [r[2] for r in immunology], "_array": ["immunology"] * len(immunology),
-             "LBDTC": map_distinct(_date, [r[3] for r in immunology])}  # fmt: skip
+             "LBDTC": [_date(r[3]) for r in immunology]}  # fmt: skip
     for name, column in cols.items():
-        column.extend(extra[name] if name in extra else [q.get(name) for q in qualitative])
+        more = extra[name] if name in extra else [q.get(name) for q in qualitative]
+        cols[name] = np.concatenate([column, np.asarray(more, dtype=column.dtype)])
     return cols
 
 
@@ -308,16 +317,15 @@ def build_lb(subjects: list[SubjectSource], ctcae_version: str, visit_numbers: V
     """
     cols = _columns(subjects, ctcae_version, visit_numbers)
     order = sort_order(cols["_k"], cols["LBDTC"], cols["LBTESTCD"], cols["_row"])
-    sorted_cols = {name: np.asarray(column, dtype=object)[order] for name, column in cols.items()}
+    sorted_cols = {name: column[order] for name, column in cols.items()}
     k = sorted_cols.pop("_k").astype(np.int64)
     seq = seq_within(k).tolist()
     usubjid = np.asarray([s.usubjid for s in subjects], dtype=object)[k]
     rfstdtc = [None if s.ref.rfstdtc is None else s.ref.rfstdtc.toordinal() for s in subjects]
     ordinals = map_distinct(_ordinal, sorted_cols["LBDTC"])
     days = day_numbers(ordinals, np.asarray(rfstdtc, dtype="float64")[k] if len(k) else [])
-    provenance.extend(map(Provenance, repeat("LB"), usubjid.tolist(), seq,
-                          sorted_cols.pop("_array").tolist(),
-                          sorted_cols.pop("_index").tolist()))  # fmt: skip
+    provenance.extend(provenances("LB", usubjid.tolist(), seq, sorted_cols.pop("_array").tolist(),
+                                  sorted_cols.pop("_index").tolist()))  # fmt: skip
     sorted_cols.pop("_row")
     studyid = np.asarray([s.ref.studyid for s in subjects], dtype=object)[k]
     return columns_to_dataset(LB_SPEC, {
