@@ -321,6 +321,8 @@ class Dataset:
     #: Longest text of each variable without a declared length, in bytes, once computed (the
     #: frame is not changed once the dataset is made).
     _lengths: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: ``{"passed": True}`` once :meth:`check` has passed (checked once, for the same reason).
+    _checked: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -336,6 +338,8 @@ class Dataset:
             Naming the dataset, variable, row and value: a column missing, extra or out of
             order, a text over its length, a value of the wrong type.
         """
+        if self._checked:
+            return self
         self.spec.check()
         columns = tuple(str(c) for c in self.frame.columns)
         if columns != self.spec.names:
@@ -347,6 +351,7 @@ class Dataset:
             column = self.frame[var.name]
             if not _fast_ok(var, column):
                 _check_column(self.name, var, column)
+        self._checked["passed"] = True
         return self
 
     def text_length(self, name: str) -> int:
