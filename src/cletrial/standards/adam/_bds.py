@@ -12,7 +12,7 @@ from cletrial.standards.adam._base import STANDARD, AdamInput, make_dataset
 from cletrial.standards.metadata import Dataset, DatasetSpec, Variable, VariableType
 from cletrial.vocabulary import NO_YES
 
-__all__ = ["bds_spec", "finish", "finish_columns"]
+__all__ = ["bds_spec", "finish", "finish_columns", "record_columns"]
 
 _TYPES: Final[dict[str, VariableType]] = {
     "ASEQ": "integer",
@@ -84,6 +84,14 @@ def finish(
 ) -> Dataset:
     """Sort records by subject, parameter (``params`` order), day; number ASEQ; add STUDYID,
     USUBJID and PARAM; check (records as :func:`finish_columns` takes columns)."""
+    return finish_columns(a, spec, record_columns(records, spec, params), params)
+
+
+def record_columns(
+    records: list[dict[str, Any]], spec: DatasetSpec, params: dict[str, str]
+) -> dict[str, list[Any]]:
+    """The columns of ``records`` that :func:`finish_columns` takes (``PARAM`` from
+    ``params`` where a record has a ``PARAMCD`` and no ``PARAM``)."""
     names = [c for c in spec.names if c not in ("ASEQ", "STUDYID", "USUBJID", "PARAM")]
     wanted = dict.fromkeys((*names, "p", "day", "RELNO", "PARAMCD"))
     columns = {c: [r.get(c) for r in records] for c in wanted}
@@ -91,7 +99,7 @@ def finish(
         columns["PARAM"] = [r["PARAM"] if "PARAM" in r
                             else params[r["PARAMCD"]] if "PARAMCD" in r else None
                             for r in records]  # fmt: skip
-    return finish_columns(a, spec, columns, params)
+    return columns
 
 
 def finish_columns(
