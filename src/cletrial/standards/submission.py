@@ -149,17 +149,24 @@ def _build_adam(
     """ADaM from the same histories; a CLASI assessment's source is its QS ``CLASIA`` record,
     a CLA-IGA grade's (array ``assessments#CLAIGA``) its QS ``CLAIGA`` record, a Skindex-29+3
     domain score's (``baseline#SKX29SYM``, ``assessments#SKX29SYM``, ...) its QS record."""
-    lookup = dict(sdtm.lookup)
+    lookup = sdtm.lookup
+    ours: dict[tuple[str, str | None, int | None], tuple[str, int]] = {}  # over SDTM's, no copy
     for where, code in zip(qs_provenance, qs.frame["QSTESTCD"].tolist(), strict=True):
         index = 0 if where.array == "baseline" else where.index  # QS: the baseline has no index
         if code in _SOURCE_CODES and where.array is not None and index is not None:
-            lookup[(where.usubjid, where.array + _SOURCE_CODES[code], index)] = ("QS", where.seq)
+            ours[(where.usubjid, where.array + _SOURCE_CODES[code], index)] = ("QS", where.seq)
     for subject in source.subjects:  # a change to no treatment (or after the last dose) has no
         for index, _dose in enumerate(subject.history.get("doses") or []):  # EX record
-            lookup.setdefault((subject.ref.usubjid, "doses", index), NO_SDTM_RECORD)
+            key = (subject.ref.usubjid, "doses", index)
+            if key not in ours and key not in lookup:
+                ours[key] = NO_SDTM_RECORD
+
+    def source_of(u: str, a: str, i: int) -> tuple[str, int] | None:
+        found = ours.get((u, a, i))
+        return lookup.get((u, a, i)) if found is None else found
+
     histories = {s.ref.usubjid: s.history for s in source.subjects}
-    return build_adam(sdtm.datasets["DM"], histories, lambda u, a, i: lookup.get((u, a, i)),
-                      trial=trial)  # fmt: skip
+    return build_adam(sdtm.datasets["DM"], histories, source_of, trial=trial)
 
 
 def _dataset_files(
