@@ -207,7 +207,8 @@ def make_dataset(spec: DatasetSpec, columns: dict[str, list[Any]]) -> Dataset:
         {
             name: pd.Series(columns[name], dtype=_dtype(v))
             for name, v in zip(spec.names, spec.variables, strict=True)
-        }
+        },
+        copy=False,  # each column keeps its own array (no second copy of the whole table)
     )
     return Dataset(spec, frame).check()
 

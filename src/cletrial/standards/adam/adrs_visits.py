@@ -78,10 +78,11 @@ def _visits(a: AdamInput, bases: np.ndarray, response: Callable[..., str]) -> di
         pchg = np.where(base > 0, 100 * chg / base, np.nan)
     answer = map_columns(response, score.tolist(), base.tolist())
     codes = map_values(_code, answer, None)
-    dom, seq = _sources(a, p.tolist(), "assessments", v["seq"].tolist())
-    dom = objects(dom)
-    dom[~scored] = None  # a visit without a CLASI-A has no QS CLASIA source
-    srcseq = np.where(scored, np.asarray(seq, dtype="float64"), np.nan)
+    # a visit without a CLASI-A (e.g. only a CLA-IGA grade) has no QS CLASIA source
+    rows = np.flatnonzero(scored)
+    found, seq = _sources(a, p[rows].tolist(), "assessments", v["seq"].to_numpy()[rows].tolist())
+    dom, srcseq = objects([None] * len(p)), np.full(len(p), np.nan)
+    dom[rows], srcseq[rows] = objects(found), seq
     n = len(p)
     nan = np.full(n, np.nan)
     week_name = map_values(_week_name, week, None)

@@ -95,14 +95,17 @@ def columns_to_dataset(spec: DatasetSpec, columns: Mapping[str, Sequence[Any]]) 
     >>> columns_to_dataset(spec, {"USUBJID": ["S-A-1"], "XXSEQ": [1]}).frame["XXSEQ"].tolist()
     [1.0]
     """
-    frame = pd.DataFrame({v.name: _column_array(columns[v.name], v.type) for v in spec.variables},
-                         columns=list(spec.names))  # fmt: skip
+    arrays = {v.name: _column_array(columns[v.name], v.type) for v in spec.variables}
+    # copy=False: each column keeps its own array (no second copy of the whole table)
+    frame = pd.DataFrame(arrays, columns=list(spec.names), copy=False)
     return Dataset(spec, frame).check()
 
 
 def _column_array(values: Sequence[Any], type_: VariableType) -> Any:
     if type_ in ("integer", "float"):
         return np.asarray(values, dtype="float64")  # None -> NaN, in C
+    if isinstance(values, np.ndarray) and values.dtype == object and values.ndim == 1:
+        return values
     array = np.empty(len(values), dtype=object)
     array[:] = values
     return array

@@ -72,7 +72,10 @@ class SdtmPackage:
 
 
 def _lookup(provenance: list[Provenance]) -> dict[Key, tuple[str, int]]:
-    return {(p.usubjid, p.array, p.index): (p.domain, p.seq)
+    # one (domain, seq) tuple for equal answers: a study has a million records, a few thousand
+    # distinct answers (memory)
+    answers: dict[tuple[str, int], tuple[str, int]] = {}
+    return {(p.usubjid, p.array, p.index): answers.setdefault(a := (p.domain, p.seq), a)
             for p in provenance if p.array is not None and p.index is not None}  # fmt: skip
 
 

@@ -317,7 +317,7 @@ def build_lb(subjects: list[SubjectSource], ctcae_version: str, visit_numbers: V
     """
     cols = _columns(subjects, ctcae_version, visit_numbers)
     order = sort_order(cols["_k"], cols["LBDTC"], cols["LBTESTCD"], cols["_row"])
-    sorted_cols = {name: column[order] for name, column in cols.items()}
+    sorted_cols = {name: cols.pop(name)[order] for name in list(cols)}  # one copy at a time
     k = sorted_cols.pop("_k").astype(np.int64)
     seq = seq_within(k).tolist()
     usubjid = np.asarray([s.usubjid for s in subjects], dtype=object)[k]
