@@ -27,7 +27,6 @@ from cletrial.standards._columns import (
     map_values,
     sort_order,
     study_days,
-    transpose,
 )
 from cletrial.standards.adam._base import AdamInput, value_variable
 from cletrial.standards.adam._bds import bds_spec, finish_columns
@@ -68,29 +67,49 @@ def _grade(test: str, value: float, unit: str, lln: float | None) -> str | None:
     return None if term is None else str(grade_lab(term, value, unit, lln=lln).grade)
 
 
+def _both(test: str, value: float, unit: str, lln: float | None) -> tuple[float, str | None]:
+    """AVAL and ATOXGR of a value."""
+    return to_canonical(test, value, unit), _grade(test, value, unit, lln)
+
+
 def _labs(a: AdamInput) -> dict[str, Any]:
     """Every lab record, by patient then history order: the patient ``p``, the engine ``day``
     (NaN when the patient has no origin), the value's columns and its SDTM source."""
-    rows = [(p, i, lab.test, lab.value, lab.unit, lab.lln, lab.date)
-            for p, h in enumerate(a.histories) for i, lab in enumerate(h.labs)]  # fmt: skip
-    p, i, test, value, unit, lln, date = transpose(rows, 7)
-    origins = [np.nan if o is None else o.toordinal() for o in a.origins]
-    day = day_numbers(map_values(dt.date.toordinal, date, None), np.asarray(origins)[p])
+    test: list[str] = []
+    value: list[float] = []
+    unit: list[str] = []
+    lln: list[float | None] = []
+    date: list[dt.date] = []
+    dom: list[str | None] = []
+    seq: list[float] = []
+    for p, h in enumerate(a.histories):
+        labs = h.labs
+        test.extend([lab.test for lab in labs])
+        value.extend([lab.value for lab in labs])
+        unit.extend([lab.unit for lab in labs])
+        lln.extend([lab.lln for lab in labs])
+        date.extend([lab.date for lab in labs])
+        for i in range(1, len(labs) + 1):
+            found = a.sdtm(p, "labs", i)
+            dom.append(found[0])
+            seq.append(found[1])
+    p = np.repeat(np.arange(len(a.histories)), [len(h.labs) for h in a.histories])
+    origins = np.asarray([np.nan if o is None else o.toordinal() for o in a.origins])
+    day = day_numbers(map_values(dt.date.toordinal, date, None), origins[p] if len(p) else [])
     treated = np.asarray(a.treated, dtype=bool)[p]
-    sources = [a.sdtm(pp, "labs", ii + 1) for pp, ii in zip(p, i, strict=True)]
-    dom, seq = transpose(sources, 2)
+    aval, atoxgr = map_columns(_both, test, value, unit, lln, width=2)
     return {
         "p": p,
         "day": day,
         "treated": treated,
         "PARAMCD": map_values(LAB_TEST.submission, test, None),
-        "AVAL": map_columns(to_canonical, test, value, unit).astype("float64"),
-        "ATOXGR": map_columns(_grade, test, value, unit, lln),
+        "AVAL": aval.astype("float64"),
+        "ATOXGR": atoxgr,
         "ADT": date,
         "ADY": np.where(treated, study_days(day), np.nan),
         "SRCDOM": dom,
         "SRCVAR": map_values(value_variable, dom, None),
-        "SRCSEQ": seq,
+        "SRCSEQ": np.asarray(seq, dtype="float64"),
     }
 
 
