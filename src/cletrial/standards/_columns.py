@@ -25,10 +25,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["codes", "day_numbers", "map_columns", "map_distinct", "map_values", "objects",
-           "seq_within", "sort_order", "study_days", "transpose"]  # fmt: skip
+__all__ = ["Column", "codes", "day_numbers", "flags", "map_columns", "map_distinct", "map_values",
+           "objects", "seq_within", "sort_order", "study_days", "transpose"]  # fmt: skip
 
 _UNSEEN = object()
+#: A column: a sequence of values or a 1-d array.
+Column = Sequence[Any] | np.ndarray
 
 
 def map_distinct(func: Callable[..., Any], *columns: Iterable[Any]) -> list[Any]:
@@ -38,7 +40,7 @@ def map_distinct(func: Callable[..., Any], *columns: Iterable[Any]) -> list[Any]
     the same answer for equal arguments.
     """
     memo: dict[Any, Any] = {}
-    out = []
+    out: list[Any] = []
     append, get = out.append, memo.get
     for key in zip(*columns, strict=True):
         value = get(key, _UNSEEN)
@@ -60,7 +62,7 @@ def objects(values: Iterable[Any]) -> np.ndarray:
     return array
 
 
-def map_columns(func: Callable[..., Any], *columns: Sequence[Any],
+def map_columns(func: Callable[..., Any], *columns: Column,
                 width: int | None = None) -> Any:  # fmt: skip
     """As :func:`map_distinct`, as an object array; with ``width``, ``func`` gives a tuple of
     ``width`` values and the answer is one object array each.
@@ -77,7 +79,7 @@ def map_columns(func: Callable[..., Any], *columns: Sequence[Any],
     return [objects([r[j] for r in results])[codes] for j in range(width)]
 
 
-def map_values(func: Callable[[Any], Any], column: Sequence[Any], missing: Any) -> np.ndarray:
+def map_values(func: Callable[[Any], Any], column: Column, missing: Any) -> np.ndarray:
     """``func`` of each value of one column (called once per distinct value), ``missing`` for
     a missing one (``None``, NaN), as an object array.
 
@@ -86,7 +88,19 @@ def map_values(func: Callable[[Any], Any], column: Sequence[Any], missing: Any) 
     """
     found, uniques = pd.factorize(objects(column) if isinstance(column, list) else column)
     answers = objects([*(func(u) for u in uniques.tolist()), missing])
-    return answers[found]  # code -1 (missing) takes the last answer
+    taken: np.ndarray = answers[found]  # code -1 (missing) takes the last answer
+    return taken
+
+
+def flags(mask: np.ndarray) -> np.ndarray:
+    """``Y`` where ``mask`` is true, else ``None`` (an object array).
+
+    >>> flags(np.array([True, False])).tolist()
+    ['Y', None]
+    """
+    out = objects([None] * len(mask))
+    out[mask] = "Y"
+    return out
 
 
 def transpose(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
@@ -98,13 +112,14 @@ def transpose(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
     return [[row[j] for row in rows] for j in range(width)]  # no object a row: less GC
 
 
-def codes(values: Sequence[Any]) -> np.ndarray:
+def codes(values: Column) -> np.ndarray:
     """Integer codes of ``values`` in their sorted order (equal values, equal codes)."""
+    found: np.ndarray
     found, _uniques = pd.factorize(np.asarray(values, dtype=object), sort=True)
     return found
 
 
-def sort_order(*keys: Sequence[Any]) -> np.ndarray:
+def sort_order(*keys: Column) -> np.ndarray:
     """The stable sort of rows by ``keys`` (the first the most significant), as positions.
 
     Numeric keys sort as numbers; any other key sorts by its values' own order.
@@ -113,27 +128,31 @@ def sort_order(*keys: Sequence[Any]) -> np.ndarray:
     for key in keys:
         array = np.asarray(key)
         prepared.append(array if array.dtype.kind in "biuf" else codes(key))
-    return np.lexsort(prepared[::-1]) if prepared else np.arange(0)
+    order: np.ndarray = np.lexsort(prepared[::-1]) if prepared else np.arange(0)
+    return order
 
 
-def seq_within(groups: Sequence[Any] | np.ndarray) -> np.ndarray:
+def seq_within(groups: Column) -> np.ndarray:
     """1, 2, ... within each run of equal consecutive ``groups`` (integer codes)."""
     array = np.asarray(groups)
     if len(array) == 0:
         return np.zeros(0, dtype=np.int64)
     starts = np.flatnonzero(np.r_[True, array[1:] != array[:-1]])
     lengths = np.diff(np.r_[starts, len(array)])
-    return np.arange(len(array)) - np.repeat(starts, lengths) + 1
+    seq: np.ndarray = np.arange(len(array)) - np.repeat(starts, lengths) + 1
+    return seq
 
 
-def day_numbers(ordinals: Sequence[int | None], origins: Sequence[int | None]) -> np.ndarray:
+def day_numbers(ordinals: Column, origins: Column) -> np.ndarray:
     """``ordinal - origin`` (days, as floats), NaN where either is missing."""
     a = np.asarray(ordinals, dtype="float64")
     b = np.asarray(origins, dtype="float64")
-    return a - b
+    days: np.ndarray = a - b
+    return days
 
 
 def study_days(days: np.ndarray) -> np.ndarray:
     """Study days of day differences from the reference start: day 1 is the reference, no day
     0 (NaN stays NaN)."""
-    return np.where(days >= 0, days + 1, days)
+    shifted: np.ndarray = np.where(days >= 0, days + 1, days)
+    return shifted

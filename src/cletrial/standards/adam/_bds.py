@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import Any, Final
 
 import numpy as np
 
-from cletrial.standards._columns import seq_within, sort_order
+from cletrial.standards._columns import Column, objects, seq_within, sort_order
 from cletrial.standards.adam._base import STANDARD, AdamInput, make_dataset
 from cletrial.standards.metadata import Dataset, DatasetSpec, Variable, VariableType
 from cletrial.vocabulary import NO_YES
@@ -89,12 +89,12 @@ def finish(
 
 def record_columns(
     records: list[dict[str, Any]], spec: DatasetSpec, params: dict[str, str]
-) -> dict[str, list[Any]]:
+) -> dict[str, Column]:
     """The columns of ``records`` that :func:`finish_columns` takes (``PARAM`` from
     ``params`` where a record has a ``PARAMCD`` and no ``PARAM``)."""
     names = [c for c in spec.names if c not in ("ASEQ", "STUDYID", "USUBJID", "PARAM")]
     wanted = dict.fromkeys((*names, "p", "day", "RELNO", "PARAMCD"))
-    columns = {c: [r.get(c) for r in records] for c in wanted}
+    columns: dict[str, Column] = {c: [r.get(c) for r in records] for c in wanted}
     if "PARAM" in spec.names:
         columns["PARAM"] = [r["PARAM"] if "PARAM" in r
                             else params[r["PARAMCD"]] if "PARAMCD" in r else None
@@ -103,23 +103,24 @@ def record_columns(
 
 
 def finish_columns(
-    a: AdamInput, spec: DatasetSpec, columns: dict[str, Sequence[Any]], params: dict[str, str]
+    a: AdamInput, spec: DatasetSpec, given: Mapping[str, Column], params: dict[str, str]
 ) -> Dataset:
-    """Sort the rows of ``columns`` by subject (``p``, a position in ``a``), parameter
+    """Sort the rows of the ``given`` columns by subject (``p``, a position in ``a``), parameter
     (``PARAMCD`` in ``params`` order), day (``day``, missing last) and ``RELNO``, keeping the
     given order on a tie; number ASEQ within the subject; add STUDYID, USUBJID and PARAM (unless
     given); check.
 
-    ``columns`` holds ``p``, ``day`` and every variable of ``spec`` but those four (a variable
+    ``given`` holds ``p``, ``day`` and every variable of ``spec`` but those four (a variable
     absent is missing on every row; ``PARAMCD`` and ``RELNO`` may be absent).
     """
+    columns = dict(given)
     p = np.asarray(columns["p"], dtype=np.int64)
     order = {code: i for i, code in enumerate(params)}
     paramcd = columns.get("PARAMCD")
     rank = np.zeros(len(p)) if paramcd is None else [order.get(c, 0) for c in paramcd]
     day = np.asarray(columns["day"], dtype="float64")
-    relno = columns.get("RELNO")
-    relno = np.zeros(len(p)) if relno is None else [r or 0 for r in relno]
+    relnos = columns.get("RELNO")
+    relno = np.zeros(len(p)) if relnos is None else [r or 0 for r in relnos]
     rows = sort_order(p, rank, np.where(np.isnan(day), np.inf, day), relno,
                       np.arange(len(p)))  # fmt: skip
     p = p[rows]
@@ -132,15 +133,13 @@ def finish_columns(
         columns["PARAM"] = [params[c] for c in paramcd]
     for name in spec.names:
         if name not in out:
-            given = columns.get(name)
-            out[name] = [None] * len(p) if given is None else _taken(given, rows)
+            column = columns.get(name)
+            out[name] = [None] * len(p) if column is None else _taken(column, rows)
     return make_dataset(spec, out)
 
 
-def _taken(values: Sequence[Any], positions: np.ndarray) -> np.ndarray:
+def _taken(values: Column, positions: np.ndarray) -> np.ndarray:
     """``values`` at ``positions``, as an array (objects unless the values are an array)."""
-    if isinstance(values, np.ndarray):
-        return values[positions]
-    array = np.empty(len(values), dtype=object)
-    array[:] = values
-    return array[positions]
+    array = values if isinstance(values, np.ndarray) else objects(values)
+    taken: np.ndarray = array[positions]
+    return taken

@@ -23,6 +23,7 @@ from cletrial.instruments.analytes import ANALYTES, to_canonical
 from cletrial.instruments.ctcae import grade_lab
 from cletrial.standards._columns import (
     day_numbers,
+    flags,
     map_columns,
     map_values,
     sort_order,
@@ -93,13 +94,13 @@ def _labs(a: AdamInput) -> dict[str, Any]:
             found = a.sdtm(p, "labs", i)
             dom.append(found[0])
             seq.append(found[1])
-    p = np.repeat(np.arange(len(a.histories)), [len(h.labs) for h in a.histories])
+    patient = np.repeat(np.arange(len(a.histories)), [len(h.labs) for h in a.histories])
     origins = np.asarray([np.nan if o is None else o.toordinal() for o in a.origins])
-    day = day_numbers(map_values(dt.date.toordinal, date, None), origins[p] if len(p) else [])
-    treated = np.asarray(a.treated, dtype=bool)[p]
+    day = day_numbers(map_values(dt.date.toordinal, date, None), origins[patient])
+    treated = np.asarray(a.treated, dtype=bool)[patient]
     aval, atoxgr = map_columns(_both, test, value, unit, lln, width=2)
     return {
-        "p": p,
+        "p": patient,
         "day": day,
         "treated": treated,
         "PARAMCD": map_values(LAB_TEST.submission, test, None),
@@ -129,8 +130,8 @@ def _flags(cols: dict[str, Any], window: int) -> None:
     base = base_of[codes] if n else np.zeros(0, dtype=np.int64)
     has_base = base >= 0
     is_base = base == np.arange(n)
-    cols["ABLFL"] = np.where(is_base, "Y", None)
-    cols["ANL01FL"] = np.where(is_base | post, "Y", None)
+    cols["ABLFL"] = flags(is_base)
+    cols["ANL01FL"] = flags(is_base | post)
     cols["BASE"] = np.where(has_base, cols["AVAL"][base], np.nan)
     cols["BTOXGR"] = np.where(has_base, cols["ATOXGR"][base], None)
     cols["CHG"] = np.where(post & has_base, cols["AVAL"] - cols["BASE"], np.nan)
@@ -150,7 +151,8 @@ def _changes(cols: dict[str, Any], group: np.ndarray) -> np.ndarray:
     """Whether each row of the ``group`` order starts a new (patient, parameter)."""
     p = np.asarray(cols["p"])[group]
     paramcd = np.asarray(cols["PARAMCD"], dtype=object)[group]
-    return (p[1:] != p[:-1]) | (paramcd[1:] != paramcd[:-1])
+    changes: np.ndarray = (p[1:] != p[:-1]) | (paramcd[1:] != paramcd[:-1])
+    return changes
 
 
 def adlb_spec(a: AdamInput) -> DatasetSpec:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -128,7 +127,7 @@ def visit_columns(a: AdamInput, response: Response) -> dict[str, Any]:
     (:func:`~cletrial.standards.adam.adrs.visit_response`)."""
     bases = a.table.patients["clasi_a_base"].to_numpy(dtype="float64")
     base = _baseline(a, bases)
-    visits = _visits(a, bases, partial(response, rules=a.rules))
+    visits = _visits(a, bases, lambda score, base: response(score, base, a.rules))
     keep = visits.pop("_keep")
     visits = {name: column[keep] for name, column in visits.items()}
     visits["ANL01FL"] = _anl01fl(visits)

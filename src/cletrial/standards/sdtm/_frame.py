@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from cletrial.standards._columns import Column
 from cletrial.standards.metadata import (
     SDTMIG_VERSION,
     Dataset,
@@ -84,7 +85,7 @@ def to_dataset(spec: DatasetSpec, records: Sequence[dict[str, Any]]) -> Dataset:
     return Dataset(spec, frame).check()
 
 
-def columns_to_dataset(spec: DatasetSpec, columns: Mapping[str, Sequence[Any]]) -> Dataset:
+def columns_to_dataset(spec: DatasetSpec, columns: Mapping[str, Column]) -> Dataset:
     """Build the frame of whole ``columns`` (sequences or arrays, one per variable of ``spec``,
     missing values ``None`` or NaN) as :func:`to_dataset` builds it from records, and check it.
 
@@ -101,7 +102,7 @@ def columns_to_dataset(spec: DatasetSpec, columns: Mapping[str, Sequence[Any]]) 
     return Dataset(spec, frame).check()
 
 
-def _column_array(values: Sequence[Any], type_: VariableType) -> Any:
+def _column_array(values: Column, type_: VariableType) -> Any:
     if type_ in ("integer", "float"):
         return np.asarray(values, dtype="float64")  # None -> NaN, in C
     if isinstance(values, np.ndarray) and values.dtype == object and values.ndim == 1:

@@ -71,7 +71,7 @@ class Provenance(NamedTuple):
     usubjid: str
     seq: int
     array: str | None
-    index: int | None
+    index: int | None  # type: ignore[assignment]  # the field, not tuple.index
 
 
 def provenances(
