@@ -45,7 +45,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Final
@@ -115,7 +115,7 @@ def build_submission(
         records (:mod:`cletrial.standards.adam.adrs_trial`), traced to QS.
     """
     with heap_frozen():  # the loaded study is not scanned by the collector again and again
-        sdtm = build_sdtm(source)
+        sdtm = replace(build_sdtm(source), provenance=())  # the lookup holds what ADaM needs
         datasets = dict(sdtm.datasets)
         datasets["QS"], qs_provenance = build_qs(((s.ref, s.history) for s in source.subjects),
                                                  sdtm.visits)  # fmt: skip
