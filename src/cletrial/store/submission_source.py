@@ -52,6 +52,12 @@ from cletrial.store.unit_of_work import UnitOfWork
 __all__ = ["load_study_source"]
 
 Rows = dict[int, list[dict[str, Any]]]
+#: The columns read of a table when not all are needed (what :func:`assemble_history` and
+#: :func:`_details` read of the largest table, a study's lab results).
+_READ: Final = {
+    "labs": ("patient_id", "visit_id", "sample_date", "test", "value", "unit", "lln",
+             "value_confirmed"),
+}  # fmt: skip
 #: The form tables of a visit, in the order :func:`assemble_history` takes them.
 _FORM_TABLES: Final = ("clasi_assessments", "sledai_assessments", "skindex_assessments")
 #: Screening record keys that identify a patient: never passed on.
@@ -82,7 +88,9 @@ def _patient_rows_query(name: str, order: tuple[str, ...]) -> Callable[[], Selec
 
     def build() -> Select[Any]:
         t, patients = table_of(name), table_of("patients")
-        return (select(t).join(patients, patients.c.id == t.c.patient_id)
+        wanted = _READ.get(name)
+        columns = [t.c[c] for c in wanted] if wanted else [t]
+        return (select(*columns).join(patients, patients.c.id == t.c.patient_id)
                 .where(patients.c.study_id == bindparam("study_id"),
                        patients.c.id.between(bindparam("lo"), bindparam("hi")))
                 .order_by(t.c.patient_id, *[t.c[c] for c in order]))  # fmt: skip
