@@ -61,9 +61,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final, Literal
 
+import numpy as np
 import pandas as pd
 
 from cletrial.errors import StandardsError
+from cletrial.standards._columns import map_values, study_days
 from cletrial.standards.metadata import Dataset
 from cletrial.vocabulary import CODELISTS, TS_PARAMETER
 from cletrial.vocabulary.trial import TS_VALUE_CODELIST
@@ -229,21 +231,33 @@ def _study_day(dtc: Any, ref: Any) -> int | None:
     return days + 1 if days >= 0 else days
 
 
+def _ordinal(value: Any) -> float:
+    """The day number of a ``--DTC`` for :func:`_study_day` (NaN where it gives none)."""
+    if not isinstance(value, str) or len(value) < 10:
+        return np.nan
+    return float(dt.date.fromisoformat(value[:10]).toordinal())
+
+
+def _ordinals(column: pd.Series) -> np.ndarray:
+    return map_values(_ordinal, column, missing=np.nan).astype("float64")
+
+
 def _check_study_days(ds: Dataset, rfstdtc: Mapping[str, Any]) -> Iterator[Finding]:
     prefix = ds.name
     pairs = [(f"{prefix}DY", f"{prefix}DTC"), (f"{prefix}STDY", f"{prefix}STDTC"),
              (f"{prefix}ENDY", f"{prefix}ENDTC")]  # fmt: skip
+    names = ds.spec.names
     for dy, dtc in pairs:
-        if dy not in ds.spec.names or dtc not in ds.spec.names:
+        if dy not in names or dtc not in names:
             continue
-        known = ds.frame["USUBJID"].isin(set(rfstdtc))  # unknown subjects are SD04's
+        known = ds.frame["USUBJID"].isin(set(rfstdtc)).to_numpy()  # unknown subjects are SD04's
         refs = ds.frame["USUBJID"].map(rfstdtc)
-        expected = [_study_day(d, r) for d, r in zip(ds.frame[dtc], refs, strict=True)]
-        given = pd.to_numeric(ds.frame[dy], errors="coerce")
-        bad = [
-            k and ((e is None) != pd.isna(g) or (e is not None and e != g))
-            for k, e, g in zip(known, expected, given, strict=True)
-        ]
+        # _study_day of each row, by array operations on the day numbers of each distinct date
+        days = _ordinals(ds.frame[dtc]) - _ordinals(refs)
+        expected = study_days(days)
+        given = pd.to_numeric(ds.frame[dy], errors="coerce").to_numpy(dtype="float64")
+        missing = np.isnan(expected)
+        bad = known & ((missing != np.isnan(given)) | (~missing & (expected != given)))
         yield from _each(ds, dy, pd.Series(bad), "SD06", f"{dy} disagrees with {dtc} and RFSTDTC")
 
 
@@ -280,9 +294,13 @@ def _check_sources(ds: Dataset, datasets: Mapping[str, Dataset]) -> Iterator[Fin
     if not {"SRCDOM", "SRCSEQ", "USUBJID"} <= set(ds.spec.names):
         return
     keys: dict[str, set[tuple[Any, int]]] = {}
-    for row, (dom, subject, seq) in enumerate(
-        zip(ds.frame["SRCDOM"], ds.frame["USUBJID"], ds.frame["SRCSEQ"], strict=True)
-    ):
+    frame = ds.frame
+    for row in _unresolved_sources(ds, datasets):
+        dom, subject, seq = (
+            frame["SRCDOM"].iat[row],
+            frame["USUBJID"].iat[row],
+            frame["SRCSEQ"].iat[row],
+        )
         if dom is None or pd.isna(seq):
             continue
         target = datasets.get(dom)
@@ -291,11 +309,32 @@ def _check_sources(ds: Dataset, datasets: Mapping[str, Dataset]) -> Iterator[Fin
                           f"SRCDOM {dom!r} is not an SDTM domain of the package")  # fmt: skip
             continue
         if dom not in keys:
-            frame = target.frame
-            keys[dom] = set(zip(frame["USUBJID"], frame[f"{dom}SEQ"].astype(int), strict=True))
+            tf = target.frame
+            keys[dom] = set(zip(tf["USUBJID"], tf[f"{dom}SEQ"].astype(int), strict=True))
         if (subject, int(seq)) not in keys[dom]:
             yield Finding("AD03", "error", ds.name, "SRCSEQ", row + 1, _show(seq),
                           f"no {dom} record with {dom}SEQ {int(seq)} for {subject}")  # fmt: skip
+
+
+def _unresolved_sources(ds: Dataset, datasets: Mapping[str, Dataset]) -> list[int]:
+    """The rows whose SRCDOM/SRCSEQ may not resolve (every other row surely does), found by
+    matching each source domain's keys at once; :func:`_check_sources` looks at these only."""
+    frame = ds.frame
+    dom = frame["SRCDOM"].to_numpy(dtype=object)
+    seq = pd.to_numeric(frame["SRCSEQ"], errors="coerce").to_numpy(dtype="float64")
+    doubtful = np.zeros(len(frame), dtype=bool)
+    for name in {d for d in set(dom.tolist()) if isinstance(d, str)}:
+        rows = (dom == name) & ~np.isnan(seq)
+        target = datasets.get(name)
+        if target is None or f"{name}SEQ" not in target.spec.names:
+            doubtful |= rows
+            continue
+        tf = target.frame
+        known = pd.MultiIndex.from_arrays([tf["USUBJID"], tf[f"{name}SEQ"].astype(int)])
+        wanted = pd.MultiIndex.from_arrays([frame["USUBJID"][rows], seq[rows].astype(int)])
+        doubtful[np.flatnonzero(rows)[~wanted.isin(known)]] = True
+    others = np.asarray([d is not None and not isinstance(d, str) for d in dom], dtype=bool)
+    return np.flatnonzero(doubtful | (others & ~np.isnan(seq))).tolist()
 
 
 def _check_aval_avalc(ds: Dataset) -> Iterator[Finding]:

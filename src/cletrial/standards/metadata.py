@@ -275,10 +275,10 @@ def _check_column(ds: str, var: Variable, values: pd.Series) -> None:
             raise _bad_value(ds, var, row, value, "must be finite (missing is NaN)")
 
 
-def _distinct_present(values: pd.Series) -> set[object]:
+def _distinct_present(values: pd.Series) -> list[object]:
     """The distinct values of a column, missing ones (None, NaN) left out. A column of a study
     holds few distinct values (dates, codes, terms), so the checks below look at each once."""
-    return {v for v in set(values.tolist()) if not _is_missing(v)}
+    return [v for v in pd.unique(values.to_numpy()).tolist() if not _is_missing(v)]
 
 
 def _is_missing(value: object) -> bool:
@@ -296,9 +296,13 @@ def _fast_ok(var: Variable, values: pd.Series) -> bool:
         present = arr[~np.isnan(arr)]
         whole = var.type == "float" or bool((present == np.floor(present)).all())
         return whole and bool(np.isfinite(present).all())
-    if var.type not in ("text", "iso8601") or values.dtype != object:
+    if values.dtype != object:
         return False
     distinct = _distinct_present(values)
+    if var.type == "sas_date":
+        return all(type(v) is dt.date for v in distinct)
+    if var.type not in ("text", "iso8601"):
+        return False
     if not all(type(v) is str for v in distinct):
         return False
     limit = var.length or MAX_TEXT_BYTES
@@ -317,6 +321,8 @@ class Dataset:
     #: Longest text of each variable without a declared length, in bytes, once computed (the
     #: frame is not changed once the dataset is made).
     _lengths: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: ``{"passed": True}`` once :meth:`check` has passed (checked once, for the same reason).
+    _checked: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -332,6 +338,8 @@ class Dataset:
             Naming the dataset, variable, row and value: a column missing, extra or out of
             order, a text over its length, a value of the wrong type.
         """
+        if self._checked:
+            return self
         self.spec.check()
         columns = tuple(str(c) for c in self.frame.columns)
         if columns != self.spec.names:
@@ -343,6 +351,7 @@ class Dataset:
             column = self.frame[var.name]
             if not _fast_ok(var, column):
                 _check_column(self.name, var, column)
+        self._checked["passed"] = True
         return self
 
     def text_length(self, name: str) -> int:

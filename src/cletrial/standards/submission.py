@@ -45,11 +45,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
+from cletrial.collector import heap_frozen
 from cletrial.endpoints.trial import TrialEndpointRules
 from cletrial.standards.adam import build_adam
 from cletrial.standards.adam._base import NO_SDTM_RECORD
@@ -113,22 +114,24 @@ def build_submission(
         The trial endpoints' week: ADRS then holds the CLASI-50/70 and CLA-IGA success
         records (:mod:`cletrial.standards.adam.adrs_trial`), traced to QS.
     """
-    sdtm = build_sdtm(source)
-    datasets = dict(sdtm.datasets)
-    datasets["QS"], qs_provenance = build_qs(((s.ref, s.history) for s in source.subjects),
-                                             sdtm.visits)  # fmt: skip
-    adam = _build_adam(source, sdtm, datasets["QS"], qs_provenance, trial)
-    if deidentify:  # in one call: the same new codes (from DM) and date shifts in SDTM and ADaM
-        both = deidentify_datasets({**datasets, **adam}, key=key)
-        datasets = {n: both[n].check() for n in datasets}
-        adam = {n: both[n].check() for n in adam}
+    with heap_frozen():  # the loaded study is not scanned by the collector again and again
+        sdtm = replace(build_sdtm(source), provenance=())  # the lookup holds what ADaM needs
+        datasets = dict(sdtm.datasets)
+        datasets["QS"], qs_provenance = build_qs(((s.ref, s.history) for s in source.subjects),
+                                                 sdtm.visits)  # fmt: skip
+        adam = _build_adam(source, sdtm, datasets["QS"], qs_provenance, trial)
+        del sdtm, qs_provenance  # the record lookup is not needed any more
+        if deidentify:  # in one call: the same new codes (from DM) and date shifts everywhere
+            both = deidentify_datasets({**datasets, **adam}, key=key)
+            datasets = {n: both[n].check() for n in datasets}
+            adam = {n: both[n].check() for n in adam}
+        report = check_conformance({**datasets, **adam})
     study = DefineStudy(
         oid=f"ST.{source.study_code}",
         name=source.study_code,
         description=source.title,
         protocol=f"{source.protocol_id} {source.protocol_version}",
     )
-    report = check_conformance({**datasets, **adam})
     return Submission(study, datasets, report, deidentify, adam)
 
 
@@ -146,17 +149,24 @@ def _build_adam(
     """ADaM from the same histories; a CLASI assessment's source is its QS ``CLASIA`` record,
     a CLA-IGA grade's (array ``assessments#CLAIGA``) its QS ``CLAIGA`` record, a Skindex-29+3
     domain score's (``baseline#SKX29SYM``, ``assessments#SKX29SYM``, ...) its QS record."""
-    lookup = dict(sdtm.lookup)
+    lookup = sdtm.lookup
+    ours: dict[tuple[str, str | None, int | None], tuple[str, int]] = {}  # over SDTM's, no copy
     for where, code in zip(qs_provenance, qs.frame["QSTESTCD"].tolist(), strict=True):
         index = 0 if where.array == "baseline" else where.index  # QS: the baseline has no index
         if code in _SOURCE_CODES and where.array is not None and index is not None:
-            lookup[(where.usubjid, where.array + _SOURCE_CODES[code], index)] = ("QS", where.seq)
+            ours[(where.usubjid, where.array + _SOURCE_CODES[code], index)] = ("QS", where.seq)
     for subject in source.subjects:  # a change to no treatment (or after the last dose) has no
         for index, _dose in enumerate(subject.history.get("doses") or []):  # EX record
-            lookup.setdefault((subject.ref.usubjid, "doses", index), NO_SDTM_RECORD)
+            key = (subject.ref.usubjid, "doses", index)
+            if key not in ours and key not in lookup:
+                ours[key] = NO_SDTM_RECORD
+
+    def source_of(u: str, a: str, i: int) -> tuple[str, int] | None:
+        found = ours.get((u, a, i))
+        return lookup.get((u, a, i)) if found is None else found
+
     histories = {s.ref.usubjid: s.history for s in source.subjects}
-    return build_adam(sdtm.datasets["DM"], histories, lambda u, a, i: lookup.get((u, a, i)),
-                      trial=trial)  # fmt: skip
+    return build_adam(sdtm.datasets["DM"], histories, source_of, trial=trial)
 
 
 def _dataset_files(

@@ -29,6 +29,8 @@ a CLASI has no ``clasi`` key, one without a CLA-IGA no ``cla_iga`` key, an unkno
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
+from sys import intern
 from typing import Any
 
 import msgspec
@@ -116,7 +118,14 @@ def _visit_doc(visit: dict[str, Any], clasi: Any, sledai: Any, skindex: Any) -> 
 
 
 def _iso(value: dt.date | None) -> str | None:
-    return None if value is None else value.isoformat()
+    return None if value is None else _iso_text(value)
+
+
+@lru_cache(maxsize=1 << 15)
+def _iso_text(value: dt.date) -> str:
+    """The ISO text of a date, one string for each date (a study's histories hold millions of
+    dates and a few thousand distinct ones)."""
+    return value.isoformat()
 
 
 #: The form tables of a visit, in the order :func:`assemble_history` takes their rows.
@@ -142,8 +151,8 @@ HISTORY_TABLES: dict[str, tuple[str, ...]] = {
 def _patient_lists(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
     labs = []
     for lab in rows["labs"]:
-        item = {"date": _iso(lab["sample_date"]), "test": lab["test"], "value": lab["value"],
-                "unit": lab["unit"]}  # fmt: skip
+        item = {"date": _iso(lab["sample_date"]), "test": intern(lab["test"]),
+                "value": lab["value"], "unit": intern(lab["unit"])}  # fmt: skip
         if lab["lln"] is not None:
             item["lln"] = lab["lln"]
         labs.append(item)

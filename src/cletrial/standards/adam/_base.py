@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import pandas as pd
@@ -123,6 +123,9 @@ class AdamInput:
     rules: EndpointRules
     origins: list[dt.date | None]
     treated: list[bool]
+    _subject_lists: dict[str, list[Any]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def build(
@@ -161,9 +164,14 @@ class AdamInput:
         )
 
     def subject_lists(self) -> dict[str, list[Any]]:
-        """The engine's subject columns as lists, ``None`` for every missing value."""
-        rows = self.endpoints.records()
-        return {name: [r[name] for r in rows] for name in self.endpoints.kinds}
+        """The engine's subject columns as lists, ``None`` for every missing value (made once;
+        not to be changed by the caller)."""
+        if not self._subject_lists:
+            rows = self.endpoints.records()
+            self._subject_lists.update(
+                {name: [r[name] for r in rows] for name in self.endpoints.kinds}
+            )
+        return self._subject_lists
 
     def date(self, p: int, day: float | None) -> dt.date | None:
         """The calendar date of engine day ``day`` of patient ``p`` (None when missing)."""
@@ -199,7 +207,8 @@ def make_dataset(spec: DatasetSpec, columns: dict[str, list[Any]]) -> Dataset:
         {
             name: pd.Series(columns[name], dtype=_dtype(v))
             for name, v in zip(spec.names, spec.variables, strict=True)
-        }
+        },
+        copy=False,  # each column keeps its own array (no second copy of the whole table)
     )
     return Dataset(spec, frame).check()
 

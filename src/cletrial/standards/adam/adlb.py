@@ -13,13 +13,24 @@ post-baseline record of the worst (highest) grade, the first on a tie, and ``SHI
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Final
+
+import numpy as np
 
 from cletrial.endpoints.rule_texts import rule_texts
 from cletrial.instruments.analytes import ANALYTES, to_canonical
 from cletrial.instruments.ctcae import grade_lab
-from cletrial.standards.adam._base import AdamInput, study_day, value_variable
-from cletrial.standards.adam._bds import bds_spec, finish
+from cletrial.standards._columns import (
+    day_numbers,
+    flags,
+    map_columns,
+    map_values,
+    sort_order,
+    study_days,
+)
+from cletrial.standards.adam._base import AdamInput, value_variable
+from cletrial.standards.adam._bds import bds_spec, finish_columns
 from cletrial.standards.metadata import Dataset, DatasetSpec
 from cletrial.vocabulary import LAB_TEST
 
@@ -57,51 +68,91 @@ def _grade(test: str, value: float, unit: str, lln: float | None) -> str | None:
     return None if term is None else str(grade_lab(term, value, unit, lln=lln).grade)
 
 
-def _patient(a: AdamInput, p: int) -> list[dict[str, Any]]:
-    origin, out = a.origins[p], []
-    for i, lab in enumerate(a.histories[p].labs):
-        day = None if origin is None else (lab.date - origin).days
-        dom, seq = a.sdtm(p, "labs", i + 1)
-        out.append(
-            {
-                "p": p,
-                "day": day,
-                "test": lab.test,
-                "PARAMCD": LAB_TEST.submission(lab.test),
-                "AVAL": to_canonical(lab.test, lab.value, lab.unit),
-                "ATOXGR": _grade(lab.test, lab.value, lab.unit, lab.lln),
-                "ADT": lab.date,
-                "ADY": study_day(day, a.treated[p]),
-                "SRCDOM": dom,
-                "SRCVAR": None if dom is None else value_variable(dom),
-                "SRCSEQ": seq,
-            }
-        )
-    window = a.rules.lab_baseline_window_days
-    by_param: dict[str, list[dict[str, Any]]] = {}
-    for r in out:
-        by_param.setdefault(str(r["PARAMCD"]), []).append(r)
-    for records in by_param.values():
-        before = [
-            r for r in records if a.treated[p] and r["day"] is not None and -window <= r["day"] <= 0
-        ]
-        base = before[-1] if before else None
-        if base is not None:
-            base["ABLFL"] = "Y"
-        post = [r for r in records if a.treated[p] and r["day"] is not None and r["day"] > 0]
-        for r in [*([base] if base else []), *post]:
-            r["ANL01FL"] = "Y"
-        for r in records:
-            r["BASE"] = None if base is None else base["AVAL"]
-            r["BTOXGR"] = None if base is None else base["ATOXGR"]
-            if r in post and base is not None:
-                r["CHG"] = r["AVAL"] - base["AVAL"]
-        graded = [r for r in post if r["ATOXGR"] is not None]
-        if graded:
-            worst = max(graded, key=lambda r: int(r["ATOXGR"]))
-            worst["WORSTFL"] = "Y"
-            worst["SHIFT1"] = f"{worst['BTOXGR'] or 'MISSING'} to {worst['ATOXGR']}"
-    return out
+def _both(test: str, value: float, unit: str, lln: float | None) -> tuple[float, str | None]:
+    """AVAL and ATOXGR of a value."""
+    return to_canonical(test, value, unit), _grade(test, value, unit, lln)
+
+
+def _labs(a: AdamInput) -> dict[str, Any]:
+    """Every lab record, by patient then history order: the patient ``p``, the engine ``day``
+    (NaN when the patient has no origin), the value's columns and its SDTM source."""
+    test: list[str] = []
+    value: list[float] = []
+    unit: list[str] = []
+    lln: list[float | None] = []
+    date: list[dt.date] = []
+    dom: list[str | None] = []
+    seq: list[float] = []
+    for p, h in enumerate(a.histories):
+        labs = h.labs
+        test.extend([lab.test for lab in labs])
+        value.extend([lab.value for lab in labs])
+        unit.extend([lab.unit for lab in labs])
+        lln.extend([lab.lln for lab in labs])
+        date.extend([lab.date for lab in labs])
+        for i in range(1, len(labs) + 1):
+            found = a.sdtm(p, "labs", i)
+            dom.append(found[0])
+            seq.append(found[1])
+    patient = np.repeat(np.arange(len(a.histories)), [len(h.labs) for h in a.histories])
+    origins = np.asarray([np.nan if o is None else o.toordinal() for o in a.origins])
+    day = day_numbers(map_values(dt.date.toordinal, date, None), origins[patient])
+    treated = np.asarray(a.treated, dtype=bool)[patient]
+    aval, atoxgr = map_columns(_both, test, value, unit, lln, width=2)
+    return {
+        "p": patient,
+        "day": day,
+        "treated": treated,
+        "PARAMCD": map_values(LAB_TEST.submission, test, None),
+        "AVAL": aval.astype("float64"),
+        "ATOXGR": atoxgr,
+        "ADT": date,
+        "ADY": np.where(treated, study_days(day), np.nan),
+        "SRCDOM": dom,
+        "SRCVAR": map_values(value_variable, dom, None),
+        "SRCSEQ": np.asarray(seq, dtype="float64"),
+    }
+
+
+def _flags(cols: dict[str, Any], window: int) -> None:
+    """Add the baseline (ABLFL, BASE, BTOXGR, CHG), ANL01FL and the worst grade (WORSTFL,
+    SHIFT1) of each patient's parameter (module docstring) to the columns of :func:`_labs`."""
+    n = len(cols["p"])
+    group = sort_order(cols["p"], cols["PARAMCD"]) if n else np.zeros(0, dtype=np.int64)
+    codes = np.empty(n, dtype=np.int64)
+    codes[group] = np.cumsum(np.r_[True, _changes(cols, group)]) - 1 if n else []
+    day, treated = cols["day"], cols["treated"]
+    with np.errstate(invalid="ignore"):
+        before = treated & (day >= -window) & (day <= 0)
+        post = treated & (day > 0)
+    base_of = np.full(int(codes.max()) + 1 if n else 0, -1)
+    np.maximum.at(base_of, codes[before], np.flatnonzero(before))
+    base = base_of[codes] if n else np.zeros(0, dtype=np.int64)
+    has_base = base >= 0
+    is_base = base == np.arange(n)
+    cols["ABLFL"] = flags(is_base)
+    cols["ANL01FL"] = flags(is_base | post)
+    cols["BASE"] = np.where(has_base, cols["AVAL"][base], np.nan)
+    cols["BTOXGR"] = np.where(has_base, cols["ATOXGR"][base], None)
+    cols["CHG"] = np.where(post & has_base, cols["AVAL"] - cols["BASE"], np.nan)
+    graded = np.flatnonzero(post & (cols["ATOXGR"] != None))  # noqa: E711 (element-wise)
+    grades = np.asarray([int(g) for g in cols["ATOXGR"][graded]], dtype=np.int64)
+    ranked = graded[np.lexsort((graded, -grades, codes[graded]))]
+    worst = ranked[np.r_[True, codes[ranked][1:] != codes[ranked][:-1]]] if len(ranked) else ranked
+    cols["WORSTFL"] = np.full(n, None, dtype=object)
+    cols["WORSTFL"][worst] = "Y"
+    cols["SHIFT1"] = np.full(n, None, dtype=object)
+    cols["SHIFT1"][worst] = [f"{b or 'MISSING'} to {g}"
+                             for b, g in zip(cols["BTOXGR"][worst], cols["ATOXGR"][worst],
+                                             strict=True)]  # fmt: skip
+
+
+def _changes(cols: dict[str, Any], group: np.ndarray) -> np.ndarray:
+    """Whether each row of the ``group`` order starts a new (patient, parameter)."""
+    p = np.asarray(cols["p"])[group]
+    paramcd = np.asarray(cols["PARAMCD"], dtype=object)[group]
+    changes: np.ndarray = (p[1:] != p[:-1]) | (paramcd[1:] != paramcd[:-1])
+    return changes
 
 
 def adlb_spec(a: AdamInput) -> DatasetSpec:
@@ -165,5 +216,6 @@ def build_adlb(a: AdamInput) -> Dataset:
     >>> adlb[["PARAMCD", "AVAL", "ATOXGR", "ABLFL", "SHIFT1"]].values.tolist()
     [['NEUT', 2.1, '0', 'Y', None], ['NEUT', 1.19, '2', None, '0 to 2']]
     """
-    records = [r for p in range(len(a.histories)) for r in _patient(a, p)]
-    return finish(a, adlb_spec(a), records, PARAMS)
+    cols = _labs(a)
+    _flags(cols, a.rules.lab_baseline_window_days)
+    return finish_columns(a, adlb_spec(a), cols, PARAMS)

@@ -35,8 +35,9 @@ from cletrial.endpoints.rules import ADRS_PARAMETERS, RESPONSE_CODES, EndpointRu
 from cletrial.endpoints.trial import TrialEndpointRules
 from cletrial.standards.adam._base import AdamInput, flag, study_day
 from cletrial.standards.adam._base import value_variable as srcvar
-from cletrial.standards.adam._bds import bds_spec, finish
+from cletrial.standards.adam._bds import bds_spec, finish_columns, record_columns
 from cletrial.standards.adam.adrs_trial import trial_params, trial_records
+from cletrial.standards.adam.adrs_visits import joined, visit_columns
 from cletrial.standards.metadata import Dataset, DatasetSpec
 
 __all__ = ["ADRS_PARAMS", "build_adrs", "visit_response"]
@@ -111,73 +112,6 @@ def _record(
         "SRCSEQ": sdtm_seq,
         **values,
     }
-
-
-def _visit_records(a: AdamInput) -> list[dict[str, Any]]:
-    pats = a.table.patients
-    bases = pats["clasi_a_base"].tolist()
-    out = []
-    for p, h in enumerate(a.histories):
-        base = bases[p]
-        if h.baseline is not None and not math.isnan(base):
-            origin = a.origins[p]
-            day = None if origin is None else (h.baseline.date - origin).days
-            out.append(
-                _record(
-                    a,
-                    p,
-                    "CLASIA",
-                    day,
-                    "baseline",
-                    1,
-                    AVAL=base,
-                    BASE=base,
-                    ABLFL="Y",
-                    AVISIT="BASELINE",
-                    AVISITN=0.0,
-                )
-            )
-    v = a.table.visits
-    for p, day, seq, score in zip(
-        v["pidx"].tolist(), v["day"].tolist(), v["seq"].tolist(), v["clasi_a"].tolist(), strict=True
-    ):
-        base, week = bases[p], float(max(1, round(day / 7)))
-        visit = {"AVISIT": f"WEEK {week:.0f}", "AVISITN": week}
-        if not math.isnan(score):
-            chg = score - base
-            pchg = 100 * chg / base if base > 0 else math.nan
-            out.append(
-                _record(
-                    a,
-                    p,
-                    "CLASIA",
-                    day,
-                    "assessments",
-                    seq,
-                    AVAL=score,
-                    BASE=base,
-                    CHG=chg,
-                    PCHG=pchg,
-                    **visit,
-                )
-            )
-        response = visit_response(score, base, a.rules)
-        # a visit without a CLASI-A (e.g. only a CLA-IGA grade) is NE with no QS CLASIA source
-        source = None if math.isnan(score) else "assessments"
-        out.append(
-            _record(
-                a,
-                p,
-                "CLASIRSP",
-                day,
-                source,
-                seq,
-                AVAL=_code(response),
-                AVALC=response,
-                **visit,
-            )
-        )
-    return out
 
 
 def _subject_records(a: AdamInput) -> list[dict[str, Any]]:
@@ -292,20 +226,6 @@ def _relapse_records(a: AdamInput) -> list[dict[str, Any]]:
     return out
 
 
-def _anl01fl(records: list[dict[str, Any]]) -> None:
-    best: dict[tuple[Any, ...], tuple[float, int]] = {}
-    for i, r in enumerate(records):
-        if r["PARAMCD"] in ("CLASIA", "CLASIRSP") and r.get("ABLFL") != "Y":
-            key = (r["p"], r["PARAMCD"], r["AVISITN"])
-            distance = abs(r["day"] - 7 * r["AVISITN"])
-            if key not in best or distance < best[key][0]:
-                best[key] = (distance, i)
-        else:
-            r["ANL01FL"] = "Y"
-    for _distance, i in best.values():
-        records[i]["ANL01FL"] = "Y"
-
-
 def adrs_spec(rules: EndpointRules) -> DatasetSpec:
     """The ADRS specification."""
     texts = rule_texts(rules)
@@ -377,9 +297,17 @@ def build_adrs(a: AdamInput, trial: TrialEndpointRules | None = None) -> Dataset
     >>> adrs[["PARAMCD", "AVAL", "AVALC", "SRCSEQ"]].values.tolist()[3:5]
     [['CLASIRSP', 1.0, 'CR', 2.0], ['CLASIRSP', 1.0, 'CR', 3.0]]
     """
-    records = _visit_records(a) + _subject_records(a) + _relapse_records(a)
-    _anl01fl(records)
-    if trial is None:
-        return finish(a, adrs_spec(a.rules), records, ADRS_PARAMS)
-    records += trial_records(a, trial)
-    return finish(a, adrs_spec(a.rules), records, {**ADRS_PARAMS, **trial_params(trial)})
+    visits = visit_columns(a, visit_response)
+    records = _subject_records(a) + _relapse_records(a)
+    for r in records:
+        r["ANL01FL"] = "Y"  # every subject-level record
+    params = ADRS_PARAMS
+    if trial is not None:
+        records += trial_records(a, trial)
+        params = {**ADRS_PARAMS, **trial_params(trial)}
+    spec = adrs_spec(a.rules)
+    more = record_columns(records, spec, params)
+    more.pop("PARAM", None)  # from PARAMCD, for every record
+    cols = {name: joined(visits.get(name), more.get(name), len(visits["p"]), len(records))
+            for name in {**visits, **more}}  # fmt: skip
+    return finish_columns(a, spec, cols, params)

@@ -9,12 +9,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from cletrial.standards._columns import Column
 from cletrial.standards.metadata import (
     SDTMIG_VERSION,
     Dataset,
@@ -25,7 +26,8 @@ from cletrial.standards.metadata import (
 )
 from cletrial.standards.sdtm.common import Provenance
 
-__all__ = ["STUDYID", "USUBJID", "VISIT", "VISITNUM", "collect", "domain_spec", "to_dataset", "var"]
+__all__ = ["STUDYID", "USUBJID", "VISIT", "VISITNUM", "collect", "columns_to_dataset",
+           "domain_spec", "to_dataset", "var"]  # fmt: skip
 
 Core = Literal["Req", "Exp", "Perm"]
 
@@ -81,6 +83,33 @@ def to_dataset(spec: DatasetSpec, records: Sequence[dict[str, Any]]) -> Dataset:
         if v.type in ("text", "iso8601", "sas_date"):
             frame[v.name] = frame[v.name].astype(object)
     return Dataset(spec, frame).check()
+
+
+def columns_to_dataset(spec: DatasetSpec, columns: Mapping[str, Column]) -> Dataset:
+    """Build the frame of whole ``columns`` (sequences or arrays, one per variable of ``spec``,
+    missing values ``None`` or NaN) as :func:`to_dataset` builds it from records, and check it.
+
+    >>> spec = domain_spec("XX", "Example", "EVENTS", "One record per event", ("USUBJID",),
+    ...                    [var("USUBJID", "Unique Subject Identifier", "text", "Identifier",
+    ...                         "Req"), var("XXSEQ", "Sequence Number", "integer", "Identifier",
+    ...                                     "Req")])
+    >>> columns_to_dataset(spec, {"USUBJID": ["S-A-1"], "XXSEQ": [1]}).frame["XXSEQ"].tolist()
+    [1.0]
+    """
+    arrays = {v.name: _column_array(columns[v.name], v.type) for v in spec.variables}
+    # copy=False: each column keeps its own array (no second copy of the whole table)
+    frame = pd.DataFrame(arrays, columns=list(spec.names), copy=False)
+    return Dataset(spec, frame).check()
+
+
+def _column_array(values: Column, type_: VariableType) -> Any:
+    if type_ in ("integer", "float"):
+        return np.asarray(values, dtype="float64")  # None -> NaN, in C
+    if isinstance(values, np.ndarray) and values.dtype == object and values.ndim == 1:
+        return values
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
 def collect(rows: list[dict[str, Any]], domain: str, records: list[dict[str, Any]],

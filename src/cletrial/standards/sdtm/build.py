@@ -23,6 +23,7 @@ by the caller.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from cletrial.errors import StandardsError
@@ -34,6 +35,7 @@ from cletrial.standards.sdtm.eligibility import build_ie
 from cletrial.standards.sdtm.events import build_ae, build_ds, build_dv
 from cletrial.standards.sdtm.interventions import build_cm, build_ex
 from cletrial.standards.sdtm.labs import build_lb
+from cletrial.standards.sdtm.lookup import Key, RecordLookup
 from cletrial.standards.sdtm.mh import build_mh
 from cletrial.standards.sdtm.response import build_rs
 from cletrial.standards.sdtm.source import StudySource
@@ -44,8 +46,6 @@ from cletrial.standards.sdtm.trial_summary import StudyFacts, build_ts, compute_
 from cletrial.standards.sdtm.visits import build_sv
 
 __all__ = ["SdtmPackage", "build_sdtm", "build_trial_design"]
-
-Key = tuple[str, str | None, int | None]
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class SdtmPackage:
 
     datasets: dict[str, Dataset]
     provenance: tuple[Provenance, ...]
-    lookup: dict[Key, tuple[str, int]] = field(repr=False)
+    lookup: Mapping[Key, tuple[str, int]] = field(repr=False)
     visits: dict[str, dict[dt.date, tuple[float, str]]] = field(repr=False, default_factory=dict)
 
     def record(self, usubjid: str, array: str, index: int) -> tuple[str, int]:
@@ -70,11 +70,6 @@ class SdtmPackage:
         except KeyError:
             raise StandardsError(f"no SDTM record comes from {array}[{index}] of {usubjid}: "
                                  "check the array and index") from None  # fmt: skip
-
-
-def _lookup(provenance: list[Provenance]) -> dict[Key, tuple[str, int]]:
-    return {(p.usubjid, p.array, p.index): (p.domain, p.seq)
-            for p in provenance if p.array is not None and p.index is not None}  # fmt: skip
 
 
 def build_trial_design(
@@ -119,7 +114,7 @@ def build_sdtm(source: StudySource) -> SdtmPackage:
         "SV": sv,
         "RS": build_rs(subjects, source.protocol, numbers, provenance),
     }
-    lookup = _lookup(provenance)
+    lookup = RecordLookup(provenance)
     datasets["SUPPDM"] = build_supp("DM", supp_dm(subjects, synthetic=source.synthetic))
     datasets["SUPPLB"] = build_supp("LB", supp_lb(subjects, lookup))
     facts = StudyFacts(actual_subjects=compute_actual_subjects(datasets["DM"]))

@@ -24,23 +24,34 @@ and CTCAE grade, and the qualitative immunology panel (``immunology``).
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
+from itertools import repeat
 from typing import Any
 
+import numpy as np
+
+from cletrial.errors import StandardsError
 from cletrial.instruments.analytes import ANALYTES, unit_factor
 from cletrial.instruments.ctcae import grade_lab
+from cletrial.standards._columns import (
+    day_numbers,
+    map_columns,
+    map_distinct,
+    seq_within,
+    sort_order,
+    study_days,
+)
 from cletrial.standards.metadata import Dataset
 from cletrial.standards.sdtm._frame import (
     STUDYID,
     USUBJID,
     VISIT,
     VISITNUM,
-    collect,
+    columns_to_dataset,
     domain_spec,
-    to_dataset,
     var,
 )
-from cletrial.standards.sdtm.common import Provenance, assign_seq, iso, study_day
+from cletrial.standards.sdtm.common import Provenance, provenances
 from cletrial.standards.sdtm.source import LabDetail, SubjectSource
 from cletrial.vocabulary import IMMUNOLOGY_RESULT, IMMUNOLOGY_TEST, LAB_TEST
 from cletrial.vocabulary.submission import UNIT
@@ -197,54 +208,127 @@ def _test_columns(test: str, unit: str) -> dict[str, Any]:
     return columns
 
 
-def _quantitative(lab: dict[str, Any], version: str) -> dict[str, Any]:
-    test, value, unit, lln = lab["test"], lab["value"], lab["unit"], lab.get("lln")
+def _quantitative(test: str, value: float, unit: str, lln: float | None,
+                 version: str) -> tuple[Any, ...]:  # fmt: skip
+    """``LBORRES``, ``LBORNRLO``, ``LBSTRESC``, ``LBSTRESN``, ``LBNRIND``, ``LBTOXGR``."""
     std = round(value * _factor(test, unit), 10)
-    row: dict[str, Any] = {
-        **_test_columns(test, unit), "LBORRES": f"{value:g}",
-        "LBORNRLO": None if lln is None else f"{lln:g}", "LBSTRESC": f"{std:g}",
-        "LBSTRESN": std, "LBNRIND": "LOW" if lln is not None and value < lln else None,
-    }  # fmt: skip
     term = ANALYTES[test].ctcae_term
-    if term:
-        row["LBTOXGR"] = str(_grade(term, value, unit, lln, version))
-    return row
+    return (f"{value:g}", None if lln is None else f"{lln:g}", f"{std:g}", std,
+            "LOW" if lln is not None and value < lln else None,
+            str(_grade(term, value, unit, lln, version)) if term else None)  # fmt: skip
 
 
-def _qualitative(item: dict[str, Any]) -> dict[str, Any]:
-    result = IMMUNOLOGY_RESULT.submission(item["result"])
-    return {"LBTESTCD": IMMUNOLOGY_TEST.submission(item["test"]),
-            "LBTEST": IMMUNOLOGY_TEST.decode(item["test"]), "LBCAT": "IMMUNOLOGY",
-            "LBORRES": result, "LBSTRESC": result}  # fmt: skip
+def _qualitative(test: str, result: str) -> dict[str, Any]:
+    submitted = IMMUNOLOGY_RESULT.submission(result)
+    return {"LBTESTCD": IMMUNOLOGY_TEST.submission(test), "LBTEST": IMMUNOLOGY_TEST.decode(test),
+            "LBCAT": "IMMUNOLOGY", "LBORRES": submitted, "LBSTRESC": submitted}  # fmt: skip
 
 
-def _subject_rows(s: SubjectSource, version: str,
-                  numbers: dict[dt.date, tuple[float, str]]) -> list[dict[str, Any]]:  # fmt: skip
-    base = {"STUDYID": s.ref.studyid, "DOMAIN": "LB", "USUBJID": s.usubjid}
-    labs = s.history.get("labs") or []
-    details = s.labs or tuple(LabDetail() for _ in labs)
-    rows = []
-    for i, (lab, detail) in enumerate(zip(labs, details, strict=True)):
-        date = dt.date.fromisoformat(lab["date"])
-        visit = numbers.get(detail.visit_date) if detail.visit_date else None
-        rows.append({**base, **_quantitative(lab, version), "LBDTC": iso(date),
-                     "LBDY": study_day(date, s.ref.rfstdtc),
-                     "VISITNUM": visit[0] if visit else None,
-                     "VISIT": visit[1] if visit else None, "_src": ("labs", i)})  # fmt: skip
-    for i, item in enumerate(s.history.get("immunology") or []):
-        date = dt.date.fromisoformat(item["date"])
-        rows.append({**base, **_qualitative(item), "LBDTC": iso(date),
-                     "LBDY": study_day(date, s.ref.rfstdtc),
-                     "_src": ("immunology", i)})  # fmt: skip
-    return rows
+@cache
+def _date(text: str) -> str:
+    return dt.date.fromisoformat(text).isoformat()
+
+
+def _ordinal(text: str) -> int:
+    return dt.date.fromisoformat(text).toordinal()
+
+
+#: The columns of a quantitative result, in the order :func:`_quantitative` gives them.
+_RESULT = ("LBORRES", "LBORNRLO", "LBSTRESC", "LBSTRESN", "LBNRIND", "LBTOXGR")
+#: The columns of a result that depend only on its test (and unit).
+_TEST = ("LBTESTCD", "LBTEST", "LBCAT", "LBORRESU", "LBSTRESU", "LBTOX")
+
+
+def _lab_columns(subjects: list[SubjectSource],
+                 visit_numbers: VisitNumbers) -> list[list[Any]]:  # fmt: skip
+    """The quantitative results as columns: subject position, index in ``labs``, date, test,
+    value, unit, LLN and the ``(VISITNUM, VISIT)`` of the visit (``None`` if none)."""
+    columns: list[list[Any]] = [[] for _ in range(8)]
+    k, i, date, test, value, unit, lln, visit = columns
+    for n, s in enumerate(subjects):
+        labs = s.history.get("labs") or []
+        details = s.labs or tuple(LabDetail() for _ in labs)
+        if len(details) != len(labs):
+            raise StandardsError(f"{s.usubjid}: {len(details)} lab details for {len(labs)} labs")
+        numbers = visit_numbers.get(s.usubjid, {})
+        k.extend(repeat(n, len(labs)))
+        i.extend(range(len(labs)))
+        date.extend([lab["date"] for lab in labs])
+        test.extend([lab["test"] for lab in labs])
+        value.extend([lab["value"] for lab in labs])
+        unit.extend([lab["unit"] for lab in labs])
+        lln.extend([lab.get("lln") for lab in labs])
+        visit.extend([numbers.get(d.visit_date) if d.visit_date else None for d in details])
+    return columns
+
+
+def _immunology_rows(subjects: list[SubjectSource]) -> list[tuple[Any, ...]]:
+    """One tuple an immunology result: subject position, row index (after the subject's labs),
+    index in ``immunology``, date, test and result."""
+    return [(k, len(s.history.get("labs") or []) + j, j, item["date"], item["test"],
+             item["result"])
+            for k, s in enumerate(subjects)
+            for j, item in enumerate(s.history.get("immunology") or [])]  # fmt: skip
+
+
+def _lab_values(test: str, value: float, unit: str, lln: float | None,
+                version: str) -> tuple[Any, ...]:  # fmt: skip
+    """The :data:`_TEST` then :data:`_RESULT` columns of a quantitative result."""
+    tested = _test_columns(test, unit)
+    return (*(tested.get(name) for name in _TEST), *_quantitative(test, value, unit, lln, version))
+
+
+def _columns(subjects: list[SubjectSource], version: str,
+             visit_numbers: VisitNumbers) -> dict[str, np.ndarray]:  # fmt: skip
+    """Every LB column but ``LBSEQ`` and the identifiers, in source order (each subject's labs,
+    then every subject's immunology), with the subject (``_k``), the position among the
+    subject's rows (``_row``) and the source array and index (``_array``, ``_index``)."""
+    k, i, date, test, value, unit, lln, visit = _lab_columns(subjects, visit_numbers)
+    cols = {"_k": np.asarray(k, dtype=np.int64), "_row": np.asarray(i, dtype=np.int64),
+            "_array": np.full(len(k), "labs", dtype=object)}  # fmt: skip
+    cols["_index"] = cols["_row"]
+    found = map_columns(partial(_lab_values, version=version), test, value, unit, lln,
+                        width=len(_TEST) + len(_RESULT))  # fmt: skip
+    cols.update(zip((*_TEST, *_RESULT), found, strict=True))
+    cols["VISITNUM"], cols["VISIT"] = map_columns(
+        lambda v: (None, None) if v is None else v, visit, width=2
+    )
+    cols["LBDTC"] = map_columns(_date, date)
+    immunology = _immunology_rows(subjects)
+    if not immunology:
+        return cols
+    qualitative = [_qualitative(r[4], r[5]) for r in immunology]
+    extra = {"_k": [r[0] for r in immunology], "_row": [r[1] for r in immunology],
+             "_index": [r[2] for r in immunology], "_array": ["immunology"] * len(immunology),
+             "LBDTC": [_date(r[3]) for r in immunology]}  # fmt: skip
+    for name, column in cols.items():
+        more = extra[name] if name in extra else [q.get(name) for q in qualitative]
+        cols[name] = np.concatenate([column, np.asarray(more, dtype=column.dtype)])
+    return cols
 
 
 def build_lb(subjects: list[SubjectSource], ctcae_version: str, visit_numbers: VisitNumbers,
              provenance: list[Provenance]) -> Dataset:  # fmt: skip
     """LB of every subject; ``visit_numbers`` as :func:`~cletrial.standards.sdtm.visits.build_sv`
-    returns them."""
-    records: list[dict[str, Any]] = []
-    for s in subjects:
-        rows = _subject_rows(s, ctcae_version, visit_numbers.get(s.usubjid, {}))
-        collect(assign_seq(rows, "LB", date="LBDTC", topic="LBTESTCD"), "LB", records, provenance)
-    return to_dataset(LB_SPEC, records)
+    returns them.
+
+    A subject's records are numbered (``LBSEQ``) by date, then test, then source order (as
+    :func:`~cletrial.standards.sdtm.common.assign_seq` numbers them).
+    """
+    cols = _columns(subjects, ctcae_version, visit_numbers)
+    order = sort_order(cols["_k"], cols["LBDTC"], cols["LBTESTCD"], cols["_row"])
+    sorted_cols = {name: cols.pop(name)[order] for name in list(cols)}  # one copy at a time
+    k = sorted_cols.pop("_k").astype(np.int64)
+    seq = seq_within(k).tolist()
+    usubjid = np.asarray([s.usubjid for s in subjects], dtype=object)[k]
+    rfstdtc = [None if s.ref.rfstdtc is None else s.ref.rfstdtc.toordinal() for s in subjects]
+    ordinals = map_distinct(_ordinal, sorted_cols["LBDTC"])
+    days = day_numbers(ordinals, np.asarray(rfstdtc, dtype="float64")[k] if len(k) else [])
+    provenance.extend(provenances("LB", usubjid.tolist(), seq, sorted_cols.pop("_array").tolist(),
+                                  sorted_cols.pop("_index").tolist()))  # fmt: skip
+    sorted_cols.pop("_row")
+    studyid = np.asarray([s.ref.studyid for s in subjects], dtype=object)[k]
+    return columns_to_dataset(LB_SPEC, {
+        **sorted_cols, "STUDYID": studyid, "DOMAIN": np.full(len(k), "LB", dtype=object),
+        "USUBJID": usubjid, "LBSEQ": seq, "LBDY": study_days(days),
+    })  # fmt: skip

@@ -53,6 +53,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 
 from cletrial.instruments import SLEDAI_WEIGHTS, compute_clasi, compute_sledai
@@ -291,7 +292,8 @@ def build_qs(
     cletrial.errors.FormError
         A form that does not validate (naming the item and the value).
     """
-    rows: list[dict[str, Any]] = []
+    names = QS_SPEC.names
+    columns: dict[str, list[Any]] = {name: [] for name in names}  # not a dict a record (memory)
     provenance: list[Provenance] = []
     for subject, history in subjects:
         mine: list[dict[str, Any]] = []
@@ -303,8 +305,9 @@ def build_qs(
         for record in assign_seq(mine, "QS", date="QSDTC", topic="QSTESTCD"):
             array, index = record.pop("_src")
             provenance.append(Provenance("QS", subject.usubjid, record["QSSEQ"], array, index))
-            rows.append(record)
-    frame = pd.DataFrame(rows, columns=list(QS_SPEC.names))
+            for name in names:
+                columns[name].append(record.get(name, np.nan))
+    frame = pd.DataFrame(columns, columns=list(names))
     for name in ("QSSEQ", "QSSTRESN", "VISITNUM", "QSDY"):
         frame[name] = frame[name].astype("float64")
     frame = frame.astype({n: object for n in QS_SPEC.names if n not in

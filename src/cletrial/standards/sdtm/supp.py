@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from cletrial.standards.metadata import Dataset
@@ -23,7 +24,7 @@ from cletrial.standards.sdtm.source import SubjectSource
 
 __all__ = ["build_supp", "supp_dm", "supp_lb", "supp_spec"]
 
-Lookup = dict[tuple[str, str | None, int | None], tuple[str, int]]
+Lookup = Mapping[tuple[str, str | None, int | None], tuple[str, int]]
 
 
 def supp_spec(rdomain: str) -> Any:
