@@ -47,7 +47,15 @@ def collector_paused() -> Iterator[None]:
 @contextmanager
 def heap_frozen() -> Iterator[None]:
     """Leave every object that exists on entry out of the collector's scans inside the block
-    (:func:`gc.freeze`; unfrozen after)."""
+    (:func:`gc.freeze`; unfrozen after).
+
+    A process that froze its heap already (``cletrial serve`` freezes the application once
+    started, :func:`cletrial.web.server.tune_gc_for_serving`) keeps its freeze: the block then
+    changes nothing, since unfreezing after it would undo the server's own.
+    """
+    if gc.get_freeze_count() > 0:
+        yield
+        return
     gc.freeze()
     try:
         yield
