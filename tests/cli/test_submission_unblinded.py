@@ -94,3 +94,6 @@ def test_only_a_statistician_takes_the_arms_into_the_package(
     assert set(ta["ARMCD"]) == {"LEN", "PBO"}
     adsl = read_xpt(tmp_path / "pkg" / "adam" / "adsl.xpt")
     assert adsl["TRT01P"].tolist() == [{"LEN": "Lenalidomide", "PBO": "Placebo"}[arm]]
+    ex = read_xpt(tmp_path / "pkg" / "sdtm" / "ex.xpt")  # what the arm's kit held
+    treatment, mg = {"LEN": ("LENALIDOMIDE", 5.0), "PBO": ("PLACEBO", 0.0)}[arm]
+    assert ex["EXTRT"].tolist() == [treatment] and ex["EXDOSE"].tolist() == [mg]

@@ -164,16 +164,20 @@ def _subject(study: dict[str, Any], patient: dict[str, Any], site: str, birth: d
     )  # fmt: skip
 
 
-def _randomised(conn: Connection, study_id: int, unblinded: bool) -> dict[int, str | None]:
-    """Patient id -> arm (``None`` unless ``unblinded``) of every randomised patient."""
+def _randomised(
+    conn: Connection, study_id: int, unblinded: bool
+) -> dict[int, tuple[str | None, dt.date | None]]:
+    """Patient id -> (arm, day randomised), both ``None`` unless ``unblinded``, of every
+    randomised patient."""
     r, s, p = table_of("randomisations"), table_of("allocation_slots"), table_of("patients")
     query = (
-        select(r.c.patient_id, s.c.arm)
+        select(r.c.patient_id, s.c.arm, r.c.randomised_at)
         .join(s, s.c.id == r.c.slot_id)
         .join(p, p.c.id == r.c.patient_id)
         .where(p.c.study_id == study_id)
     )
-    return {int(pid): (str(arm) if unblinded else None) for pid, arm in conn.execute(query)}
+    return {int(pid): ((str(arm), at.date()) if unblinded else (None, None))
+            for pid, arm, at in conn.execute(query)}  # fmt: skip
 
 
 def load_study_source(
@@ -257,7 +261,8 @@ def _load(conn: Connection, study_code: str, *, synthetic: bool, unblinded: bool
             subject = _subject(study, p, sites[p["site_id"]], births.get(pid), rows, own,
                                deviations.pop(pid, []))  # fmt: skip
             if pid in randomised:
-                subject = replace(subject, randomised=True, arm=randomised[pid])
+                arm, on = randomised[pid]
+                subject = replace(subject, randomised=True, arm=arm, randomised_on=on)
             built[pid] = subject
     subjects = [built[p["id"]] for p in patients]
     protocol = load_protocol(study["protocol_id"]).file

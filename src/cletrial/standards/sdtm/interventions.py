@@ -1,4 +1,4 @@
-"""SDTM interventions: EX (exposure to lenalidomide) and CM (concomitant and baseline
+"""SDTM interventions: EX (exposure to the protocol's drug) and CM (concomitant and baseline
 medications).
 
 EX has one record per regimen period: a period starts on the date a regimen of the dose ladder
@@ -24,15 +24,17 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from cletrial.protocol.definition_model import ProtocolFile
+from cletrial.protocol.arms import compute_dispensed
+from cletrial.protocol.definition import ProtocolDefinition, compile_protocol
+from cletrial.protocol.definition_model import ProtocolFile, Regimen
 from cletrial.standards.metadata import Dataset
 from cletrial.standards.sdtm._frame import STUDYID, USUBJID, collect, domain_spec, to_dataset, var
 from cletrial.standards.sdtm.common import Provenance, assign_seq, iso, study_day
 from cletrial.standards.sdtm.source import SubjectSource
 from cletrial.vocabulary import DOSE_FREQUENCY, NO_YES, ROUTE
 
-__all__ = ["CM_SPEC", "EX_SPEC", "ExposurePeriod", "build_cm", "build_ex", "exposure_periods",
-           "last_dose_date"]  # fmt: skip
+__all__ = ["CM_SPEC", "EX_SPEC", "ExposurePeriod", "build_cm", "build_ex", "compute_given",
+           "exposure_periods", "last_dose_date"]  # fmt: skip
 
 OFF = "off"
 _DAY = dt.timedelta(days=1)
@@ -180,22 +182,73 @@ EX_SPEC = domain_spec(
 )
 
 
+def _at_randomisation(periods: list[ExposurePeriod], on: dt.date) -> str | None:
+    """The regimen in force on the day of randomisation (``None``: not on drug then)."""
+    for p in periods:
+        if p.start <= on and (p.end is None or on <= p.end):
+            return p.regimen
+    return None
+
+
+def compute_given(
+    protocol: ProtocolDefinition, subject: SubjectSource, periods: list[ExposurePeriod]
+) -> list[tuple[str, Regimen, float]]:
+    """``(EXTRT, regimen, mg of drug)`` of each period: the drug of the protocol at the
+    recorded regimen, or, for a subject whose arm is known (an unblinded package), what the
+    arm's kit held (:func:`compute_dispensed`: a placebo arm's kit is ``PLACEBO`` with no
+    drug; a continue arm keeps the dose it had when randomised through a recorded taper).
+
+    In a parallel design the arm holds for the whole treatment (randomisation precedes it,
+    whenever it was entered). In a randomised withdrawal the open run-in comes first: a period
+    that began before the day of randomisation was the drug as recorded.
+
+    >>> from cletrial.protocol import load_protocol
+    >>> from cletrial.standards.sdtm.common import SubjectRef
+    >>> pbo = load_protocol("lenalidomide-vs-placebo-cle")
+    >>> s = SubjectSource(SubjectRef("S", "A", "P1"), arm="PBO",
+    ...                   randomised_on=dt.date(2024, 1, 8),
+    ...                   history={"doses": [{"date": "2024-01-08", "regimen": "5_daily"}]})
+    >>> [(t, r.id, mg) for t, r, mg in compute_given(pbo, s, exposure_periods(s))]
+    [('PLACEBO', '5_daily', 0.0)]
+    """
+    drug = protocol.file.drug.upper()
+    blinding = protocol.file.blinding
+    withdrawal = blinding is not None and blinding.design == "randomised_withdrawal"
+    on = subject.randomised_on if withdrawal else None
+    kept = None if on is None else _at_randomisation(periods, on)
+    out = []
+    for p in periods:
+        regimen = protocol.regimens[protocol.regimen_index[p.regimen]]
+        if subject.arm is None or (withdrawal and (on is None or p.start < on)):
+            out.append((drug, regimen, regimen.dose_mg))
+            continue
+        kit = compute_dispensed(protocol, subject.arm, p.regimen,
+                                at_randomisation=kept or p.regimen)  # fmt: skip
+        out.append((drug if kit.drug_mg > 0 else "PLACEBO", kit.regimen, kit.drug_mg))
+    return out
+
+
 def build_ex(
     subjects: list[SubjectSource], protocol: ProtocolFile, provenance: list[Provenance]
 ) -> Dataset:
-    """EX of every subject; appends one :class:`Provenance` (``doses``) per record."""
-    regimens = {r.id: r for r in protocol.regimens}
+    """EX of every subject; appends one :class:`Provenance` (``doses``) per record. The
+    treatment is the protocol's drug (``EXTRT``), or for an unblinded subject what the arm's
+    kit held (:func:`compute_given`)."""
+    definition = compile_protocol(protocol, f"<{protocol.id}>")
+    route = protocol.trial.route if protocol.trial is not None else "oral"
     records: list[dict[str, Any]] = []
     for s in subjects:
         rows = []
-        for p in exposure_periods(s):
-            regimen = regimens[p.regimen]
+        periods = exposure_periods(s)
+        for p, (treatment, regimen, mg) in zip(
+            periods, compute_given(definition, s, periods), strict=True
+        ):
             rows.append({"STUDYID": s.ref.studyid, "DOMAIN": "EX", "USUBJID": s.usubjid,
-                         "EXTRT": "LENALIDOMIDE", "EXDOSE": regimen.dose_mg, "EXDOSU": "mg",
+                         "EXTRT": treatment, "EXDOSE": mg, "EXDOSU": "mg",
                          "EXDOSFRM": "CAPSULE",
                          "EXDOSFRQ": DOSE_FREQUENCY.submission(
                              format(regimen.administrations_per_week, "g")),
-                         "EXROUTE": ROUTE.submission("oral"), "EXSTDTC": iso(p.start),
+                         "EXROUTE": ROUTE.submission(route), "EXSTDTC": iso(p.start),
                          "EXENDTC": iso(p.end), "EXSTDY": study_day(p.start, s.ref.rfstdtc),
                          "EXENDY": study_day(p.end, s.ref.rfstdtc),
                          "_src": ("doses", p.index)})  # fmt: skip

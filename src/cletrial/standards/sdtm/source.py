@@ -107,6 +107,9 @@ class SubjectSource:
     arm : str, optional
         The subject's randomised arm id, loaded only for an unblinded package (``None`` in a
         blinded load and for a subject not randomised).
+    randomised_on : datetime.date, optional
+        The day (UTC) the subject was randomised, loaded with ``arm``: EX gives what the arm's
+        kit held from then on (:func:`cletrial.protocol.arms.compute_dispensed`).
     """
 
     ref: SubjectRef
@@ -126,6 +129,7 @@ class SubjectSource:
     country: str | None = None
     randomised: bool = False
     arm: str | None = None
+    randomised_on: dt.date | None = None
 
     @property
     def usubjid(self) -> str:
