@@ -262,7 +262,7 @@ def as_public(model: type[M], record: Any) -> M:
     """The public shape ``model`` of a stored record (its fields, read by name).
 
     >>> import datetime as dt
-    >>> from cletrial.web.schemas import DosePublic
+    >>> from cletrial.web.schemas_clinical import DosePublic
     >>> as_public(DosePublic, {"id": 1, "version": 2, "patient_id": 3, "regimen": "off",
     ...                        "start_date": dt.date(2024, 1, 15), "note": None}).regimen
     'off'
