@@ -87,3 +87,27 @@ def test_age_from_date_of_birth_which_is_not_passed_on(demo: Engine) -> None:
     assert [(d.date, d.category) for d in subject.deviations] == [
         (dt.date(2009, 7, 1), "visit_window")
     ]
+
+
+def _ts(engine: Engine) -> dict[str, tuple[object, object]]:
+    with UnitOfWork(engine, read_only=True) as uow:
+        source = load_study_source(uow, "ONE")
+    ts = build_sdtm(source).datasets["TS"].frame.set_index("TSPARMCD")
+    return {
+        code: (ts.loc[code, "TSVAL"], ts.loc[code, "TSVALNF"]) for code in ("DCUTDTC", "DCUTDESC")
+    }
+
+
+def test_the_data_cutoff_is_the_day_of_the_database_lock(demo: Engine) -> None:
+    _one_patient_study(demo)
+    assert _ts(demo)["DCUTDTC"] == (None, "UNK")  # open: no cutoff yet
+    with UnitOfWork(demo, user="dana") as uow:
+        uow.locks.apply("freeze", reason="cleaning", signed_name="Dana Manager")
+    assert _ts(demo)["DCUTDTC"] == (None, "UNK")  # frozen is not locked
+    with UnitOfWork(demo, user="dana") as uow:
+        event = uow.locks.apply("lock", reason="final analysis", signed_name="Dana Manager")
+    assert _ts(demo) == {"DCUTDTC": (event.signed_at.date().isoformat(), None),
+                         "DCUTDESC": ("Database lock", None)}  # fmt: skip
+    with UnitOfWork(demo, user="dana") as uow:
+        uow.locks.apply("unlock", reason="a late correction", signed_name="Dana Manager")
+    assert _ts(demo)["DCUTDTC"] == (None, "UNK")  # unlocked: the old cutoff no longer holds

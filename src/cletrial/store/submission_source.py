@@ -267,4 +267,13 @@ def _load(conn: Connection, study_code: str, *, synthetic: bool, unblinded: bool
     subjects = [built[p["id"]] for p in patients]
     protocol = load_protocol(study["protocol_id"]).file
     return StudySource(study["code"], study["title"], study["protocol_id"],
-                       study["protocol_version"], protocol, synthetic, tuple(subjects))  # fmt: skip
+                       study["protocol_version"], protocol, synthetic, tuple(subjects),
+                       _locked_on(conn))  # fmt: skip
+
+
+def _locked_on(conn: Connection) -> dt.date | None:
+    """The day (UTC) the database was locked, if its last lock event left it locked."""
+    t = table_of("lock_events")
+    last = conn.execute(select(t.c.state_after, t.c.signed_at).order_by(t.c.id.desc()).limit(1))
+    row = last.first()
+    return row[1].date() if row is not None and row[0] == "locked" else None

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from cletrial.errors import StandardsError
 from cletrial.protocol.definition_model import ProtocolFile
+from cletrial.protocol.definition_trial import DataCutoff
 from cletrial.standards.metadata import Dataset
 from cletrial.standards.sdtm.common import Provenance
 from cletrial.standards.sdtm.dm import build_dm
@@ -117,6 +118,8 @@ def build_sdtm(source: StudySource) -> SdtmPackage:
     lookup = RecordLookup(provenance)
     datasets["SUPPDM"] = build_supp("DM", supp_dm(subjects, synthetic=source.synthetic))
     datasets["SUPPLB"] = build_supp("LB", supp_lb(subjects, lookup))
-    facts = StudyFacts(actual_subjects=compute_actual_subjects(datasets["DM"]))
+    cutoff = None if source.locked_on is None else DataCutoff(
+        date=source.locked_on.isoformat(), description="Database lock")  # fmt: skip
+    facts = StudyFacts(actual_subjects=compute_actual_subjects(datasets["DM"]), data_cutoff=cutoff)
     datasets.update(build_trial_design(source.study_code, source.protocol, facts))
     return SdtmPackage(datasets, tuple(provenance), lookup, numbers)

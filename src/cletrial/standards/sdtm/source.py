@@ -155,6 +155,9 @@ class StudySource:
         True when the data are synthetic (never evidence): flagged in ``SUPPDM``.
     subjects : tuple of SubjectSource
         Every patient of the study, screen failures included, by site then study code.
+    locked_on : datetime.date, optional
+        The day (UTC) the database was locked, when it is locked now: the package's data
+        cutoff (TS ``DCUTDTC``).
     """
 
     study_code: str
@@ -164,3 +167,4 @@ class StudySource:
     protocol: ProtocolFile
     synthetic: bool = False
     subjects: tuple[SubjectSource, ...] = ()
+    locked_on: dt.date | None = None
