@@ -7,6 +7,8 @@
 - **text**: no NUL and no other C0 control character except tab, newline and carriage return
   (PostgreSQL cannot store NUL in text; the others are never typed and break exports).
 - **codes** (study, site and patient study codes): 1-40 letters, digits, ``.``, ``_``, ``-``.
+- **countries** (a site's country): an ISO 3166-1 alpha-3 code (``ESP``), as SDTM DM.COUNTRY
+  takes it, from the ISO list pycountry keeps.
 
 Each check raises :class:`~cletrial.errors.InputError` (or the class given) naming the field,
 the value and what is allowed; the ``problem_*`` functions return the problem (or ``None``) for
@@ -39,9 +41,11 @@ __all__ = [
     "DATE_MIN",
     "TEXT_PATTERN",
     "check_code",
+    "check_country",
     "check_date",
     "check_text",
     "problem_code",
+    "problem_country",
     "problem_date",
     "problem_text",
     "read_typed_decimal",
@@ -200,3 +204,37 @@ def check_code(field: str, value: Any, error: type[InputError] = InputError) -> 
     if problem is not None:
         raise error(field, value, problem)
     return str(value)
+
+
+def problem_country(value: str) -> str | None:
+    """What is wrong with ``value`` as an ISO 3166-1 alpha-3 country code, or ``None``.
+
+    >>> problem_country("ESP") is None, problem_country("esp") == problem_country("ES") != None
+    (True, True)
+    """
+    import pycountry
+
+    if len(value) == 3 and value.isupper() and pycountry.countries.get(alpha_3=value) is not None:
+        return None
+    return "must be an ISO 3166-1 alpha-3 country code in capitals, e.g. ESP for Spain"
+
+
+def check_country(field: str, value: Any, error: type[InputError] = InputError) -> str:
+    """Return ``value`` when it is an ISO 3166-1 alpha-3 code (see :func:`problem_country`).
+
+    Raises
+    ------
+    InputError
+        Naming ``field`` and the value.
+
+    >>> check_country("sites.country", "XXX")
+    Traceback (most recent call last):
+    ...
+    cletrial.errors.InputError: sites.country = "XXX": must be an ISO 3166-1 alpha-3 country ...
+    """
+    if not isinstance(value, str):
+        raise error(field, value, "must be text")
+    problem = problem_country(value)
+    if problem is not None:
+        raise error(field, value, problem)
+    return value

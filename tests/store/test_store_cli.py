@@ -35,14 +35,14 @@ def test_db_upgrade_current_history(tmp_path: Path) -> None:
     code, out, _ = _run("db", "current", "--database", url, "--json")
     assert code == 0 and json.loads(out)["up_to_date"] is False
     code, out, _ = _run("db", "upgrade", "--database", url)
-    assert code == 0 and "schema at 0011 (was None)" in out
+    assert code == 0 and "schema at 0012 (was None)" in out
     code, out, _ = _run("db", "upgrade", "--database", url)
     assert "unchanged" in out
     code, out, _ = _run("db", "current", "--database", url)
-    assert out.strip() == "0011: up to date"
+    assert out.strip() == "0012: up to date"
     code, out, _ = _run("db", "history", "--json")
     revisions = [m["revision"] for m in json.loads(out)]
-    assert revisions == [f"{n:04d}" for n in range(1, 12)]
+    assert revisions == [f"{n:04d}" for n in range(1, 13)]
 
 
 def test_import_dry_run_then_import_then_again(database: str, tmp_path: Path) -> None:

@@ -453,3 +453,18 @@ def test_security_headers(client: TestClient) -> None:
     assert "default-src 'self'" in r.headers["content-security-policy"]
     assert r.headers["x-frame-options"] == "DENY"
     assert r.headers["cache-control"] == "no-store"
+
+
+def test_a_site_country_is_iso_alpha_3_or_refused_naming_it(
+    client: TestClient, headers: H, study: Study
+) -> None:
+    h = headers["administrator"]
+    for bad in ("ZZZ", "esp", "Spain"):
+        r = client.post("/api/sites", json={"code": "D", "name": "Site D", "country": bad},
+                        headers=h)  # fmt: skip
+        assert r.status_code == 422, r.text
+        assert "country" in r.text and bad in r.text
+    assert all(s["code"] != "D" for s in client.get("/api/sites", headers=h).json())
+    made = client.post("/api/sites", json={"code": "D", "name": "Site D", "country": "PRT"},
+                       headers=h)  # fmt: skip
+    assert made.status_code == 201 and made.json()["country"] == "PRT"

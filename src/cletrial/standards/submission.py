@@ -12,8 +12,8 @@ Layout of the package directory::
     adam/<name>.xpt        as for SDTM; SRCDOM/SRCSEQ name the SDTM record of each value
     adam/<name>.json
 
-The conformance report is written whatever it finds (the study database stores no country
-of a site, so DM.COUNTRY, required by SDTMIG, is reported missing). Extra files (the ODM
+The conformance report is written whatever it finds (below, a subject whose site has no
+country: DM.COUNTRY, required by SDTMIG, is reported missing). Extra files (the ODM
 export of the database, which the store writes) are passed in by the caller. The trial design
 datasets (TA, TE, TV, TI, TS) come from the study's protocol definition
 (:func:`cletrial.standards.sdtm.build.build_trial_design`) and are listed in the manifest like

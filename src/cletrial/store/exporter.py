@@ -163,7 +163,8 @@ def export_rows(
     data: dict[str, list[dict[str, Any]]] = {
         "studies": [{"study": s["code"], "title": s["title"], "protocol": s["protocol_id"],
                      "protocol_version": s["protocol_version"]} for s in studies],
-        "sites": [{"study": study_codes[s["study_id"]], "site": s["code"], "name": s["name"]}
+        "sites": [{"study": study_codes[s["study_id"]], "site": s["code"], "name": s["name"],
+                   **({"country": s["country"]} if s.get("country") else {})}
                   for s in sites.values()],
         "patients": _patient_rows(conn, patients, {i: s["code"] for i, s in sites.items()},
                                   study_codes, deidentify),

@@ -44,7 +44,7 @@ from cletrial.store.tables_forms import (
 )
 from cletrial.store.tables_web import INFRASTRUCTURE_TABLES, LOGIN_CHANNELS, LOGIN_EVENT_KINDS
 from cletrial.store.types import UTC, UTCDateTime, compute_partial_date
-from cletrial.values import check_code, check_date, check_text
+from cletrial.values import check_code, check_country, check_date, check_text
 
 __all__ = [
     "AUDITED_TABLES",
@@ -133,6 +133,8 @@ _PARTIAL_DATES: Final = frozenset({("patients", "diagnosis_date")})
 _LISTS: Final = frozenset({("visits", "medications")})
 #: Fields holding a study, site or patient code (:func:`cletrial.values.check_code`).
 _CODES: Final = frozenset({("studies", "code"), ("sites", "code"), ("patients", "study_code")})
+#: Fields holding an ISO 3166-1 alpha-3 country (:func:`cletrial.values.check_country`).
+_COUNTRIES: Final = frozenset({("sites", "country")})
 
 #: Fields set only by the store itself (never by ``update``): keys, versions, derived values.
 _SYSTEM: Final = frozenset({"id", "version"})
@@ -307,6 +309,8 @@ def field_specs(table: str) -> dict[str, FieldSpec]:
 def _check_text(spec: FieldSpec, value: Any) -> str:
     if not isinstance(value, str):
         raise InputError(spec.path, value, "must be text")
+    if (spec.table, spec.name) in _COUNTRIES:  # its own message says what a country code is
+        return check_country(spec.path, value)
     if spec.kind == "str" and not value.strip():
         raise InputError(spec.path, value, "must not be blank")
     if spec.max_length is not None and len(value) > spec.max_length:

@@ -75,7 +75,7 @@ _SKINDEX_COLUMNS: Final = tuple((f"skindex_{i}", "int") for i in SKINDEX_ITEMS)
 KINDS: Final[dict[str, tuple[tuple[str, CellType], ...]]] = {
     "studies": (("study", "str"), ("title", "str"), ("protocol", "str"),
                 ("protocol_version", "str")),
-    "sites": (("study", "str"), ("site", "str"), ("name", "str")),
+    "sites": (("study", "str"), ("site", "str"), ("name", "str"), ("country", "str")),
     "patients": (("study", "str"), ("patient", "str"), ("site", "str"), ("sex", "str"),
                  ("reproductive_potential", "bool"), ("irregular_cycles", "bool"),
                  ("cle_subtype", "str"), ("sle", "bool"), ("diagnosis_date", "partial_date"),

@@ -45,7 +45,7 @@ SPECS: Final[dict[str, _Spec]] = {
     "studies": _Spec("studies", {"title": "title", "protocol": "protocol_id",
                                  "protocol_version": "protocol_version"},
                      {"study": "code"}, ("title", "protocol", "protocol_version")),
-    "sites": _Spec("sites", {"name": "name"}, {"site": "code"}, ("name",)),
+    "sites": _Spec("sites", {"name": "name", "country": "country"}, {"site": "code"}, ("name",)),
     "patients": _Spec("patients", {f: f for f in _PATIENT_FIELDS}, {"patient": "study_code"},
                       ("site",)),
     "screenings": _Spec("screenings", {"date": "screening_date", "verdict": "verdict"}, {},

@@ -102,6 +102,7 @@ class SiteRecord(StoredRecord):
     study_id: int
     code: str
     name: str
+    country: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

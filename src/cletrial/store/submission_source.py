@@ -223,12 +223,13 @@ def _load(conn: Connection, study_code: str, *, synthetic: bool, unblinded: bool
                             "of a stored study")  # fmt: skip
     study = dict(found)
     sid = study["id"]
-    sites = {
-        r["id"]: r["code"]
-        for r in conn.execute(
-            select(table_of("sites")).where(table_of("sites").c.study_id == sid)
-        ).mappings()
-    }
+    site_rows = conn.execute(
+        select(table_of("sites")).where(table_of("sites").c.study_id == sid)
+    ).mappings()
+    countries = {}
+    sites = {}
+    for r in site_rows:
+        sites[r["id"]], countries[r["id"]] = r["code"], r["country"]
     patients = [
         dict(r)
         for r in conn.execute(
@@ -260,6 +261,8 @@ def _load(conn: Connection, study_code: str, *, synthetic: bool, unblinded: bool
                         for kind in forms)  # fmt: skip
             subject = _subject(study, p, sites[p["site_id"]], births.get(pid), rows, own,
                                deviations.pop(pid, []))  # fmt: skip
+            if countries[p["site_id"]] is not None:
+                subject = replace(subject, country=countries[p["site_id"]])
             if pid in randomised:
                 arm, on = randomised[pid]
                 subject = replace(subject, randomised=True, arm=arm, randomised_on=on)

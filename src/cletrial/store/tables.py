@@ -83,6 +83,8 @@ class Site(Versioned, Base):
     study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"), index=True)
     code: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(200))
+    #: ISO 3166-1 alpha-3 (SDTM DM.COUNTRY); empty when not recorded.
+    country: Mapped[str | None] = mapped_column(String(3), nullable=True)
 
 
 class User(Versioned, Base):

@@ -347,7 +347,7 @@ def build_demo_study(
             protocol_version=protocol.version,
             time_zone=DEMO_TIME_ZONE,
         )
-        sites = {code: uow.sites.create(study_id=study.id, code=code,
+        sites = {code: uow.sites.create(study_id=study.id, code=code, country="ESP",
                                         name=f"Site {code} (synthetic demo)").id
                  for code in ("A", "B")}  # fmt: skip
         for (name, role, printed, codes), (_, password, _) in zip(

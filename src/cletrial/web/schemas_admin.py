@@ -25,6 +25,8 @@ class SiteCreate(Request):
 
     code: Annotated[str, Field(min_length=1, max_length=CODE_MAX_LENGTH, pattern=CODE_PATTERN)]
     name: Annotated[str, Field(min_length=1, max_length=200)]
+    #: ISO 3166-1 alpha-3 (``ESP``), SDTM DM.COUNTRY of the site's patients; checked by the store.
+    country: Annotated[str, Field(min_length=3, max_length=3)] | None = None
 
 
 class SitePublic(BaseModel):
@@ -35,6 +37,7 @@ class SitePublic(BaseModel):
     study_id: int
     code: str
     name: str
+    country: str | None = None
 
 
 class UserCreate(Request):

@@ -74,9 +74,12 @@ class SiteRepository(Repository[SiteRecord]):
     record = SiteRecord
     order_by = ("study_id", "code")
 
-    def create(self, *, study_id: int, code: str, name: str) -> SiteRecord:
-        """Add a site to a study."""
-        return self._create({"study_id": study_id, "code": code, "name": name})
+    def create(
+        self, *, study_id: int, code: str, name: str, country: str | None = None
+    ) -> SiteRecord:
+        """Add a site to a study; ``country`` is its ISO 3166-1 alpha-3 code (``ESP``)."""
+        return self._create({"study_id": study_id, "code": code, "name": name,
+                             "country": country})  # fmt: skip
 
     def by_code(self, study_id: int, code: str) -> SiteRecord | None:
         """Return the site of the study with this code, or ``None``."""

@@ -33,7 +33,7 @@ pages = APIRouter(include_in_schema=False)
 
 def _site(site: Any) -> SitePublic:
     return SitePublic(id=site.id, version=site.version, study_id=site.study_id, code=site.code,
-                      name=site.name)  # fmt: skip
+                      name=site.name, country=site.country)  # fmt: skip
 
 
 def _user(record: Any) -> UserPublic:
@@ -62,7 +62,8 @@ def list_sites(user: Viewer, uow: SessionDep) -> list[SitePublic]:
 def post_site(body: SiteCreate, request: Request, user: Admin) -> SitePublic:
     """Add a site to the study."""
     with write_uow(request, user) as uow:
-        return _site(uow.sites.create(study_id=_study_id(uow), code=body.code, name=body.name))
+        return _site(uow.sites.create(study_id=_study_id(uow), code=body.code, name=body.name,
+                                      country=body.country))  # fmt: skip
 
 
 @api.get("/users", response_model=list[UserPublic], summary="Users", responses=errors())
