@@ -24,9 +24,7 @@ text in the file, a SAS date number once imported). Missing values are ``null``.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +34,7 @@ import msgspec
 import numpy as np
 import pandas as pd
 
+from cletrial.collector import collector_paused
 from cletrial.errors import StandardsError
 from cletrial.files import replace_atomically
 from cletrial.standards.metadata import Dataset, Variable
@@ -112,25 +111,11 @@ def _values(var: Variable, values: np.ndarray) -> list[Any]:
     return list(values.tolist())
 
 
-@contextlib.contextmanager
-def _collection_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused: the row tuples made here hold no cycles, and
-    collecting while millions are made (each full collection walking every object alive, a
-    study's histories too) took a third of the time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _rows(dataset: Dataset) -> Iterator[bytes]:
     """The rows, encoded in chunks, each a comma-separated run of JSON arrays."""
     columns = [(v, dataset.frame[v.name].to_numpy()) for v in dataset.spec.variables]
     for start in range(0, len(dataset.frame), _CHUNK):
-        with _collection_paused():
+        with collector_paused():
             parts = [_values(v, values[start : start + _CHUNK]) for v, values in columns]
             chunk = _ENCODER.encode(list(zip(*parts, strict=True)))[1:-1]
         yield chunk

@@ -36,7 +36,7 @@ from cletrial.standards.metadata import Dataset
 from cletrial.standards.sdtm._frame import STUDYID, USUBJID, domain_spec, to_dataset, var
 from cletrial.standards.sdtm.common import iso
 from cletrial.standards.sdtm.source import SubjectSource
-from cletrial.standards.sdtm.trial_criteria import compute_ietest
+from cletrial.standards.sdtm.trial_criteria import CRITERION_VARIABLES, compute_ietest
 from cletrial.vocabulary import CRITERION_CATEGORY, EPOCH
 
 __all__ = ["IE_SPEC", "build_ie"]
@@ -52,12 +52,7 @@ IE_SPEC = domain_spec(
         var("IESEQ", "Sequence Number", "integer", "Identifier", "Req", origin="Derived",
             derivation="Subject's IE records numbered from 1 in protocol order (inclusions, "
             "then exclusions)"),
-        var("IETESTCD", "Incl/Excl Criterion Short Name", "text", "Topic", "Req",
-            origin="Protocol"),
-        var("IETEST", "Inclusion/Exclusion Criterion", "text", "Synonym Qualifier", "Req",
-            origin="Protocol"),
-        var("IECAT", "Inclusion/Exclusion Category", "text", "Grouping Qualifier", "Req",
-            origin="Protocol", codelist="IECAT"),
+        *CRITERION_VARIABLES,
         var("IEORRES", "I/E Criterion Original Result", "text", "Result Qualifier", "Req",
             origin="Derived", codelist="NY",
             derivation="The screening record assessed by the protocol's eligibility rules: N "

@@ -17,13 +17,24 @@ the protocol definition's version.
 
 from __future__ import annotations
 
+from typing import Final
+
 from cletrial.protocol.definition_model import ProtocolFile
 from cletrial.protocol.eligibility import criterion_texts
 from cletrial.standards.metadata import MAX_TEXT_BYTES, Dataset
 from cletrial.standards.sdtm._frame import STUDYID, domain_spec, to_dataset, var
 from cletrial.vocabulary import CRITERION_CATEGORY
 
-__all__ = ["TI_SPEC", "build_ti", "compute_ietest"]
+__all__ = ["CRITERION_VARIABLES", "TI_SPEC", "build_ti", "compute_ietest"]
+
+#: The variables naming a criterion, as TI and IE both give them.
+CRITERION_VARIABLES: Final = (
+    var("IETESTCD", "Incl/Excl Criterion Short Name", "text", "Topic", "Req", origin="Protocol"),
+    var("IETEST", "Inclusion/Exclusion Criterion", "text", "Synonym Qualifier", "Req",
+        origin="Protocol"),
+    var("IECAT", "Inclusion/Exclusion Category", "text", "Grouping Qualifier", "Req",
+        origin="Protocol", codelist="IECAT"),
+)  # fmt: skip
 
 TI_SPEC = domain_spec(
     "TI", "Trial Inclusion/Exclusion Criteria", "TRIAL DESIGN",
@@ -31,12 +42,7 @@ TI_SPEC = domain_spec(
     [
         STUDYID,
         var("DOMAIN", "Domain Abbreviation", "text", "Identifier", "Req", origin="Assigned"),
-        var("IETESTCD", "Incl/Excl Criterion Short Name", "text", "Topic", "Req",
-            origin="Protocol"),
-        var("IETEST", "Inclusion/Exclusion Criterion", "text", "Synonym Qualifier", "Req",
-            origin="Protocol"),
-        var("IECAT", "Inclusion/Exclusion Category", "text", "Grouping Qualifier", "Req",
-            origin="Protocol", codelist="IECAT"),
+        *CRITERION_VARIABLES,
         var("TIVERS", "Protocol Criteria Versions", "text", "Record Qualifier", "Perm",
             origin="Protocol"),
     ],
