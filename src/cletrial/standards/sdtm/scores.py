@@ -60,8 +60,9 @@ import pandas as pd
 from cletrial.instruments import SLEDAI_WEIGHTS, compute_clasi, compute_sledai
 from cletrial.instruments.clasi import CLASI_REGIONS, REGION_ITEM_CHOICES, validate_clasi_form
 from cletrial.instruments.sledai import DRUG_EXCLUSIONS, validate_sledai_form
-from cletrial.standards._columns import seq_within, sort_order, transpose
+from cletrial.standards._columns import objects, seq_within, sort_order, transpose
 from cletrial.standards.metadata import Dataset, DatasetSpec, Variable
+from cletrial.standards.sdtm._frame import columns_to_dataset
 from cletrial.standards.sdtm.common import Provenance, SubjectRef, study_day
 from cletrial.standards.sdtm.scores_trial import TRIAL_SCORE_RULE, trial_score_items
 
@@ -322,7 +323,7 @@ def build_qs(
     k = [ks[i] for i in order]
     seq = seq_within(np.asarray(k, dtype=np.int64)).tolist()
     usubjid = [refs[i].usubjid for i in k]
-    columns: dict[str, list[Any]] = {  # lists, as the frame was always built from
+    columns: dict[str, list[Any]] = {
         "STUDYID": [refs[i].studyid for i in k], "DOMAIN": ["QS"] * len(k), "USUBJID": usubjid,
         "QSSEQ": seq,
         **dict(zip(_ITEM, transpose([items[i] for i in order], len(_ITEM)), strict=True)),
@@ -330,16 +331,16 @@ def build_qs(
     }  # fmt: skip
     provenance = [Provenance("QS", u, n, *sources[i])
                   for u, n, i in zip(usubjid, seq, order, strict=True)]  # fmt: skip
-    frame = pd.DataFrame(columns, columns=list(names))
-    for name in ("QSSEQ", "QSSTRESN", "VISITNUM", "QSDY"):
-        frame[name] = frame[name].astype("float64")
-    frame = frame.astype({n: object for n in QS_SPEC.names if n not in
-                          ("QSSEQ", "QSSTRESN", "VISITNUM", "QSDY")})  # fmt: skip
-    frame = frame.where(frame.notna(), None) if not frame.empty else frame
-    return Dataset(QS_SPEC, _numeric(frame)).check(), provenance
+    return columns_to_dataset(
+        QS_SPEC, {n: _text(columns[n], QS_SPEC.variable(n).type) for n in names}
+    ), provenance
 
 
-def _numeric(frame: pd.DataFrame) -> pd.DataFrame:
-    for name in ("QSSEQ", "QSSTRESN", "VISITNUM", "QSDY"):
-        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
-    return frame
+def _text(values: list[Any], type_: str) -> Any:
+    """A text column as an object array, every missing value (None, NaN) ``None``; a numeric
+    column as it is (:func:`columns_to_dataset` makes it float64, None NaN)."""
+    if type_ in ("integer", "float"):
+        return values
+    array = objects(values)
+    array[pd.isna(array)] = None
+    return array
