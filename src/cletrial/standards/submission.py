@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -52,6 +52,7 @@ from typing import Any, Final
 
 from cletrial.collector import heap_frozen
 from cletrial.endpoints.trial import TrialEndpointRules
+from cletrial.protocol.history import PatientHistory
 from cletrial.standards.adam import build_adam
 from cletrial.standards.adam._base import NO_SDTM_RECORD
 from cletrial.standards.adam.adqs import SKINDEX_SOURCES
@@ -115,12 +116,13 @@ def build_submission(
         records (:mod:`cletrial.standards.adam.adrs_trial`), traced to QS.
     """
     with heap_frozen():  # the loaded study is not scanned by the collector again and again
-        sdtm = replace(build_sdtm(source), provenance=())  # the lookup holds what ADaM needs
+        parsed: dict[str, PatientHistory] = {}  # RS's parsed histories, read again by ADaM
+        sdtm = replace(build_sdtm(source, parsed), provenance=())  # the lookup: ADaM's sources
         datasets = dict(sdtm.datasets)
         datasets["QS"], qs_provenance = build_qs(((s.ref, s.history) for s in source.subjects),
                                                  sdtm.visits)  # fmt: skip
-        adam = _build_adam(source, sdtm, datasets["QS"], qs_provenance, trial)
-        del sdtm, qs_provenance  # the record lookup is not needed any more
+        adam = _build_adam(source, sdtm, datasets["QS"], qs_provenance, trial, parsed)
+        del sdtm, qs_provenance, parsed  # the record lookup is not needed any more
         if deidentify:  # in one call: the same new codes (from DM) and date shifts everywhere
             both = deidentify_datasets({**datasets, **adam}, key=key)
             datasets = {n: both[n].check() for n in datasets}
@@ -145,10 +147,12 @@ def _build_adam(
     qs: Dataset,
     qs_provenance: list[Provenance],
     trial: TrialEndpointRules | None = None,
+    parsed: Mapping[str, PatientHistory] | None = None,
 ) -> dict[str, Dataset]:
-    """ADaM from the same histories; a CLASI assessment's source is its QS ``CLASIA`` record,
-    a CLA-IGA grade's (array ``assessments#CLAIGA``) its QS ``CLAIGA`` record, a Skindex-29+3
-    domain score's (``baseline#SKX29SYM``, ``assessments#SKX29SYM``, ...) its QS record."""
+    """ADaM from the same histories (those in ``parsed`` as RS parsed them); a CLASI
+    assessment's source is its QS ``CLASIA`` record, a CLA-IGA grade's (array
+    ``assessments#CLAIGA``) its QS ``CLAIGA`` record, a Skindex-29+3 domain score's
+    (``baseline#SKX29SYM``, ``assessments#SKX29SYM``, ...) its QS record."""
     lookup = sdtm.lookup
     ours: dict[tuple[str, str | None, int | None], tuple[str, int]] = {}  # over SDTM's, no copy
     for where, code in zip(qs_provenance, qs.frame["QSTESTCD"].tolist(), strict=True):
@@ -165,7 +169,10 @@ def _build_adam(
         found = ours.get((u, a, i))
         return lookup.get((u, a, i)) if found is None else found
 
-    histories = {s.ref.usubjid: s.history for s in source.subjects}
+    done = parsed or {}
+    histories: dict[str, PatientHistory | Mapping[str, Any]] = {
+        s.ref.usubjid: done.get(s.ref.usubjid, s.history) for s in source.subjects
+    }
     return build_adam(sdtm.datasets["DM"], histories, source_of, trial=trial)
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from cletrial.errors import StandardsError
 from cletrial.protocol.definition_model import ProtocolFile
 from cletrial.protocol.definition_trial import DataCutoff
+from cletrial.protocol.history import PatientHistory
 from cletrial.standards.metadata import Dataset
 from cletrial.standards.sdtm.common import Provenance
 from cletrial.standards.sdtm.dm import build_dm
@@ -91,8 +92,9 @@ def build_trial_design(
     return datasets
 
 
-def build_sdtm(source: StudySource) -> SdtmPackage:
-    """Build and check every domain of this module for ``source``.
+def build_sdtm(source: StudySource, parsed: dict[str, PatientHistory] | None = None) -> SdtmPackage:
+    """Build and check every domain of this module for ``source``; with ``parsed``, the
+    histories RS parses are kept there by USUBJID for ADaM (:func:`build_rs`).
 
     Raises
     ------
@@ -113,7 +115,7 @@ def build_sdtm(source: StudySource) -> SdtmPackage:
         "IE": build_ie(subjects, source.protocol),
         "LB": build_lb(subjects, source.protocol.safety.ctcae_version, numbers, provenance),
         "SV": sv,
-        "RS": build_rs(subjects, source.protocol, numbers, provenance),
+        "RS": build_rs(subjects, source.protocol, numbers, provenance, parsed),
     }
     lookup = RecordLookup(provenance)
     datasets["SUPPDM"] = build_supp("DM", supp_dm(subjects, synthetic=source.synthetic))

@@ -30,7 +30,9 @@ from typing import Any, Final
 from cletrial.endpoints.course import course_from_history
 from cletrial.endpoints.rules import EndpointRules
 from cletrial.endpoints.visit_response import compute_visit_responses
+from cletrial.errors import CletrialError
 from cletrial.protocol.definition_model import ProtocolFile
+from cletrial.protocol.history import PatientHistory, parse_history
 from cletrial.standards.metadata import Dataset
 from cletrial.standards.sdtm._frame import (
     STUDYID,
@@ -120,15 +122,34 @@ RS_SPEC = domain_spec(
 )
 
 
+def _shared_parse(s: SubjectSource, parsed: dict[str, PatientHistory]) -> PatientHistory | None:
+    """The whole history parsed once for RS and ADaM (kept in ``parsed``), or None when it
+    does not parse or names another patient: RS then parses only what it reads, as before."""
+    found = parsed.get(s.usubjid)
+    if found is None:
+        try:
+            found = parse_history(s.history)
+        except CletrialError:
+            return None  # ADaM parses it again and says why
+        parsed[s.usubjid] = found
+    return found if found.document.patient_id == s.ref.subjid else None
+
+
 def _subject_rows(
-    s: SubjectSource, rules: EndpointRules, numbers: dict[dt.date, tuple[float, str]]
+    s: SubjectSource,
+    rules: EndpointRules,
+    numbers: dict[dt.date, tuple[float, str]],
+    parsed: dict[str, PatientHistory] | None = None,
 ) -> list[dict[str, Any]]:
     history = s.history
     if not history.get("assessments"):
         return []
-    # Only what the response is made of: the other arrays (labs, events) are not read here.
-    wanted = {k: v for k, v in history.items() if k in _RESPONSE_KEYS}
-    course = course_from_history({"patient_id": s.ref.subjid, **wanted}, rules)
+    shared = None if parsed is None else _shared_parse(s, parsed)
+    if shared is not None:  # the responses read only baseline, assessments and doses
+        course = course_from_history(shared, rules)
+    else:  # only what the response is made of: the other arrays (labs, events) are not read
+        wanted = {k: v for k, v in history.items() if k in _RESPONSE_KEYS}
+        course = course_from_history({"patient_id": s.ref.subjid, **wanted}, rules)
     rows = []
     for r in compute_visit_responses(course, rules):
         date = dt.date.fromisoformat(str(history["assessments"][r.seq - 1]["date"]))
@@ -147,13 +168,15 @@ def build_rs(
     protocol: ProtocolFile,
     visit_numbers: dict[str, dict[dt.date, tuple[float, str]]],
     provenance: list[Provenance],
+    parsed: dict[str, PatientHistory] | None = None,
 ) -> Dataset:
     """RS of every subject (the protocol's response thresholds); ``visit_numbers`` as
     :func:`~cletrial.standards.sdtm.visits.build_sv` returns them; each record's provenance is
-    appended to ``provenance``."""
+    appended to ``provenance``. With ``parsed``, each whole history RS parses is kept there by
+    USUBJID (ADaM reads the same; a history is then parsed once)."""
     rules = EndpointRules.from_protocol_file(protocol)
     records: list[dict[str, Any]] = []
     for s in subjects:
-        rows = _subject_rows(s, rules, visit_numbers.get(s.usubjid, {}))
+        rows = _subject_rows(s, rules, visit_numbers.get(s.usubjid, {}), parsed)
         collect(assign_seq(rows, "RS", date="RSDTC", topic="RSTESTCD"), "RS", records, provenance)
     return to_dataset(RS_SPEC, records)

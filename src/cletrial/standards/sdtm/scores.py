@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
+from itertools import repeat
 from typing import Any, Final
 
 import numpy as np
@@ -59,8 +60,10 @@ import pandas as pd
 from cletrial.instruments import SLEDAI_WEIGHTS, compute_clasi, compute_sledai
 from cletrial.instruments.clasi import CLASI_REGIONS, REGION_ITEM_CHOICES, validate_clasi_form
 from cletrial.instruments.sledai import DRUG_EXCLUSIONS, validate_sledai_form
+from cletrial.standards._columns import objects, seq_within, sort_order, transpose
 from cletrial.standards.metadata import Dataset, DatasetSpec, Variable
-from cletrial.standards.sdtm.common import Provenance, SubjectRef, assign_seq, study_day
+from cletrial.standards.sdtm._frame import columns_to_dataset
+from cletrial.standards.sdtm.common import Provenance, SubjectRef, study_day
 from cletrial.standards.sdtm.scores_trial import TRIAL_SCORE_RULE, trial_score_items
 
 __all__ = ["CLASI_TESTS", "QS_SPEC", "SLEDAI_TESTS", "build_qs", "iter_forms"]
@@ -228,43 +231,63 @@ def _sledai_items(form: Mapping[str, Any]) -> list[tuple[str, str, str, float | 
 
 #: Visit date -> (VISITNUM, VISIT) of one subject.
 _Numbers = Mapping[dt.date, tuple[float, str]]
+#: The columns of one item of a visit, in the order :func:`_visit_items` gives them.
+_ITEM: Final = ("QSTESTCD", "QSTEST", "QSCAT", "QSSCAT", "QSORRES", "QSSTRESC", "QSSTRESN",
+                "QSDRVFL")  # fmt: skip
+#: The columns of a visit's timing, in the order :func:`_visit_timing` gives them.
+_TIMING: Final = ("VISITNUM", "VISIT", "QSDTC", "QSDY")
 
 
-def _record(
-    subject: SubjectRef, visit: dict[str, Any], baseline: bool, numbers: _Numbers
-) -> dict[str, Any]:
+def _visit_timing(
+    subject: SubjectRef, visit: Mapping[str, Any], baseline: bool, numbers: _Numbers
+) -> tuple[float, str | None, str, int | None]:
+    """The :data:`_TIMING` columns of a visit (the same for each of its items)."""
     date = dt.date.fromisoformat(str(visit["date"]))
     number, name = numbers.get(date) or ((1.0, "BASELINE") if baseline else (float("nan"), None))
-    return {
-        "STUDYID": subject.studyid, "DOMAIN": "QS", "USUBJID": subject.usubjid,
-        "VISITNUM": number, "VISIT": name,
-        "QSDTC": date.isoformat(), "QSDY": study_day(date, subject.rfstdtc),
-    }  # fmt: skip
+    return number, name, date.isoformat(), study_day(date, subject.rfstdtc)
 
 
-def _visit_records(
-    subject: SubjectRef, visit: dict[str, Any], baseline: bool, numbers: _Numbers
-) -> list[dict[str, Any]]:
-    out = []
-    record = _record(subject, visit, baseline, numbers)
+def _visit_items(visit: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """The :data:`_ITEM` columns of each item of a visit's forms, in form order."""
+    out: list[tuple[Any, ...]] = []
     if visit.get("clasi") is not None:
         for path, orres, stresn, derived in _clasi_items(visit["clasi"]):
             code, test, scat = CLASI_TESTS[path]
-            out.append({**record, "QSTESTCD": code, "QSTEST": test,
-                        "QSCAT": "CLASI", "QSSCAT": scat, "QSORRES": orres, "QSSTRESC": orres,
-                        "QSSTRESN": stresn, "QSDRVFL": "Y" if derived else None})  # fmt: skip
+            out.append((code, test, "CLASI", scat, orres, orres, stresn,
+                        "Y" if derived else None))  # fmt: skip
     if visit.get("sledai") is not None:
         for name, orres, stresc, stresn, derived in _sledai_items(visit["sledai"]):
             code, test = SLEDAI_TESTS[name]
-            out.append({**record, "QSTESTCD": code, "QSTEST": test,
-                        "QSCAT": "SLEDAI-2K", "QSSCAT": None, "QSORRES": orres,
-                        "QSSTRESC": stresc, "QSSTRESN": stresn,
-                        "QSDRVFL": "Y" if derived else None})  # fmt: skip
+            out.append((code, test, "SLEDAI-2K", None, orres, stresc, stresn,
+                        "Y" if derived else None))  # fmt: skip
     for cat, code, test, orres, stresn, derived in trial_score_items(visit):
-        out.append({**record, "QSTESTCD": code, "QSTEST": test, "QSCAT": cat, "QSSCAT": None,
-                    "QSORRES": orres, "QSSTRESC": orres, "QSSTRESN": stresn,
-                    "QSDRVFL": "Y" if derived else None})  # fmt: skip
+        out.append((code, test, cat, None, orres, orres, stresn, "Y" if derived else None))
     return out
+
+
+def _item_rows(
+    subjects: Iterable[tuple[SubjectRef, Mapping[str, Any]]],
+    visits: Mapping[str, Mapping[dt.date, tuple[float, str]]] | None,
+) -> tuple[list[SubjectRef], list[int], list[tuple[str, int | None]], list[tuple[Any, ...]],
+           list[tuple[Any, ...]]]:  # fmt: skip
+    """Every item in source order, as columns: subject position, source ``(array, index)``,
+    the visit's :data:`_TIMING` and the item's :data:`_ITEM` (with the subjects seen)."""
+    refs: list[SubjectRef] = []
+    ks: list[int] = []
+    sources: list[tuple[str, int | None]] = []
+    timings: list[tuple[Any, ...]] = []
+    items: list[tuple[Any, ...]] = []
+    for k, (subject, history) in enumerate(subjects):
+        refs.append(subject)
+        numbers = (visits or {}).get(subject.usubjid, {})
+        for array, index, visit in iter_forms(history):
+            timing = _visit_timing(subject, visit, array == "baseline", numbers)
+            found = _visit_items(visit)
+            ks.extend(repeat(k, len(found)))
+            sources.extend(repeat((array, index), len(found)))
+            timings.extend(repeat(timing, len(found)))
+            items.extend(found)
+    return refs, ks, sources, timings, items
 
 
 def build_qs(
@@ -293,30 +316,31 @@ def build_qs(
         A form that does not validate (naming the item and the value).
     """
     names = QS_SPEC.names
-    columns: dict[str, list[Any]] = {name: [] for name in names}  # not a dict a record (memory)
-    provenance: list[Provenance] = []
-    for subject, history in subjects:
-        mine: list[dict[str, Any]] = []
-        numbers = (visits or {}).get(subject.usubjid, {})
-        for array, index, visit in iter_forms(history):
-            for record in _visit_records(subject, visit, array == "baseline", numbers):
-                record["_src"] = (array, index)
-                mine.append(record)
-        for record in assign_seq(mine, "QS", date="QSDTC", topic="QSTESTCD"):
-            array, index = record.pop("_src")
-            provenance.append(Provenance("QS", subject.usubjid, record["QSSEQ"], array, index))
-            for name in names:
-                columns[name].append(record.get(name, np.nan))
-    frame = pd.DataFrame(columns, columns=list(names))
-    for name in ("QSSEQ", "QSSTRESN", "VISITNUM", "QSDY"):
-        frame[name] = frame[name].astype("float64")
-    frame = frame.astype({n: object for n in QS_SPEC.names if n not in
-                          ("QSSEQ", "QSSTRESN", "VISITNUM", "QSDY")})  # fmt: skip
-    frame = frame.where(frame.notna(), None) if not frame.empty else frame
-    return Dataset(QS_SPEC, _numeric(frame)).check(), provenance
+    refs, ks, sources, timings, items = _item_rows(subjects, visits)
+    # a subject's records by date, then test, then source order (as assign_seq numbers them)
+    dtc, code = [t[2] for t in timings], [i[0] for i in items]
+    order = sort_order(ks, dtc, code, np.arange(len(ks))).tolist()
+    k = [ks[i] for i in order]
+    seq = seq_within(np.asarray(k, dtype=np.int64)).tolist()
+    usubjid = [refs[i].usubjid for i in k]
+    columns: dict[str, list[Any]] = {
+        "STUDYID": [refs[i].studyid for i in k], "DOMAIN": ["QS"] * len(k), "USUBJID": usubjid,
+        "QSSEQ": seq,
+        **dict(zip(_ITEM, transpose([items[i] for i in order], len(_ITEM)), strict=True)),
+        **dict(zip(_TIMING, transpose([timings[i] for i in order], len(_TIMING)), strict=True)),
+    }  # fmt: skip
+    provenance = [Provenance("QS", u, n, *sources[i])
+                  for u, n, i in zip(usubjid, seq, order, strict=True)]  # fmt: skip
+    return columns_to_dataset(
+        QS_SPEC, {n: _text(columns[n], QS_SPEC.variable(n).type) for n in names}
+    ), provenance
 
 
-def _numeric(frame: pd.DataFrame) -> pd.DataFrame:
-    for name in ("QSSEQ", "QSSTRESN", "VISITNUM", "QSDY"):
-        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
-    return frame
+def _text(values: list[Any], type_: str) -> Any:
+    """A text column as an object array, every missing value (None, NaN) ``None``; a numeric
+    column as it is (:func:`columns_to_dataset` makes it float64, None NaN)."""
+    if type_ in ("integer", "float"):
+        return values
+    array = objects(values)
+    array[pd.isna(array)] = None
+    return array
